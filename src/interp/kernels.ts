@@ -1,0 +1,21 @@
+/** The interpreter's kernel table: one entry per IR op, checked complete by the type. */
+import type { KernelTable } from './types.js';
+import { activationKernels } from './activation.js';
+import { convKernels } from './conv.js';
+import { elementwiseKernels } from './elementwise.js';
+import { gemmKernels } from './gemm.js';
+import { normKernels } from './norm.js';
+import { poolKernels } from './pool.js';
+import { quantKernels } from './quant.js';
+import { shapeKernels } from './shape.js';
+
+export const kernels: KernelTable = {
+  ...activationKernels,
+  ...convKernels,
+  ...elementwiseKernels,
+  ...gemmKernels,
+  ...normKernels,
+  ...poolKernels,
+  ...quantKernels,
+  ...shapeKernels,
+};

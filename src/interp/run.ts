@@ -1,0 +1,60 @@
+/** Runs an IR graph node by node with the reference kernels. */
+import { CompileError, ErrorCode } from '../errors.js';
+import { elementCount, type Graph, type Node } from '../ir/graph.js';
+import type { OpName } from '../ir/ops.js';
+import { kernels } from './kernels.js';
+import type { Kernel, Value } from './types.js';
+
+export interface RunOptions {
+  /** Keep every intermediate value in the result (for per-layer comparisons). */
+  keepAll?: boolean;
+  /** Kernel table to use (the float/ONNX one by default). */
+  kernels?: Partial<Record<OpName, Kernel<OpName>>>;
+}
+
+/** Runs `graph` on named inputs; returns the graph outputs (or every tensor with keepAll). */
+export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Value>, opts: RunOptions = {}): Map<string, Value> {
+  const env = new Map<string, Value>();
+  for (const name of graph.inputs) {
+    const t = graph.tensors.get(name)!;
+    const v = feeds.get(name);
+    if (!v) throw new CompileError(ErrorCode.BadInput, `no value given for graph input '${name}'`, { tensor: name }, `Pass one input per graph input (${graph.inputs.join(', ')}).`);
+    if (v.dtype !== t.dtype) throw new CompileError(ErrorCode.BadInput, `input '${name}' is ${v.dtype}, the model expects ${t.dtype}`, { tensor: name }, 'Convert the input data to the expected type.');
+    if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
+      throw new CompileError(ErrorCode.BadInput, `input '${name}' has shape [${v.shape.join(', ')}], the model expects [${t.shape.join(', ')}]`, { tensor: name },
+        'Reshape the input, or compile for its shape with --input-shape.');
+    }
+    if (v.data.length !== elementCount(v.shape)) throw new CompileError(ErrorCode.BadInput, `input '${name}' has ${v.data.length} elements for shape [${v.shape.join(', ')}]`, { tensor: name });
+    env.set(name, v);
+  }
+  const lastUse = opts.keepAll ? undefined : lastUses(graph);
+  const table = { ...kernels, ...opts.kernels } as Record<OpName, Kernel<OpName>>;
+  graph.nodes.forEach((node, step) => {
+    const inputs = node.inputs.map((n) => (n === '' ? undefined : valueOf(graph, env, n, node)));
+    const outs = table[node.op](node as never, inputs);
+    node.outputs.forEach((name, i) => {
+      if (name !== '') env.set(name, outs[i]);
+    });
+    if (lastUse) for (const n of node.inputs) if (lastUse.get(n) === step && !graph.outputs.includes(n)) env.delete(n);
+  });
+  if (opts.keepAll) return env;
+  const result = new Map<string, Value>();
+  for (const o of graph.outputs) result.set(o, valueOf(graph, env, o));
+  return result;
+}
+
+function valueOf(graph: Graph, env: Map<string, Value>, name: string, node?: Node): Value {
+  const v = env.get(name);
+  if (v) return v;
+  const t = graph.tensors.get(name);
+  if (t?.data) return { dtype: t.dtype, shape: t.shape, data: t.data };
+  throw new CompileError(ErrorCode.Internal, `tensor '${name}' has no value when it is needed`, node ? { node: node.name, op: node.op } : { tensor: name },
+    'This is a qgc bug: the graph is not in topological order.');
+}
+
+/** Step index of the last node reading each tensor, so dead values can be dropped. */
+function lastUses(graph: Graph): Map<string, number> {
+  const last = new Map<string, number>();
+  graph.nodes.forEach((n, i) => n.inputs.forEach((name) => last.set(name, i)));
+  return last;
+}

@@ -1,0 +1,150 @@
+/**
+ * The closed set of IR ops and the typed attributes of each. Attributes are
+ * normalized on import: defaults filled in, auto_pad resolved to explicit pads,
+ * negative axes made positive. Adding an op means adding it here, then giving it
+ * an importer (src/onnx/ops/) and a kernel (src/interp/); the compiler points at
+ * every registry that misses it.
+ */
+
+/** Spatial window attributes shared by Conv-like and pooling ops. Arrays have one entry
+ * per spatial dim; `pads` is [begin_0, begin_1, ..., end_0, end_1, ...]. */
+export interface WindowAttrs {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  pads: number[];
+}
+
+export interface ConvAttrs extends WindowAttrs {
+  group: number;
+}
+
+export interface PoolAttrs extends WindowAttrs {
+  /** AveragePool: divide by the full window (true) or by the valid elements only (false). */
+  countIncludePad: boolean;
+  ceilMode: boolean;
+}
+
+export interface GemmAttrs {
+  alpha: number;
+  beta: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+export interface AxisAttrs {
+  axis: number;
+}
+
+export interface AxesAttrs {
+  axes: number[];
+}
+
+export interface ClipAttrs {
+  /** Bounds known at import time; inputs 1 and 2 (when present and not constant) override. */
+  min: number;
+  max: number;
+}
+
+export interface AlphaAttrs {
+  alpha: number;
+}
+
+export interface HardSigmoidAttrs {
+  alpha: number;
+  beta: number;
+}
+
+export interface SoftmaxAttrs {
+  axis: number;
+  /** Opset < 13: softmax over the flattened [axis, rank) block. Opset >= 13: over one axis. */
+  coerce2d: boolean;
+}
+
+export interface BatchNormAttrs {
+  epsilon: number;
+}
+
+export interface ReshapeAttrs {
+  /** The resolved output shape (no 0 or -1 left). */
+  shape: number[];
+}
+
+export interface TransposeAttrs {
+  perm: number[];
+}
+
+export interface PadAttrs {
+  mode: 'constant' | 'reflect' | 'edge';
+  /** [begin_0..begin_n, end_0..end_n], may be negative (cropping). */
+  pads: number[];
+}
+
+export interface GatherAttrs {
+  axis: number;
+}
+
+export interface QuantizeAttrs {
+  /** Axis of per-axis scales; ignored for scalar scales. */
+  axis: number;
+  /** Saturate for float8 types (unused for integer outputs). */
+  saturate: boolean;
+  /** Opset 21 blocked quantization: 0 means not blocked. */
+  blockSize: number;
+}
+
+export interface CastAttrs {
+  to: import('./dtype.js').DType;
+}
+
+export type NoAttrs = Record<string, never>;
+
+/** Every IR op with its attribute record. */
+export interface OpAttrMap {
+  Conv: ConvAttrs;
+  ConvInteger: ConvAttrs;
+  QLinearConv: ConvAttrs;
+  Gemm: GemmAttrs;
+  MatMul: NoAttrs;
+  MatMulInteger: NoAttrs;
+  QLinearMatMul: NoAttrs;
+  Add: NoAttrs;
+  Sub: NoAttrs;
+  Mul: NoAttrs;
+  Div: NoAttrs;
+  Relu: NoAttrs;
+  Clip: ClipAttrs;
+  LeakyRelu: AlphaAttrs;
+  Sigmoid: NoAttrs;
+  HardSigmoid: HardSigmoidAttrs;
+  HardSwish: NoAttrs;
+  Tanh: NoAttrs;
+  Softmax: SoftmaxAttrs;
+  MaxPool: PoolAttrs;
+  AveragePool: PoolAttrs;
+  GlobalAveragePool: NoAttrs;
+  BatchNormalization: BatchNormAttrs;
+  Flatten: AxisAttrs;
+  Reshape: ReshapeAttrs;
+  Transpose: TransposeAttrs;
+  Concat: AxisAttrs;
+  Squeeze: ReshapeAttrs;
+  Unsqueeze: ReshapeAttrs;
+  Pad: PadAttrs;
+  Identity: NoAttrs;
+  Shape: NoAttrs;
+  Gather: GatherAttrs;
+  Cast: CastAttrs;
+  QuantizeLinear: QuantizeAttrs;
+  DequantizeLinear: QuantizeAttrs;
+}
+
+export type OpName = keyof OpAttrMap;
+
+/** Ops grouped so passes can say "every elementwise binary op" instead of listing them. */
+export const OpGroups = {
+  binary: ['Add', 'Sub', 'Mul', 'Div'],
+  unary: ['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh'],
+  movement: ['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity'],
+  pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool'],
+} as const satisfies Record<string, readonly OpName[]>;

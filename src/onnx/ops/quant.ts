@@ -1,0 +1,4 @@
+/** Importers for the quant family (to be written). */
+import type { OpImporter } from './types.js';
+
+export const quantImporters: OpImporter[] = [];
