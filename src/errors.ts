@@ -8,6 +8,8 @@
 export const ErrorCode = {
   /** The file could not be read (missing, unreadable, too large). */
   FileRead: 'QGC1001',
+  /** An output file could not be written. */
+  FileWrite: 'QGC1005',
   /** The bytes are not a valid ONNX protobuf (truncated, corrupted). */
   MalformedModel: 'QGC1002',
   /** A declared size (dimension, element count, tensor bytes) is absurd or inconsistent. */

@@ -15,7 +15,7 @@ import { checkedShape, dtypeFromOnnx, tensorFromProto, type TensorReadOptions } 
 
 /** Default-domain opsets qgc imports. Ops whose semantics changed inside this range are
  * handled per version by their importers. */
-export const MIN_OPSET = 11;
+export const MIN_OPSET = 6;
 export const MAX_OPSET = 21;
 
 export interface ImportOptions extends TensorReadOptions {

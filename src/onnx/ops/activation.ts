@@ -5,10 +5,13 @@ import type { OpName } from '../../ir/ops.js';
 import { expectFloat, expectInputs, input, normAxis } from './common.js';
 import { node, type ImportContext, type OpImporter } from './types.js';
 
-/** Output has the input's dtype and shape. */
-function sameAs(ctx: ImportContext) {
+/** Output has the input's dtype and shape; the input must be float unless `anyNumeric`. */
+function sameAs(ctx: ImportContext, anyNumeric = false) {
   const x = input(ctx, 0);
-  expectFloat(ctx, x);
+  if (!anyNumeric) expectFloat(ctx, x);
+  else if (x.dtype === 'bool' || x.dtype === 'int64' || x.dtype === 'uint64') {
+    throw ctx.error(ErrorCode.UnsupportedDType, `input '${x.name}' is ${x.dtype}, not supported by Clip`, 'Cast to float or a narrower integer type first.');
+  }
   return [{ dtype: x.dtype, shape: [...x.shape] }];
 }
 
@@ -46,6 +49,13 @@ export const activationImporters: OpImporter[] = [
     // non-constant ones stay as inputs and the kernel reads them.
     onnxOp: 'Clip',
     import(ctx) {
+      if (ctx.opset < 11) {
+        // Clip-6: bounds are attributes.
+        expectInputs(ctx, 1);
+        const x = input(ctx, 0);
+        expectFloat(ctx, x);
+        return node('Clip', { min: ctx.attrs.float('min', -3.4028234663852886e38), max: ctx.attrs.float('max', 3.4028234663852886e38) }, sameAs(ctx, true));
+      }
       expectInputs(ctx, 1, 3);
       const bound = (i: number, dflt: number): [number, boolean] => {
         const t = ctx.inputs[i];
@@ -59,7 +69,7 @@ export const activationImporters: OpImporter[] = [
       const [max, maxDynamic] = bound(2, Infinity);
       const keep = [0];
       if (minDynamic || maxDynamic) keep.push(1, 2);
-      return node('Clip', { min, max }, sameAs(ctx), keep.filter((i) => i < ctx.inputs.length));
+      return node('Clip', { min, max }, sameAs(ctx, true), keep.filter((i) => i < ctx.inputs.length));
     },
   },
   {
