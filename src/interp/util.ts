@@ -80,3 +80,32 @@ export function binaryNumeric(a: Value, b: Value, outDtype: DType, f: (x: number
   }
   return { dtype: outDtype, shape: outShape, data: out };
 }
+
+/** Rounds a number to the nearest float16 value (round half to even; overflow gives ±Infinity).
+ * float16 tensors are stored widened in Float32Array, so kernels round results with this. */
+export function roundToFloat16(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const ax = Math.abs(x);
+  if (ax >= 65520) return x > 0 ? Infinity : -Infinity; // halfway to 2^16 and above round to Infinity
+  // Quantum: 2^-24 for subnormals, else 2^(exponent - 10).
+  let quantum = 2 ** -24;
+  if (ax >= 2 ** -14) {
+    let e = Math.floor(Math.log2(ax));
+    if (2 ** e > ax) e--;
+    else if (2 ** (e + 1) <= ax) e++;
+    quantum = 2 ** (e - 10);
+  }
+  const q = ax / quantum;
+  let r = Math.floor(q);
+  const frac = q - r;
+  if (frac > 0.5 || (frac === 0.5 && r % 2 === 1)) r++;
+  const v = r * quantum;
+  return x < 0 ? -v : v;
+}
+
+/** Rounds every element of float16 storage (or a wider scratch) into a new Float32Array. */
+export function toFloat16Storage(src: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = roundToFloat16(src[i]);
+  return out;
+}

@@ -75,9 +75,12 @@ export interface TransposeAttrs {
 }
 
 export interface PadAttrs {
-  mode: 'constant' | 'reflect' | 'edge';
-  /** [begin_0..begin_n, end_0..end_n], may be negative (cropping). */
+  /** numpy.pad modes; 'wrap' is ONNX opset 19+. */
+  mode: 'constant' | 'reflect' | 'edge' | 'wrap';
+  /** [begin_0..begin_n, end_0..end_n], one pair per input dim, may be negative (cropping). */
   pads: number[];
+  /** Fill value of 'constant' mode (in the data's type). */
+  value: number;
 }
 
 export interface GatherAttrs {
@@ -91,6 +94,10 @@ export interface QuantizeAttrs {
   saturate: boolean;
   /** Opset 21 blocked quantization: 0 means not blocked. */
   blockSize: number;
+  /** Output element type: the quantized type for QuantizeLinear (from the zero point or
+   * opset 21's output_dtype; uint8 when neither is given), the scale's float type for
+   * DequantizeLinear. */
+  outputDtype: import('./dtype.js').DType;
 }
 
 export interface CastAttrs {

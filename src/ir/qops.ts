@@ -1,0 +1,101 @@
+/**
+ * The integer ops of qgc's quantized IR: the device contract (see docs/architecture.md,
+ * "Quantization contract"). Every field a kernel needs is precomputed here in
+ * TypeScript (multipliers, shifts, offsets, clamps), so the integer interpreter and
+ * every backend read the same numbers and only do integer arithmetic.
+ *
+ * Conventions: activations are int8 asymmetric per tensor (real = s * (q - zp));
+ * weights int8 symmetric per output channel; bias int32 with scale s_in * s_w[c].
+ * Layout stays NCHW (ONNX order) in the IR; backends that want NHWC (CMSIS-NN)
+ * transpose when they emit: integer sums do not depend on the order.
+ */
+import type { ConvAttrs, PoolAttrs } from './ops.js';
+
+/** Output clamp in the quantized output domain (fused Relu/Relu6/Clip, or the int8 range). */
+export interface ActClamp {
+  actMin: number;
+  actMax: number;
+}
+
+/** Q31 multiplier and shift (TFLite QuantizeMultiplier: real = multiplier * 2^(shift - 31)),
+ * one per output channel, or one entry for per-tensor. Applied with arm_nn_requantize. */
+export interface Requant {
+  multiplier: Int32Array;
+  shift: Int32Array;
+}
+
+/** One requantized operand of Add/Concat. */
+export interface OperandRequant {
+  zeroPoint: number;
+  multiplier: number;
+  shift: number;
+}
+
+/** Conv on int8: inputs x int8 [N,C,H,W], w int8 [M, C/group, kH, kW], optional bias int32 [M].
+ * acc = bias[m] + sum (x - inputZeroPoint) * w; out = clamp(requantize(acc, m) + outputZeroPoint). */
+export interface QConvAttrs extends ConvAttrs, ActClamp, Requant {
+  inputZeroPoint: number;
+  outputZeroPoint: number;
+}
+
+/** Fully connected on int8: x int8 [N, K], w int8 [M, K], optional bias int32 [M]; like QConv. */
+export interface QFullyConnectedAttrs extends ActClamp, Requant {
+  inputZeroPoint: number;
+  outputZeroPoint: number;
+}
+
+/** Elementwise add of two int8 tensors of the same shape, as TFLite's / CMSIS-NN's
+ * arm_elementwise_add_s8: each input is shifted left by `leftShift` after removing its
+ * zero point, requantized to a common scale, summed, requantized to the output. */
+export interface QAddAttrs extends ActClamp {
+  leftShift: number;
+  input1: OperandRequant;
+  input2: OperandRequant;
+  output: OperandRequant;
+}
+
+/** Max pooling on int8 (input and output share scale and zero point). */
+export type QMaxPoolAttrs = PoolAttrs & ActClamp;
+
+/** Average pooling on int8 (same scale in and out): sum of the valid (unpadded) window
+ * elements divided by their count, rounding half away from zero as TFLite/CMSIS-NN do. */
+export type QAveragePoolAttrs = PoolAttrs & ActClamp;
+
+/** Softmax over the last axis, int8 in, int8 out (scale 1/256, zero point -128), exactly as
+ * CMSIS-NN's arm_softmax_s8: `multiplier`/`shift` scale input differences (beta / s_in in
+ * Q5.26 fixed point), `diffMin` is the smallest difference that still contributes. */
+export interface QSoftmaxAttrs {
+  multiplier: number;
+  shift: number;
+  diffMin: number;
+}
+
+/** Concat of int8 tensors with possibly different scales: each input is requantized to
+ * the output's scale and zero point (an input whose parameters match is copied). */
+export interface QConcatAttrs {
+  axis: number;
+  inputs: OperandRequant[];
+  outputZeroPoint: number;
+}
+
+/** float → int8 at the graph boundary (ONNX QuantizeLinear: round half to even, saturate). */
+export interface QuantizeBoundaryAttrs {
+  scale: number;
+  zeroPoint: number;
+}
+
+export interface QuantizedOpAttrMap {
+  QConv: QConvAttrs;
+  QFullyConnected: QFullyConnectedAttrs;
+  QAdd: QAddAttrs;
+  QMaxPool: QMaxPoolAttrs;
+  QAveragePool: QAveragePoolAttrs;
+  QSoftmax: QSoftmaxAttrs;
+  QConcat: QConcatAttrs;
+  /** Unfused Relu/Clip on int8: clamp to [actMin, actMax] (same scale in and out). */
+  QClamp: ActClamp;
+  /** float32 → int8. */
+  Quantize: QuantizeBoundaryAttrs;
+  /** int8 → float32: real = scale * (q - zeroPoint). */
+  Dequantize: QuantizeBoundaryAttrs;
+}
