@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CompileError, ErrorCode } from '../src/errors.js';
 import { allocate, type DType, type TensorData } from '../src/ir/dtype.js';
 import { elementCount, stridesOf, type NodeOf } from '../src/ir/graph.js';
-import { binary, cast, elementwiseKernels, planBroadcast } from '../src/interp/elementwise.js';
+import { binary, elementwiseKernels, planBroadcast } from '../src/interp/elementwise.js';
 import { roundToFloat16 } from '../src/interp/util.js';
 import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';

@@ -1,6 +1,8 @@
-/** Float Conv kernel (ONNX semantics, any spatial rank): im2col into a column tile, then
- * a row-times-tile GEMM accumulated in float64. Also exports the window helpers the
- * pooling kernels share. */
+/** Float Conv kernel (ONNX semantics, any spatial rank). Each channel block is copied
+ * into a zero-padded float64 buffer, so window taps need no bounds checks; then either
+ * im2col into a cache-sized column tile plus a GEMM (k unrolled by 4, float64
+ * accumulators), or, for depthwise-style convs, direct accumulation. Also exports the
+ * window geometry that the pooling kernels share. */
 import { allocate, type NumericData } from '../ir/dtype.js';
 import type { WindowAttrs } from '../ir/ops.js';
 import type { Kernel, KernelTable } from './types.js';
@@ -23,68 +25,96 @@ export function windowOutShape(spatialIn: readonly number[], w: WindowAttrs, cei
 }
 
 /**
- * For every (output position p, kernel tap k): the flat offset of the input element the
- * tap reads inside one channel's spatial block, or -1 when it falls in the padding.
- * Layout: `tapMajor` → table[k * P + p] (im2col rows); otherwise table[p * K + k].
+ * Where the windows of a window op read inside one channel, once the channel is copied into
+ * a padded buffer (`fillPadded`). Output positions are split into Q "rows" (all spatial dims
+ * but the last) of Wo positions: tap k of output (q, j) reads padded[qOff[q] + j * sw + kOff[k]].
  */
-export function windowOffsets(spatialIn: readonly number[], outSpatial: readonly number[], w: WindowAttrs, tapMajor: boolean): Int32Array {
-  const n = spatialIn.length;
-  let P = 1;
-  let K = 1;
-  for (let d = 0; d < n; d++) {
-    P *= outSpatial[d];
-    K *= w.kernel[d];
-  }
-  // Per dim: input coordinate of output o and tap k (or -1 when outside), times the stride.
-  const perDim: Int32Array[] = [];
-  let inStride = 1;
-  const inStrides = new Array<number>(n);
-  for (let d = n - 1; d >= 0; d--) {
-    inStrides[d] = inStride;
-    inStride *= spatialIn[d];
-  }
-  for (let d = 0; d < n; d++) {
-    const O = outSpatial[d];
-    const Kd = w.kernel[d];
-    const t = new Int32Array(O * Kd);
-    for (let o = 0; o < O; o++) {
-      for (let k = 0; k < Kd; k++) {
-        const c = o * w.strides[d] - w.pads[d] + k * w.dilations[d];
-        t[o * Kd + k] = c >= 0 && c < spatialIn[d] ? c * inStrides[d] : -1;
-      }
-    }
-    perDim.push(t);
-  }
-  const table = new Int32Array(P * K);
-  const oIdx = new Int32Array(n);
-  for (let p = 0; p < P; p++) {
-    const kIdx = new Int32Array(n);
-    for (let k = 0; k < K; k++) {
-      let off = 0;
-      for (let d = 0; d < n; d++) {
-        const v = perDim[d][oIdx[d] * w.kernel[d] + kIdx[d]];
-        if (v < 0) {
-          off = -1;
-          break;
-        }
-        off += v;
-      }
-      table[tapMajor ? k * P + p : p * K + k] = off;
-      for (let d = n - 1; d >= 0; d--) {
-        if (++kIdx[d] < w.kernel[d]) break;
-        kIdx[d] = 0;
-      }
-    }
-    for (let d = n - 1; d >= 0; d--) {
-      if (++oIdx[d] < outSpatial[d]) break;
-      oIdx[d] = 0;
+export interface WindowGeometry {
+  outSpatial: number[];
+  /** Output positions per channel (Q * Wo), taps per window. */
+  P: number;
+  K: number;
+  Q: number;
+  Wo: number;
+  /** Stride of the last spatial dim. */
+  sw: number;
+  qOff: Int32Array;
+  kOff: Int32Array;
+  /** Elements of one padded channel. */
+  Sp: number;
+  /** Elements of one input channel, and the input's last dim. */
+  S: number;
+  Win: number;
+  /** Per input row (all spatial dims but the last): where it starts in the padded buffer. */
+  rowDst: Int32Array;
+}
+
+function product(xs: readonly number[]): number {
+  let p = 1;
+  for (const x of xs) p *= x;
+  return p;
+}
+
+/** Offsets sum_d idx_d * step_d over every multi-index of `dims` (row-major order). */
+function gridOffsets(dims: readonly number[], step: readonly number[], base = 0): Int32Array {
+  const n = product(dims);
+  const out = new Int32Array(n);
+  const idx = new Array<number>(dims.length).fill(0);
+  let off = base;
+  for (let i = 0; i < n; i++) {
+    out[i] = off;
+    for (let d = dims.length - 1; d >= 0; d--) {
+      idx[d]++;
+      off += step[d];
+      if (idx[d] < dims[d]) break;
+      off -= step[d] * idx[d];
+      idx[d] = 0;
     }
   }
-  return table;
+  return out;
+}
+
+export function windowGeometry(spatialIn: readonly number[], w: WindowAttrs, outSpatial: readonly number[]): WindowGeometry {
+  const nd = spatialIn.length;
+  // The padded extent also covers ceil_mode windows that run past the end padding.
+  const padded = spatialIn.map((d, i) =>
+    Math.max(d + w.pads[i] + w.pads[i + nd], (outSpatial[i] - 1) * w.strides[i] + (w.kernel[i] - 1) * w.dilations[i] + 1));
+  const pst = new Array<number>(nd);
+  let acc = 1;
+  for (let d = nd - 1; d >= 0; d--) {
+    pst[d] = acc;
+    acc *= padded[d];
+  }
+  const lead = outSpatial.slice(0, -1);
+  return {
+    outSpatial: [...outSpatial],
+    P: product(outSpatial),
+    K: product(w.kernel),
+    Q: product(lead),
+    Wo: outSpatial[nd - 1],
+    sw: w.strides[nd - 1],
+    qOff: gridOffsets(lead, lead.map((_, d) => w.strides[d] * pst[d])),
+    kOff: gridOffsets(w.kernel, w.kernel.map((_, d) => w.dilations[d] * pst[d])),
+    Sp: acc,
+    S: product(spatialIn),
+    Win: spatialIn[nd - 1],
+    rowDst: gridOffsets(spatialIn.slice(0, -1), pst.slice(0, -1), w.pads.slice(0, nd).reduce((s, p, d) => s + p * pst[d], 0)),
+  };
+}
+
+/** Copies one input channel (at src[srcOff]) into the interior of a padded channel buffer
+ * (at dst[dstOff]); the padding elements of dst are left as they are. */
+export function fillPadded(dst: Float64Array, dstOff: number, src: NumericData, srcOff: number, g: WindowGeometry): void {
+  const { rowDst, Win } = g;
+  for (let r = 0; r < rowDst.length; r++) {
+    const s = srcOff + r * Win;
+    const d = dstOff + rowDst[r];
+    for (let i = 0; i < Win; i++) dst[d + i] = src[s + i];
+  }
 }
 
 /** Column tile budget (elements) so a tile stays cache-sized. */
-const TILE_ELEMS = 1 << 16;
+const TILE_ELEMS = 1 << 15;
 
 const conv: Kernel<'Conv'> = (node, inputs) => {
   const x = req(inputs, 0);
@@ -97,72 +127,87 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
   const Cg = C / G;
   const Mg = M / G;
   const spatialIn = x.shape.slice(2);
-  const outSpatial = windowOutShape(spatialIn, a);
-  let S = 1; // input spatial size
-  for (const d of spatialIn) S *= d;
-  let P = 1; // output spatial size
-  for (const d of outSpatial) P *= d;
-  let K = 1;
-  for (const k of a.kernel) K *= k;
+  const geo = windowGeometry(spatialIn, a, windowOutShape(spatialIn, a));
+  const { P, K, Q, Wo, sw, qOff, kOff, Sp, S } = geo;
   const CK = Cg * K; // GEMM inner dimension
 
   const xd = x.data as NumericData;
-  const wd = wv.data as NumericData;
+  const wd = Float64Array.from(wv.data as NumericData);
   const out = allocate(x.dtype, N * M * P) as NumericData;
-
-  // A 1x1 window with unit stride and no padding reads the input as is: skip im2col.
-  const identity = K === 1 && P === S && a.strides.every((s) => s === 1) && a.pads.every((p) => p === 0);
-  const table = identity ? undefined : windowOffsets(spatialIn, outSpatial, a, true);
-  const T = Math.max(1, Math.min(P, Math.max(64, Math.floor(TILE_ELEMS / CK))));
-  const col = identity ? undefined : new Float64Array(CK * T);
+  const xp = new Float64Array(Cg * Sp);
+  // Direct accumulation (no im2col) when few output channels share each input block.
+  const direct = Mg < 4;
+  const rowsPerTile = Math.max(1, Math.min(Q, Math.floor(TILE_ELEMS / ((direct ? 1 : CK) * Wo))));
+  const T = rowsPerTile * Wo;
+  const col = direct ? undefined : new Float64Array(CK * T);
   const acc = new Float64Array(T);
 
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       const xBase = (n * C + g * Cg) * S;
-      for (let p0 = 0; p0 < P; p0 += T) {
-        const tl = Math.min(T, P - p0);
-        // Source rows: row r (channel c, tap k) of length tl starts at src[srcOff + r * rowStride].
-        let src: NumericData | Float64Array;
-        let srcOff: number;
-        let rowStride: number;
-        if (col && table) {
+      for (let c = 0; c < Cg; c++) fillPadded(xp, c * Sp, xd, xBase + c * S, geo);
+      for (let q0 = 0; q0 < Q; q0 += rowsPerTile) {
+        const rows = Math.min(rowsPerTile, Q - q0);
+        const tl = rows * Wo;
+        if (col) {
+          // im2col: row (c, k) of the tile holds tap k of channel c for each output position.
           for (let c = 0; c < Cg; c++) {
-            const cBase = xBase + c * S;
             for (let k = 0; k < K; k++) {
-              const r = (c * K + k) * tl;
-              const t = k * P + p0;
-              for (let p = 0; p < tl; p++) {
-                const off = table[t + p];
-                col[r + p] = off < 0 ? 0 : xd[cBase + off];
+              const src = c * Sp + kOff[k];
+              const dst = (c * K + k) * tl;
+              for (let r = 0; r < rows; r++) {
+                const s = src + qOff[q0 + r];
+                const d = dst + r * Wo;
+                if (sw === 1) for (let j = 0; j < Wo; j++) col[d + j] = xp[s + j];
+                else for (let j = 0; j < Wo; j++) col[d + j] = xp[s + j * sw];
               }
             }
           }
-          src = col;
-          srcOff = 0;
-          rowStride = tl;
-        } else {
-          src = xd;
-          srcOff = xBase + p0;
-          rowStride = S;
         }
         for (let m = 0; m < Mg; m++) {
           const oc = g * Mg + m;
           const wBase = oc * CK;
           acc.fill(0, 0, tl);
-          for (let r = 0; r < CK; r++) {
-            const wk = wd[wBase + r];
-            const s = srcOff + r * rowStride;
-            for (let p = 0; p < tl; p++) acc[p] += wk * src[s + p];
+          if (col) {
+            let r = 0;
+            for (; r + 4 <= CK; r += 4) {
+              const w0 = wd[wBase + r];
+              const w1 = wd[wBase + r + 1];
+              const w2 = wd[wBase + r + 2];
+              const w3 = wd[wBase + r + 3];
+              const s0 = r * tl;
+              const s1 = s0 + tl;
+              const s2 = s1 + tl;
+              const s3 = s2 + tl;
+              for (let p = 0; p < tl; p++) acc[p] += w0 * col[s0 + p] + w1 * col[s1 + p] + w2 * col[s2 + p] + w3 * col[s3 + p];
+            }
+            for (; r < CK; r++) {
+              const w0 = wd[wBase + r];
+              const s0 = r * tl;
+              for (let p = 0; p < tl; p++) acc[p] += w0 * col[s0 + p];
+            }
+          } else {
+            for (let c = 0; c < Cg; c++) {
+              for (let k = 0; k < K; k++) {
+                const wk = wd[wBase + c * K + k];
+                const src = c * Sp + kOff[k];
+                for (let r = 0; r < rows; r++) {
+                  const s = src + qOff[q0 + r];
+                  const d = r * Wo;
+                  if (sw === 1) for (let j = 0; j < Wo; j++) acc[d + j] += wk * xp[s + j];
+                  else for (let j = 0; j < Wo; j++) acc[d + j] += wk * xp[s + j * sw];
+                }
+              }
+            }
           }
           const b = bias ? bias[oc] : 0;
-          const o = (n * M + oc) * P + p0;
+          const o = (n * M + oc) * P + q0 * Wo;
           for (let p = 0; p < tl; p++) out[o + p] = acc[p] + b;
         }
       }
     }
   }
-  return [{ dtype: x.dtype, shape: [N, M, ...outSpatial], data: out }];
+  return [{ dtype: x.dtype, shape: [N, M, ...geo.outSpatial], data: out }];
 };
 
 export const convKernels = {

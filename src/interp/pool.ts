@@ -1,97 +1,72 @@
 /** Float kernels for MaxPool, AveragePool and GlobalAveragePool (ONNX semantics, any
- * spatial rank). Window taps are precomputed once per call as input offsets. */
+ * spatial rank), on padded channel copies with precomputed tap offsets (see conv.ts). */
 import { allocate, type NumericData } from '../ir/dtype.js';
 import type { PoolAttrs } from '../ir/ops.js';
-import { windowOffsets, windowOutShape } from './conv.js';
+import { fillPadded, windowGeometry, windowOutShape } from './conv.js';
 import type { Kernel, KernelTable, Value } from './types.js';
 import { req } from './util.js';
 
-interface PoolPlan {
-  outShape: number[];
-  /** Channels (N * C), input and output spatial sizes, taps per window. */
-  NC: number;
-  S: number;
-  P: number;
-  K: number;
-  /** table[p * K + k]: input offset of tap k of output p in one channel, -1 in padding. */
-  table: Int32Array;
-}
-
-function plan(x: Value, a: PoolAttrs): PoolPlan {
+/** Runs `reduce` over every window of every channel, on padded copies of the channels
+ * (padding filled with `padValue`); writes reduce's result per output position. */
+function pooled(x: Value, a: PoolAttrs, padValue: number,
+  reduce: (xp: Float64Array, start: number, kOff: Int32Array, p: number) => number): Value {
   const spatialIn = x.shape.slice(2);
-  const outSpatial = windowOutShape(spatialIn, a, a.ceilMode);
-  let S = 1;
-  for (const d of spatialIn) S *= d;
-  let P = 1;
-  for (const d of outSpatial) P *= d;
-  let K = 1;
-  for (const k of a.kernel) K *= k;
-  return {
-    outShape: [x.shape[0], x.shape[1], ...outSpatial],
-    NC: x.shape[0] * x.shape[1],
-    S,
-    P,
-    K,
-    table: windowOffsets(spatialIn, outSpatial, a, false),
-  };
+  const geo = windowGeometry(spatialIn, a, windowOutShape(spatialIn, a, a.ceilMode));
+  const { P, Q, Wo, sw, qOff, kOff, Sp, S } = geo;
+  const NC = x.shape[0] * x.shape[1];
+  const xd = x.data as NumericData;
+  const out = allocate(x.dtype, NC * P) as NumericData;
+  const xp = new Float64Array(Sp).fill(padValue);
+  for (let c = 0; c < NC; c++) {
+    fillPadded(xp, 0, xd, c * S, geo);
+    let o = c * P;
+    for (let q = 0; q < Q; q++) {
+      for (let j = 0; j < Wo; j++) out[o + j] = reduce(xp, qOff[q] + j * sw, kOff, q * Wo + j);
+      o += Wo;
+    }
+  }
+  return { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...geo.outSpatial], data: out };
 }
 
 const maxPool: Kernel<'MaxPool'> = (node, inputs) => {
-  const x = req(inputs, 0);
-  const { outShape, NC, S, P, K, table } = plan(x, node.attrs);
-  const xd = x.data as NumericData;
-  const out = allocate(x.dtype, NC * P) as NumericData;
-  for (let c = 0; c < NC; c++) {
-    const base = c * S;
-    const ob = c * P;
-    for (let p = 0; p < P; p++) {
-      // NaN inputs are skipped, as in onnxruntime (comparisons with NaN are false).
-      let m = -Infinity;
-      const t = p * K;
-      for (let k = 0; k < K; k++) {
-        const off = table[t + k];
-        if (off >= 0) {
-          const v = xd[base + off];
-          if (v > m) m = v;
-        }
-      }
-      out[ob + p] = m;
+  // NaN inputs are skipped, as in onnxruntime (comparisons with NaN are false).
+  const K = node.attrs.kernel.reduce((p, k) => p * k, 1);
+  return [pooled(req(inputs, 0), node.attrs, -Infinity, (xp, s, kOff) => {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const v = xp[s + kOff[k]];
+      if (v > m) m = v;
     }
-  }
-  return [{ dtype: x.dtype, shape: outShape, data: out }];
+    return m;
+  })];
 };
 
 /** Per output position, the divisor: the taps inside the input (count_include_pad = 0), or
  * the taps inside the input plus its explicit padding (count_include_pad = 1; the extra
- * ceil_mode overhang never counts), as in the ONNX reference. */
-function avgDivisors(x: Value, a: PoolAttrs, pl: PoolPlan): Float64Array {
-  const div = new Float64Array(pl.P);
-  const { K, table } = pl;
-  if (!a.countIncludePad) {
-    for (let p = 0; p < pl.P; p++) {
-      let n = 0;
-      for (let k = 0; k < K; k++) if (table[p * K + k] >= 0) n++;
-      div[p] = n;
-    }
-    return div;
-  }
-  const spatialIn = x.shape.slice(2);
-  const outSpatial = pl.outShape.slice(2);
+ * ceil_mode overhang never counts), as in the ONNX reference. The valid taps of a window
+ * are a product of per-dim ranges, so the count is a product of per-dim counts. */
+function avgDivisors(spatialIn: readonly number[], a: PoolAttrs): Float64Array {
   const nd = spatialIn.length;
+  const outSpatial = windowOutShape(spatialIn, a, a.ceilMode);
   const perDim = spatialIn.map((inSize, d) => {
+    const lo = a.countIncludePad ? -a.pads[d] : 0;
+    const hi = a.countIncludePad ? inSize + a.pads[d + nd] : inSize;
     const counts = new Float64Array(outSpatial[d]);
     for (let o = 0; o < outSpatial[d]; o++) {
       let n = 0;
       for (let k = 0; k < a.kernel[d]; k++) {
         const c = o * a.strides[d] - a.pads[d] + k * a.dilations[d];
-        if (c >= -a.pads[d] && c < inSize + a.pads[d + nd]) n++;
+        if (c >= lo && c < hi) n++;
       }
       counts[o] = n;
     }
     return counts;
   });
+  let P = 1;
+  for (const o of outSpatial) P *= o;
+  const div = new Float64Array(P);
   const idx = new Int32Array(nd);
-  for (let p = 0; p < pl.P; p++) {
+  for (let p = 0; p < P; p++) {
     let n = 1;
     for (let d = 0; d < nd; d++) n *= perDim[d][idx[d]];
     div[p] = n;
@@ -105,25 +80,13 @@ function avgDivisors(x: Value, a: PoolAttrs, pl: PoolPlan): Float64Array {
 
 const averagePool: Kernel<'AveragePool'> = (node, inputs) => {
   const x = req(inputs, 0);
-  const pl = plan(x, node.attrs);
-  const { outShape, NC, S, P, K, table } = pl;
-  const div = avgDivisors(x, node.attrs, pl);
-  const xd = x.data as NumericData;
-  const out = allocate(x.dtype, NC * P) as NumericData;
-  for (let c = 0; c < NC; c++) {
-    const base = c * S;
-    const ob = c * P;
-    for (let p = 0; p < P; p++) {
-      let s = 0;
-      const t = p * K;
-      for (let k = 0; k < K; k++) {
-        const off = table[t + k];
-        if (off >= 0) s += xd[base + off];
-      }
-      out[ob + p] = s / div[p];
-    }
-  }
-  return [{ dtype: x.dtype, shape: outShape, data: out }];
+  const K = node.attrs.kernel.reduce((p, k) => p * k, 1);
+  const div = avgDivisors(x.shape.slice(2), node.attrs);
+  return [pooled(x, node.attrs, 0, (xp, s, kOff, p) => {
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += xp[s + kOff[k]];
+    return sum / div[p];
+  })];
 };
 
 const globalAveragePool: Kernel<'GlobalAveragePool'> = (_node, inputs) => {

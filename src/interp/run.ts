@@ -1,6 +1,7 @@
 /** Runs an IR graph node by node with the reference kernels. */
 import { CompileError, ErrorCode } from '../errors.js';
 import { elementCount, type Graph, type Node } from '../ir/graph.js';
+import type { NumericData } from '../ir/dtype.js';
 import type { OpName } from '../ir/ops.js';
 import { kernels } from './kernels.js';
 import type { Kernel, Value } from './types.js';
@@ -32,6 +33,7 @@ export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Value>, opts: 
   graph.nodes.forEach((node, step) => {
     const inputs = node.inputs.map((n) => (n === '' ? undefined : valueOf(graph, env, n, node)));
     const outs = table[node.op](node as never, inputs);
+    if (node.clamp) outs[0] = clampValue(outs[0], node.clamp.min, node.clamp.max);
     node.outputs.forEach((name, i) => {
       if (name !== '') env.set(name, outs[i]);
     });
@@ -41,6 +43,13 @@ export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Value>, opts: 
   const result = new Map<string, Value>();
   for (const o of graph.outputs) result.set(o, valueOf(graph, env, o));
   return result;
+}
+
+/** Applies a fused activation clamp (the kernel's output is fresh, so it is clamped in place). */
+function clampValue(v: Value, min: number, max: number): Value {
+  const d = v.data as NumericData;
+  for (let i = 0; i < d.length; i++) d[i] = d[i] < min ? min : d[i] > max ? max : d[i];
+  return v;
 }
 
 function valueOf(graph: Graph, env: Map<string, Value>, name: string, node?: Node): Value {

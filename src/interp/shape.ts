@@ -133,7 +133,7 @@ const pad: Kernel<'Pad'> = (n, inputs) => {
   const outShape = maps.map((m) => m.length);
   const total = elementCount(outShape);
   const out = allocate(x.dtype, total);
-  const fill: unknown = isBigInt(x.dtype) ? BigInt(value) : value;
+  const fill: unknown = isBigInt(x.dtype) ? BigInt(Math.trunc(value)) : value;
   if (total === 0) return [{ dtype: x.dtype, shape: outShape, data: out }];
   const inStrides = stridesOf(x.shape);
   const innerMap = maps[rank - 1];

@@ -29,6 +29,9 @@ export interface NodeOf<K extends OpName> {
   inputs: string[];
   outputs: string[];
   attrs: OpAttrMap[K];
+  /** A fused activation: output 0 is clamped to [min, max] after the op (Relu is [0, Infinity],
+   * Relu6 [0, 6]). Set by the activation-fusion pass on ops whose target kernels clamp. */
+  clamp?: { min: number; max: number };
 }
 
 /** A node of any op, narrowed by `node.op`. */

@@ -5,6 +5,7 @@
  * an importer (src/onnx/ops/) and a kernel (src/interp/); the compiler points at
  * every registry that misses it.
  */
+import type { QuantizedOpAttrMap } from './qops.js';
 
 /** Spatial window attributes shared by Conv-like and pooling ops. Arrays have one entry
  * per spatial dim; `pads` is [begin_0, begin_1, ..., end_0, end_1, ...]. */
@@ -106,8 +107,9 @@ export interface CastAttrs {
 
 export type NoAttrs = Record<string, never>;
 
-/** Every IR op with its attribute record. */
-export interface OpAttrMap {
+/** Every IR op with its attribute record: the ONNX-level ops below and the int8 ops of
+ * the quantized IR (src/ir/qops.ts). */
+export interface OpAttrMap extends QuantizedOpAttrMap {
   Conv: ConvAttrs;
   ConvInteger: ConvAttrs;
   QLinearConv: ConvAttrs;

@@ -7,6 +7,7 @@ function shapeText(t: Tensor): string {
 }
 
 function attrText(v: unknown): string {
+  if (ArrayBuffer.isView(v)) return `[${Array.from(v as unknown as ArrayLike<number>).map(attrText).join(',')}]`;
   if (Array.isArray(v)) return `[${v.map(attrText).join(',')}]`;
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
   if (typeof v === 'string') return JSON.stringify(v);
@@ -35,7 +36,8 @@ export function printGraph(graph: Graph): string {
     const attrs = Object.entries(n.attrs)
       .map(([k, v]) => `${k}=${attrText(v)}`)
       .join(' ');
-    lines.push(`  ${n.outputs.map(tensor).join(', ')} = ${n.op}${attrs ? `{${attrs}}` : ''}(${n.inputs.map(tensor).join(', ')})  # ${n.name}`);
+    const clamp = n.clamp ? `+clamp[${attrText(n.clamp.min)},${attrText(n.clamp.max)}]` : '';
+    lines.push(`  ${n.outputs.map(tensor).join(', ')} = ${n.op}${clamp}${attrs ? `{${attrs}}` : ''}(${n.inputs.map(tensor).join(', ')})  # ${n.name}`);
   }
   lines.push(`  outputs: ${graph.outputs.map(tensor).join(', ')}`);
   return lines.join('\n') + '\n';

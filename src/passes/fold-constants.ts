@@ -1,0 +1,48 @@
+import type { Node, Tensor } from '../ir/graph.js';
+import type { OpName } from '../ir/ops.js';
+import { kernels } from '../interp/kernels.js';
+import type { Kernel, Value } from '../interp/types.js';
+import type { Pass } from './pass.js';
+import { cloneGraph, pruneTensors } from './rewrite.js';
+
+/** Ops never folded: quantization boundaries carry scales the quantizer must see. */
+const KEEP: ReadonlySet<OpName> = new Set<OpName>(['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize']);
+
+/** Folding is skipped for outputs larger than this (a constant that big belongs in the model). */
+const MAX_FOLDED_ELEMENTS = 1 << 22;
+
+/** Afterwards: no node has only constant inputs (except quantization boundaries); their
+ * outputs are constants. Also covers float shape arithmetic that import-time folding left. */
+export const foldConstants: Pass = {
+  name: 'fold-constants',
+  guarantees: 'no node computes from constants alone',
+  run(graph) {
+    const g = cloneGraph(graph);
+    const kept: Node[] = [];
+    for (const n of graph.nodes) {
+      const inputs = n.inputs.map((i) => (i === '' ? undefined : g.tensors.get(i)));
+      const foldable =
+        !KEEP.has(n.op) &&
+        inputs.some((t) => t !== undefined) &&
+        inputs.every((t) => t === undefined || t.data !== undefined) &&
+        n.outputs.every((o) => o === '' || (g.tensors.get(o)?.shape ?? []).reduce((a, b) => a * b, 1) <= MAX_FOLDED_ELEMENTS);
+      if (!foldable) {
+        kept.push(n);
+        continue;
+      }
+      const values = inputs.map((t): Value | undefined => (t ? { dtype: t.dtype, shape: t.shape, data: t.data! } : undefined));
+      const outs = (kernels[n.op] as Kernel<OpName>)(n as never, values);
+      n.outputs.forEach((o, i) => {
+        if (o === '') return;
+        let data = outs[i].data;
+        if (i === 0 && n.clamp) {
+          const { min, max } = n.clamp;
+          data = (data as Float32Array).map((v) => Math.min(max, Math.max(min, v)));
+        }
+        const t: Tensor = { ...g.tensors.get(o)!, data };
+        g.tensors.set(o, t);
+      });
+    }
+    return pruneTensors({ ...g, nodes: kept });
+  },
+};

@@ -1,0 +1,29 @@
+/** Passes are values: `{ name, guarantees, run }`, one per file, run in order by a plain pipeline. */
+import type { Graph } from '../ir/graph.js';
+import { verifyGraph } from './verify.js';
+
+export interface PassContext {
+  /** Check the graph after every pass (tests and `--verify-each`). */
+  verifyEach?: boolean;
+  /** Receives one line per pass that changed something. */
+  log?: (line: string) => void;
+}
+
+export interface Pass {
+  name: string;
+  /** What holds after the pass, in one line. */
+  guarantees: string;
+  run(graph: Graph, ctx: PassContext): Graph;
+}
+
+/** Runs passes in order; with `verifyEach`, checks the graph after each one. */
+export function runPipeline(graph: Graph, passes: readonly Pass[], ctx: PassContext = {}): Graph {
+  let g = graph;
+  for (const p of passes) {
+    const before = g.nodes.length;
+    g = p.run(g, ctx);
+    if (ctx.verifyEach) verifyGraph(g, p.name);
+    if (ctx.log && g.nodes.length !== before) ctx.log(`${p.name}: ${before} → ${g.nodes.length} nodes`);
+  }
+  return g;
+}

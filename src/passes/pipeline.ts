@@ -1,0 +1,19 @@
+/** The ordered float-graph optimization pipeline. Each pass keeps float semantics. */
+import { canonicalizeViews } from './canonicalize-views.js';
+import { eliminateDead } from './eliminate-dead.js';
+import { foldBatchNorm } from './fold-batchnorm.js';
+import { foldConstants } from './fold-constants.js';
+import { fuseActivation } from './fuse-activation.js';
+import { fuseBias } from './fuse-bias.js';
+import type { Pass } from './pass.js';
+import { removeIdentity } from './remove-identity.js';
+
+export const optimizationPasses: readonly Pass[] = [
+  removeIdentity,
+  foldConstants,
+  eliminateDead,
+  canonicalizeViews,
+  foldBatchNorm,
+  fuseBias,
+  fuseActivation,
+];
