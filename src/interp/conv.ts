@@ -113,6 +113,20 @@ export function fillPadded(dst: Float64Array, dstOff: number, src: NumericData, 
   }
 }
 
+/** acc[r * Wo + j] += w * xp[src + qOff[q0 + r] + j * sw] for rows r < rows, j < Wo. */
+function tapRows(acc: Float64Array, w: number, xp: Float64Array, src: number, qOff: Int32Array, q0: number, rows: number, Wo: number, sw: number): void {
+  for (let r = 0; r < rows; r++) {
+    const s = src + qOff[q0 + r];
+    const d = r * Wo;
+    if (sw === 1) for (let j = 0; j < Wo; j++) acc[d + j] += w * xp[s + j];
+    else for (let j = 0; j < Wo; j++) acc[d + j] += w * xp[s + j * sw];
+  }
+}
+
+function storeRow(out: NumericData, o: number, acc: Float64Array, n: number, b: number): void {
+  for (let p = 0; p < n; p++) out[o + p] = acc[p] + b;
+}
+
 /** Column tile budget (elements) so a tile stays cache-sized. */
 const TILE_ELEMS = 1 << 15;
 
@@ -190,19 +204,12 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
             for (let c = 0; c < Cg; c++) {
               for (let k = 0; k < K; k++) {
                 const wk = wd[wBase + c * K + k];
-                const src = c * Sp + kOff[k];
-                for (let r = 0; r < rows; r++) {
-                  const s = src + qOff[q0 + r];
-                  const d = r * Wo;
-                  if (sw === 1) for (let j = 0; j < Wo; j++) acc[d + j] += wk * xp[s + j];
-                  else for (let j = 0; j < Wo; j++) acc[d + j] += wk * xp[s + j * sw];
-                }
+                tapRows(acc, wk, xp, c * Sp + kOff[k], qOff, q0, rows, Wo, sw);
               }
             }
           }
           const b = bias ? bias[oc] : 0;
-          const o = (n * M + oc) * P + q0 * Wo;
-          for (let p = 0; p < tl; p++) out[o + p] = acc[p] + b;
+          storeRow(out, (n * M + oc) * P + q0 * Wo, acc, tl, b);
         }
       }
     }

@@ -15,13 +15,49 @@ function rowTimesMatrix(
 ): void {
   if (!bTransposed) {
     acc.fill(0, 0, N);
-    for (let k = 0; k < K; k++) {
+    let k = 0;
+    // Four rows of B per pass over acc.
+    for (; k + 4 <= K; k += 4) {
+      const a0 = a[aOff + k * aStep];
+      const a1 = a[aOff + (k + 1) * aStep];
+      const a2 = a[aOff + (k + 2) * aStep];
+      const a3 = a[aOff + (k + 3) * aStep];
+      const r0 = bOff + k * N;
+      const r1 = r0 + N;
+      const r2 = r1 + N;
+      const r3 = r2 + N;
+      for (let j = 0; j < N; j++) acc[j] += a0 * b[r0 + j] + a1 * b[r1 + j] + a2 * b[r2 + j] + a3 * b[r3 + j];
+    }
+    for (; k < K; k++) {
       const av = a[aOff + k * aStep];
       const r = bOff + k * N;
       for (let j = 0; j < N; j++) acc[j] += av * b[r + j];
     }
   } else {
-    for (let j = 0; j < N; j++) {
+    let j = 0;
+    // Four columns of B' (rows of B) per pass over the row of A.
+    for (; j + 4 <= N; j += 4) {
+      const r0 = bOff + j * K;
+      const r1 = r0 + K;
+      const r2 = r1 + K;
+      const r3 = r2 + K;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const av = a[aOff + k * aStep];
+        s0 += av * b[r0 + k];
+        s1 += av * b[r1 + k];
+        s2 += av * b[r2 + k];
+        s3 += av * b[r3 + k];
+      }
+      acc[j] = s0;
+      acc[j + 1] = s1;
+      acc[j + 2] = s2;
+      acc[j + 3] = s3;
+    }
+    for (; j < N; j++) {
       const r = bOff + j * K;
       let s = 0;
       for (let k = 0; k < K; k++) s += a[aOff + k * aStep] * b[r + k];

@@ -5,6 +5,7 @@ import { foldBatchNorm } from './fold-batchnorm.js';
 import { foldConstants } from './fold-constants.js';
 import { fuseActivation } from './fuse-activation.js';
 import { fuseBias } from './fuse-bias.js';
+import { foldPad } from './fold-pad.js';
 import type { Pass } from './pass.js';
 import { removeIdentity } from './remove-identity.js';
 
@@ -13,6 +14,7 @@ export const optimizationPasses: readonly Pass[] = [
   foldConstants,
   eliminateDead,
   canonicalizeViews,
+  foldPad,
   foldBatchNorm,
   fuseBias,
   fuseActivation,

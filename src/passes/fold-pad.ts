@@ -1,0 +1,42 @@
+import { getNumber } from '../ir/dtype.js';
+import type { Node } from '../ir/graph.js';
+import type { Pass } from './pass.js';
+import { consumers, pruneTensors, renameUses, singleUse } from './rewrite.js';
+
+/** Afterwards: a constant-zero Pad that pads nothing is gone, and one that pads only the
+ * spatial dims in front of a Conv or an AveragePool (PyTorch's AvgPool2d(padding=...)
+ * export) is merged into that op's pads (AveragePool then counts the padding, as the
+ * explicit Pad did). */
+export const foldPad: Pass = {
+  name: 'fold-pad',
+  guarantees: 'no zero Pad nodes; zero padding before Conv/AveragePool is in their pads',
+  run(graph) {
+    let g = graph;
+    const uses = consumers(graph);
+    for (const pad of graph.nodes) {
+      if (pad.op !== 'Pad' || pad.attrs.mode !== 'constant') continue;
+      const value = pad.inputs[2] && g.tensors.get(pad.inputs[2])?.data ? getNumber(g.tensors.get(pad.inputs[2])!.data!, 0) : pad.attrs.value;
+      if (value !== 0 || pad.attrs.pads.some((p) => p < 0)) continue;
+      const rank = pad.attrs.pads.length / 2;
+      const out = pad.outputs[0];
+      if (pad.attrs.pads.every((p) => p === 0) && !g.outputs.includes(out)) {
+        g = renameUses({ ...g, nodes: g.nodes.filter((n) => n !== pad) }, out, pad.inputs[0]);
+        continue;
+      }
+      // Spatial-only padding (N and C untouched) merges into the single consumer.
+      const spatialOnly = [0, 1, rank, rank + 1].every((i) => pad.attrs.pads[i] === 0);
+      const next = uses.get(out)?.[0];
+      if (!spatialOnly || !next || !singleUse(g, uses, out) || next.inputs[0] !== out) continue;
+      if (next.op !== 'Conv' && !(next.op === 'AveragePool' && next.attrs.pads.every((p) => p === 0) && !next.attrs.ceilMode)) continue;
+      const extra = [...pad.attrs.pads.slice(2, rank), ...pad.attrs.pads.slice(rank + 2)];
+      const merged: Node =
+        next.op === 'Conv'
+          ? { ...next, inputs: [pad.inputs[0], ...next.inputs.slice(1)], attrs: { ...next.attrs, pads: next.attrs.pads.map((p, i) => p + extra[i]) } }
+          : next.op === 'AveragePool'
+            ? { ...next, inputs: [pad.inputs[0]], attrs: { ...next.attrs, pads: extra, countIncludePad: true } }
+            : next;
+      g = { ...g, nodes: g.nodes.filter((n) => n !== pad).map((n) => (n === next ? merged : n)) };
+    }
+    return pruneTensors(g);
+  },
+};
