@@ -6,6 +6,7 @@
 import { allocate, type NumericData } from '../ir/dtype.js';
 import type { WindowAttrs } from '../ir/ops.js';
 import type { Kernel, KernelTable } from './types.js';
+import { gemmRows, type RowSink } from './gemm.js';
 import { req } from './util.js';
 
 /** Output size of one spatial dim for explicit (already resolved) pads. With `ceilMode`,
@@ -123,9 +124,6 @@ function tapRows(acc: Float64Array, w: number, xp: Float64Array, src: number, qO
   }
 }
 
-function storeRow(out: NumericData, o: number, acc: Float64Array, n: number, b: number): void {
-  for (let p = 0; p < n; p++) out[o + p] = acc[p] + b;
-}
 
 /** Column tile budget (elements) so a tile stays cache-sized. */
 const TILE_ELEMS = 1 << 15;
@@ -154,7 +152,16 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
   const rowsPerTile = Math.max(1, Math.min(Q, Math.floor(TILE_ELEMS / ((direct ? 1 : CK) * Wo))));
   const T = rowsPerTile * Wo;
   const col = direct ? undefined : new Float64Array(CK * T);
-  const acc = new Float64Array(T);
+  const acc = new Float64Array(4 * T);
+  // Output channel oBase + m, positions oPos.. of the current tile.
+  let oBase = 0;
+  let oPos = 0;
+  let tl = 0;
+  const emit: RowSink = (m, accRow, off) => {
+    const b = bias ? bias[oBase - (oBase % Mg) + m] : 0;
+    const o = (oBase + m) * P + oPos;
+    for (let p = 0; p < tl; p++) out[o + p] = accRow[off + p] + b;
+  };
 
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
@@ -162,7 +169,7 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
       for (let c = 0; c < Cg; c++) fillPadded(xp, c * Sp, xd, xBase + c * S, geo);
       for (let q0 = 0; q0 < Q; q0 += rowsPerTile) {
         const rows = Math.min(rowsPerTile, Q - q0);
-        const tl = rows * Wo;
+        tl = rows * Wo;
         if (col) {
           // im2col: row (c, k) of the tile holds tap k of channel c for each output position.
           for (let c = 0; c < Cg; c++) {
@@ -178,38 +185,19 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
             }
           }
         }
+        oBase = n * M + g * Mg;
+        oPos = q0 * Wo;
+        if (col) {
+          gemmRows(Mg, CK, tl, wd, g * Mg * CK, CK, col, 0, tl, acc, emit);
+          continue;
+        }
         for (let m = 0; m < Mg; m++) {
-          const oc = g * Mg + m;
-          const wBase = oc * CK;
+          const wBase = (g * Mg + m) * CK;
           acc.fill(0, 0, tl);
-          if (col) {
-            let r = 0;
-            for (; r + 4 <= CK; r += 4) {
-              const w0 = wd[wBase + r];
-              const w1 = wd[wBase + r + 1];
-              const w2 = wd[wBase + r + 2];
-              const w3 = wd[wBase + r + 3];
-              const s0 = r * tl;
-              const s1 = s0 + tl;
-              const s2 = s1 + tl;
-              const s3 = s2 + tl;
-              for (let p = 0; p < tl; p++) acc[p] += w0 * col[s0 + p] + w1 * col[s1 + p] + w2 * col[s2 + p] + w3 * col[s3 + p];
-            }
-            for (; r < CK; r++) {
-              const w0 = wd[wBase + r];
-              const s0 = r * tl;
-              for (let p = 0; p < tl; p++) acc[p] += w0 * col[s0 + p];
-            }
-          } else {
-            for (let c = 0; c < Cg; c++) {
-              for (let k = 0; k < K; k++) {
-                const wk = wd[wBase + c * K + k];
-                tapRows(acc, wk, xp, c * Sp + kOff[k], qOff, q0, rows, Wo, sw);
-              }
-            }
+          for (let c = 0; c < Cg; c++) {
+            for (let k = 0; k < K; k++) tapRows(acc, wd[wBase + c * K + k], xp, c * Sp + kOff[k], qOff, q0, rows, Wo, sw);
           }
-          const b = bias ? bias[oc] : 0;
-          storeRow(out, (n * M + oc) * P + q0 * Wo, acc, tl, b);
+          emit(m, acc, 0);
         }
       }
     }

@@ -14,8 +14,11 @@ import { int64ToNumber, type Int64Like, type ModelProto, type ValueInfoProto } f
 import { checkedShape, dtypeFromOnnx, tensorFromProto, type TensorReadOptions } from './tensor.js';
 
 /** Default-domain opsets qgc imports. Ops whose semantics changed inside this range are
- * handled per version by their importers. */
-export const MIN_OPSET = 6;
+ * handled per version by their importers; legacy attributes of early versions (e.g.
+ * `consumed_inputs`, `broadcast`) are never read, so a model that uses them fails with
+ * "attribute not supported" instead of being misread. Opsets 11..21 are the target range;
+ * earlier ones work where the op is unchanged. */
+export const MIN_OPSET = 1;
 export const MAX_OPSET = 21;
 
 export interface ImportOptions extends TensorReadOptions {
