@@ -6,7 +6,7 @@
  * from the ONNX reference implementation. */
 import { describe, expect, it } from 'vitest';
 import { CompileError, ErrorCode } from '../src/errors.js';
-import { allocate, toNumbers, type DType } from '../src/ir/dtype.js';
+import { allocate, toNumbers, type DType, type NumericData } from '../src/ir/dtype.js';
 import type { Node } from '../src/ir/graph.js';
 import type { ConvAttrs, QuantizeAttrs } from '../src/ir/ops.js';
 import { quantKernels, roundHalfEven, f16round } from '../src/interp/quant.js';
@@ -17,8 +17,8 @@ import { onnx } from '../src/onnx/proto.js';
 import { OnnxDataType, onnxCodeOf } from '../src/onnx/tensor.js';
 
 const val = (dtype: DType, shape: number[], values: number[]): Value => {
-  const data = allocate(dtype, values.length);
-  (data as unknown as number[]).forEach((_, i, a) => (a[i] = values[i]));
+  const data = allocate(dtype, values.length) as NumericData;
+  values.forEach((v, i) => (data[i] = v));
   return { dtype, shape, data };
 };
 const nums = (v: Value) => toNumbers(v.data);

@@ -153,17 +153,19 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
   const T = rowsPerTile * Wo;
   const col = direct ? undefined : new Float64Array(CK * T);
   const acc = new Float64Array(4 * T);
-  // Output channel oBase + m, positions oPos.. of the current tile.
-  let oBase = 0;
-  let oPos = 0;
+  // Row m of a tile product is output channel oc0 + m of batch n, positions pos0 .. pos0 + tl.
+  let n = 0;
+  let oc0 = 0;
+  let pos0 = 0;
   let tl = 0;
   const emit: RowSink = (m, accRow, off) => {
-    const b = bias ? bias[oBase - (oBase % Mg) + m] : 0;
-    const o = (oBase + m) * P + oPos;
+    const oc = oc0 + m;
+    const b = bias ? bias[oc] : 0;
+    const o = (n * M + oc) * P + pos0;
     for (let p = 0; p < tl; p++) out[o + p] = accRow[off + p] + b;
   };
 
-  for (let n = 0; n < N; n++) {
+  for (n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       const xBase = (n * C + g * Cg) * S;
       for (let c = 0; c < Cg; c++) fillPadded(xp, c * Sp, xd, xBase + c * S, geo);
@@ -185,8 +187,8 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
             }
           }
         }
-        oBase = n * M + g * Mg;
-        oPos = q0 * Wo;
+        oc0 = g * Mg;
+        pos0 = q0 * Wo;
         if (col) {
           gemmRows(Mg, CK, tl, wd, g * Mg * CK, CK, col, 0, tl, acc, emit);
           continue;

@@ -189,34 +189,37 @@ function convInt(
     const pL = a.pads[r - 1];
     const HW = H * W;
     const KK = KH * KW;
+    const plane = OH * OW;
+    // Weight-stationary loops: for each weight, a multiply-add over the output rows it
+    // reaches, so the innermost loop is a plain strided sweep with no bounds checks.
+    const acc = new Float64Array(plane);
     for (let b = 0; b < nb; b++) {
       for (let oc = 0; oc < m; oc++) {
         const g = Math.floor(oc / mg);
-        const xBase = (b * c + g * cg) * HW;
-        const wBase = oc * cg * KK;
-        const b0 = bias ? bias[oc] : 0;
-        let o = (b * m + oc) * OH * OW;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih0 = oh * sH - pT;
-          const khLo = ih0 < 0 ? Math.ceil(-ih0 / dH) : 0;
-          const khHi = Math.min(KH, Math.floor((H - 1 - ih0) / dH) + 1);
-          for (let ow = 0; ow < OW; ow++, o++) {
-            const iw0 = ow * sW - pL;
-            const kwLo = iw0 < 0 ? Math.ceil(-iw0 / dW) : 0;
-            const kwHi = Math.min(KW, Math.floor((W - 1 - iw0) / dW) + 1);
-            let acc = b0;
-            for (let ci = 0; ci < cg; ci++) {
-              const xc = xBase + ci * HW + iw0;
-              const wc = wBase + ci * KK;
-              for (let kh = khLo; kh < khHi; kh++) {
-                const xr = xc + (ih0 + kh * dH) * W;
-                const wr = wc + kh * KW;
-                for (let kw = kwLo; kw < kwHi; kw++) acc += xs[xr + kw * dW] * ws[wr + kw];
+        acc.fill(bias ? bias[oc] : 0);
+        for (let ci = 0; ci < cg; ci++) {
+          const xc = (b * c + g * cg + ci) * HW;
+          const wc = (oc * cg + ci) * KK;
+          for (let kh = 0; kh < KH; kh++) {
+            const dh = kh * dH - pT; // ih = oh * sH + dh
+            const ohLo = dh < 0 ? Math.ceil(-dh / sH) : 0;
+            const ohHi = Math.min(OH, Math.floor((H - 1 - dh) / sH) + 1);
+            for (let kw = 0; kw < KW; kw++) {
+              const wv = ws[wc + kh * KW + kw];
+              if (wv === 0) continue;
+              const dw = kw * dW - pL; // iw = ow * sW + dw
+              const owLo = dw < 0 ? Math.ceil(-dw / sW) : 0;
+              const owHi = Math.min(OW, Math.floor((W - 1 - dw) / sW) + 1);
+              for (let oh = ohLo; oh < ohHi; oh++) {
+                const xr = xc + (oh * sH + dh) * W + dw;
+                const ar = oh * OW;
+                for (let ow = owLo; ow < owHi; ow++) acc[ar + ow] += wv * xs[xr + ow * sW];
               }
             }
-            out[o] = acc; // exact in a double; the Int32Array store wraps like int32
           }
         }
+        // Sums of 8-bit products are exact in a double; the Int32Array store wraps like int32.
+        out.set(acc, (b * m + oc) * plane);
       }
     }
     return { data: out, shape };
