@@ -1,22 +1,22 @@
-/** Prints ONNX node-conformance results per case and per op: `npx tsx scripts/conformance.ts [regex]`. */
+/** Prints ONNX node-conformance results: `npx tsx scripts/conformance.ts [regex] [-v] [--write-readme]`. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { listCases, runCase, type CaseResult } from '../test/support/conformance.js';
+import { perOpTable, replaceReadmeTable } from '../test/support/conformance-table.js';
 
-const filter = process.argv[2] ? new RegExp(process.argv[2]) : undefined;
-const verbose = process.argv.includes('-v');
+const args = process.argv.slice(2);
+const pattern = args.find((a) => !a.startsWith('-'));
+const filter = pattern ? new RegExp(pattern) : undefined;
 const results: CaseResult[] = listCases(filter).map(runCase);
-const perOp = new Map<string, { pass: number; fail: number }>();
 for (const r of results) {
-  if (r.status === 'skip') continue;
-  for (const op of r.ops) {
-    const e = perOp.get(op) ?? { pass: 0, fail: 0 };
-    e[r.status]++;
-    perOp.set(op, e);
-  }
   if (r.status === 'fail') console.log(`FAIL ${r.name} (opset ${r.opset}): ${r.detail}`);
-  else if (verbose) console.log(`pass ${r.name}`);
+  else if (r.status === 'pass' && args.includes('-v')) console.log(`pass ${r.name}`);
 }
-console.log('\n| op | passed | failed |\n|---|---|---|');
-for (const [op, e] of [...perOp].sort()) console.log(`| ${op} | ${e.pass} | ${e.fail} |`);
+const table = perOpTable(results);
+console.log(`\n${table}`);
 const pass = results.filter((r) => r.status === 'pass').length;
 const fail = results.filter((r) => r.status === 'fail').length;
 console.log(`\n${pass} passed, ${fail} failed, ${results.length - pass - fail} skipped (unclaimed ops)`);
+if (args.includes('--write-readme') && !filter) {
+  writeFileSync('README.md', replaceReadmeTable(readFileSync('README.md', 'utf8'), table));
+  console.log('README.md table updated');
+}

@@ -1,7 +1,9 @@
 /** ONNX's own node conformance cases for every op qgc claims, with ONNX's tolerances. */
 import { describe, expect, it } from 'vitest';
 import { listCases, runCase, type CaseResult } from './support/conformance.js';
+import { readFileSync } from 'node:fs';
 import { OUT_OF_SCOPE } from './support/conformance-scope.js';
+import { perOpTable, readmeTable } from './support/conformance-table.js';
 import { needs, ONNX_TESTDATA } from './support/tools.js';
 
 describe('ONNX node conformance', () => {
@@ -16,5 +18,7 @@ describe('ONNX node conformance', () => {
     expect(unexpected.map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
     expect(stale).toEqual([]);
     expect(passed).toBeGreaterThan(190);
+    // The README's per-op table is what this run measured (regenerate: npx tsx scripts/conformance.ts --write-readme).
+    expect(readmeTable(readFileSync('README.md', 'utf8'))).toBe(perOpTable(results));
   });
 });

@@ -1,0 +1,223 @@
+/**
+ * Generates test/data/requant-vectors.json, the shared table that pins down qgc's
+ * requantization for every backend: the integer interpreter (src/quant/intmath.ts), CMSIS-NN
+ * itself, the portable C kernels, the Wasm kernels and the WGSL shaders (which emulate the
+ * 64-bit product with 32-bit pieces). Each backend's test evaluates its requantize on every
+ * row and must reproduce `result` exactly.
+ *
+ *   npx tsx scripts/gen-requant-vectors.ts     (deterministic: rewrites the same file)
+ *
+ * The results are computed here, independently of src/quant/intmath.ts, from the
+ * mathematical definition with BigInt; test/requant.test.ts checks that this definition,
+ * intmath.ts and CMSIS-NN's arm_nn_requantize (compiled from its header) all agree.
+ *
+ * File format (one JSON object):
+ *   {
+ *     "function":   "arm_nn_requantize (CMSIS-NN default build)",
+ *     "definition": the three steps below, in words,
+ *     "columns":    ["value", "multiplier", "shift", "result"],
+ *     "cases":      [[value, multiplier, shift, result], ...]   every entry an int32 as a JSON number
+ *   }
+ *
+ * One row (value v, multiplier m, shift s; all int32, s in [-31, 30]):
+ *   1. a = v * 2^max(s, 0). Every row keeps a inside int32 (C leaves the overflow undefined).
+ *   2. h = floor((a * m + 2^30) / 2^31) with the exact 64-bit product, i.e. a*m / 2^31 rounded
+ *      half up (toward +infinity), then wrapped to int32. Only a = m = INT32_MIN leaves the
+ *      range: 2^31 wraps to INT32_MIN. This is arm_nn_doubling_high_mult_no_sat: there is no
+ *      saturation (TFLite's SaturatingRoundingDoublingHighMul would give INT32_MAX there;
+ *      the two agree everywhere else, ties included).
+ *   3. result = h / 2^max(-s, 0) rounded half away from zero (arm_nn_divide_by_power_of_two).
+ *
+ * Rows cover: zero values and a zero multiplier; ties of step 2 and of step 3, positive and
+ * negative; INT32_MIN/INT32_MAX values and multipliers (the INT32_MIN * INT32_MIN wrap);
+ * every shift from -31 to 30 (left shifts with the largest values that fit); multipliers at
+ * 2^30 and 2^31 - 1 and negative ones; realistic accumulators with multipliers from typical
+ * scales; and uniformly random rows.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+
+export type RequantRow = [value: number, multiplier: number, shift: number, result: number];
+
+export interface RequantTable {
+  function: string;
+  definition: string;
+  columns: ['value', 'multiplier', 'shift', 'result'];
+  cases: RequantRow[];
+}
+
+const wrap32 = (x: bigint): bigint => BigInt.asIntN(32, x);
+
+/** Floor division by 2^k of a BigInt (BigInt's >> already floors; stated explicitly). */
+function floorDivPow2(x: bigint, k: bigint): bigint {
+  const d = 1n << k;
+  const q = x / d; // truncates toward zero
+  return x < 0n && q * d !== x ? q - 1n : q;
+}
+
+/** x / 2^k rounded to nearest, halves away from zero. */
+function roundHalfAwayDivPow2(x: bigint, k: bigint): bigint {
+  if (k === 0n) return x;
+  const d = 1n << k;
+  const mag = x < 0n ? -x : x;
+  const q = (2n * mag + d) / (2n * d); // floor((|x| + d/2) / d)
+  return x < 0n ? -q : q;
+}
+
+/** The definition in the header comment; null when the left shift overflows int32. */
+export function requantizeDefinition(value: number, multiplier: number, shift: number): number | null {
+  const left = BigInt(Math.max(shift, 0));
+  const right = BigInt(Math.max(-shift, 0));
+  const a = BigInt(value) * (1n << left);
+  if (a !== wrap32(a)) return null;
+  const h = wrap32(floorDivPow2(a * BigInt(multiplier) + (1n << 30n), 31n));
+  return Number(roundHalfAwayDivPow2(h, right));
+}
+
+/** mulberry32: a small deterministic PRNG (uint32 outputs). */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+export function generateRequantVectors(): RequantTable {
+  const next = prng(0x5eed2026);
+  const int = (lo: number, hi: number) => lo + (next() % (hi - lo + 1));
+  const i32 = () => next() | 0;
+  const rows: RequantRow[] = [];
+  const seen = new Set<string>();
+  const add = (v: number, m: number, s: number): void => {
+    const key = `${v},${m},${s}`;
+    if (seen.has(key)) return;
+    const r = requantizeDefinition(v, m, s);
+    if (r === null) return;
+    seen.add(key);
+    rows.push([v, m, s, r]);
+  };
+
+  // Zero value, zero multiplier.
+  for (const s of [-31, -20, -1, 0, 1, 10, 30]) {
+    add(0, 1518500250, s);
+    add(0, I32_MAX, s);
+    add(123456, 0, s >= 10 ? 0 : s);
+  }
+  add(I32_MIN, 0, 0);
+  add(I32_MAX, 0, -5);
+
+  // Step-2 ties: a*m = odd * 2^30 (v = 2^i * odd, m = 2^(30-i) * odd), both signs.
+  for (let i = 0; i <= 30; i++) {
+    const vOdd = 2 * int(0, 1000) + 1;
+    const mOdd = 2 * int(0, 2 ** Math.min(29 - (30 - i), 20)) + 1;
+    const v = vOdd * 2 ** i;
+    const m = mOdd * 2 ** (30 - i);
+    if (v <= I32_MAX && m <= I32_MAX) {
+      for (const sv of [1, -1]) for (const sm of [1, -1]) add(sv * v, sm * m, 0);
+    }
+  }
+  for (const v of [1, -1, 3, -3, 5, -5, 2 ** 30, -(2 ** 30), 7, -7]) {
+    add(v, 2 ** 30, 0); // m = 0.5: odd values are exact ties
+    add(v, 2 ** 30, -1);
+  }
+  for (let k = 0; k < 20; k++) add((2 ** 30) * (next() % 2 ? 1 : -1), 2 * int(2 ** 29, 2 ** 30 - 1) + 1, -int(0, 8));
+
+  // Step-3 ties: with m = 2^30 and s = 1, h = v exactly... use h = v/2 (m = 2^30, s = -r, v even):
+  // h = 2^(r-1) * odd is exactly halfway between two multiples of 2^r.
+  for (let r = 1; r <= 31; r++) {
+    for (let k = 0; k < 3; k++) {
+      const odd = r >= 29 ? 1 : 2 * int(0, 2 ** Math.min(30 - r, 12) - 1) + 1;
+      const v = odd * 2 ** r;
+      if (v <= I32_MAX) add(v, 2 ** 30, -r);
+      if (-v >= I32_MIN) add(-v, 2 ** 30, -r);
+    }
+  }
+  // Step-3 ties with general multipliers, found by search (probability 2^-r per try).
+  for (let r = 1; r <= 6; r++) {
+    let found = 0;
+    for (let t = 0; t < 20000 && found < 6; t++) {
+      const v = int(0, 2 ** 24) - 2 ** 23;
+      const m = int(2 ** 30, I32_MAX);
+      const h = requantizeDefinition(v, m, 0) as number;
+      if (((h % 2 ** r) + 2 ** r) % 2 ** r === 2 ** (r - 1)) {
+        add(v, m, -r);
+        found++;
+      }
+    }
+  }
+
+  // Extremes of value and multiplier, including the INT32_MIN * INT32_MIN wrap.
+  const extremes = [I32_MIN, I32_MIN + 1, -1, 1, I32_MAX - 1, I32_MAX];
+  for (const v of extremes) {
+    for (const m of [I32_MIN, I32_MIN + 1, -(2 ** 30), 2 ** 30, 2 ** 30 + 1, I32_MAX - 1, I32_MAX]) {
+      for (const s of [0, -1, -15, -31]) add(v, m, s);
+    }
+  }
+
+  // Every shift; left shifts with values at the edge of what fits.
+  for (let s = -31; s <= 30; s++) {
+    for (let k = 0; k < 4; k++) add(i32() >> Math.max(s, 0), int(2 ** 30, I32_MAX), s);
+    if (s > 0) {
+      const maxV = 2 ** (31 - s) - 1;
+      add(maxV, I32_MAX, s);
+      add(-maxV - 1, I32_MAX, s);
+      add(maxV, 2 ** 30, s);
+      add(-maxV, 2 ** 30 + 12345, s);
+    }
+  }
+
+  // Multipliers near 2^30 and 2^31 - 1, and negative multipliers.
+  for (let k = 0; k < 40; k++) {
+    const s = -int(0, 31);
+    add(i32(), 2 ** 30 + int(0, 64), s);
+    add(i32(), I32_MAX - int(0, 64), s);
+    add(int(0, 2 ** 20) - 2 ** 19, -int(2 ** 30, I32_MAX), -int(0, 12));
+  }
+
+  // Realistic accumulators (|acc| < 2^21) with multipliers of scales 2^-14 .. 2^-2.
+  for (let k = 0; k < 150; k++) {
+    const acc = int(0, 2 ** 22) - 2 ** 21;
+    const exp = -int(2, 14); // real = fraction * 2^exp, fraction in [0.5, 1)
+    add(acc, int(2 ** 30, I32_MAX), exp);
+  }
+  // Small values with left shifts (Add's inputs: (x - zp) << 20, then shift <= 0; Concat's
+  // ratios above one: shift 1..3).
+  for (let k = 0; k < 40; k++) {
+    add((int(0, 510) - 255) * 2 ** 20, int(2 ** 30, I32_MAX), -int(0, 12));
+    add(int(0, 510) - 255, int(2 ** 30, I32_MAX), int(1, 8));
+  }
+
+  // Uniformly random rows.
+  for (let k = 0; k < 120; k++) add(i32(), i32(), -int(0, 31));
+
+  return {
+    function: 'arm_nn_requantize (CMSIS-NN default build)',
+    definition:
+      'a = value * 2^max(shift,0) (fits int32 in every row); h = floor((a * multiplier + 2^30) / 2^31) ' +
+      'over exact integers, wrapped to int32 (no saturation: INT32_MIN*INT32_MIN gives INT32_MIN); ' +
+      'result = h / 2^max(-shift,0) rounded half away from zero',
+    columns: ['value', 'multiplier', 'shift', 'result'],
+    cases: rows,
+  };
+}
+
+/** The table as written to disk: one row per line, so diffs stay readable. */
+export function formatRequantTable(t: RequantTable): string {
+  const head = JSON.stringify({ function: t.function, definition: t.definition, columns: t.columns }, null, 2);
+  const rows = t.cases.map((r) => `    ${JSON.stringify(r)}`).join(',\n');
+  return `${head.slice(0, -2)},\n  "cases": [\n${rows}\n  ]\n}\n`;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const out = new URL('../test/data/requant-vectors.json', import.meta.url);
+  const table = generateRequantVectors();
+  writeFileSync(out, formatRequantTable(table));
+  console.log(`wrote ${table.cases.length} cases to ${fileURLToPath(out)}`);
+}
