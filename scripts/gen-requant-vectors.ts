@@ -115,13 +115,11 @@ export function generateRequantVectors(): RequantTable {
 
   // Step-2 ties: a*m = odd * 2^30 (v = 2^i * odd, m = 2^(30-i) * odd), both signs.
   for (let i = 0; i <= 30; i++) {
-    const vOdd = 2 * int(0, 1000) + 1;
-    const mOdd = 2 * int(0, 2 ** Math.min(29 - (30 - i), 20)) + 1;
+    const vOdd = 2 * int(0, Math.min(1000, 2 ** (30 - i) - 1)) + 1; // v < 2^31
+    const mOdd = 2 * int(0, 2 ** Math.min(i, 20) - 1) + 1; // m < 2^31
     const v = vOdd * 2 ** i;
     const m = mOdd * 2 ** (30 - i);
-    if (v <= I32_MAX && m <= I32_MAX) {
-      for (const sv of [1, -1]) for (const sm of [1, -1]) add(sv * v, sm * m, 0);
-    }
+    for (const sv of [1, -1]) for (const sm of [1, -1]) add(sv * v, sm * m, 0);
   }
   for (const v of [1, -1, 3, -3, 5, -5, 2 ** 30, -(2 ** 30), 7, -7]) {
     add(v, 2 ** 30, 0); // m = 0.5: odd values are exact ties
@@ -129,8 +127,8 @@ export function generateRequantVectors(): RequantTable {
   }
   for (let k = 0; k < 20; k++) add((2 ** 30) * (next() % 2 ? 1 : -1), 2 * int(2 ** 29, 2 ** 30 - 1) + 1, -int(0, 8));
 
-  // Step-3 ties: with m = 2^30 and s = 1, h = v exactly... use h = v/2 (m = 2^30, s = -r, v even):
-  // h = 2^(r-1) * odd is exactly halfway between two multiples of 2^r.
+  // Step-3 ties: m = 2^30 (one half) and an even v = odd * 2^r give h = v / 2 = odd * 2^(r-1)
+  // exactly, halfway between two multiples of 2^r; s = -r divides by 2^r.
   for (let r = 1; r <= 31; r++) {
     for (let k = 0; k < 3; k++) {
       const odd = r >= 29 ? 1 : 2 * int(0, 2 ** Math.min(30 - r, 12) - 1) + 1;

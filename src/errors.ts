@@ -70,8 +70,9 @@ export class CompileError extends Error {
     }
     if (this.where.tensor !== undefined) parts.push(`tensor '${this.where.tensor}'`);
     const loc = parts.length ? parts.join(', ') + ': ' : '';
+    const message = this.hint && !/[.!?:]$/.test(this.message) ? `${this.message}.` : this.message;
     const hint = this.hint ? ` ${this.hint}` : '';
-    return `error ${this.code}: ${loc}${this.message}${hint}`.replace(/\s*\n\s*/g, ' ');
+    return `error ${this.code}: ${loc}${message}${hint}`.replace(/\s*\n\s*/g, ' ');
   }
 }
 

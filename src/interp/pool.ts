@@ -2,44 +2,68 @@
  * spatial rank), on padded channel copies with precomputed tap offsets (see conv.ts). */
 import { allocate, type NumericData } from '../ir/dtype.js';
 import type { PoolAttrs } from '../ir/ops.js';
-import { fillPadded, windowGeometry, windowOutShape } from './conv.js';
+import { fillPadded, windowGeometry, windowOutShape, type WindowGeometry } from './conv.js';
 import type { Kernel, KernelTable, Value } from './types.js';
 import { req } from './util.js';
 
-/** Runs `reduce` over every window of every channel, on padded copies of the channels
- * (padding filled with `padValue`); writes reduce's result per output position. */
-function pooled(x: Value, a: PoolAttrs, padValue: number,
-  reduce: (xp: Float64Array, start: number, kOff: Int32Array, p: number) => number): Value {
+/** res[p] = max over the taps of window p (NaN inputs are skipped, as in onnxruntime:
+ * comparisons with NaN are false). Taps are the outer loop so the inner loop walks one
+ * output row. */
+function maxWindows(res: Float64Array, xp: Float64Array, g: WindowGeometry): void {
+  const { K, Q, Wo, sw, qOff, kOff } = g;
+  res.fill(-Infinity);
+  for (let k = 0; k < K; k++) {
+    for (let q = 0; q < Q; q++) {
+      const s = qOff[q] + kOff[k];
+      const d = q * Wo;
+      for (let j = 0; j < Wo; j++) {
+        const v = xp[s + j * sw];
+        const r = res[d + j];
+        res[d + j] = v > r ? v : r;
+      }
+    }
+  }
+}
+
+/** res[p] = sum over the taps of window p. */
+function sumWindows(res: Float64Array, xp: Float64Array, g: WindowGeometry): void {
+  const { K, Q, Wo, sw, qOff, kOff } = g;
+  res.fill(0);
+  for (let k = 0; k < K; k++) {
+    for (let q = 0; q < Q; q++) {
+      const s = qOff[q] + kOff[k];
+      const d = q * Wo;
+      for (let j = 0; j < Wo; j++) res[d + j] += xp[s + j * sw];
+    }
+  }
+}
+
+/**
+ * Max or sum over every window of every channel, on a padded copy of each channel (padding
+ * = -Infinity for max, 0 for sum); each result is scaled by `scale[p]` (sum) before it is
+ * stored.
+ */
+function pooled(x: Value, a: PoolAttrs, isMax: boolean, scale?: Float64Array): Value {
   const spatialIn = x.shape.slice(2);
   const geo = windowGeometry(spatialIn, a, windowOutShape(spatialIn, a, a.ceilMode));
-  const { P, Q, Wo, sw, qOff, kOff, Sp, S } = geo;
+  const { P, Sp, S } = geo;
   const NC = x.shape[0] * x.shape[1];
   const xd = x.data as NumericData;
   const out = allocate(x.dtype, NC * P) as NumericData;
-  const xp = new Float64Array(Sp).fill(padValue);
+  const xp = new Float64Array(Sp).fill(isMax ? -Infinity : 0);
+  const res = new Float64Array(P);
   for (let c = 0; c < NC; c++) {
     fillPadded(xp, 0, xd, c * S, geo);
-    let o = c * P;
-    for (let q = 0; q < Q; q++) {
-      for (let j = 0; j < Wo; j++) out[o + j] = reduce(xp, qOff[q] + j * sw, kOff, q * Wo + j);
-      o += Wo;
-    }
+    if (isMax) maxWindows(res, xp, geo);
+    else sumWindows(res, xp, geo);
+    const o = c * P;
+    if (scale) for (let p = 0; p < P; p++) out[o + p] = res[p] * scale[p];
+    else for (let p = 0; p < P; p++) out[o + p] = res[p];
   }
   return { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...geo.outSpatial], data: out };
 }
 
-const maxPool: Kernel<'MaxPool'> = (node, inputs) => {
-  // NaN inputs are skipped, as in onnxruntime (comparisons with NaN are false).
-  const K = node.attrs.kernel.reduce((p, k) => p * k, 1);
-  return [pooled(req(inputs, 0), node.attrs, -Infinity, (xp, s, kOff) => {
-    let m = -Infinity;
-    for (let k = 0; k < K; k++) {
-      const v = xp[s + kOff[k]];
-      if (v > m) m = v;
-    }
-    return m;
-  })];
-};
+const maxPool: Kernel<'MaxPool'> = (node, inputs) => [pooled(req(inputs, 0), node.attrs, true)];
 
 /** Per output position, the divisor: the taps inside the input (count_include_pad = 0), or
  * the taps inside the input plus its explicit padding (count_include_pad = 1; the extra
@@ -80,13 +104,9 @@ function avgDivisors(spatialIn: readonly number[], a: PoolAttrs): Float64Array {
 
 const averagePool: Kernel<'AveragePool'> = (node, inputs) => {
   const x = req(inputs, 0);
-  const K = node.attrs.kernel.reduce((p, k) => p * k, 1);
   const div = avgDivisors(x.shape.slice(2), node.attrs);
-  return [pooled(x, node.attrs, 0, (xp, s, kOff, p) => {
-    let sum = 0;
-    for (let k = 0; k < K; k++) sum += xp[s + kOff[k]];
-    return sum / div[p];
-  })];
+  for (let p = 0; p < div.length; p++) div[p] = 1 / div[p];
+  return [pooled(x, node.attrs, false, div)];
 };
 
 const globalAveragePool: Kernel<'GlobalAveragePool'> = (_node, inputs) => {

@@ -68,7 +68,8 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): Value {
     throw bad(file, `holds ${bytes.length - dataStart} data bytes, the shape needs ${count * itemSize}`);
   }
   // Copy to an aligned buffer, then view it with the right typed array.
-  const raw = bytes.slice(dataStart, dataStart + count * itemSize);
+  // new Uint8Array(view) copies: Buffer#slice would return a view into Node's shared pool.
+  const raw = new Uint8Array(bytes.subarray(dataStart, dataStart + count * itemSize));
   let data: TensorData;
   if (dtype === 'float16') {
     const half = new Uint16Array(raw.buffer, 0, count);
