@@ -137,6 +137,7 @@ export function generateRequantVectors(): RequantTable {
       if (-v >= I32_MIN) add(-v, 2 ** 30, -r);
     }
   }
+  for (const v of [4, 12, 20]) for (const sign of [1, -1]) add(sign * v, 2 ** 30, -2); // ±0.5, ±1.5, ±2.5
   // Step-3 ties with general multipliers, found by search (probability 2^-r per try).
   for (let r = 1; r <= 6; r++) {
     let found = 0;

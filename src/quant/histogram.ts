@@ -1,0 +1,220 @@
+/**
+ * A streaming histogram of one tensor's values over many calibration samples, in bounded
+ * memory, and the three ways qgc turns it into a clipping range (min/max, percentile, MSE).
+ *
+ * Bins sit on a grid anchored at 0: bin k covers [k*w, (k+1)*w) for a power-of-two width w,
+ * and a window of `bins` consecutive bins is stored. When new values fall outside the window,
+ * the width doubles (bin pairs merge exactly, since the grid is anchored at 0) until they fit.
+ * So one pass over the data is enough, whatever order the samples come in, and the result does
+ * not depend on how the data was split into batches beyond that doubling.
+ */
+
+/** Default number of bins: 16 per int8 step, so the MSE search sees well inside each step. */
+export const DEFAULT_BINS = 4096;
+
+/** A closed real interval. */
+export interface Range {
+  min: number;
+  max: number;
+}
+
+export class Histogram {
+  /** Number of stored bins. */
+  readonly bins: number;
+  /** Bin width (a power of two), 0 while every value seen is exactly 0. */
+  width = 0;
+  /** Grid index of stored bin 0. */
+  first = 0;
+  counts: Float64Array;
+  /** Values seen so far. */
+  total = 0;
+  /** Exact smallest and largest value seen (0 before any value). */
+  min = Infinity;
+  max = -Infinity;
+
+  constructor(bins = DEFAULT_BINS) {
+    if (!Number.isInteger(bins) || bins < 16) throw new RangeError(`histogram needs at least 16 bins, got ${bins}`);
+    this.bins = bins;
+    this.counts = new Float64Array(bins);
+  }
+
+  /** Adds finite values (the caller checks for NaN/Infinity). */
+  add(data: ArrayLike<number>): void {
+    const n = data.length;
+    if (n === 0) return;
+    let lo = data[0];
+    let hi = data[0];
+    for (let i = 1; i < n; i++) {
+      const v = data[i];
+      if (v < lo) lo = v;
+      else if (v > hi) hi = v;
+    }
+    this.min = Math.min(this.min, lo);
+    this.max = Math.max(this.max, hi);
+    this.cover(lo, hi);
+    const w = this.width;
+    const counts = this.counts;
+    if (w === 0) {
+      // Only zeros so far: they live in the bin of grid index 0.
+      counts[0] += n;
+    } else {
+      const inv = 1 / w;
+      const first = this.first;
+      for (let i = 0; i < n; i++) counts[Math.floor(data[i] * inv) - first]++;
+    }
+    this.total += n;
+  }
+
+  /** Grows the grid (doubling the width, shifting the window) so that [lo, hi] fits. */
+  private cover(lo: number, hi: number): void {
+    if (lo === 0 && hi === 0 && this.width === 0) return;
+    if (this.width === 0) {
+      // First non-zero values: pick the smallest power-of-two width whose window holds them and 0.
+      const span = Math.max(hi, 0) - Math.min(lo, 0);
+      this.width = 2 ** Math.ceil(Math.log2(span / (this.bins - 2)));
+      const zeros = this.counts[0];
+      this.counts[0] = 0;
+      this.first = 0;
+      this.rebase(Math.floor(Math.min(lo, 0) / this.width));
+      this.counts[-this.first] += zeros;
+    }
+    const gLo = Math.min(lo, this.min);
+    const gHi = Math.max(hi, this.max);
+    while (Math.floor(gHi / this.width) - Math.floor(gLo / this.width) + 1 > this.bins) this.double();
+    const kLo = Math.floor(gLo / this.width);
+    const kHi = Math.floor(gHi / this.width);
+    if (kLo < this.first || kHi >= this.first + this.bins) this.rebase(kLo);
+  }
+
+  /** Doubles the bin width, merging bins 2j and 2j+1 of the grid into j. */
+  private double(): void {
+    const old = this.counts;
+    const oldFirst = this.first;
+    const first = Math.floor(oldFirst / 2);
+    const counts = new Float64Array(this.bins);
+    for (let i = 0; i < this.bins; i++) {
+      if (old[i] !== 0) counts[Math.floor((oldFirst + i) / 2) - first] += old[i];
+    }
+    this.counts = counts;
+    this.first = first;
+    this.width *= 2;
+  }
+
+  /** Moves the window so that it starts at grid index `first` (occupied bins must stay inside). */
+  private rebase(first: number): void {
+    if (first === this.first) return;
+    const counts = new Float64Array(this.bins);
+    for (let i = 0; i < this.bins; i++) {
+      if (this.counts[i] !== 0) counts[this.first + i - first] += this.counts[i];
+    }
+    this.counts = counts;
+    this.first = first;
+  }
+
+  /** Lower edge of stored bin i. */
+  edge(i: number): number {
+    return (this.first + i) * this.width;
+  }
+
+  /** The exact range of the values seen ([0, 0] when none). */
+  minMax(): Range {
+    return this.total === 0 ? { min: 0, max: 0 } : { min: this.min, max: this.max };
+  }
+
+  /**
+   * The range holding the central values: `max` is the value below which `percent`% of the
+   * values lie and `min` the value above which `percent`% lie (linear inside a bin), both
+   * kept within the exact min/max. percent = 100 gives the min/max range.
+   */
+  percentile(percent: number): Range {
+    if (!(percent > 0 && percent <= 100)) throw new RangeError(`percentile ${percent} is not in (0, 100]`);
+    const exact = this.minMax();
+    if (this.width === 0 || percent === 100) return exact;
+    const tail = ((100 - percent) / 100) * this.total;
+    return {
+      min: Math.max(exact.min, Math.min(0, this.quantileFromLeft(tail))),
+      max: Math.min(exact.max, Math.max(0, this.quantileFromRight(tail))),
+    };
+  }
+
+  /** The value with `tail` counts below it. */
+  private quantileFromLeft(tail: number): number {
+    let cum = 0;
+    for (let i = 0; i < this.bins; i++) {
+      const c = this.counts[i];
+      if (cum + c > tail) return this.edge(i) + ((tail - cum) / c) * this.width;
+      cum += c;
+    }
+    return this.edge(this.bins);
+  }
+
+  /** The value with `tail` counts above it. */
+  private quantileFromRight(tail: number): number {
+    let cum = 0;
+    for (let i = this.bins - 1; i >= 0; i--) {
+      const c = this.counts[i];
+      if (cum + c > tail) return this.edge(i + 1) - ((tail - cum) / c) * this.width;
+      cum += c;
+    }
+    return this.edge(0);
+  }
+
+  /**
+   * The clipping range [a, b] (0 inside it) that minimizes the expected squared error of
+   * quantizing the histogram to `levels` uniform steps: values inside contribute the rounding
+   * noise step²/12, values outside their squared distance to the nearer bound (bins taken at
+   * their centres). a and b are searched on a grid of `steps` fractions of the exact min and
+   * max; ties keep the wider range. Prefix sums make each candidate O(1).
+   */
+  mse(levels = 256, steps = 128): Range {
+    const exact = this.minMax();
+    if (this.width === 0) return exact;
+    const lo = Math.min(exact.min, 0);
+    const hi = Math.max(exact.max, 0);
+    const B = this.bins;
+    // Prefix sums over bins of count, count*x and count*x^2 (x the bin centre).
+    const c0 = new Float64Array(B + 1);
+    const c1 = new Float64Array(B + 1);
+    const c2 = new Float64Array(B + 1);
+    for (let i = 0; i < B; i++) {
+      const c = this.counts[i];
+      const x = this.edge(i) + this.width / 2;
+      c0[i + 1] = c0[i] + c;
+      c1[i + 1] = c1[i] + c * x;
+      c2[i + 1] = c2[i] + c * x * x;
+    }
+    // Stored bin holding value v, clamped to the window.
+    const binOf = (v: number) => Math.min(B - 1, Math.max(0, Math.floor(v / this.width) - this.first));
+    // Squared distance to t of the bins strictly below/above the bin holding t.
+    const below = (t: number) => {
+      const k = binOf(t);
+      return c2[k] - 2 * t * c1[k] + t * t * c0[k];
+    };
+    const above = (t: number) => {
+      const k = binOf(t) + 1;
+      const n = c0[B] - c0[k];
+      return c2[B] - c2[k] - 2 * t * (c1[B] - c1[k]) + t * t * n;
+    };
+    const loSteps = lo < 0 ? steps : 1;
+    const hiSteps = hi > 0 ? steps : 1;
+    let best: Range = { min: lo, max: hi };
+    let bestErr = Infinity;
+    for (let i = loSteps; i >= 1; i--) {
+      const a = (lo * i) / loSteps;
+      const errBelow = a < 0 ? below(a) : 0;
+      for (let j = hiSteps; j >= 1; j--) {
+        const b = (hi * j) / hiSteps;
+        const step = (b - a) / (levels - 1);
+        const kA = a < 0 ? binOf(a) : 0;
+        const kB = b > 0 ? binOf(b) + 1 : B;
+        const inside = a < 0 || b > 0 ? c0[kB] - c0[kA] : this.total;
+        const err = errBelow + (b > 0 ? above(b) : 0) + (inside * step * step) / 12;
+        if (err < bestErr) {
+          bestErr = err;
+          best = { min: a, max: b };
+        }
+      }
+    }
+    return { min: Math.max(best.min, exact.min), max: Math.min(best.max, exact.max) };
+  }
+}
