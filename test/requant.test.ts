@@ -2,7 +2,7 @@
  * src/quant/intmath.ts and CMSIS-NN's own arm_nnsupportfunctions.h compiled on the host;
  * the softmax fixed-point helpers and TFLite's parameter formulas against C. */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatRequantTable, generateRequantVectors, type RequantTable } from '../scripts/gen-requant-vectors.js';
 import {
   INT32_MAX,
@@ -20,7 +20,7 @@ import {
   saturatingRoundingDoublingHighMul,
   softmaxParams,
 } from '../src/quant/intmath.js';
-import { CMSIS_NN, GCC, compileProgram, runProgram, supportSource } from './support/cmsis.js';
+import { CMSIS_NN, GCC, compileProgram, removePrograms, runProgram, supportSource } from './support/cmsis.js';
 import { needs } from './support/tools.js';
 
 const tablePath = new URL('./data/requant-vectors.json', import.meta.url);
@@ -111,6 +111,7 @@ const haveTools = needs(GCC, CMSIS_NN);
 
 describe.skipIf(!haveTools)('against CMSIS-NN (host gcc)', () => {
   const exe = haveTools ? compileProgram([supportSource('intmath-check.c')]) : '';
+  afterAll(removePrograms);
   const run = (lines: string[]) =>
     runProgram(exe, [], lines.join('\n') + '\n')
       .toString()

@@ -16,7 +16,7 @@ import fmnist
 OPSET = 13
 
 
-def setup(seed=0, threads=2):
+def setup(seed=0, threads=1):
     torch.manual_seed(seed)
     np.random.seed(seed)
     torch.set_num_threads(threads)
@@ -115,8 +115,10 @@ def verify_onnx(path):
 
 
 def run_example(out_dir, make_model, name, epochs=3, lr=2e-3, batch_size=128, seed=0,
-                required_ops=("BatchNormalization",)):
-    setup(seed)
+                threads=1, required_ops=("BatchNormalization",)):
+    # One intra-op thread: on the small (2-core, often busy) build machine this
+    # was 2-4x faster than two threads, and it keeps the float reduction order fixed.
+    setup(seed, threads)
     model = make_model()
     nparams = sum(p.numel() for p in model.parameters())
     print(f"{name}: {nparams} parameters")

@@ -33,10 +33,10 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1, bias=False),   # 28x28
+            nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False),   # 28 -> 14
             nn.BatchNorm2d(16),
             nn.ReLU6(),
-            dwsep(16, 32, 2),                             # -> 14x14
+            dwsep(16, 32, 1),                             # 14x14
             dwsep(32, 64, 2),                             # -> 7x7
             dwsep(64, 64, 1),                             # 7x7
         )

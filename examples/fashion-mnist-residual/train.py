@@ -49,21 +49,21 @@ class Net(nn.Module):
             nn.BatchNorm2d(16),
             nn.ReLU(),
         )
-        self.block1 = ResBlock(16, 16)      # identity shortcut, 28x28
-        self.pool1 = nn.MaxPool2d(2)        # -> 14x14
-        self.block2 = ResBlock(16, 32)      # 1x1 conv projection shortcut
-        self.pool2 = nn.MaxPool2d(2)        # -> 7x7
+        self.pool1 = nn.MaxPool2d(2)        # 28 -> 14
+        self.block1 = ResBlock(16, 16)      # identity shortcut, 14x14
+        self.pool2 = nn.MaxPool2d(2)        # 14 -> 7
+        self.block2 = ResBlock(16, 32)      # 1x1 Conv + BN projection shortcut, 7x7
         self.fc = nn.Linear(32 * 7 * 7, 10)
 
     def forward(self, x):
         x = self.stem(x)
-        x = self.pool1(self.block1(x))
-        x = self.pool2(self.block2(x))
+        x = self.block1(self.pool1(x))
+        x = self.block2(self.pool2(x))
         x = torch.flatten(x, 1)             # Flatten
         return self.fc(x)
 
 
 if __name__ == "__main__":
-    trainutil.run_example(HERE, Net, "fashion-mnist-residual", epochs=3,
+    trainutil.run_example(HERE, Net, "fashion-mnist-residual", epochs=4,
                           required_ops=("BatchNormalization", "Conv", "Add", "Relu", "MaxPool",
                                         "Gemm"))

@@ -4,6 +4,8 @@ import { CompileError, ErrorCode } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { formatInspect, inspectGraph } from './inspect.js';
 import { collect, parseInputShapes } from './options.js';
+import type { ProgressStream } from './progress.js';
+import { formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
 import { readFeeds, runModel, summarize, writeOutputs } from './run.js';
 
 export const EXIT_USER_ERROR = 2;
@@ -23,7 +25,19 @@ function inputShapeOption(): Option {
     .default([]);
 }
 
+/** --calib, --calib-method, --percentile and --per-tensor, shared by quantize, run and inspect. */
+function calibOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--calib <path>', 'calibration data: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input for several inputs (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
+    .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
+    .option('--per-tensor', 'one weight scale per tensor instead of one per output channel');
+}
+
 export function buildProgram(io: Io): Command {
+  // The progress bar draws only on a real terminal; tests' captured stderr never is one.
+  const stream: ProgressStream = io === defaultIo ? process.stderr : { write: io.err };
+  const warn = (warnings: readonly string[]) => warnings.forEach((w) => io.err(`warning: ${w}\n`));
   const program = new Command('qgc')
     .description('Ahead-of-time compiler for quantized neural networks (ONNX in; C, Wasm, WGSL out).')
     .option('--debug', 'print stack traces of errors')
@@ -31,32 +45,61 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
-  program
+  calibOptions(program
     .command('inspect')
     .description('list ops, tensors, shapes, parameters and MACs of an ONNX model')
     .argument('<model>', 'path to a .onnx file')
     .addOption(inputShapeOption())
     .option('--graph', 'also print the IR graph as text')
     .option('--json', 'print the report as JSON')
-    .action((model: string, o: { inputShape: string[]; graph?: boolean; json?: boolean }) => {
+    .option('--quantized', 'list the int8 layers instead: scales, zero points, bit-widths and (float models, with --calib) SQNR against float'))
+    .action((model: string, o: CalibCliOptions & { inputShape: string[]; graph?: boolean; json?: boolean; quantized?: boolean }) => {
       const { graph } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+      if (o.quantized) {
+        const r = inspectQuantized(graph, o, stream);
+        io.out(o.json ? JSON.stringify(r.layers, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatQuantizedLayers(r.layers, r.note));
+        return;
+      }
+      if (o.calib.length > 0) throw new CompileError(ErrorCode.BadInput, '--calib is only used with --quantized', {}, 'Add --quantized to list the int8 layers.');
       const report = inspectGraph(graph);
       io.out(o.json ? JSON.stringify(report, null, 2) + '\n' : formatInspect(report, graph, o.graph === true));
     });
 
-  program
+  calibOptions(program
     .command('run')
     .description('run an ONNX model on .npy inputs with the reference interpreter')
     .argument('<model>', 'path to a .onnx file')
     .addOption(new Option('--input <[name=]file.npy>', 'input data (repeatable; name= needed for models with several inputs). A leading batch larger than the model\'s runs sample by sample').argParser(collect).default([]))
     .addOption(new Option('--output <[name=]file.npy>', 'write an output to a .npy file (repeatable)').argParser(collect).default([]))
     .addOption(inputShapeOption())
-    .action((model: string, o: { input: string[]; output: string[]; inputShape: string[] }) => {
+    .option('--int', 'run the integer (int8) interpreter: on a QDQ/QOperator model as it is, on a float model after quantizing it with --calib'))
+    .action((model: string, o: CalibCliOptions & { input: string[]; output: string[]; inputShape: string[]; int?: boolean }) => {
       if (o.input.length === 0) throw new CompileError(ErrorCode.BadInput, 'no --input given', {}, 'Pass --input file.npy.');
-      const { graph } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+      let { graph } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+      if (o.int) {
+        const q = int8GraphFor(graph, o, stream);
+        warn(q.warnings);
+        graph = q.graph;
+      } else if (o.calib.length > 0) {
+        throw new CompileError(ErrorCode.BadInput, '--calib is only used with --int', {}, 'Add --int to quantize the model and run it in int8.');
+      }
       const results = runModel(graph, readFeeds(graph, o.input));
       writeOutputs(graph, results, o.output);
       io.out(summarize(results));
+    });
+
+  calibOptions(program
+    .command('quantize')
+    .description('quantize a float ONNX model to int8 with calibration data and write it as QDQ ONNX')
+    .argument('<model>', 'path to a float .onnx file')
+    .requiredOption('-o, --output <file>', 'the .onnx file to write (written only when everything succeeded)')
+    .addOption(inputShapeOption()))
+    .action((model: string, o: CalibCliOptions & { output: string; inputShape: string[] }) => {
+      if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, 'no --calib given', {}, 'Pass --calib calib.npy (float32 samples along axis 0).');
+      const { graph } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+      const r = quantizeToFile(graph, o, o.output, stream);
+      warn(r.warnings);
+      io.out(r.summary);
     });
 
   return program;

@@ -114,16 +114,45 @@ export function fillPadded(dst: Float64Array, dstOff: number, src: NumericData, 
   }
 }
 
-/** acc[r * Wo + j] += w * xp[src + qOff[q0 + r] + j * sw] for rows r < rows, j < Wo. */
-function tapRows(acc: Float64Array, w: number, xp: Float64Array, src: number, qOff: Int32Array, q0: number, rows: number, Wo: number, sw: number): void {
+/** acc[r * Wo + j] += sum_t w[wOff + t] * xp[src[t] + qOff[q0 + r] + j * sw] over taps t < n
+ * (n <= 4), for rows r < rows and j < Wo: four taps per pass over acc. */
+function tapRows(
+  acc: Float64Array, xp: Float64Array, w: Float64Array, wOff: number, src: Int32Array, t0: number, n: number,
+  qOff: Int32Array, q0: number, rows: number, Wo: number, sw: number,
+): void {
+  if (n < 4) {
+    for (let t = 0; t < n; t++) {
+      const wt = w[wOff + t];
+      for (let r = 0; r < rows; r++) {
+        const s = src[t0 + t] + qOff[q0 + r];
+        const d = r * Wo;
+        if (sw === 1) for (let j = 0; j < Wo; j++) acc[d + j] += wt * xp[s + j];
+        else for (let j = 0; j < Wo; j++) acc[d + j] += wt * xp[s + j * sw];
+      }
+    }
+    return;
+  }
+  const w0 = w[wOff];
+  const w1 = w[wOff + 1];
+  const w2 = w[wOff + 2];
+  const w3 = w[wOff + 3];
   for (let r = 0; r < rows; r++) {
-    const s = src + qOff[q0 + r];
+    const q = qOff[q0 + r];
+    const s0 = src[t0] + q;
+    const s1 = src[t0 + 1] + q;
+    const s2 = src[t0 + 2] + q;
+    const s3 = src[t0 + 3] + q;
     const d = r * Wo;
-    if (sw === 1) for (let j = 0; j < Wo; j++) acc[d + j] += w * xp[s + j];
-    else for (let j = 0; j < Wo; j++) acc[d + j] += w * xp[s + j * sw];
+    if (sw === 1) {
+      for (let j = 0; j < Wo; j++) acc[d + j] += w0 * xp[s0 + j] + w1 * xp[s1 + j] + w2 * xp[s2 + j] + w3 * xp[s3 + j];
+    } else {
+      for (let j = 0; j < Wo; j++) {
+        const i = j * sw;
+        acc[d + j] += w0 * xp[s0 + i] + w1 * xp[s1 + i] + w2 * xp[s2 + i] + w3 * xp[s3 + i];
+      }
+    }
   }
 }
-
 
 /** Column tile budget (elements) so a tile stays cache-sized. */
 const TILE_ELEMS = 1 << 15;
@@ -152,6 +181,9 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
   const rowsPerTile = Math.max(1, Math.min(Q, Math.floor(TILE_ELEMS / ((direct ? 1 : CK) * Wo))));
   const T = rowsPerTile * Wo;
   const col = direct ? undefined : new Float64Array(CK * T);
+  // Tap t = (c, k) of a window starts at xp[tapSrc[t] + window start].
+  const tapSrc = new Int32Array(CK);
+  for (let c = 0; c < Cg; c++) for (let k = 0; k < K; k++) tapSrc[c * K + k] = c * Sp + kOff[k];
   const acc = new Float64Array(4 * T);
   // Row m of a tile product is output channel oc0 + m of batch n, positions pos0 .. pos0 + tl.
   let n = 0;
@@ -196,9 +228,7 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
         for (let m = 0; m < Mg; m++) {
           const wBase = (g * Mg + m) * CK;
           acc.fill(0, 0, tl);
-          for (let c = 0; c < Cg; c++) {
-            for (let k = 0; k < K; k++) tapRows(acc, wd[wBase + c * K + k], xp, c * Sp + kOff[k], qOff, q0, rows, Wo, sw);
-          }
+          for (let t = 0; t < CK; t += 4) tapRows(acc, xp, wd, wBase + t, tapSrc, t, Math.min(4, CK - t), qOff, q0, rows, Wo, sw);
           emit(m, acc, 0);
         }
       }

@@ -4,6 +4,7 @@ import { activationKernels } from './activation.js';
 import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { gemmKernels } from './gemm.js';
+import { int8Kernels } from './int8.js';
 import { normKernels } from './norm.js';
 import { poolKernels } from './pool.js';
 import { quantKernels } from './quant.js';
@@ -14,6 +15,7 @@ export const kernels: KernelTable = {
   ...convKernels,
   ...elementwiseKernels,
   ...gemmKernels,
+  ...int8Kernels,
   ...normKernels,
   ...poolKernels,
   ...quantKernels,

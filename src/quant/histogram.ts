@@ -65,24 +65,27 @@ export class Histogram {
     this.total += n;
   }
 
-  /** Grows the grid (doubling the width, shifting the window) so that [lo, hi] fits. */
+  /** Grows the grid (doubling the width, shifting the window) so that [lo, hi] fits.
+   * `this.min`/`this.max` already include lo and hi. */
   private cover(lo: number, hi: number): void {
-    if (lo === 0 && hi === 0 && this.width === 0) return;
     if (this.width === 0) {
-      // First non-zero values: pick the smallest power-of-two width whose window holds them and 0.
-      const span = Math.max(hi, 0) - Math.min(lo, 0);
-      this.width = 2 ** Math.ceil(Math.log2(span / (this.bins - 2)));
+      if (lo === 0 && hi === 0) return;
+      // First non-zero values (everything before was 0): the smallest power-of-two width
+      // whose window holds them and 0; the zeros seen so far move to the bin of 0.
+      const gLo = Math.min(lo, 0);
+      const gHi = Math.max(hi, 0);
+      let w = 2 ** Math.ceil(Math.log2((gHi - gLo) / (this.bins - 2)));
+      while (Math.floor(gHi / w) - Math.floor(gLo / w) + 1 > this.bins) w *= 2;
       const zeros = this.counts[0];
       this.counts[0] = 0;
-      this.first = 0;
-      this.rebase(Math.floor(Math.min(lo, 0) / this.width));
+      this.width = w;
+      this.first = Math.floor(gLo / w);
       this.counts[-this.first] += zeros;
+      return;
     }
-    const gLo = Math.min(lo, this.min);
-    const gHi = Math.max(hi, this.max);
-    while (Math.floor(gHi / this.width) - Math.floor(gLo / this.width) + 1 > this.bins) this.double();
-    const kLo = Math.floor(gLo / this.width);
-    const kHi = Math.floor(gHi / this.width);
+    while (Math.floor(this.max / this.width) - Math.floor(this.min / this.width) + 1 > this.bins) this.double();
+    const kLo = Math.floor(this.min / this.width);
+    const kHi = Math.floor(this.max / this.width);
     if (kLo < this.first || kHi >= this.first + this.bins) this.rebase(kLo);
   }
 
@@ -207,7 +210,7 @@ export class Histogram {
         const step = (b - a) / (levels - 1);
         const kA = a < 0 ? binOf(a) : 0;
         const kB = b > 0 ? binOf(b) + 1 : B;
-        const inside = a < 0 || b > 0 ? c0[kB] - c0[kA] : this.total;
+        const inside = c0[kB] - c0[kA];
         const err = errBelow + (b > 0 ? above(b) : 0) + (inside * step * step) / 12;
         if (err < bestErr) {
           bestErr = err;

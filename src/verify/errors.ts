@@ -40,6 +40,7 @@ export class VerifyError extends Error {
   /** One line for the terminal: `error QGC4001: message. hint` (tool output not included). */
   format(): string {
     const first = this.message.split('\n')[0];
-    return `error ${this.code}: ${first}${this.hint ? ` ${this.hint}` : ''}`;
+    const message = this.hint && !/[.!?:]$/.test(first) ? `${first}.` : first;
+    return `error ${this.code}: ${message}${this.hint ? ` ${this.hint}` : ''}`;
   }
 }

@@ -88,9 +88,18 @@ async function buildLibrary(): Promise<string> {
   return lib;
 }
 
-/** Compiles C sources (with -Wall -Wextra -Werror) into an executable in a fresh temp dir. */
+const programDirs: string[] = [];
+
+/** Removes every program compileProgram built (call from afterAll). */
+export function removePrograms(): void {
+  for (const dir of programDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Compiles C sources (with -Wall -Wextra -Werror) into an executable in a fresh temp dir;
+ * removePrograms() deletes it. */
 export function compileProgram(sources: string[], opts: { lib?: string; opt?: string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'qgc-cc-'));
+  programDirs.push(dir);
   const exe = join(dir, 'prog');
   const args = [opts.opt ?? '-O1', ...WARN, `-I${join(CMSIS_NN_ROOT, 'Include')}`, ...sources, '-o', exe];
   if (opts.lib) args.push(opts.lib);

@@ -24,8 +24,20 @@ function bool01(ctx: ImportContext, name: string): boolean {
   return v === 1;
 }
 
+/** An attribute that only exists from `since` on: before that, reading it would accept
+ * something the op version does not define, so it is refused like any unknown attribute. */
+function since(ctx: ImportContext, name: string, version: number): boolean {
+  if (ctx.opset >= version) return true;
+  if (ctx.attrs.has(name)) {
+    throw ctx.attrs.bad(name, `is not defined for ${ctx.opType} before opset ${version} (the model imports opset ${ctx.opset})`,
+      'Remove the attribute, or convert the model to a later opset.');
+  }
+  return false;
+}
+
 /** The window of a pooling op: kernel_shape is required, the rest is shared with Conv. */
-function poolWindow(ctx: ImportContext, x: Tensor, ceilMode: boolean) {
+function poolWindow(ctx: ImportContext, x: Tensor, ceilMode: boolean, dilationsSince: number) {
+  since(ctx, 'dilations', dilationsSince);
   const kernel = ctx.attrs.ints('kernel_shape');
   if (!kernel) throw ctx.attrs.bad('kernel_shape', 'is required', 'Re-export the model; pooling ops must give kernel_shape.');
   const spatial = x.shape.slice(2);
@@ -42,11 +54,11 @@ export const poolImporters: OpImporter[] = [
     import(ctx) {
       const x = spatialInput(ctx, 3);
       if (x.dtype !== 'int8' && x.dtype !== 'uint8') expectFloat(ctx, x);
-      const ceilMode = bool01(ctx, 'ceil_mode');
+      const ceilMode = since(ctx, 'ceil_mode', 10) && bool01(ctx, 'ceil_mode');
       // storage_order only affects the Indices output, which qgc does not produce (the
       // graph importer rejects a node that asks for it).
-      bool01(ctx, 'storage_order');
-      const win = poolWindow(ctx, x, ceilMode);
+      if (since(ctx, 'storage_order', 8)) bool01(ctx, 'storage_order');
+      const win = poolWindow(ctx, x, ceilMode, 10);
       return node('MaxPool', { kernel: win.kernel, strides: win.strides, dilations: win.dilations, pads: win.pads, ceilMode, countIncludePad: false },
         [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...win.outSpatial] }]);
     },
@@ -56,9 +68,9 @@ export const poolImporters: OpImporter[] = [
     import(ctx) {
       const x = spatialInput(ctx, 3);
       expectFloat(ctx, x);
-      const ceilMode = bool01(ctx, 'ceil_mode');
-      const countIncludePad = bool01(ctx, 'count_include_pad');
-      const win = poolWindow(ctx, x, ceilMode);
+      const ceilMode = since(ctx, 'ceil_mode', 10) && bool01(ctx, 'ceil_mode');
+      const countIncludePad = since(ctx, 'count_include_pad', 7) && bool01(ctx, 'count_include_pad');
+      const win = poolWindow(ctx, x, ceilMode, 19);
       return node('AveragePool', { kernel: win.kernel, strides: win.strides, dilations: win.dilations, pads: win.pads, ceilMode, countIncludePad },
         [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...win.outSpatial] }]);
     },

@@ -162,6 +162,14 @@ void qgc_print_hex(const void *buf, size_t n) {
   qgc_write(out, k);
 }
 
+void qgc_report(const char *key, uint64_t value) {
+  qgc_print("qgc.");
+  qgc_print(key);
+  qgc_print("=");
+  qgc_print_u64(value);
+  qgc_print("\n");
+}
+
 static long qgc_read_handle(int32_t handle, void *buf, size_t cap) {
   uint32_t args[3];
   uint32_t left;
@@ -189,9 +197,14 @@ long qgc_read_file(const char *path, void *buf, size_t cap) {
 }
 
 long qgc_read_stdin(void *buf, size_t cap) {
+  long total = 0;
   if (qgc_stdin_handle < 0) qgc_stdin_handle = qgc_open(":tt", 0); /* mode 0 = "r" */
-  if (cap == 0) return 0;
-  return qgc_read_handle(qgc_stdin_handle, buf, cap);
+  while ((size_t)total < cap) {
+    long got = qgc_read_handle(qgc_stdin_handle, (uint8_t *)buf + total, cap - (size_t)total);
+    if (got <= 0) break;
+    total += got;
+  }
+  return total;
 }
 
 /* ---- exit ---- */

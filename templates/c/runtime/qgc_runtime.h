@@ -43,6 +43,11 @@ void qgc_print_i64(int64_t v);
 void qgc_print_u64(uint64_t v);
 /** Writes `n` bytes as lowercase hex, two digits each, no separators. */
 void qgc_print_hex(const void *buf, size_t n);
+/**
+ * Writes one machine-readable line `qgc.<key>=<value>`; src/verify/qemu.ts parseReports()
+ * collects them (e.g. qgc_report("instructions", n), qgc_report("stack", bytes)).
+ */
+void qgc_report(const char *key, uint64_t value);
 
 /* ---- input ---- */
 
@@ -52,7 +57,7 @@ void qgc_print_hex(const void *buf, size_t n);
  * or -1 if the file cannot be opened.
  */
 long qgc_read_file(const char *path, void *buf, size_t cap);
-/** Reads up to `cap` bytes from stdin; returns the count read (0 at end of input). */
+/** Reads `cap` bytes from stdin, fewer only at end of input; returns the count read. */
 long qgc_read_stdin(void *buf, size_t cap);
 
 /* ---- exit ---- */

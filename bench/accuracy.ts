@@ -1,0 +1,64 @@
+/**
+ * Accuracy of the int8 models against float on each example's labelled test slice, for each
+ * calibration method, with weights per tensor and per channel; and, as an outside opinion,
+ * onnxruntime-node on the exported QDQ model (per-channel weights; onnxruntime requantizes in
+ * float, so it may differ from qgc by a step here and there).
+ * Run: npm run bench:accuracy   (not a test)
+ */
+import * as ort from 'onnxruntime-node';
+import { join } from 'node:path';
+import type { Graph } from '../src/ir/graph.js';
+import { runBatched } from '../src/interp/batch.js';
+import type { Value } from '../src/interp/types.js';
+import { loadModel } from '../src/onnx/load.js';
+import { exportQdq } from '../src/onnx/export-qdq.js';
+import { runPipeline } from '../src/passes/pass.js';
+import { optimizationPasses } from '../src/passes/pipeline.js';
+import { quantizeGraph } from '../src/passes/quantize.js';
+import { openCalibration } from '../src/quant/calib-data.js';
+import { CALIB_METHODS, calibrationRanges, collectStats } from '../src/quant/calibrate.js';
+import { accuracy, availableExamples } from '../test/support/examples.js';
+
+const pct = (a: number) => `${(a * 100).toFixed(2)}%`;
+
+async function ortAccuracy(model: Uint8Array, x: Value, y: Value): Promise<number> {
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const n = x.shape[0];
+  const per = x.data.length / n;
+  const logits = new Float32Array(n * 10);
+  let classes = 0;
+  for (let i = 0; i < n; i++) {
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', (x.data as Float32Array).slice(i * per, (i + 1) * per), [1, ...x.shape.slice(1)]) };
+    const out = (await session.run(feeds))[session.outputNames[0]].data as Float32Array;
+    classes = out.length;
+    logits.set(out, i * classes);
+  }
+  await session.release();
+  return accuracy({ dtype: 'float32', shape: [n, classes], data: logits.subarray(0, n * classes) }, y);
+}
+
+const rows: string[][] = [['model', 'calibration', 'float', 'int8 per-tensor w', 'int8 per-channel w', 'onnxruntime QDQ per-channel']];
+for (const ex of availableExamples()) {
+  const float: Graph = runPipeline(loadModel(ex.model).graph, optimizationPasses);
+  const x = ex.testX();
+  const y = ex.testY();
+  const feeds = new Map([[float.inputs[0], x]]);
+  const accFloat = accuracy(runBatched(float, feeds).get(float.outputs[0])!, y);
+  const stats = collectStats(float, openCalibration(float, [join(ex.dir, 'calib.npy')]).samples());
+  for (const method of CALIB_METHODS) {
+    const ranges = calibrationRanges(stats, { method });
+    const cells = [ex.name, `${method} (${stats.samples} samples)`, pct(accFloat)];
+    let perChannel: Graph | undefined;
+    for (const perTensorWeights of [true, false]) {
+      const q = quantizeGraph(float, ranges, { perTensorWeights }).graph;
+      if (!perTensorWeights) perChannel = q;
+      cells.push(pct(accuracy(runBatched(q, feeds).get(float.outputs[0])!, y)));
+    }
+    cells.push(pct(await ortAccuracy(exportQdq(perChannel!), x, y)));
+    rows.push(cells);
+  }
+}
+
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+console.log(`accuracy on each example's test slice (${availableExamples().map((e) => `${e.name}: ${e.testY().shape[0]} images`).join(', ')})\n`);
+for (const r of rows) console.log(r.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  '));

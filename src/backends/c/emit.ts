@@ -1,0 +1,162 @@
+/**
+ * The C backend's entry point: quantized IR graph → `<name>.h`, `<name>.c`, `<name>_weights.c`,
+ * `<name>.cmake`, `<name>.mk`, qgc_kernels.{h,c} and `<name>_report.json` in one folder.
+ *
+ * Order of work: lower to a schedule (layouts, views, in-place), pick a kernel per step and size
+ * its scratch buffer, plan the arena, build the view-models, render. Every check that can fail
+ * (unsupported op or layer, bad name, occupied output folder) runs before the first file is
+ * written. The output depends only on the inputs: same graph and options, same bytes.
+ */
+import { readFileSync } from 'node:fs';
+import { CompileError, ErrorCode } from '../../errors.js';
+import type { Graph } from '../../ir/graph.js';
+import { loadTarget, type Target } from '../../targets/target.js';
+import type { CmsisIsa } from './cmsis-buffers.js';
+import { IdentifierTable, checkNetName, commentText, macroPrefix } from './identifiers.js';
+import { cFloat, cInt, type CallContext, type KernelCall, type KernelProvider } from './kernel-call.js';
+import { cmsisProvider } from './kernels-cmsis.js';
+import { copyValues, portableProvider } from './kernels-portable.js';
+import { isRowMajor } from './layout.js';
+import { lowerGraph, type Boundary, type CTensor, type Schedule, type Step, type Storage } from './lower.js';
+import { planMemory, type MemoryPlan } from './memory-plan.js';
+import { checkOutputDir, writeOutputDir } from './output-dir.js';
+import { cRenderer } from './render.js';
+import { buildReport, type CReport } from './report.js';
+
+export type KernelsOption = 'cmsis-nn' | 'portable';
+
+export interface CompileCOptions {
+  /** Target name (`cortex-m4`), path to a target JSON, or a loaded Target. */
+  target: Target | string;
+  kernels: KernelsOption;
+  /** C prefix and file base name, e.g. `net`. */
+  name: string;
+  /** Output folder; nothing is written when undefined (tests, dry runs). */
+  outDir?: string;
+  /** Write into a folder that holds other files. */
+  force?: boolean;
+  /** Model name for the header comments (default: the graph's name). */
+  modelName?: string;
+}
+
+export interface CompileCResult {
+  /** File name → content, in the order written. */
+  files: Map<string, string>;
+  report: CReport;
+  schedule: Schedule;
+  plan: MemoryPlan;
+}
+
+/** Bumped when qgc_kernels.h changes incompatibly (checked by the generated C). */
+const KERNELS_VERSION = 1;
+const SCRATCH_ALIGN = 4;
+
+function qgcVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** The ISA CMSIS-NN will compile for on this target. */
+export function isaOf(target: Target): CmsisIsa {
+  return target.features.mve ? 'mve' : target.features.dsp ? 'dsp' : 'plain';
+}
+
+/** Compiles a quantized graph to C. Throws a CompileError (before writing anything) when it cannot. */
+export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
+  const bad = checkNetName(opts.name);
+  if (bad) throw new CompileError(ErrorCode.BadInput, bad, {}, 'Use --name with a C identifier of up to 32 characters (letters, digits, _), e.g. net.');
+  const target = typeof opts.target === 'string' ? loadTarget(opts.target) : opts.target;
+  if (!target.kernels.providers.includes(opts.kernels)) {
+    throw new CompileError(ErrorCode.BadInput, `target ${target.name} has no '${opts.kernels}' kernels`, { file: target.file },
+      `Use --kernels ${target.kernels.providers.join(' or ')}.`);
+  }
+  const isa = isaOf(target);
+  const provider: KernelProvider = opts.kernels === 'cmsis-nn' ? cmsisProvider(isa) : portableProvider(isa);
+
+  const schedule = lowerGraph(graph);
+  const scratch = new Map<number, number>();
+  const scratchStorage = new Map<number, Storage>();
+  for (const step of schedule.steps) {
+    const bytes = provider.scratchBytes(step);
+    scratch.set(step.index, bytes);
+    if (bytes > 0) {
+      const s: Storage = { id: schedule.storages.length, bytes, first: step.index, last: step.index, kind: 'scratch', align: SCRATCH_ALIGN, label: `scratch of step ${step.index}` };
+      schedule.storages.push(s);
+      scratchStorage.set(step.index, s);
+    }
+  }
+  const plan = planMemory(schedule.storages);
+  if (opts.outDir !== undefined) checkOutputDir(opts.outDir, opts.force === true);
+
+  const name = opts.name;
+  const ids = new IdentifierTable();
+  ids.reserve(name, `${name}_run`, `${name}_run_f32`, `${name}_check_scratch`);
+  const ptr = (t: CTensor) => `arena + ${plan.offsets.get(t.storage.id)}`;
+  const calls: KernelCall[] = schedule.steps.map((step) => {
+    const sc = scratchStorage.get(step.index);
+    const stepId = ids.get(`${name}_`, step.kind === 'node' ? step.node.name : `copy_${step.index}`);
+    const ctx: CallContext & { scratchBytes: number } = { ids, stepId, ptr, scratch: sc ? `arena + ${plan.offsets.get(sc.id)}` : 'NULL', stepNumber: step.index, scratchBytes: sc?.bytes ?? 0 };
+    const call = provider.call(step, ctx);
+    return { ...call, values: { ...call.values, scratchBytes: sc?.bytes ?? 0 } };
+  });
+
+  const NAME = macroPrefix(name);
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, 'qgc_kernels.h', 'qgc_kernels.c', `${name}_report.json`];
+  const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa, files }, schedule, calls, scratch, plan);
+  const view = {
+    name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa, kernels: opts.kernels,
+    cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', kernelsVersion: KERNELS_VERSION,
+    headerFile: `${name}.h`, sourceFile: `${name}.c`, weightsFile: `${name}_weights.c`,
+    arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, peakStep: plan.peakStep, planStrategy: plan.strategy, lastStep: schedule.steps.length + 1,
+    plan: report.memoryPlan.buffers.map((b) => ({
+      offset: String(b.offset).padStart(6), bytes: String(b.bytes).padStart(8), steps: `${b.first}-${b.last}`.padEnd(7), label: commentText(b.holds),
+    })),
+    consts: calls.flatMap((c) => c.consts).map((c) => ({ id: c.id, ctype: c.ctype, length: c.data.length, comment: commentText(c.comment), body: arrayBody(c.data) })),
+    steps: schedule.steps.map((step, i) => ({ number: step.index, partial: calls[i].partial, values: calls[i].values, ...stepComments(step, calls[i]) })),
+    checks: schedule.steps.map((step, i) => ({ partial: calls[i].partial, values: calls[i].values, step }))
+      .filter((c) => ['cmsis_conv', 'cmsis_dwconv', 'cmsis_fc'].includes(c.partial) || (c.partial === 'cmsis_pool' && c.step.kind === 'node' && c.step.node.op === 'QAveragePool')),
+    input: boundaryView(schedule.input, plan),
+    output: boundaryView(schedule.output, plan),
+  };
+  const r = cRenderer();
+  const out = new Map<string, string>([
+    [`${name}.h`, r.render('net.h', view)],
+    [`${name}.c`, r.render('net.c', view)],
+    [`${name}_weights.c`, r.render('net_weights.c', view)],
+    [`${name}.cmake`, r.render('net.cmake', view)],
+    [`${name}.mk`, r.render('net.mk', view)],
+    ...r.staticFiles.map((f): [string, string] => [f.name, f.text]),
+    [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
+  ]);
+  if (opts.outDir !== undefined) writeOutputDir(opts.outDir, out);
+  return { files: out, report, schedule, plan };
+}
+
+function stepComments(step: Step, call: KernelCall): { comment: string; shortComment: string } {
+  const shape = (t: CTensor) => `[${t.shape.join(',')}]${isRowMajor(t.layout) ? '' : ' NHWC'}`;
+  if (step.kind === 'copy') {
+    const text = `layout copy ${shape(step.src)} -> ${shape(step.dst)} (${step.why})`;
+    return { comment: commentText(text), shortComment: commentText(`${call.kernel}: ${step.why}`) };
+  }
+  const ins = step.inputs.map(shape).join(', ');
+  const text = `node '${step.node.name}' (${step.node.op}) -> ${call.kernel}; in ${ins}; out ${shape(step.output)}${step.inPlace ? ' in place' : ''}`;
+  return { comment: commentText(text), shortComment: commentText(`${step.node.op} '${step.node.name}'`) };
+}
+
+function boundaryView(b: Boundary, plan: MemoryPlan) {
+  const copy = copyValues(b.copy);
+  const plain = b.copy.dims.length === 1 && b.copy.srcStrides[0] === 1;
+  return {
+    name: commentText(b.apiName), rank: b.shape.length, dims: b.shape.join(', '), dimList: [...b.shape], size: b.shape.reduce((a, d) => a * d, 1),
+    scale: cFloat(b.scale), zeroPoint: cInt(b.zeroPoint), ptr: `arena + ${plan.offsets.get(b.tensor.storage.id)}`, copy,
+    copyNote: plain ? 'same byte order, a plain copy' : 'a transpose',
+  };
+}
+
+/** Array initializer text: 16 int8 or 8 int32 values per line, indented. */
+function arrayBody(data: Int8Array | Int32Array): string {
+  const per = data instanceof Int8Array ? 16 : 8;
+  const lines: string[] = [];
+  for (let i = 0; i < data.length; i += per) lines.push('    ' + Array.from(data.subarray(i, i + per), cInt).join(', ') + ',');
+  return lines.join('\n');
+}

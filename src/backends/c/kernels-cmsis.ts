@@ -1,0 +1,191 @@
+/**
+ * The cmsis-nn kernel provider: QConv → arm_convolve_wrapper_s8 (or
+ * arm_depthwise_conv_wrapper_s8 when group == C_in), QFullyConnected →
+ * arm_fully_connected_wrapper_s8, QAdd → arm_elementwise_add_s8, QMaxPool → arm_max_pool_s8,
+ * QAveragePool → arm_avgpool_s8, QSoftmax → arm_softmax_s8. Their scratch buffers are sized
+ * here (cmsis-buffers.ts) and placed in the arena by the memory plan. Everything else
+ * (QConcat, QClamp, Pad, layout copies, dilated pooling) uses the portable kernels.
+ */
+import { elementCount } from '../../ir/graph.js';
+import {
+  avgpoolS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
+  type CmsisIsa, type ConvGeometry, type NnDims,
+} from './cmsis-buffers.js';
+import {
+  cInt, checkPool, checkShifts, constArray, constData, nhwcOf, perChannel, window2d,
+  type CallContext, type KernelCall, type KernelProvider, type Window2d,
+} from './kernel-call.js';
+import { portableCall, portableProvider } from './kernels-portable.js';
+import { weightsDepthwise, weightsForInputLayout, weightsOHWI } from './layout.js';
+import type { NodeStep, Step } from './lower.js';
+
+const geometry = (w: Window2d): ConvGeometry => ({
+  strideW: w.strideW, strideH: w.strideH, padW: w.padW, padH: w.padH, dilationW: w.dilationW, dilationH: w.dilationH,
+});
+
+/** How a QConv maps onto CMSIS-NN. */
+function convKind(step: NodeStep): 'conv' | 'depthwise' {
+  if (step.node.op !== 'QConv') throw new Error('unreachable');
+  const c = step.inputs[0].shape[1];
+  return step.node.attrs.group === c && c > 1 ? 'depthwise' : 'conv';
+}
+
+function convDims(step: NodeStep): { input: NnDims; filter: NnDims; output: NnDims; win: Window2d } {
+  if (step.node.op !== 'QConv') throw new Error('unreachable');
+  const input = nhwcOf(step.inputs[0].shape);
+  const output = nhwcOf(step.output.shape);
+  const win = window2d(step.node.attrs);
+  const filter: NnDims = convKind(step) === 'depthwise'
+    ? { n: 1, h: win.kernelH, w: win.kernelW, c: output.c }
+    : { n: output.c, h: win.kernelH, w: win.kernelW, c: input.c / step.node.attrs.group };
+  return { input, filter, output, win };
+}
+
+/** True when CMSIS-NN has a kernel for the step (else the portable one runs). */
+function usesCmsis(step: Step): step is NodeStep {
+  if (step.kind !== 'node') return false;
+  switch (step.node.op) {
+    case 'QConv':
+    case 'QFullyConnected':
+    case 'QAdd':
+    case 'QSoftmax':
+      return true;
+    case 'QMaxPool':
+    case 'QAveragePool':
+      return step.node.attrs.dilations.every((d) => d === 1);
+    default:
+      return false;
+  }
+}
+
+/** The cmsis-nn provider for an ISA ('dsp' for Cortex-M4/M7/M33, 'mve' for M55/M85). */
+export function cmsisProvider(isa: CmsisIsa): KernelProvider {
+  const portable = portableProvider(isa);
+  return {
+    name: 'cmsis-nn',
+    isa,
+    scratchBytes(step: Step): number {
+      portable.scratchBytes(step); // the same support checks
+      if (!usesCmsis(step)) return 0;
+      const n = step.node;
+      switch (n.op) {
+        case 'QConv': {
+          const { input, filter, output, win } = convDims(step);
+          return convKind(step) === 'depthwise'
+            ? depthwiseConvWrapperS8BufferSize(isa, geometry(win), input, filter, output)
+            : convolveWrapperS8BufferSize(isa, geometry(win), input, filter, output);
+        }
+        case 'QAveragePool':
+          return avgpoolS8BufferSize(isa, nhwcOf(step.output.shape).w, nhwcOf(step.inputs[0].shape).c);
+        default:
+          return 0; // FC's MVE buffer holds constant kernel sums: flash, not arena
+      }
+    },
+    call(step: Step, ctx: CallContext): KernelCall {
+      return usesCmsis(step) ? cmsisCall(step, ctx, isa) : portableCall(step, ctx);
+    },
+  };
+}
+
+function cmsisCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
+  const n = step.node;
+  const x = step.inputs[0];
+  const y = step.output;
+  const io = { input: ctx.ptr(x), output: ctx.ptr(y), step: ctx.stepNumber, scratch: ctx.scratch };
+  switch (n.op) {
+    case 'QConv': {
+      const a = n.attrs;
+      checkShifts(step, a.shift);
+      const kind = convKind(step);
+      const { input, filter, output, win } = convDims(step);
+      const wShape = step.consts[0]!.shape;
+      const w = constData(step, 0, 'int8');
+      const q = perChannel(step, a.multiplier, a.shift, output.c);
+      const bias = constData(step, 1, 'int32') ?? new Int32Array(output.c);
+      const consts = [
+        kind === 'depthwise'
+          ? constArray(ctx, 'w', 'int8_t', weightsDepthwise(w, wShape), `depthwise weights [1, ${filter.h}, ${filter.w}, ${output.c}]`)
+          : constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${output.c}, ${filter.h}, ${filter.w}, ${filter.c}] (OHWI)`),
+        constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
+        constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
+        constArray(ctx, 'bias', 'int32_t', bias, step.consts[1] ? 'bias (int32, scale s_in * s_w[c])' : 'bias (none in the model: zeros)'),
+      ];
+      const macs = output.n * output.h * output.w * output.c * elementCount(wShape.slice(1));
+      return {
+        partial: kind === 'depthwise' ? 'cmsis_dwconv' : 'cmsis_conv',
+        kernel: kind === 'depthwise' ? 'arm_depthwise_conv_wrapper_s8' : 'arm_convolve_wrapper_s8',
+        consts, macs,
+        values: {
+          ...io, in: input, filter, out: output, win, chMult: output.c / input.c, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+          actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: consts[3].id,
+        },
+      };
+    }
+    case 'QFullyConnected': {
+      const a = n.attrs;
+      checkShifts(step, a.shift);
+      const [m, k] = step.consts[0]!.shape;
+      const w = weightsForInputLayout(constData(step, 0, 'int8'), m, k, x.layout);
+      const bias = constData(step, 1, 'int32');
+      const per = a.multiplier.length !== 1;
+      const consts = [
+        constArray(ctx, 'w', 'int8_t', w, `weights [${m}, ${k}] (columns in the input's byte order)`),
+        constArray(ctx, 'mult', 'int32_t', a.multiplier, per ? 'multipliers, one per output' : 'multiplier (per tensor)'),
+        constArray(ctx, 'shift', 'int32_t', a.shift, per ? 'shifts, one per output' : 'shift (per tensor)'),
+        constArray(ctx, 'bias', 'int32_t', bias ?? new Int32Array(m), bias ? 'bias (int32)' : 'bias (none in the model: zeros)'),
+      ];
+      let kernelSum = 'NULL';
+      let kernelSumBytes = 0;
+      if (isa === 'mve') {
+        // The MVE kernels read bias + input_offset * sum(w) precomputed (TFLM does it in Prepare).
+        const sums = constArray(ctx, 'kernel_sum', 'int32_t', kernelSums(w, m, k, -a.inputZeroPoint, 0, bias), 'MVE kernel sums: bias + input_offset * sum(w)');
+        consts.push(sums);
+        kernelSum = `(void *)${sums.id}`;
+        kernelSumBytes = fullyConnectedS8BufferSize(isa, { n: k, h: 1, w: 1, c: m });
+      }
+      const batches = elementCount(x.shape) / k;
+      return {
+        partial: 'cmsis_fc', kernel: 'arm_fully_connected_wrapper_s8', consts, macs: batches * m * k,
+        values: {
+          ...io, batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+          actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: consts[3].id,
+          kernelSum, kernelSumBytes,
+        },
+      };
+    }
+    case 'QAdd': {
+      const a = n.attrs;
+      checkShifts(step, [a.input1.shift, a.input2.shift, a.output.shift]);
+      return {
+        partial: 'cmsis_add', kernel: 'arm_elementwise_add_s8', consts: [], macs: 0,
+        values: {
+          ...io, input2: ctx.ptr(step.inputs[1]), size: elementCount(y.shape), leftShift: a.leftShift,
+          in1: { offset: cInt(-a.input1.zeroPoint), mult: cInt(a.input1.multiplier), shift: a.input1.shift },
+          in2: { offset: cInt(-a.input2.zeroPoint), mult: cInt(a.input2.multiplier), shift: a.input2.shift },
+          out: { offset: cInt(a.output.zeroPoint), mult: cInt(a.output.multiplier), shift: a.output.shift },
+          actMin: a.actMin, actMax: a.actMax,
+        },
+      };
+    }
+    case 'QMaxPool':
+    case 'QAveragePool': {
+      const a = n.attrs;
+      checkPool(step, a);
+      const avg = n.op === 'QAveragePool';
+      return {
+        partial: 'cmsis_pool', kernel: avg ? 'arm_avgpool_s8' : 'arm_max_pool_s8', consts: [], macs: 0,
+        values: { ...io, fn: avg ? 'arm_avgpool_s8' : 'arm_max_pool_s8', in: nhwcOf(x.shape), out: nhwcOf(y.shape), win: window2d(a), actMin: a.actMin, actMax: a.actMax },
+      };
+    }
+    case 'QSoftmax': {
+      const a = n.attrs;
+      const rowSize = x.shape[x.shape.length - 1];
+      return {
+        partial: 'cmsis_softmax', kernel: 'arm_softmax_s8', consts: [], macs: 0,
+        values: { ...io, rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) },
+      };
+    }
+    default:
+      return portableCall(step, ctx);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The quantization side of the CLI: `qgc quantize` (float model + calibration data → QDQ ONNX),
+ * `qgc run --int` (the integer interpreter, on a float model quantized in memory or on an
+ * already-quantized QDQ/QOperator model) and `qgc inspect --quantized` (per-layer parameters
+ * and SQNR against float).
+ */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { CompileError, ErrorCode } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
+import type { OpName } from '../ir/ops.js';
+import { exportQdq } from '../onnx/export-qdq.js';
+import { lowerQdq } from '../passes/lower-qdq.js';
+import { runPipeline } from '../passes/pass.js';
+import { optimizationPasses } from '../passes/pipeline.js';
+import { quantizeGraph, type QuantizeResult } from '../passes/quantize.js';
+import { openCalibration } from '../quant/calib-data.js';
+import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
+import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
+import { progressBar, type ProgressStream } from './progress.js';
+
+/** The calibration options shared by `quantize`, `run --int` and `inspect --quantized`. */
+export interface CalibCliOptions {
+  calib: string[];
+  calibMethod?: string;
+  percentile?: string | number;
+  perTensor?: boolean;
+}
+
+/** Ops that mark an imported model as already quantized. */
+const QUANTIZED_ONNX_OPS: ReadonlySet<OpName> = new Set<OpName>(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger']);
+
+/** True when an imported graph is a QDQ / QOperator model. */
+export function isQuantizedModel(graph: Graph): boolean {
+  return graph.nodes.some((n) => QUANTIZED_ONNX_OPS.has(n.op));
+}
+
+/** Parses and checks --calib-method and --percentile. */
+export function parseCalibOptions(o: CalibCliOptions): { method: CalibMethod; percentile: number } {
+  const method = (o.calibMethod ?? 'minmax') as CalibMethod;
+  if (!CALIB_METHODS.includes(method)) {
+    throw new CompileError(ErrorCode.BadInput, `--calib-method '${o.calibMethod}' is unknown`, {}, `Use one of: ${CALIB_METHODS.join(', ')}.`);
+  }
+  const percentile = o.percentile === undefined ? DEFAULT_PERCENTILE : Number(o.percentile);
+  if (!(percentile > 0 && percentile <= 100)) {
+    throw new CompileError(ErrorCode.BadInput, `--percentile '${o.percentile}' is not a number in (0, 100]`, {}, 'Use e.g. --percentile 99.99.');
+  }
+  return { method, percentile };
+}
+
+/** A float model quantized in memory: the optimized float graph and the quantizer's result. */
+export interface QuantizedModel {
+  float: Graph;
+  result: QuantizeResult;
+  method: CalibMethod;
+  samples: number;
+}
+
+/** Optimizes an imported float graph, calibrates it on --calib data, and quantizes it. */
+export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: ProgressStream): QuantizedModel {
+  if (isQuantizedModel(imported)) {
+    throw new CompileError(ErrorCode.BadInput, 'the model is already quantized (it has QuantizeLinear/DequantizeLinear or QLinear* nodes)', {},
+      'Run it as it is (qgc run --int model.onnx), without --calib.');
+  }
+  const { method, percentile } = parseCalibOptions(o);
+  const float = runPipeline(imported, optimizationPasses);
+  const source = openCalibration(float, o.calib);
+  const bar = progressBar('calibrating', stream);
+  let stats;
+  try {
+    stats = collectStats(float, source.samples(), { onProgress: (f) => bar.update(f) });
+  } finally {
+    bar.done();
+  }
+  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), { perTensorWeights: o.perTensor === true });
+  return { float, result, method, samples: stats.samples };
+}
+
+/** Writes bytes to `path` through a temporary file, so a failure leaves nothing behind. */
+export function writeAtomically(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.qgc-tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new CompileError(ErrorCode.FileWrite, `cannot write file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: path },
+      'Check that the folder exists and is writable.');
+  }
+}
+
+/** `qgc quantize`: quantizes and writes a QDQ ONNX model; returns the summary to print. */
+export function quantizeToFile(imported: Graph, o: CalibCliOptions, output: string, stream?: ProgressStream): { summary: string; warnings: string[] } {
+  const q = quantizeInMemory(imported, o, stream);
+  const bytes = exportQdq(q.result.graph);
+  writeAtomically(output, bytes);
+  const ops = q.result.graph.nodes.filter((n) => n.op.startsWith('Q') && n.op !== 'Quantize').length;
+  const summary = `wrote ${output} (${bytes.length} bytes): ${ops} int8 ops, weights ${o.perTensor ? 'per tensor' : 'per channel'}, ` +
+    `activations calibrated by ${q.method} on ${q.samples} sample${q.samples === 1 ? '' : 's'}\n`;
+  return { summary, warnings: q.result.warnings };
+}
+
+/** The int8 graph `qgc run --int` runs: a QDQ model lowered, or a float model quantized with --calib. */
+export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream): { graph: Graph; warnings: string[] } {
+  if (isQuantizedModel(imported)) {
+    if (o.calib.length > 0) {
+      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to run the model with its own scales.');
+    }
+    return { graph: lowerQdq(imported), warnings: [] };
+  }
+  if (o.calib.length === 0) {
+    throw new CompileError(ErrorCode.BadInput, '--int on a float model needs calibration data', {}, 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.');
+  }
+  const q = quantizeInMemory(imported, o, stream);
+  return { graph: q.result.graph, warnings: q.result.warnings };
+}
+
+/** One row of `inspect --quantized`. */
+export interface QuantizedLayer {
+  node: string;
+  op: string;
+  output: string;
+  /** Output scale and zero point (int8 outputs). */
+  scale?: number;
+  zeroPoint?: number;
+  /** Smallest and largest weight scale (ops with weights). */
+  weightScaleMin?: number;
+  weightScaleMax?: number;
+  /** e.g. 'w8/a8/b32': weight, activation and bias bit-widths. */
+  bits: string;
+  /** SQNR of the output against float on the calibration data, dB. */
+  sqnrDb?: number;
+}
+
+/** Per-layer parameters of an int8 graph, with SQNR from `sqnr` (float tensor → row) when given. */
+export function quantizedLayers(graph: Graph, sqnr?: readonly LayerSqnr[]): QuantizedLayer[] {
+  const byInt8 = new Map((sqnr ?? []).map((s) => [s.int8, s.sqnrDb]));
+  return graph.nodes.map((n) => {
+    const out = graph.tensors.get(n.outputs[0]);
+    const w = n.op === 'QConv' || n.op === 'QFullyConnected' ? graph.tensors.get(n.inputs[1]) : undefined;
+    const b = w && n.inputs[2] ? graph.tensors.get(n.inputs[2]) : undefined;
+    const bitsOf = (dtype: string | undefined) => (dtype === undefined ? '' : dtype.replace(/^u?int/, '').replace('float', 'f'));
+    const bits = [w ? `w${bitsOf(w.dtype)}` : '', `a${bitsOf(out?.dtype)}`, b ? `b${bitsOf(b.dtype)}` : ''].filter((s) => s !== '').join('/');
+    const row: QuantizedLayer = { node: n.name, op: n.op, output: n.outputs[0], bits };
+    if (out?.quant) {
+      row.scale = out.quant.scale[0];
+      row.zeroPoint = out.quant.zeroPoint[0];
+    }
+    if (w?.quant) {
+      row.weightScaleMin = Math.min(...w.quant.scale);
+      row.weightScaleMax = Math.max(...w.quant.scale);
+    }
+    const s = byInt8.get(n.outputs[0]);
+    if (s !== undefined) row.sqnrDb = s;
+    return row;
+  });
+}
+
+/** `qgc inspect --quantized`: per-layer rows, with SQNR when the model was quantized here. */
+export function inspectQuantized(imported: Graph, o: CalibCliOptions, stream?: ProgressStream): { layers: QuantizedLayer[]; note?: string } {
+  if (isQuantizedModel(imported)) {
+    if (o.calib.length > 0) throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to list its own scales.');
+    return { layers: quantizedLayers(lowerQdq(imported)), note: 'SQNR needs the float model: run inspect --quantized on it with --calib.' };
+  }
+  if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, '--quantized on a float model needs calibration data', {}, 'Add --calib calib.npy.');
+  const q = quantizeInMemory(imported, o, stream);
+  const bar = progressBar('comparing', stream);
+  const source = openCalibration(q.float, o.calib);
+  let sqnr: LayerSqnr[];
+  try {
+    sqnr = layerSqnr(q.float, q.result.graph, q.result.int8Of, (function* () {
+      for (const s of source.samples()) {
+        bar.update(s.progress);
+        yield s;
+      }
+    })());
+  } finally {
+    bar.done();
+  }
+  return { layers: quantizedLayers(q.result.graph, sqnr) };
+}
+
+/** The `inspect --quantized` table. */
+export function formatQuantizedLayers(layers: readonly QuantizedLayer[], note?: string): string {
+  const num = (v: number | undefined) => (v === undefined ? '' : v.toPrecision(4));
+  const rows = [['node', 'op', 'bits', 'out scale', 'out zp', 'w scale min', 'w scale max', 'SQNR dB']];
+  for (const l of layers) {
+    const sq = l.sqnrDb === undefined ? '' : Number.isFinite(l.sqnrDb) ? l.sqnrDb.toFixed(1) : l.sqnrDb > 0 ? 'inf' : '-inf';
+    rows.push([l.node, l.op, l.bits, num(l.scale), l.zeroPoint === undefined ? '' : String(l.zeroPoint), num(l.weightScaleMin), num(l.weightScaleMax), sq]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const text = rows.map((r) => r.map((cell, c) => (c >= 3 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+  return text + '\n' + (note ? `\n${note}\n` : '');
+}

@@ -1,0 +1,102 @@
+/** A small, deterministic ONNX graph builder on onnx-proto's message types: initializers
+ * as little-endian raw data, typed attributes, unique names. Used by exportQdq. */
+import { isBigInt, type DType, type TensorData } from '../ir/dtype.js';
+import type { onnx as OnnxNs } from 'onnx-proto';
+import { onnx } from './proto.js';
+import { onnxCodeOf } from './tensor.js';
+
+type Attr = OnnxNs.IAttributeProto;
+const AT = onnx.AttributeProto.AttributeType;
+
+/** Attribute constructors (protobufjs encodes fields in schema order, so output is stable). */
+export const attr = {
+  int: (name: string, i: number): Attr => ({ name, type: AT.INT, i }),
+  ints: (name: string, ints: readonly number[]): Attr => ({ name, type: AT.INTS, ints: [...ints] }),
+  float: (name: string, f: number): Attr => ({ name, type: AT.FLOAT, f }),
+  string: (name: string, s: string): Attr => ({ name, type: AT.STRING, s: new TextEncoder().encode(s) }),
+};
+
+/** Little-endian bytes of `data` stored as `dtype` (explicit byte order, host-independent). */
+export function rawBytes(dtype: DType, data: TensorData): Uint8Array {
+  const n = data.length;
+  switch (dtype) {
+    case 'int8':
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(data as ArrayLike<number>, (v) => v & 0xff);
+    case 'float32': {
+      const out = new Uint8Array(4 * n);
+      const dv = new DataView(out.buffer);
+      for (let i = 0; i < n; i++) dv.setFloat32(4 * i, data[i] as number, true);
+      return out;
+    }
+    case 'int32': {
+      const out = new Uint8Array(4 * n);
+      const dv = new DataView(out.buffer);
+      for (let i = 0; i < n; i++) dv.setInt32(4 * i, data[i] as number, true);
+      return out;
+    }
+    case 'int64': {
+      const out = new Uint8Array(8 * n);
+      const dv = new DataView(out.buffer);
+      for (let i = 0; i < n; i++) {
+        const v = data[i];
+        dv.setBigInt64(8 * i, isBigInt(dtype) && typeof v === 'bigint' ? v : BigInt(v as number), true);
+      }
+      return out;
+    }
+    default:
+      throw new Error(`internal: rawBytes does not write ${dtype}`);
+  }
+}
+
+/** Collects nodes and initializers; every tensor and node name it hands out is unique. */
+export class GraphBuilder {
+  readonly nodes: OnnxNs.INodeProto[] = [];
+  readonly initializers: OnnxNs.ITensorProto[] = [];
+  private readonly names = new Set<string>();
+  private readonly nodeNames = new Set<string>();
+
+  /** `tensors`, `nodes`: names the output keeps from the source graph; generated names avoid them. */
+  constructor(tensors: Iterable<string>, nodes: Iterable<string>) {
+    for (const n of tensors) this.names.add(n);
+    for (const n of nodes) this.nodeNames.add(n);
+  }
+
+  /** A new tensor name derived from `base`. */
+  fresh(base: string): string {
+    let name = base;
+    for (let i = 1; this.names.has(name); i++) name = `${base}_${i}`;
+    this.names.add(name);
+    return name;
+  }
+
+  /** Adds an initializer under exactly `name` (a reserved or fresh name). */
+  init(name: string, dtype: DType, dims: readonly number[], data: TensorData): string {
+    this.initializers.push({ name, dataType: onnxCodeOf(dtype), dims: [...dims], rawData: rawBytes(dtype, data) });
+    return name;
+  }
+
+  /** Adds an initializer under a fresh name derived from `base`. */
+  constant(base: string, dtype: DType, dims: readonly number[], data: TensorData): string {
+    return this.init(this.fresh(base), dtype, dims, data);
+  }
+
+  /** Appends a node named exactly `name` (a source node's name, unique there). */
+  node(opType: string, name: string, inputs: readonly string[], outputs: readonly string[], attribute: Attr[] = []): void {
+    this.nodes.push({ name, opType, input: [...inputs], output: [...outputs], attribute });
+  }
+
+  /** Appends a helper node (Q, DQ, activation) under a new name derived from `base`. */
+  helper(opType: string, base: string, inputs: readonly string[], outputs: readonly string[], attribute: Attr[] = []): void {
+    let n = base;
+    for (let i = 1; this.nodeNames.has(n); i++) n = `${base}_${i}`;
+    this.nodeNames.add(n);
+    this.node(opType, n, inputs, outputs, attribute);
+  }
+}
+
+/** A graph input/output description. */
+export function valueInfo(name: string, dtype: DType, shape: readonly number[]): OnnxNs.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: onnxCodeOf(dtype), shape: { dim: shape.map((d) => ({ dimValue: d })) } } } };
+}

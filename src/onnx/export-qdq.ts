@@ -1,0 +1,273 @@
+/**
+ * Quantized IR → a standard QDQ ONNX model (opset 13 or later): every int8 op becomes its
+ * float ONNX op between DequantizeLinear (inputs) and QuantizeLinear (output), with
+ * - int8 weights as initializers behind a DequantizeLinear, per output channel via `axis`;
+ * - int32 biases behind a DequantizeLinear with scale s_in * s_w[c];
+ * - fused output clamps ([actMin, actMax]) as a Relu or Clip before the QuantizeLinear;
+ * - the boundary Quantize/Dequantize as QuantizeLinear/DequantizeLinear on int8.
+ *
+ * A QDQ file states scales, not multipliers: the exporter refuses a graph whose multipliers,
+ * shifts or clamps do not follow from its tensors' scales the way qgc computes them
+ * (src/quant/intmath.ts), so `lowerQdq(import(exportQdq(g)))` gives back the same ops,
+ * multipliers, shifts, zero points and weights. Names are kept: each int8 tensor of the IR is
+ * the tensor of that name in the model, each int8 op's ONNX node has the op's name. The
+ * bytes are a function of the graph alone (same graph, same bytes).
+ */
+import { CompileError, ErrorCode } from '../errors.js';
+import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
+import type { ActClamp, Requant } from '../ir/qops.js';
+import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../quant/intmath.js';
+import { attr, GraphBuilder, valueInfo } from './export-proto.js';
+import { onnx } from './proto.js';
+
+export interface ExportQdqOptions {
+  /** Default-domain opset of the model, 13 to 21 (default 13). */
+  opset?: number;
+}
+
+/** IR version that goes with each opset (onnx/helper.py's VERSION_TABLE). */
+const IR_VERSION: Record<number, number> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10 };
+
+type Params = { scale: number; zeroPoint: number };
+
+/** JSON with typed arrays as arrays and object keys sorted, for comparing parameter records. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_, x: unknown) => {
+    if (ArrayBuffer.isView(x)) return Array.from(x as Int32Array);
+    if (x && typeof x === 'object' && !Array.isArray(x)) return Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)));
+    return x;
+  });
+}
+const same = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
+
+class QdqWriter {
+  readonly b: GraphBuilder;
+  private readonly dqCache = new Map<string, string>();
+  private readonly paramCache = new Map<string, [string, string]>();
+
+  constructor(readonly g: Graph) {
+    this.b = new GraphBuilder(g.tensors.keys(), g.nodes.map((n) => n.name));
+  }
+
+  fail(n: Node, message: string, hint = 'Export graphs produced by qgc\'s quantizer or by lowerQdq.'): CompileError {
+    return new CompileError(ErrorCode.BadGraph, `cannot be written as QDQ: ${message}`, { node: n.name, op: n.op }, hint);
+  }
+
+  tensor(name: string): Tensor {
+    return this.g.tensors.get(name)!;
+  }
+
+  /** Per-tensor parameters of int8 tensor `name`. */
+  act(n: Node, name: string): Params {
+    const t = this.tensor(name);
+    if (t.dtype !== 'int8' || !t.quant || t.quant.scale.length !== 1) {
+      throw this.fail(n, `'${name}' is ${t.dtype}${t.quant ? ` with ${t.quant.scale.length} scales` : ' without quantization parameters'}; expected a per-tensor int8 activation`);
+    }
+    return { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] };
+  }
+
+  /** Scale and zero-point initializers of a quantized tensor (1-D with `axis` when per axis). */
+  params(name: string): [string, string, number | undefined] {
+    const t = this.tensor(name);
+    const q = t.quant!;
+    const perAxis = q.scale.length > 1 || q.axis !== undefined;
+    const cached = this.paramCache.get(name);
+    const dims = perAxis ? [q.scale.length] : [];
+    const zpType = t.dtype === 'int32' ? 'int32' : 'int8';
+    const pair = cached ?? [
+      this.b.constant(`${name}_scale`, 'float32', dims, q.scale),
+      this.b.constant(`${name}_zero_point`, zpType, dims, zpType === 'int32' ? Int32Array.from(q.zeroPoint) : Int8Array.from(q.zeroPoint)),
+    ] as [string, string];
+    this.paramCache.set(name, pair);
+    return [pair[0], pair[1], perAxis ? (q.axis ?? 0) : undefined];
+  }
+
+  /** The float (dequantized) form of int8/int32 tensor `name`; constants become initializers. */
+  dq(n: Node, name: string): string {
+    const cached = this.dqCache.get(name);
+    if (cached) return cached;
+    const t = this.tensor(name);
+    if (!t.quant || (t.dtype !== 'int8' && t.dtype !== 'int32')) throw this.fail(n, `input '${name}' is ${t.dtype} without int8/int32 quantization parameters`);
+    if (t.data) this.b.init(name, t.dtype, t.shape, t.data);
+    const [s, z, axis] = this.params(name);
+    const out = this.b.fresh(`${name}_dq`);
+    this.b.helper('DequantizeLinear', `${name}_dequantize`, [name, s, z], [out], axis === undefined ? [] : [attr.int('axis', axis)]);
+    this.dqCache.set(name, out);
+    return out;
+  }
+
+  /** QuantizeLinear of float tensor `f` into int8 tensor `name`. */
+  quantize(f: string, name: string): void {
+    const [s, z] = this.params(name);
+    this.b.helper('QuantizeLinear', `${name}_quantize`, [f, s, z], [name]);
+  }
+
+  /** Relu/Clip for an output clamp (none for the full int8 range, unless `exact` names the
+   * node: an unfused QClamp); returns the clamped tensor. */
+  clamp(n: Node, f: string, y: Params, c: ActClamp, exact?: string): string {
+    if (c.actMin <= -128 && c.actMax >= 127 && !exact) return f;
+    const real = (q: number) => Math.fround((q - y.zeroPoint) * y.scale);
+    const lo = c.actMin > -128 ? real(c.actMin) : -Infinity;
+    const hi = c.actMax < 127 ? real(c.actMax) : Infinity;
+    if (!same(activationClamp(y.scale, y.zeroPoint, lo, hi), { actMin: Math.max(c.actMin, -128), actMax: Math.min(c.actMax, 127) })) {
+      throw this.fail(n, `clamp [${c.actMin}, ${c.actMax}] is not a real-valued bound at the output scale`);
+    }
+    const out = this.b.fresh(`${n.outputs[0]}_act`);
+    const put = (op: string, inputs: string[]) => (exact ? this.b.node(op, exact, inputs, [out]) : this.b.helper(op, `${n.name}_${op.toLowerCase()}`, inputs, [out]));
+    if (c.actMin === y.zeroPoint && c.actMax >= 127) put('Relu', [f]);
+    else {
+      const bound = (v: number, base: string) => (Number.isFinite(v) ? this.b.constant(`${n.name}_${base}`, 'float32', [], Float32Array.of(v)) : '');
+      put('Clip', [f, bound(lo, 'min'), bound(hi, 'max')]);
+    }
+    return out;
+  }
+
+  /** Writes op `opType` on float inputs, then the clamp and the QuantizeLinear of its output. */
+  op(n: Node, opType: string, inputs: string[], attrs: ReturnType<typeof attr.int>[], c?: ActClamp): void {
+    const y = n.outputs[0];
+    const f = this.b.fresh(`${y}_float`);
+    this.b.node(opType, n.name, inputs, [f], attrs);
+    this.quantize(c ? this.clamp(n, f, this.act(n, y), c) : f, y);
+  }
+
+  checkRequant(n: Node, x: Params, w: Tensor, y: Params, r: Requant & { inputZeroPoint: number; outputZeroPoint: number }): void {
+    if (w.dtype !== 'int8' || !w.quant || w.quant.zeroPoint.some((z) => z !== 0)) throw this.fail(n, `weight '${w.name}' is not int8 with zero point 0`);
+    const want = convRequant(x.scale, w.quant.scale, y.scale);
+    if (!same(want, { multiplier: r.multiplier, shift: r.shift }) || r.inputZeroPoint !== x.zeroPoint || r.outputZeroPoint !== y.zeroPoint) {
+      throw this.fail(n, 'its multipliers, shifts or zero points do not follow from the scales of its tensors');
+    }
+  }
+
+  /** The dequantized bias of a QConv/QFullyConnected ('' when it has none). */
+  bias(n: Node, name: string | undefined): string {
+    if (!name) return '';
+    const t = this.tensor(name);
+    if (t.dtype !== 'int32' || !t.quant) throw this.fail(n, `bias '${name}' is not int32 with a scale`);
+    return this.dq(n, name);
+  }
+
+  linear(n: NodeOf<'QConv'> | NodeOf<'QFullyConnected'>): void {
+    const [xn, wn, bn] = n.inputs;
+    const x = this.act(n, xn);
+    const y = this.act(n, n.outputs[0]);
+    this.checkRequant(n, x, this.tensor(wn), y, n.attrs);
+    const inputs = [this.dq(n, xn), this.dq(n, wn)];
+    const b = this.bias(n, bn);
+    if (b) inputs.push(b);
+    if (n.op === 'QFullyConnected') {
+      if (this.tensor(xn).shape.length !== 2) throw this.fail(n, `input '${xn}' is not 2-D`);
+      this.op(n, 'Gemm', inputs, [attr.int('transB', 1)], n.attrs);
+      return;
+    }
+    const a = n.attrs;
+    this.op(n, 'Conv', inputs, [attr.ints('dilations', a.dilations), attr.int('group', a.group), attr.ints('kernel_shape', a.kernel), attr.ints('pads', a.pads), attr.ints('strides', a.strides)], a);
+  }
+
+  /** An op whose output keeps its input's parameters. */
+  keeps(n: Node): Params {
+    const x = this.act(n, n.inputs[0]);
+    const y = this.act(n, n.outputs[0]);
+    if (x.scale !== y.scale || x.zeroPoint !== y.zeroPoint) throw this.fail(n, 'input and output parameters differ');
+    return x;
+  }
+
+  write(n: Node): void {
+    switch (n.op) {
+      case 'Quantize': {
+        if (!same(this.act(n, n.outputs[0]), { scale: Math.fround(n.attrs.scale), zeroPoint: n.attrs.zeroPoint })) throw this.fail(n, 'attributes differ from its output\'s parameters');
+        const [s, z] = this.params(n.outputs[0]);
+        this.b.node('QuantizeLinear', n.name, [n.inputs[0], s, z], [n.outputs[0]]);
+        return;
+      }
+      case 'Dequantize': {
+        if (!same(this.act(n, n.inputs[0]), { scale: Math.fround(n.attrs.scale), zeroPoint: n.attrs.zeroPoint })) throw this.fail(n, 'attributes differ from its input\'s parameters');
+        const [s, z] = this.params(n.inputs[0]);
+        this.b.node('DequantizeLinear', n.name, [n.inputs[0], s, z], [n.outputs[0]]);
+        return;
+      }
+      case 'QConv':
+      case 'QFullyConnected':
+        return this.linear(n);
+      case 'QAdd': {
+        const [a, b] = n.inputs.map((i) => this.act(n, i));
+        const y = this.act(n, n.outputs[0]);
+        const { actMin: _lo, actMax: _hi, ...params } = n.attrs;
+        if (!same(addParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint), params)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        return this.op(n, 'Add', n.inputs.map((i) => this.dq(n, i)), [], n.attrs);
+      }
+      case 'QMaxPool':
+      case 'QAveragePool': {
+        this.keeps(n);
+        const a = n.attrs;
+        const attrs = [attr.int('ceil_mode', a.ceilMode ? 1 : 0)];
+        if (n.op === 'QAveragePool') {
+          if (a.dilations.some((d) => d !== 1)) throw this.fail(n, 'dilated average pooling has no ONNX form before opset 19');
+          attrs.push(attr.int('count_include_pad', a.countIncludePad ? 1 : 0));
+        } else attrs.push(attr.ints('dilations', a.dilations));
+        attrs.push(attr.ints('kernel_shape', a.kernel), attr.ints('pads', a.pads), attr.ints('strides', a.strides));
+        return this.op(n, n.op === 'QMaxPool' ? 'MaxPool' : 'AveragePool', [this.dq(n, n.inputs[0])], attrs, a);
+      }
+      case 'QSoftmax': {
+        const x = this.act(n, n.inputs[0]);
+        if (!same(softmaxParams(x.scale), n.attrs) || !same(this.act(n, n.outputs[0]), { scale: 1 / 256, zeroPoint: -128 })) {
+          throw this.fail(n, 'its parameters do not follow from its input scale, or its output is not scale 1/256, zero point -128');
+        }
+        return this.op(n, 'Softmax', [this.dq(n, n.inputs[0])], [attr.int('axis', -1)]);
+      }
+      case 'QConcat': {
+        const y = this.act(n, n.outputs[0]);
+        const want = n.inputs.map((i) => {
+          const x = this.act(n, i);
+          return concatOperand(x.scale, x.zeroPoint, y.scale);
+        });
+        if (!same(want, n.attrs.inputs) || n.attrs.outputZeroPoint !== y.zeroPoint) throw this.fail(n, 'its operands do not follow from its tensors\' scales');
+        return this.op(n, 'Concat', n.inputs.map((i) => this.dq(n, i)), [attr.int('axis', n.attrs.axis)]);
+      }
+      case 'QClamp':
+        return this.quantize(this.clamp(n, this.dq(n, n.inputs[0]), this.keeps(n), n.attrs, n.name), n.outputs[0]);
+      case 'Reshape':
+      case 'Flatten':
+      case 'Squeeze':
+      case 'Unsqueeze': {
+        this.keeps(n);
+        const shape = this.b.constant(`${n.name}_shape`, 'int64', [this.tensor(n.outputs[0]).shape.length], Float64Array.from(this.tensor(n.outputs[0]).shape));
+        return this.op(n, 'Reshape', [this.dq(n, n.inputs[0]), shape], []);
+      }
+      case 'Transpose':
+        this.keeps(n);
+        return this.op(n, 'Transpose', [this.dq(n, n.inputs[0])], [attr.ints('perm', n.attrs.perm)]);
+      case 'Identity':
+        this.keeps(n);
+        return this.op(n, 'Identity', [this.dq(n, n.inputs[0])], []);
+      case 'Pad': {
+        const p = this.keeps(n);
+        const pads = this.b.constant(`${n.name}_pads`, 'int64', [n.attrs.pads.length], Float64Array.from(n.attrs.pads));
+        const value = this.b.constant(`${n.name}_value`, 'float32', [], Float32Array.of((n.attrs.value - p.zeroPoint) * p.scale));
+        return this.op(n, 'Pad', [this.dq(n, n.inputs[0]), pads, value], [attr.string('mode', n.attrs.mode)]);
+      }
+      default:
+        throw this.fail(n, `${n.op} is not an int8 op`, 'exportQdq writes fully quantized graphs (int8 ops between Quantize and Dequantize); quantize the float ops first.');
+    }
+  }
+}
+
+/** Writes a quantized IR graph as a QDQ ONNX model (see the file comment). */
+export function exportQdq(graph: Graph, opts: ExportQdqOptions = {}): Uint8Array {
+  const opset = opts.opset ?? 13;
+  if (!(opset in IR_VERSION)) {
+    throw new CompileError(ErrorCode.BadInput, `QDQ export opset ${opset} is not supported`, {}, 'Use an opset from 13 to 21 (per-channel DequantizeLinear needs 13).');
+  }
+  const w = new QdqWriter(graph);
+  for (const n of graph.nodes) w.write(n);
+  const io = (name: string) => {
+    const t = graph.tensors.get(name)!;
+    return valueInfo(name, t.dtype, t.shape);
+  };
+  const model = {
+    irVersion: IR_VERSION[opset],
+    producerName: 'qgc',
+    opsetImport: [{ domain: '', version: opset }],
+    graph: { name: graph.name, node: w.b.nodes, initializer: w.b.initializers, input: graph.inputs.map(io), output: graph.outputs.map(io) },
+  };
+  return Uint8Array.from(onnx.ModelProto.encode(model).finish());
+}

@@ -1,0 +1,70 @@
+/** The state lowerQdq (lower-qdq.ts) threads through its per-op lowerings, and the helpers
+ * that resolve an ONNX tensor to the int8 activation of the lowered graph. */
+import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
+import type { Graph, Node, Tensor } from '../ir/graph.js';
+import { sameParams, type ActRef, type QuantConst } from './lower-qdq-params.js';
+
+/** What the lowering knows about a tensor of the ONNX graph: an int8 activation of the new
+ * graph (for a float tensor: the activation it dequantizes), or a quantized constant. */
+export type Known = { kind: 'act'; ref: ActRef } | { kind: 'const'; q: QuantConst };
+
+/** State shared by the per-op lowerings. */
+export interface LowerCtx {
+  src: Graph;
+  uses: Map<string, Node[]>;
+  known: Map<string, Known>;
+  /** Constant tensors by name: the graph's, plus QuantizeLinear of float constants (folded). */
+  consts: Map<string, Tensor>;
+  /** Relu/Clip nodes absorbed into their producer's clamp. */
+  fused: Set<Node>;
+  tensors: Map<string, Tensor>;
+  nodes: Node[];
+  /** A tensor name used by neither graph, derived from `base`. */
+  fresh(base: string): string;
+}
+
+export const where = (n: Node): ErrorLocation => ({ node: n.name, op: n.op });
+
+/** Adds an int8 activation tensor to the new graph and returns its reference. */
+export function addAct(ctx: LowerCtx, name: string, shape: readonly number[], p: { scale: number; zeroPoint: number }): ActRef {
+  ctx.tensors.set(name, {
+    name, dtype: 'int8', shape: [...shape],
+    quant: { scale: Float32Array.of(p.scale), zeroPoint: Int32Array.of(p.zeroPoint) },
+  });
+  return { name, scale: Math.fround(p.scale), zeroPoint: p.zeroPoint };
+}
+
+/**
+ * The int8 activation for integer tensor `name` of the ONNX graph. With `p` (the parameters a
+ * consumer states), they must match what produced it; an integer graph input becomes an int8
+ * graph input with these parameters.
+ */
+export function intAct(ctx: LowerCtx, name: string, n: Node, p?: { scale: number; zeroPoint: number }): ActRef {
+  const k = ctx.known.get(name);
+  if (k?.kind === 'act') {
+    if (p && !sameParams(k.ref, p)) {
+      throw new CompileError(ErrorCode.BadGraph,
+        `reads '${name}' with scale ${p.scale} and zero point ${p.zeroPoint}, but it was quantized with scale ${k.ref.scale} and zero point ${k.ref.zeroPoint} (int8 terms)`,
+        where(n), 'Give a quantized tensor one set of parameters: its QuantizeLinear and every DequantizeLinear of it must agree.');
+    }
+    return k.ref;
+  }
+  const t = ctx.src.tensors.get(name);
+  if (p && t && ctx.src.inputs.includes(name) && (t.dtype === 'int8' || t.dtype === 'uint8')) {
+    const ref = addAct(ctx, name, t.shape, p);
+    ctx.known.set(name, { kind: 'act', ref });
+    return ref;
+  }
+  throw new CompileError(ErrorCode.BadGraph, `input '${name}' is not a quantized activation qgc can follow`, where(n),
+    'Quantize the tensor with QuantizeLinear (or a QLinear op) before this node.');
+}
+
+/** The int8 activation a float input dequantizes (it must come from DequantizeLinear). */
+export function floatAct(ctx: LowerCtx, name: string, n: Node): ActRef {
+  const k = ctx.known.get(name);
+  if (k?.kind === 'act') return k.ref;
+  const prod = ctx.src.nodes.find((m) => m.outputs.includes(name));
+  const from = prod ? `${prod.op} '${prod.name}'` : ctx.src.inputs.includes(name) ? 'a graph input' : k ? 'a constant' : 'an unquantized tensor';
+  throw new CompileError(ErrorCode.BadGraph, `input '${name}' is a float tensor from ${from}, not a DequantizeLinear of an int8 activation`, where(n),
+    'lowerQdq needs QuantizeLinear/DequantizeLinear around every op (onnxruntime quantize_static with QuantFormat.QDQ), or compile the float model and let qgc quantize it.');
+}

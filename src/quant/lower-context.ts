@@ -1,0 +1,193 @@
+/**
+ * The state of one float → int8 lowering: the graph being built, the int8 tensor standing for
+ * each float activation and its parameters, and the helpers every lowering row shares
+ * (calibrated parameters, constant weights and biases, new names, errors naming the node).
+ */
+import { CompileError, ErrorCode, type ErrorCodeValue } from '../errors.js';
+import { isFloat, toNumbers, type NumericData } from '../ir/dtype.js';
+import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.js';
+import type { Range } from './histogram.js';
+import {
+  activationParams,
+  biasScales,
+  fitBiasScales,
+  fromQuantParams,
+  quantizeBias,
+  quantizeValue,
+  quantizeWeights,
+  toQuantParams,
+  weightScales,
+  type ActParams,
+} from './params.js';
+
+/** Options of the quantizer. */
+export interface QuantizeOptions {
+  /** One weight scale per tensor instead of one per output channel. */
+  perTensorWeights?: boolean;
+}
+
+/** An int8 operand: its tensor name and per-tensor parameters. */
+export interface Int8Operand {
+  name: string;
+  params: ActParams;
+}
+
+/** A constant float operand (weights, biases) as float32 data. */
+export interface FloatConst {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+/** The int8 weight and int32 bias tensors of a Conv/FullyConnected, and the weight scales. */
+export interface LinearWeights {
+  weight: string;
+  /** '' when the op has no bias. */
+  bias: string;
+  scales: Float32Array;
+}
+
+export class LowerContext {
+  readonly tensors = new Map<string, Tensor>();
+  readonly nodes: Node[] = [];
+  /** Float activation name → name of the int8 tensor standing for it. */
+  readonly int8Of = new Map<string, string>();
+  /** Things the user may want to know (adjusted scales, flushed multipliers). */
+  readonly warnings: string[] = [];
+  private readonly nodeNames = new Set<string>();
+  private readonly constCache = new Map<string, Int8Operand>();
+
+  constructor(
+    readonly src: Graph,
+    readonly ranges: ReadonlyMap<string, Range>,
+    readonly opts: QuantizeOptions,
+  ) {
+    for (const n of src.nodes) this.nodeNames.add(n.name);
+  }
+
+  /** A CompileError about `node`. */
+  error(node: Node, code: ErrorCodeValue, message: string, hint?: string): CompileError {
+    return new CompileError(code, message, { node: node.name, op: node.op }, hint);
+  }
+
+  /** A tensor name used by neither the float graph nor the graph being built. */
+  freshTensor(base: string): string {
+    let name = base;
+    for (let i = 1; this.src.tensors.has(name) || this.tensors.has(name); i++) name = `${base}_${i}`;
+    return name;
+  }
+
+  /** A node name not used yet. */
+  freshNode(base: string): string {
+    let name = base;
+    for (let i = 1; this.nodeNames.has(name); i++) name = `${base}_${i}`;
+    this.nodeNames.add(name);
+    return name;
+  }
+
+  /** Appends a node to the graph being built. */
+  emit(node: Node): void {
+    this.nodes.push(node);
+  }
+
+  /** Adds a tensor to the graph being built and returns its name. */
+  addTensor(t: Tensor): string {
+    this.tensors.set(t.name, t);
+    return t.name;
+  }
+
+  /** The calibrated parameters of float activation `name`. */
+  calibrated(node: Node | undefined, name: string): ActParams {
+    const r = this.ranges.get(name);
+    if (!r) {
+      throw new CompileError(ErrorCode.Internal, `tensor '${name}' has no calibration range`, node ? { node: node.name, op: node.op, tensor: name } : { tensor: name },
+        'Calibrate the same optimized float graph that is quantized; this is a qgc bug if it came from the CLI.');
+    }
+    return activationParams(r);
+  }
+
+  /**
+   * Declares the int8 tensor standing for float activation `floatName` with `params`. It
+   * keeps the float name, except for graph outputs (their float name is the Dequantize's).
+   */
+  defineInt8(floatName: string, params: ActParams): string {
+    const src = this.src.tensors.get(floatName)!;
+    const name = this.src.outputs.includes(floatName) || this.src.inputs.includes(floatName) ? this.freshTensor(`${floatName}_int8`) : floatName;
+    this.addTensor({ name, dtype: 'int8', shape: src.shape, quant: toQuantParams(params) });
+    this.int8Of.set(floatName, name);
+    return name;
+  }
+
+  /** The int8 operand for a float input of `node`: an activation lowered earlier, or a
+   * constant quantized per tensor over its own min/max. */
+  input(node: Node, floatName: string): Int8Operand {
+    const mapped = this.int8Of.get(floatName);
+    if (mapped) return { name: mapped, params: fromQuantParams(this.tensors.get(mapped)!.quant!) };
+    const t = this.src.tensors.get(floatName);
+    if (t?.data && isFloat(t.dtype)) return this.constInt8(t);
+    throw this.error(node, ErrorCode.UnsupportedDType, `input '${floatName}' is ${t?.dtype ?? 'unknown'}, not a float activation qgc can quantize`,
+      'Only float tensors computed from the graph inputs (or float constants) can become int8; fold shape computations with --input-shape.');
+  }
+
+  private constInt8(t: Tensor): Int8Operand {
+    const cached = this.constCache.get(t.name);
+    if (cached) return cached;
+    const data = toNumbers(t.data!);
+    let min = 0;
+    let max = 0;
+    for (const v of data) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    const params = activationParams({ min, max });
+    const q = new Int8Array(data.length);
+    data.forEach((v, i) => (q[i] = quantizeValue(v, params)));
+    const name = this.addTensor({ name: this.freshTensor(`${t.name}_int8`), dtype: 'int8', shape: t.shape, data: q, quant: toQuantParams(params) });
+    const op = { name, params };
+    this.constCache.set(t.name, op);
+    return op;
+  }
+
+  /** A constant float input of `node` (weights, bias) as float32 data. */
+  constFloat(node: Node, name: string, what: string): FloatConst {
+    const t = this.src.tensors.get(name);
+    if (!t?.data || !isFloat(t.dtype)) {
+      throw this.error(node, ErrorCode.UnsupportedOp, `${what} '${name}' is not a float constant`,
+        `qgc's int8 ${node.op} needs constant ${what}s; export the model with its ${what}s as initializers.`);
+    }
+    const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as Exclude<NumericData, Float32Array>);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw this.error(node, ErrorCode.BadInput, `${what} '${name}' holds ${data[i]} at element ${i}`, 'Repair the model: weights must be finite.');
+    }
+    return { name, shape: t.shape, data };
+  }
+
+  /**
+   * Quantizes the weights [M, ...] and bias [M] of a Conv/FullyConnected whose input has
+   * scale `inputScale`: symmetric int8 weights (per channel unless perTensorWeights) and an
+   * int32 bias at s_in * s_w[c]; weight scales rise where the bias would not fit.
+   */
+  linearWeights(node: Node, weight: FloatConst, wShape: readonly number[], bias: Float32Array | undefined, inputScale: number): LinearWeights {
+    const channels = wShape[0];
+    const perTensor = this.opts.perTensorWeights === true;
+    const scales = fitBiasScales(bias, inputScale, weightScales(weight.data, channels, perTensor), (c, from, to) =>
+      this.warnings.push(`node '${node.name}' (${node.op}): weight scale of channel ${c} raised from ${from.toPrecision(4)} to ${to.toPrecision(4)} so that its bias fits in int32`),
+    );
+    const wq: QuantParams = perTensor
+      ? { scale: scales, zeroPoint: new Int32Array(1) }
+      : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0 };
+    const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int8`), dtype: 'int8', shape: wShape, data: quantizeWeights(weight.data, scales), quant: wq });
+    let b = '';
+    if (bias) {
+      const bs = biasScales(inputScale, scales, channels);
+      b = this.addTensor({
+        name: this.freshTensor(`${node.name}_bias_int32`),
+        dtype: 'int32',
+        shape: [channels],
+        data: quantizeBias(bias, bs),
+        quant: { scale: bs, zeroPoint: new Int32Array(channels), axis: 0 },
+      });
+    }
+    return { weight: w, bias: b, scales };
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The float → int8 lowering table: one row per float op qgc can quantize, and for the rest a
+ * hint saying why not and what to do instead. A row reads the float node and emits int8 nodes
+ * into the LowerContext; adding an op is adding a row here.
+ */
+import { ErrorCode } from '../errors.js';
+import type { Node, NodeOf } from '../ir/graph.js';
+import type { OpName } from '../ir/ops.js';
+import type { LowerContext } from './lower-context.js';
+import { lowerConv, lowerGemm, lowerMatMul } from './lower-linear.js';
+import { lowerAdd, lowerClamp, lowerConcat, lowerGlobalAveragePool, lowerMovement, lowerPad, lowerPool, lowerSoftmax } from './lower-ops.js';
+
+/** Lowers one float node of op K. */
+export type LowerRow<K extends OpName> = (ctx: LowerContext, node: NodeOf<K>) => void;
+
+type LowerTable = { [K in OpName]?: LowerRow<K> };
+
+/** The float ops qgc quantizes, and how. */
+export const lowerRows: LowerTable = {
+  Conv: lowerConv,
+  Gemm: lowerGemm,
+  MatMul: lowerMatMul,
+  Add: lowerAdd,
+  MaxPool: lowerPool,
+  AveragePool: lowerPool,
+  GlobalAveragePool: lowerGlobalAveragePool,
+  Softmax: lowerSoftmax,
+  Concat: lowerConcat,
+  Relu: lowerClamp,
+  Clip: lowerClamp,
+  Reshape: lowerMovement,
+  Transpose: lowerMovement,
+  Flatten: lowerMovement,
+  Squeeze: lowerMovement,
+  Unsqueeze: lowerMovement,
+  Identity: lowerMovement,
+  Pad: lowerPad,
+};
+
+const NONLINEAR = 'qgc has no int8 kernel for it (int8 activations: Relu, Relu6/Clip, fused into the layer before); retrain with Relu/Relu6, or keep this model in float.';
+
+/** Why an op has no int8 form, and what to do. */
+const UNSUPPORTED_HINTS: Partial<Record<OpName, string>> = {
+  Sigmoid: NONLINEAR,
+  Tanh: NONLINEAR,
+  HardSigmoid: NONLINEAR,
+  HardSwish: NONLINEAR,
+  LeakyRelu: NONLINEAR,
+  Sub: 'qgc has an int8 Add but no Sub; fold the subtraction into constants (e.g. a preceding layer\'s bias) or keep this model in float.',
+  Mul: 'qgc has no int8 elementwise Mul; fold constant scales into the preceding Conv/Gemm (BatchNorm is folded automatically) or keep this model in float.',
+  Div: 'qgc has no int8 Div; fold constant divisors into the preceding layer\'s weights or keep this model in float.',
+  BatchNormalization: 'this BatchNormalization does not follow a Conv or Gemm, so it could not be folded; move it after a Conv/Gemm.',
+  Shape: 'shape computations must be constant before quantization; give static input shapes (--input-shape).',
+  Gather: 'Gather is not supported in int8; make the indices and data constant (static shapes) so it folds away.',
+  Cast: 'Cast is not supported in int8; remove it from the float model.',
+  QuantizeLinear: 'the model is already quantized (QDQ); run it directly (qgc run --int) instead of quantizing it again.',
+  DequantizeLinear: 'the model is already quantized (QDQ); run it directly (qgc run --int) instead of quantizing it again.',
+  QLinearConv: 'the model is already quantized (QOperator); run it directly (qgc run --int).',
+  QLinearMatMul: 'the model is already quantized (QOperator); run it directly (qgc run --int).',
+  ConvInteger: 'the model is already quantized; run it directly (qgc run --int).',
+  MatMulInteger: 'the model is already quantized; run it directly (qgc run --int).',
+};
+
+/** Lowers one float node, or throws a CompileError naming it and saying what to do. */
+export function lowerNode(ctx: LowerContext, node: Node): void {
+  const row = lowerRows[node.op] as LowerRow<typeof node.op> | undefined;
+  if (row) {
+    row(ctx, node as never);
+    return;
+  }
+  const hint = UNSUPPORTED_HINTS[node.op] ?? 'qgc has no int8 form of this op; keep this model in float or replace the op.';
+  throw ctx.error(node, ErrorCode.UnsupportedOp, `${node.op} is not supported in int8`, hint);
+}

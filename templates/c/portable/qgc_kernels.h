@@ -1,0 +1,146 @@
+/*
+ * qgc portable int8 kernels (C99, no malloc, no float outside qgc_quantize_f32 and
+ * qgc_dequantize_f32). Written by qgc next to every compiled network; the same file for every
+ * network of one qgc version.
+ *
+ * The arithmetic is CMSIS-NN's default build, bit for bit (see src/quant/intmath.ts in qgc):
+ * arm_nn_requantize without CMSIS_NN_USE_SINGLE_ROUNDING, arm_softmax_s8, arm_avgpool_s8's
+ * rounding, arm_elementwise_add_s8's left shift. Activations are NHWC, conv weights OHWI
+ * ([C_out, kH, kW, C_in / groups]). Offsets follow CMSIS-NN: input_offset = -input zero point,
+ * output_offset = +output zero point.
+ *
+ * Where C99 leaves behaviour implementation-defined (right shift of a negative value,
+ * conversion of an out-of-range unsigned value to a signed type), these kernels rely on what
+ * every compiler for Arm and x86 does (arithmetic shift, two's complement wrap); they never rely
+ * on undefined behaviour (left shifts are done on unsigned values).
+ */
+#ifndef QGC_KERNELS_H
+#define QGC_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of this kernel file; networks check it at compile time. */
+#define QGC_KERNELS_VERSION 1
+
+/** Largest rank of the strided copy, pad and boundary kernels. */
+#define QGC_MAX_RANK 8
+
+/** An NHWC shape. */
+typedef struct
+{
+    int32_t n, h, w, c;
+} qgc_dims;
+
+/** A window (conv or pool): kernel size, stride, leading padding and dilation per spatial dim. */
+typedef struct
+{
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_h, pad_w;
+    int32_t dilation_h, dilation_w;
+} qgc_window;
+
+typedef struct
+{
+    qgc_dims input, output;
+    qgc_window window;
+    int32_t groups;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+} qgc_conv_params;
+
+typedef struct
+{
+    int32_t batches, in_features, out_features;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+    /** 1: one multiplier/shift per output feature; 0: one for all. */
+    int32_t per_channel;
+} qgc_fc_params;
+
+typedef struct
+{
+    int32_t size;
+    int32_t input1_offset, input1_mult, input1_shift;
+    int32_t input2_offset, input2_mult, input2_shift;
+    int32_t left_shift;
+    int32_t output_offset, output_mult, output_shift;
+    int32_t act_min, act_max;
+} qgc_add_params;
+
+typedef struct
+{
+    qgc_dims input, output;
+    qgc_window window;
+    int32_t act_min, act_max;
+} qgc_pool_params;
+
+typedef struct
+{
+    int32_t rows, row_size;
+    int32_t mult, shift, diff_min;
+} qgc_softmax_params;
+
+/** One input of a concatenation: `outer` rows of `src_row` bytes go to rows of `dst_row` bytes
+ * (dst already points at this input's column); requantized unless `copy`. */
+typedef struct
+{
+    int32_t outer, src_row, dst_row;
+    int32_t copy;
+    int32_t input_offset, mult, shift, output_offset;
+} qgc_concat_params;
+
+/** A strided copy: the destination is written in order over dims[0..rank) (outermost first);
+ * element (i0, i1, ...) comes from src[sum i_k * src_strides[k]]. */
+typedef struct
+{
+    int32_t rank;
+    int32_t dims[QGC_MAX_RANK];
+    int32_t src_strides[QGC_MAX_RANK];
+} qgc_copy_params;
+
+/** Pad (any mode): like a strided copy over the output dims, but output index i of dim k reads
+ * source index maps[k][i] along that dim, or writes `fill` when that index is -1. `maps` holds
+ * the per-dim tables one after another. */
+typedef struct
+{
+    int32_t rank;
+    int32_t dims[QGC_MAX_RANK];
+    int32_t src_strides[QGC_MAX_RANK];
+    int32_t fill;
+} qgc_pad_params;
+
+/** arm_nn_requantize (CMSIS-NN default build). */
+int32_t qgc_requantize(int32_t value, int32_t multiplier, int32_t shift);
+
+/** Convolution (grouped and depthwise included); mult/shift per output channel. */
+void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output);
+void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output);
+/** Elementwise add; output may be input1 or input2 (same pointer). */
+void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void qgc_max_pool_s8(const qgc_pool_params *p, const int8_t *input, int8_t *output);
+void qgc_avg_pool_s8(const qgc_pool_params *p, const int8_t *input, int8_t *output);
+void qgc_softmax_s8(const qgc_softmax_params *p, const int8_t *input, int8_t *output);
+void qgc_concat_s8(const qgc_concat_params *p, const int8_t *src, int8_t *dst);
+/** Clamp; output may be the input. */
+void qgc_clamp_s8(const int8_t *input, int8_t *output, int32_t size, int32_t act_min, int32_t act_max);
+void qgc_copy_s8(const qgc_copy_params *p, const int8_t *src, int8_t *dst);
+void qgc_pad_s8(const qgc_pad_params *p, const int32_t *maps, const int8_t *src, int8_t *dst);
+
+/** float -> int8 (ONNX QuantizeLinear: x / scale in float, round half to even, + zero point,
+ * saturate; NaN gives the zero point), destination in order, source strided as qgc_copy_s8. */
+void qgc_quantize_f32(const qgc_copy_params *p, const float *src, int8_t *dst, float scale, int32_t zero_point);
+/** int8 -> float: (q - zero point) * scale, destination in order, source strided. */
+void qgc_dequantize_f32(const qgc_copy_params *p, const int8_t *src, float *dst, float scale, int32_t zero_point);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QGC_KERNELS_H */

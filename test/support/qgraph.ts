@@ -1,0 +1,171 @@
+/** Hand-made quantized IR graphs for backend tests: a builder that adds Q ops with random
+ * (seeded) int8 weights and parameters computed by src/quant/intmath.ts, so every value is
+ * one the quantizer could produce. */
+import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
+import type { PadAttrs } from '../../src/ir/ops.js';
+import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/quant/intmath.js';
+
+/** Deterministic pseudo-random numbers in [0, 1). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+interface Act {
+  name: string;
+  shape: number[];
+  scale: number;
+  zp: number;
+}
+
+export class QGraphBuilder {
+  private readonly tensors = new Map<string, Tensor>();
+  private readonly nodes: Node[] = [];
+  private n = 0;
+  readonly rand: () => number;
+  private inputName = '';
+
+  constructor(seed = 1, private readonly names: (kind: string, i: number) => string = (k, i) => `${k}${i}`) {
+    this.rand = rng(seed);
+  }
+
+  private fresh(kind: string): string {
+    return this.names(kind, this.n++);
+  }
+
+  private int(lo: number, hi: number): number {
+    return lo + Math.floor(this.rand() * (hi - lo + 1));
+  }
+
+  private act(shape: number[], scale?: number, zp?: number): Act {
+    const a: Act = { name: this.fresh('t'), shape, scale: scale ?? 0.02 + this.rand() * 0.08, zp: zp ?? this.int(-20, 20) };
+    this.tensors.set(a.name, { name: a.name, dtype: 'int8', shape, quant: { scale: Float32Array.of(a.scale), zeroPoint: Int32Array.of(a.zp) } });
+    return a;
+  }
+
+  private constant(dtype: 'int8' | 'int32', shape: number[], data: Int8Array | Int32Array): string {
+    const name = this.fresh('c');
+    this.tensors.set(name, { name, dtype, shape, data });
+    return name;
+  }
+
+  private node(op: Node['op'], inputs: string[], out: Act, attrs: object): Act {
+    this.nodes.push({ name: this.fresh(op.toLowerCase() + '_'), op, inputs, outputs: [out.name], attrs } as Node);
+    return out;
+  }
+
+  /** A float input and its Quantize. */
+  input(shape: number[], scale = 1 / 64, zp = -3): Act {
+    const name = this.fresh('input');
+    this.inputName = name;
+    this.tensors.set(name, { name, dtype: 'float32', shape });
+    const out = this.act(shape, scale, zp);
+    this.nodes.push({ name: this.fresh('quantize_'), op: 'Quantize', inputs: [name], outputs: [out.name], attrs: { scale, zeroPoint: zp } } as Node);
+    return out;
+  }
+
+  conv(x: Act, o: { outC: number; k: number[]; stride?: number[]; pads?: number[]; group?: number; dilation?: number[]; relu?: boolean; bias?: boolean; perTensor?: boolean }): Act {
+    const sp = o.k.length;
+    const group = o.group ?? 1;
+    const cg = x.shape[1] / group;
+    const stride = o.stride ?? new Array(sp).fill(1);
+    const dil = o.dilation ?? new Array(sp).fill(1);
+    const pads = o.pads ?? new Array(2 * sp).fill(0);
+    const outSpatial = x.shape.slice(2).map((d, i) => Math.floor((d + pads[i] + pads[i + sp] - dil[i] * (o.k[i] - 1) - 1) / stride[i]) + 1);
+    const wShape = [o.outC, cg, ...o.k];
+    const w = Int8Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => this.int(-127, 127));
+    const wScales = Array.from({ length: o.perTensor ? 1 : o.outC }, () => 0.002 + this.rand() * 0.01);
+    const out = this.act([x.shape[0], o.outC, ...outSpatial]);
+    const rq = convRequant(x.scale, wScales, out.scale);
+    const inputs = [x.name, this.constant('int8', wShape, w)];
+    if (o.bias !== false) inputs.push(this.constant('int32', [o.outC], Int32Array.from({ length: o.outC }, () => this.int(-3000, 3000))));
+    const clamp = activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity);
+    return this.node('QConv', inputs, out, {
+      kernel: o.k, strides: stride, dilations: dil, pads, group, ...rq, ...clamp, inputZeroPoint: x.zp, outputZeroPoint: out.zp,
+    });
+  }
+
+  fc(x: Act, outF: number, relu = false): Act {
+    const k = x.shape[x.shape.length - 1];
+    const w = Int8Array.from({ length: outF * k }, () => this.int(-127, 127));
+    const out = this.act([...x.shape.slice(0, -1), outF]);
+    const rq = convRequant(x.scale, Array.from({ length: outF }, () => 0.001 + this.rand() * 0.004), out.scale);
+    const inputs = [x.name, this.constant('int8', [outF, k], w), this.constant('int32', [outF], Int32Array.from({ length: outF }, () => this.int(-5000, 5000)))];
+    return this.node('QFullyConnected', inputs, out, { ...rq, ...activationClamp(out.scale, out.zp, relu ? 0 : -Infinity), inputZeroPoint: x.zp, outputZeroPoint: out.zp });
+  }
+
+  pool(op: 'QMaxPool' | 'QAveragePool', x: Act, k: number[], stride: number[], pads?: number[], ceilMode = false): Act {
+    const sp = k.length;
+    const p = pads ?? new Array(2 * sp).fill(0);
+    const outSpatial = x.shape.slice(2).map((d, i) => {
+      const v = (d + p[i] + p[i + sp] - k[i]) / stride[i];
+      return (ceilMode ? Math.ceil(v) : Math.floor(v)) + 1;
+    });
+    const out = this.act([x.shape[0], x.shape[1], ...outSpatial], x.scale, x.zp);
+    return this.node(op, [x.name], out, {
+      kernel: k, strides: stride, dilations: new Array(sp).fill(1), pads: p, ceilMode, countIncludePad: false, actMin: -128, actMax: 127,
+    });
+  }
+
+  add(a: Act, b: Act, relu = false): Act {
+    const out = this.act(a.shape);
+    return this.node('QAdd', [a.name, b.name], out, { ...addParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), ...activationClamp(out.scale, out.zp, relu ? 0 : -Infinity) });
+  }
+
+  clamp(x: Act, lo: number, hi: number): Act {
+    const out = this.act(x.shape, x.scale, x.zp);
+    return this.node('QClamp', [x.name], out, { actMin: lo, actMax: hi });
+  }
+
+  softmax(x: Act): Act {
+    const out = this.act(x.shape, 1 / 256, -128);
+    return this.node('QSoftmax', [x.name], out, softmaxParams(x.scale));
+  }
+
+  concat(xs: Act[], axis: number): Act {
+    const shape = [...xs[0].shape];
+    shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
+    const out = this.act(shape, xs[0].scale * 1.3, xs[0].zp);
+    return this.node('QConcat', xs.map((x) => x.name), out, { axis, inputs: xs.map((x) => concatOperand(x.scale, x.zp, out.scale)), outputZeroPoint: out.zp });
+  }
+
+  /** A concat whose inputs already share the output's parameters (a plain copy). */
+  concatSame(xs: Act[], axis: number): Act {
+    const shape = [...xs[0].shape];
+    shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
+    const out = this.act(shape, xs[0].scale, xs[0].zp);
+    return this.node('QConcat', xs.map((x) => x.name), out, { axis, inputs: xs.map((x) => concatOperand(x.scale, x.zp, out.scale)), outputZeroPoint: out.zp });
+  }
+
+  reshape(x: Act, shape: number[]): Act {
+    const out = this.act(shape, x.scale, x.zp);
+    return this.node('Reshape', [x.name], out, { shape });
+  }
+
+  transpose(x: Act, perm: number[]): Act {
+    const out = this.act(perm.map((p) => x.shape[p]), x.scale, x.zp);
+    return this.node('Transpose', [x.name], out, { perm });
+  }
+
+  pad(x: Act, pads: number[], mode: PadAttrs['mode'] = 'constant'): Act {
+    const r = x.shape.length;
+    const out = this.act(x.shape.map((d, i) => d + pads[i] + pads[i + r]), x.scale, x.zp);
+    return this.node('Pad', [x.name], out, { mode, pads, value: x.zp });
+  }
+
+  /** Dequantize the output and build the graph. */
+  build(y: Act, dequantize = true): Graph {
+    let outName = y.name;
+    if (dequantize) {
+      outName = this.fresh('output');
+      this.tensors.set(outName, { name: outName, dtype: 'float32', shape: y.shape });
+      this.nodes.push({ name: this.fresh('dequantize_'), op: 'Dequantize', inputs: [y.name], outputs: [outName], attrs: { scale: y.scale, zeroPoint: y.zp } } as Node);
+    }
+    return { name: 'handmade', tensors: this.tensors, nodes: this.nodes, inputs: [this.inputName], outputs: [outName], opset: 13 };
+  }
+}
