@@ -10,6 +10,7 @@ import type { Graph, Node } from '../src/ir/graph.js';
 import { runBatched } from '../src/interp/batch.js';
 import { runGraph } from '../src/interp/run.js';
 import type { Value } from '../src/interp/types.js';
+import { attr } from '../src/onnx/export-proto.js';
 import { exportQdq } from '../src/onnx/export-qdq.js';
 import { importModel } from '../src/onnx/import.js';
 import { loadModel, loadModelBytes, readFileChecked } from '../src/onnx/load.js';
@@ -20,10 +21,12 @@ import { activationClamp } from '../src/quant/intmath.js';
 import { listCases, NODE_TEST_ROOT, runCase } from './support/conformance.js';
 import { availableExamples } from './support/examples.js';
 import {
-  asInt8, describeDiff, graphDifferences, importBytes, int8Values, onnxChecker, PYTHON_ONNX, quantizedExample, quantizeFloat,
-  stepDiff, toSteps, type StepDiff,
+  asInt8, describeDiff, graphDifferences, importBytes, int8Values, onnxChecker, perOpCrossCheck, PYTHON_ONNX, quantizedExample,
+  quantizeFloat, stepDiff, toSteps, type StepDiff,
 } from './support/qdq-check.js';
-import { mixedFloatModel, randomFloats, randomQLinearConv, randomQLinearMatMul } from './support/qdq-models.js';
+import {
+  fakeQuantWeights, init, mixedFloatModel, qdqAround, qoperatorChain, randomFloats, randomQLinearConv, randomQLinearMatMul,
+} from './support/qdq-models.js';
 import { needs, ONNX_TESTDATA } from './support/tools.js';
 
 const QUANT_CASES = /^test_(basic_)?(qlinearconv|qlinearmatmul|quantizelinear|dequantizelinear|convinteger|matmulinteger)/;
@@ -75,9 +78,12 @@ describe('(a) bit-exactness on ONNX conformance cases', () => {
     if (!needs(ONNX_TESTDATA)) return;
     const { graph, x, expected } = boundCase('test_qlinearconv', 'x');
     const low = lowerQdq(graph);
-    // The weight is uint8 0 with zero point 255: w - zp = -255 is stored exactly as -1 at 255 times the scale.
+    // The weight is uint8 0 with zero point 255: w - zp = -255 does not fit int8; it is stored exactly as
+    // -255 / k at k times the scale (k = 3, the smallest factor that fits): the same real weight.
     const w = low.tensors.get(low.nodes.find((n) => n.op === 'QConv')!.inputs[1])!;
-    expect(Array.from(w.data as Int8Array)).toEqual([-1]);
+    const wScale = (graph.tensors.get('w_scale')!.data as Float32Array)[0];
+    expect((w.data as Int8Array)[0] * w.quant!.scale[0]).toBeCloseTo(-255 * wScale, 6);
+    expect(Math.abs((w.data as Int8Array)[0])).toBeLessThanOrEqual(127);
     const out = runGraph(low, new Map([[low.inputs[0], asInt8(x)]])).get(low.outputs[0])!;
     const d = stepDiff(int8Values(out), int8Values(expected));
     console.log(`test_qlinearconv lowered: ${describeDiff(d)}`);
@@ -162,30 +168,56 @@ describe('(c) exportQdq → import → lowerQdq round trip', () => {
 
 describe('(b) cross-check: onnxruntime-node on the exported QDQ model vs the int8 interpreter', () => {
   const examples = availableExamples().filter((e) => existsSync(join(e.dir, 'calib.npy')) && existsSync(join(e.dir, 'test_x.npy')));
-  it.each([...examples.map((e) => [e.name, e] as const), ['mixed ops', undefined] as const])('%s: outputs agree within one step on >= 99.9% of elements', async (name, ex) => {
+  const cases = [...examples.map((e) => [e.name, e] as const), ['mixed ops', undefined] as const];
+  /** The quantized graph and its input samples (the example's test slice, or 64 random inputs). */
+  const setup = (ex: (typeof examples)[number] | undefined) => {
     const q = ex ? quantizedExample(ex.dir) : mixedGraph();
     const input = q.tensors.get(q.inputs[0])!;
     const per = input.shape.reduce((a, b) => a * b, 1);
     const x: Value = ex ? ex.testX() : { dtype: 'float32', shape: [64, ...input.shape.slice(1)], data: randomFloats(999, 64 * per) };
-    const n = x.shape[0];
+    const sample = (i: number): Value => ({ dtype: 'float32', shape: input.shape, data: (x.data as Float32Array).slice(i * per, (i + 1) * per) });
+    return { q, x, n: x.shape[0], sample };
+  };
+
+  // Each op separately (next test) must be within one step of onnxruntime everywhere: both compute the
+  // same real-valued function and differ only in the final rounding (integer requantization and TFLite's
+  // integer pooling vs onnxruntime's float requantization; e.g. a 2x2 average whose sum is 2 mod 4 is a
+  // tie, rounded away from zero by TFLite and to even by onnxruntime). End to end, such one-step
+  // differences feed the next layers and can grow (a depthwise layer multiplies them), so the network's
+  // output is only guarded against export errors, which move most outputs by many steps and change the
+  // predicted class: 95% within one step and 95% top-1 agreement. The figure is printed.
+  it.each(cases)('%s: end to end over the test slice (figure printed; guard: 95 percent within one step)', async (name, ex) => {
+    const { q, x, n, sample } = setup(ex);
     const ours = runBatched(q, new Map([[q.inputs[0], x]])).get(q.outputs[0])!.data as Float32Array;
     const session = await ort.InferenceSession.create(exportQdq(q), { intraOpNumThreads: 1, interOpNumThreads: 1 });
     const deq = q.nodes.find((m) => m.op === 'Dequantize' && m.outputs[0] === q.outputs[0])!;
     const { scale, zeroPoint } = deq.attrs as { scale: number; zeroPoint: number };
-    const per0 = ours.length / n;
+    const per = ours.length / n;
     let d: StepDiff | undefined;
     let sameTop = 0;
+    const top = (v: ArrayLike<number>) => Array.from(v).indexOf(Math.max(...Array.from(v)));
     for (let i = 0; i < n; i++) {
-      const xi = new ort.Tensor('float32', (x.data as Float32Array).slice(i * per, (i + 1) * per), [...input.shape]);
-      const theirs = (await session.run({ [session.inputNames[0]]: xi }))[session.outputNames[0]].data as Float32Array;
-      const mine = ours.subarray(i * per0, (i + 1) * per0);
+      const s = sample(i);
+      const theirs = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', s.data as Float32Array, [...s.shape]) }))[session.outputNames[0]].data as Float32Array;
+      const mine = ours.subarray(i * per, (i + 1) * per);
       d = stepDiff(toSteps(mine, scale, zeroPoint), toSteps(theirs, scale, zeroPoint), d);
-      const top = (v: ArrayLike<number>) => Array.from(v).indexOf(Math.max(...Array.from(v)));
       if (top(mine) === top(theirs)) sameTop++;
     }
     await session.release();
-    console.log(`cross-check ${name} (${n} samples, onnxruntime-node ${ort.env.versions.common}): ${describeDiff(d!)}; top-1 agrees on ${sameTop}/${n}`);
-    expect(d!.withinOne / d!.total).toBeGreaterThanOrEqual(0.999);
+    console.log(`cross-check ${name} end to end (${n} samples, onnxruntime-node ${ort.env.versions.common}): ${describeDiff(d!)}; top-1 agrees on ${sameTop}/${n}`);
+    expect(d!.withinOne / d!.total).toBeGreaterThanOrEqual(0.95);
+    expect(sameTop / n).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it.each(cases)('%s: every int8 op, fed the same int8 inputs, is within one step of onnxruntime', async (name, ex) => {
+    const { q, sample } = setup(ex);
+    const feeds = Array.from({ length: 32 }, (_, i) => new Map([[q.inputs[0], sample(i)]]));
+    const perOp = await perOpCrossCheck(q, feeds);
+    let all: StepDiff = { total: 0, identical: 0, withinOne: 0, maxDiff: 0 };
+    for (const d of perOp.values()) all = { total: all.total + d.total, identical: all.identical + d.identical, withinOne: all.withinOne + d.withinOne, maxDiff: Math.max(all.maxDiff, d.maxDiff) };
+    console.log(`cross-check ${name} per op (32 samples): ${describeDiff(all)}; ${[...perOp].map(([m, d]) => `${m.op} ${d.total - d.identical}/${d.total}`).join(', ')}`);
+    for (const [m, d] of perOp) expect(d.maxDiff, `${m.op} '${m.name}'`).toBeLessThanOrEqual(1);
+    expect(all.withinOne).toBe(all.total);
   });
 });
 
@@ -238,4 +270,54 @@ describe('(d) importing a QDQ model with uint8 activations', () => {
   it('has its generator script next to it', () => {
     expect(readdirSync('test/data')).toEqual(expect.arrayContaining(['gen-qdq-uint8.py', 'qdq-uint8.onnx']));
   });
+});
+
+describe('(e) patterns lowerQdq cannot lower are CompileErrors naming the node and op, with a hint', () => {
+  const conv = (w: string) => ({ name: 'conv', opType: 'Conv', input: ['xd', w], output: ['y'], attribute: [attr.ints('kernel_shape', [1, 1])] });
+  const w8 = init('w', 'int8', [2, 2, 1, 1], Int8Array.of(1, 2, 3, 4));
+  const cases: [string, Uint8Array, string, RegExp][] = [
+    ['an op with no int8 form', qdqAround([{ name: 'sig', opType: 'Sigmoid', input: ['xd'], output: ['y'] }], []), 'Sigmoid', /no int8 lowering/],
+    ['float weights', qdqAround([conv('wf')], [init('wf', 'float32', [2, 2, 1, 1], Float32Array.of(1, 2, 3, 4))]), 'Conv', /float constant/],
+    ['an unquantized output', qdqAround([{ name: 'dqw', opType: 'DequantizeLinear', input: ['w', 'ws'], output: ['wd'] }, conv('wd')],
+      [w8, init('ws', 'float32', [], Float32Array.of(0.01))], { quantizeY: false }), 'Conv', /not quantized/],
+    ['weights per channel along the input axis', qdqAround([{ name: 'dqw', opType: 'DequantizeLinear', input: ['w', 'ws'], output: ['wd'], attribute: [attr.int('axis', 1)] }, conv('wd')],
+      [w8, init('ws', 'float32', [2], Float32Array.of(0.01, 0.02))]), 'Conv', /axis 1/],
+    ['a pool that changes the scale', qdqAround([{ name: 'mp', opType: 'MaxPool', input: ['xd'], output: ['y'], attribute: [attr.ints('kernel_shape', [2, 2])] }], [],
+      { ys: 0.2, outShape: [1, 2, 3, 3] }), 'MaxPool', /keeps its input's/],
+    ['a softmax output not at 1/256', qdqAround([{ name: 'sm', opType: 'Softmax', input: ['xd'], output: ['y'], attribute: [attr.int('axis', -1)] }], []), 'Softmax', /1\/256/],
+  ];
+  it.each(cases)('%s', (_what, bytes, op, pattern) => {
+    const e = errorOf(() => lowerQdq(importBytes(bytes)));
+    expect(e.where.op).toBe(op);
+    expect(e.where.node).toBeTruthy();
+    expect(e.format()).toMatch(pattern);
+    expect(e.hint).toBeTruthy();
+  });
+});
+
+describe('(f) QOperator chains and fake-quant weights', () => {
+  it.each([['QOperator chain (uint8 QLinearConv → MaxPool → QLinearConv → Reshape → QLinearMatMul)', qoperatorChain()], ['fake-quant weights (QuantizeLinear of float weights, Relu fused)', fakeQuantWeights()]])(
+    '%s: lowered, within one step of the ONNX semantics and of onnxruntime', async (_what, bytes) => {
+      const graph = importBytes(bytes);
+      const low = lowerQdq(graph);
+      expect(low.nodes.every((n) => n.op.startsWith('Q') || n.op === 'Reshape' || n.op === 'Dequantize')).toBe(true);
+      const session = await ort.InferenceSession.create(bytes);
+      const out = graph.outputs[0];
+      const deq = low.nodes.find((n) => n.op === 'Dequantize')!.attrs as { scale: number; zeroPoint: number };
+      let d: StepDiff | undefined;
+      let e: StepDiff | undefined;
+      const shape = graph.tensors.get(graph.inputs[0])!.shape;
+      for (let i = 0; i < 16; i++) {
+        const x: Value = { dtype: 'float32', shape, data: randomFloats(40 + i, shape.reduce((a, b) => a * b, 1), -1.2, 1.2) };
+        const mine = runGraph(low, new Map([[low.inputs[0], x]])).get(out)!.data as Float32Array;
+        const onnxSem = runGraph(graph, new Map([[graph.inputs[0], x]])).get(out)!.data as Float32Array;
+        const theirs = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data as Float32Array, [...shape]) }))[out].data as Float32Array;
+        d = stepDiff(toSteps(mine, deq.scale, deq.zeroPoint), toSteps(onnxSem, deq.scale, deq.zeroPoint), d);
+        e = stepDiff(toSteps(mine, deq.scale, deq.zeroPoint), toSteps(theirs, deq.scale, deq.zeroPoint), e);
+      }
+      await session.release();
+      console.log(`${_what}: vs ONNX semantics ${describeDiff(d!)}; vs onnxruntime ${describeDiff(e!)}`);
+      expect(d!.maxDiff).toBeLessThanOrEqual(1);
+      expect(e!.maxDiff).toBeLessThanOrEqual(1);
+    });
 });

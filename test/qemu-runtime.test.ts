@@ -134,6 +134,18 @@ describe.skipIf(!haveTools)('qgc runtime on QEMU', () => {
     expect(r.exitCode).toBe(37);
   }, BUILD_TIMEOUT);
 
+  it('extends SysTick past its 24 bits (wrap logic exercised with a 1024-tick period)', async () => {
+    const b = await buildElf({ target: 'cortex-m4', sources: [SMOKE], cmsisNn: true, outDir: scratch('wrap'),
+      defines: { QGC_SYSTICK_RELOAD: '0x3FFu' } });
+    const r = await runQemu({ target: 'cortex-m4', elf: b.elf });
+    expect(r.exitCode).toBe(37);
+    // 15 wraps in 600,000 instructions; each costs the few instructions of the SysTick handler.
+    expect(Number(r.reports.ticks_100k)).toBeGreaterThanOrEqual(5000);
+    expect(Number(r.reports.ticks_100k)).toBeLessThanOrEqual(5002);
+    expect(Number(r.reports.ticks_300k)).toBeGreaterThanOrEqual(15000);
+    expect(Number(r.reports.ticks_300k)).toBeLessThanOrEqual(15004);
+  }, BUILD_TIMEOUT);
+
   describe('failure modes and I/O (cortex-m4, no CMSIS-NN)', () => {
     const dir = scratch('modes');
     const program = (file: string, body: string): string => {
@@ -186,14 +198,14 @@ describe.skipIf(!haveTools)('qgc runtime on QEMU', () => {
     it('an endless loop ends in a Timeout VerifyError with the output so far', async () => {
       const src = program('hang.c', 'int main(void) {\n  qgc_print("spinning\\n");\n  for (;;) {\n  }\n}');
       const b = await buildElf({ target: 'cortex-m4', sources: [src], outDir: dir, name: 'hang' });
-      const err = await runQemu({ target: 'cortex-m4', elf: b.elf, timeoutMs: 1500 }).catch((e: unknown) => e);
+      const err = await runQemu({ target: 'cortex-m4', elf: b.elf, timeoutMs: 3000 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VerifyError);
       expect((err as VerifyError).code).toBe(VerifyErrorCode.Timeout);
       expect((err as VerifyError).output).toContain('spinning');
     });
 
     it('a program too large for RAM is a DoesNotFit error', async () => {
-      const src = program('big.c', 'static uint8_t arena[5u * 1024u * 1024u];\nint main(void) {\n  arena[7] = 1;\n  return arena[7];\n}');
+      const src = program('big.c', 'volatile uint8_t arena[5u * 1024u * 1024u];\nint main(void) {\n  arena[7] = 1;\n  return arena[7];\n}');
       const err = await buildElf({ target: 'cortex-m4', sources: [src], outDir: dir, name: 'big' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VerifyError);
       expect((err as VerifyError).code).toBe(VerifyErrorCode.DoesNotFit);

@@ -128,7 +128,7 @@ describe('progress bar', () => {
     expect(written).toBe('');
     t = 1500;
     bar.update(0.5);
-    expect(written).toMatch(/^\rcalibrating \[#+\.+\]  50%$/);
+    expect(written).toMatch(/^\rcalibrating \[#+\.+\] {2}50%$/);
     bar.done();
     expect(written.endsWith('\r\x1b[2K')).toBe(true);
 

@@ -180,6 +180,17 @@ describe('quantizer robustness', () => {
     expect(worst).toBeLessThanOrEqual(q.graph.tensors.get('y_int8')!.quant!.scale[0]);
   });
 
+  it('turns a fused clamp into [actMin, actMax] in the output domain', () => {
+    const base = convGraph(pseudoRandom(9, 8), Float32Array.of(0), 1, 1);
+    const g = { ...base, nodes: [{ ...base.nodes[0], clamp: { min: 0, max: 6 } }] };
+    // Output range [-1, 10]: scale 11/255, zero point -128 + 1/scale = -104.82 → -105;
+    // 0 → -105, 6 → -105 + round(6 / scale = 139.09) = 34.
+    const q = quantizeGraph(g, new Map([['x', { min: 0, max: 1 }], ['y', { min: -1, max: 10 }]]));
+    const conv = q.graph.nodes.find((n) => n.op === 'QConv')!;
+    expect(conv.op === 'QConv' && [conv.attrs.outputZeroPoint, conv.attrs.actMin, conv.attrs.actMax]).toEqual([-105, -105, 34]);
+    expect(q.graph.tensors.get('y_int8')!.quant!.scale[0]).toBe(Math.fround(11 / 255));
+  });
+
   it('refuses an op without an int8 form, naming the node and saying what to do', () => {
     const g = unaryGraph('Sigmoid');
     const ranges = new Map([['x', { min: -1, max: 1 }], ['y', { min: 0, max: 1 }]]);

@@ -125,7 +125,7 @@ export interface QuantizedLayer {
   /** Smallest and largest weight scale (ops with weights). */
   weightScaleMin?: number;
   weightScaleMax?: number;
-  /** e.g. 'w8/a8/b32': weight, activation and bias bit-widths. */
+  /** e.g. 'w8/a8/b32': weight, activation and bias bit-widths ('f32' for a float output). */
   bits: string;
   /** SQNR of the output against float on the calibration data, dB. */
   sqnrDb?: number;
@@ -139,7 +139,8 @@ export function quantizedLayers(graph: Graph, sqnr?: readonly LayerSqnr[]): Quan
     const w = n.op === 'QConv' || n.op === 'QFullyConnected' ? graph.tensors.get(n.inputs[1]) : undefined;
     const b = w && n.inputs[2] ? graph.tensors.get(n.inputs[2]) : undefined;
     const bitsOf = (dtype: string | undefined) => (dtype === undefined ? '' : dtype.replace(/^u?int/, '').replace('float', 'f'));
-    const bits = [w ? `w${bitsOf(w.dtype)}` : '', `a${bitsOf(out?.dtype)}`, b ? `b${bitsOf(b.dtype)}` : ''].filter((s) => s !== '').join('/');
+    const act = out && out.dtype.startsWith('float') ? bitsOf(out.dtype) : `a${bitsOf(out?.dtype)}`;
+    const bits = [w ? `w${bitsOf(w.dtype)}` : '', act, b ? `b${bitsOf(b.dtype)}` : ''].filter((s) => s !== '').join('/');
     const row: QuantizedLayer = { node: n.name, op: n.op, output: n.outputs[0], bits };
     if (out?.quant) {
       row.scale = out.quant.scale[0];

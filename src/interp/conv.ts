@@ -1,7 +1,8 @@
 /** Float Conv kernel (ONNX semantics, any spatial rank). Each channel block is copied
  * into a zero-padded float64 buffer, so window taps need no bounds checks; then either
- * im2col into a cache-sized column tile plus a GEMM (k unrolled by 4, float64
- * accumulators), or, for depthwise-style convs, direct accumulation. Also exports the
+ * im2col into a cache-sized column tile times the weights with the blocked GEMM of
+ * gemm.ts, or, for depthwise-style convs (few output channels per group), direct
+ * accumulation four taps at a time. Float64 accumulators throughout. Also exports the
  * window geometry that the pooling kernels share. */
 import { allocate, type NumericData } from '../ir/dtype.js';
 import type { WindowAttrs } from '../ir/ops.js';
@@ -173,7 +174,7 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
   const CK = Cg * K; // GEMM inner dimension
 
   const xd = x.data as NumericData;
-  const wd = Float64Array.from(wv.data as NumericData);
+  const wd = new Float64Array(wv.data as NumericData);
   const out = allocate(x.dtype, N * M * P) as NumericData;
   const xp = new Float64Array(Cg * Sp);
   // Direct accumulation (no im2col) when few output channels share each input block.
@@ -208,7 +209,7 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
           // im2col: row (c, k) of the tile holds tap k of channel c for each output position.
           for (let c = 0; c < Cg; c++) {
             for (let k = 0; k < K; k++) {
-              const src = c * Sp + kOff[k];
+              const src = tapSrc[c * K + k];
               const dst = (c * K + k) * tl;
               for (let r = 0; r < rows; r++) {
                 const s = src + qOff[q0 + r];

@@ -2,7 +2,7 @@
  * that resolve an ONNX tensor to the int8 activation of the lowered graph. */
 import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph, Node, Tensor } from '../ir/graph.js';
-import { sameParams, type ActRef, type QuantConst } from './lower-qdq-params.js';
+import { fmt, sameParams, type ActRef, type QuantConst } from './lower-qdq-params.js';
 
 /** What the lowering knows about a tensor of the ONNX graph: an int8 activation of the new
  * graph (for a float tensor: the activation it dequantizes), or a quantized constant. */
@@ -44,7 +44,7 @@ export function intAct(ctx: LowerCtx, name: string, n: Node, p?: { scale: number
   if (k?.kind === 'act') {
     if (p && !sameParams(k.ref, p)) {
       throw new CompileError(ErrorCode.BadGraph,
-        `reads '${name}' with scale ${p.scale} and zero point ${p.zeroPoint}, but it was quantized with scale ${k.ref.scale} and zero point ${k.ref.zeroPoint} (int8 terms)`,
+        `reads '${name}' with scale ${fmt(p.scale)} and zero point ${p.zeroPoint}, but it was quantized with scale ${fmt(k.ref.scale)} and zero point ${k.ref.zeroPoint} (int8 terms)`,
         where(n), 'Give a quantized tensor one set of parameters: its QuantizeLinear and every DequantizeLinear of it must agree.');
     }
     return k.ref;

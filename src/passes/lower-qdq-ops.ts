@@ -8,7 +8,7 @@ import { roundHalfEven } from '../interp/quant.js';
 import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../quant/intmath.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
 import {
-  actParams, biasScales, int32Bias, int8Weights, quantConst, sameParams,
+  actParams, biasScales, fmt, int32Bias, int8Weights, quantConst, sameParams,
   type ActRef, type Int8Weights, type QuantConst,
 } from './lower-qdq-params.js';
 
@@ -67,7 +67,7 @@ function needQ(n: Node, plan: OutPlan): Params {
 function keepParams(n: Node, plan: OutPlan, x: ActRef): Params {
   if (plan.q && !sameParams(plan.q.p, x)) {
     throw new CompileError(ErrorCode.BadGraph,
-      `output is quantized with scale ${plan.q.p.scale}, zero point ${plan.q.p.zeroPoint}, but qgc's int8 ${n.op} keeps its input's (scale ${x.scale}, zero point ${x.zeroPoint})`,
+      `output is quantized with scale ${fmt(plan.q.p.scale)}, zero point ${plan.q.p.zeroPoint}, but qgc's int8 ${n.op} keeps its input's (scale ${fmt(x.scale)}, zero point ${x.zeroPoint})`,
       where(n), `Quantize ${n.op}'s output with its input's parameters (onnxruntime does this for MaxPool and Reshape).`);
   }
   return x;
@@ -250,7 +250,7 @@ function lowerSoftmax(ctx: LowerCtx, n: NodeOf<'Softmax'>): void {
   const plan = planOutput(ctx, n, false);
   const p = needQ(n, plan);
   if (!sameParams(p, { scale: 1 / 256, zeroPoint: -128 })) {
-    throw new CompileError(ErrorCode.BadGraph, `Softmax output is quantized with scale ${p.scale}, zero point ${p.zeroPoint} (int8 terms); qgc's QSoftmax writes scale 1/256, zero point -128`,
+    throw new CompileError(ErrorCode.BadGraph, `Softmax output is quantized with scale ${fmt(p.scale)}, zero point ${p.zeroPoint} (int8 terms); qgc's QSoftmax writes scale 1/256, zero point -128`,
       where(n), 'Quantize the softmax output with scale 1/256 and zero point -128 (int8) or 0 (uint8), as onnxruntime and TFLite do.');
   }
   emit(ctx, n, plan, p, 'QSoftmax', softmaxParams(x.scale), [x.name]);

@@ -28,6 +28,9 @@ export interface QuantConst {
   axis: number;
 }
 
+/** A scale for messages (six significant digits). */
+export const fmt = (v: number): string => String(Number(v.toPrecision(6)));
+
 /** Shift that maps a stored activation type onto int8 (uint8: −128). */
 export function int8Shift(dtype: DType, where: ErrorLocation): number {
   if (dtype === 'int8') return 0;
@@ -54,7 +57,7 @@ export function scalarScale(t: Tensor | undefined, where: ErrorLocation): number
   }
   const s = Math.fround(getNumber(d, 0));
   if (!(s > 0) || !Number.isFinite(s)) {
-    throw new CompileError(ErrorCode.BadAttribute, `scale '${t!.name}' is ${s}; a scale must be positive and finite`, where, 'Re-quantize the model.');
+    throw new CompileError(ErrorCode.BadAttribute, `scale '${t!.name}' is ${fmt(s)}; a scale must be positive and finite`, where, 'Re-quantize the model.');
   }
   return s;
 }

@@ -33,7 +33,7 @@ import { isFloat } from '../ir/dtype.js';
 import type { Graph, NodeOf, Tensor } from '../ir/graph.js';
 import { quantKernels } from '../interp/quant.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
-import { actParams, quantConst, sameParams } from './lower-qdq-params.js';
+import { actParams, fmt, quantConst, sameParams } from './lower-qdq-params.js';
 import { lowerFloatOp, lowerQLinearConv, lowerQLinearMatMul } from './lower-qdq-ops.js';
 import type { Pass } from './pass.js';
 import { consumers } from './rewrite.js';
@@ -57,7 +57,7 @@ function lowerQuantize(ctx: LowerCtx, n: NodeOf<'QuantizeLinear'>): void {
   if (k?.kind === 'act') {
     if (!sameParams(k.ref, p)) {
       throw new CompileError(ErrorCode.BadGraph,
-        `requantizes '${x}' from scale ${k.ref.scale}, zero point ${k.ref.zeroPoint} to scale ${p.scale}, zero point ${p.zeroPoint} (int8 terms); qgc has no standalone requantize op`,
+        `requantizes '${x}' from scale ${fmt(k.ref.scale)}, zero point ${k.ref.zeroPoint} to scale ${fmt(p.scale)}, zero point ${p.zeroPoint} (int8 terms); qgc has no standalone requantize op`,
         where(n), 'Give this op\'s output the quantization of its input (onnxruntime does so for MaxPool, Reshape, Relu), or quantize the float model with qgc.');
     }
     ctx.known.set(out, k);

@@ -127,17 +127,14 @@ export class Histogram {
   /**
    * The range holding the central values: `max` is the value below which `percent`% of the
    * values lie and `min` the value above which `percent`% lie (linear inside a bin), both
-   * kept within the exact min/max. percent = 100 gives the min/max range.
+   * kept within the exact min/max (so min <= max). percent = 100 gives the min/max range.
    */
   percentile(percent: number): Range {
     if (!(percent > 0 && percent <= 100)) throw new RangeError(`percentile ${percent} is not in (0, 100]`);
     const exact = this.minMax();
     if (this.width === 0 || percent === 100) return exact;
     const tail = ((100 - percent) / 100) * this.total;
-    return {
-      min: Math.max(exact.min, Math.min(0, this.quantileFromLeft(tail))),
-      max: Math.min(exact.max, Math.max(0, this.quantileFromRight(tail))),
-    };
+    return within({ min: this.quantileFromLeft(tail), max: this.quantileFromRight(tail) }, exact);
   }
 
   /** The value with `tail` counts below it. */
@@ -218,6 +215,13 @@ export class Histogram {
         }
       }
     }
-    return { min: Math.max(best.min, exact.min), max: Math.min(best.max, exact.max) };
+    return within(best, exact);
   }
+}
+
+/** `r` clamped into `exact`, kept a valid interval (bin interpolation can cross the bounds). */
+function within(r: Range, exact: Range): Range {
+  const min = Math.min(Math.max(r.min, exact.min), exact.max);
+  const max = Math.min(Math.max(r.max, exact.min), exact.max);
+  return { min, max: Math.max(min, max) };
 }

@@ -103,7 +103,12 @@ export class LowerContext {
       throw new CompileError(ErrorCode.Internal, `tensor '${name}' has no calibration range`, node ? { node: node.name, op: node.op, tensor: name } : { tensor: name },
         'Calibrate the same optimized float graph that is quantized; this is a qgc bug if it came from the CLI.');
     }
-    return activationParams(r);
+    try {
+      return activationParams(r);
+    } catch (e) {
+      throw new CompileError(ErrorCode.BadInput, `tensor '${name}' cannot be quantized: ${(e as Error).message}`, node ? { node: node.name, op: node.op, tensor: name } : { tensor: name },
+        'The float model produces values near the float32 limits on the calibration data; check the data and the model.');
+    }
   }
 
   /**

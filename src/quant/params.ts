@@ -50,6 +50,7 @@ export function activationParams(range: Range): ActParams {
   const lo = Math.min(range.min, 0);
   const hi = Math.max(range.max, 0);
   const scale = Math.fround(Math.max((hi - lo) / (QMAX - QMIN), MIN_ACTIVATION_SCALE));
+  if (!Number.isFinite(scale)) throw new RangeError(`activation range [${range.min}, ${range.max}] is too wide for a float32 scale`);
   const zp = roundHalfAwayFromZero(QMIN - lo / scale);
   return { scale, zeroPoint: Math.min(QMAX, Math.max(QMIN, zp)) };
 }

@@ -1,11 +1,15 @@
 /** Helpers for test/qdq.test.ts: quantizing an example in memory, comparing int8 results in
- * quantization steps, comparing two quantized graphs, onnx.checker through /usr/bin/python3. */
+ * quantization steps, comparing two quantized graphs, onnx.checker through /usr/bin/python3,
+ * and running single int8 ops through onnxruntime-node. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Graph } from '../../src/ir/graph.js';
+import * as ort from 'onnxruntime-node';
+import type { Graph, Node } from '../../src/ir/graph.js';
+import { runGraph } from '../../src/interp/run.js';
 import type { Value } from '../../src/interp/types.js';
+import { exportQdq } from '../../src/onnx/export-qdq.js';
 import { loadModel, loadModelBytes } from '../../src/onnx/load.js';
 import { runPipeline } from '../../src/passes/pass.js';
 import { optimizationPasses } from '../../src/passes/pipeline.js';
@@ -124,6 +128,30 @@ export function graphDifferences(a: Graph, b: Graph): string[] {
     }
     const view = (x: typeof s) => canonical({ dtype: x.dtype, shape: x.shape, data: x.data ?? null, scale: x.quant?.scale ?? null, zeroPoint: x.quant?.zeroPoint ?? null });
     if (view(s) !== view(t)) out.push(`tensor '${name}': ${view(s).slice(0, 200)} vs ${view(t).slice(0, 200)}`);
+  }
+  return out;
+}
+
+/**
+ * Each int8 op of `q` on its own: exported as a one-op QDQ model whose inputs are the op's
+ * int8 activations, run by onnxruntime on the values the int8 interpreter computed for them
+ * (so both start from the same integers), and compared with the interpreter's output.
+ */
+export async function perOpCrossCheck(q: Graph, feeds: readonly ReadonlyMap<string, Value>[]): Promise<Map<Node, StepDiff>> {
+  const envs = feeds.map((f) => runGraph(q, f, { keepAll: true }));
+  const out = new Map<Node, StepDiff>();
+  for (const n of q.nodes) {
+    if (n.op === 'Quantize' || n.op === 'Dequantize') continue;
+    const acts = n.inputs.filter((i) => i !== '' && !q.tensors.get(i)!.data);
+    const session = await ort.InferenceSession.create(exportQdq({ ...q, nodes: [n], inputs: acts, outputs: [n.outputs[0]] }), { intraOpNumThreads: 1 });
+    let d: StepDiff | undefined;
+    for (const env of envs) {
+      const inputs = Object.fromEntries(acts.map((a) => [a, new ort.Tensor('int8', env.get(a)!.data as Int8Array, [...q.tensors.get(a)!.shape])]));
+      const theirs = (await session.run(inputs))[n.outputs[0]].data as Int8Array;
+      d = stepDiff(env.get(n.outputs[0])!.data as Int8Array, theirs, d);
+    }
+    await session.release();
+    out.set(n, d!);
   }
   return out;
 }

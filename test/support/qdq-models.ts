@@ -25,11 +25,13 @@ const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo 
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const logUniform = (r: Rand, lo: number, hi: number) => Math.fround(lo * (hi / lo) ** r());
 
-function init(name: string, dtype: DType, dims: readonly number[], data: TensorData) {
+/** An initializer (raw little-endian data). */
+export function init(name: string, dtype: DType, dims: readonly number[], data: TensorData) {
   return { name, dataType: onnxCodeOf(dtype), dims: [...dims], rawData: rawBytes(dtype, data) };
 }
 
-function encode(nodes: object[], inits: object[], inputs: object[], outputs: object[], opset = 13): Uint8Array {
+/** A model from nodes, initializers and graph inputs/outputs. */
+export function encode(nodes: object[], inits: object[], inputs: object[], outputs: object[], opset = 13): Uint8Array {
   return onnx.ModelProto.encode({
     irVersion: 7,
     opsetImport: [{ domain: '', version: opset }],
@@ -162,4 +164,69 @@ export function mixedFloatModel(seed = 7): Uint8Array {
     n('Softmax', ['logits'], 'probs', [attr.int('axis', -1)]),
   ];
   return encode(nodes, inits, [valueInfo('x', 'float32', [1, 3, 8, 8])], [valueInfo('probs', 'float32', [1, 5])]);
+}
+
+/**
+ * A QDQ model around `middle`: x f32[1,2,4,4] → Q/DQ (scale 0.1, int8 zero point 0) → 'xd' →
+ * middle nodes → 'y' → Q (scale `ys`, zero point `yz`) → DQ → 'out' (shape `outShape`).
+ * `quantizeY: false` leaves 'y' unquantized as the graph output.
+ */
+export function qdqAround(middle: object[], extraInits: object[], opts: { ys?: number; yz?: number; outShape?: number[]; quantizeY?: boolean } = {}): Uint8Array {
+  const inits = [
+    init('xs', 'float32', [], Float32Array.of(0.1)), init('xz', 'int8', [], Int8Array.of(0)),
+    init('ys', 'float32', [], Float32Array.of(opts.ys ?? 0.1)), init('yz', 'int8', [], Int8Array.of(opts.yz ?? 0)), ...extraInits,
+  ];
+  const nodes = [
+    { name: 'qx', opType: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['xq'] },
+    { name: 'dqx', opType: 'DequantizeLinear', input: ['xq', 'xs', 'xz'], output: ['xd'] },
+    ...middle,
+  ];
+  const quantizeY = opts.quantizeY ?? true;
+  if (quantizeY) {
+    nodes.push({ name: 'qy', opType: 'QuantizeLinear', input: ['y', 'ys', 'yz'], output: ['yq'] }, { name: 'dqy', opType: 'DequantizeLinear', input: ['yq', 'ys', 'yz'], output: ['out'] });
+  }
+  return encode(nodes, inits, [valueInfo('x', 'float32', [1, 2, 4, 4])], [valueInfo(quantizeY ? 'out' : 'y', 'float32', opts.outShape ?? [1, 2, 4, 4])]);
+}
+
+/**
+ * A QOperator model (uint8 activations, int8 weights): x f32[1,2,8,8] → QuantizeLinear →
+ * QLinearConv 3x3 (4 channels, per-channel weights, bias) → MaxPool 2x2 on uint8 → QLinearConv
+ * 1x1 (3 channels) → Reshape [1,48] on uint8 → QLinearMatMul (b [48,5]) → DequantizeLinear → out.
+ */
+export function qoperatorChain(seed = 3): Uint8Array {
+  const r = prng(seed);
+  const i8 = (n: number) => Int8Array.from({ length: n }, () => int(r, -127, 127));
+  const f32 = (...v: number[]) => Float32Array.from(v);
+  const u8 = (v: number) => Uint8Array.of(v);
+  const inits = [
+    init('xs', 'float32', [], f32(0.01)), init('xz', 'uint8', [], u8(120)),
+    init('w1', 'int8', [4, 2, 3, 3], i8(72)), init('w1s', 'float32', [4], f32(0.004, 0.006, 0.003, 0.005)), init('w1z', 'int8', [4], new Int8Array(4)),
+    init('b1', 'int32', [4], Int32Array.of(1500, -800, 300, 0)), init('y1s', 'float32', [], f32(0.03)), init('y1z', 'uint8', [], u8(90)),
+    init('w2', 'int8', [3, 4, 1, 1], i8(12)), init('w2s', 'float32', [3], f32(0.01, 0.02, 0.015)), init('w2z', 'int8', [3], new Int8Array(3)),
+    init('y2s', 'float32', [], f32(0.05)), init('y2z', 'uint8', [], u8(128)), init('shape', 'int64', [2], Float64Array.of(1, 48)),
+    init('b3', 'int8', [48, 5], i8(240)), init('b3s', 'float32', [], f32(0.008)), init('b3z', 'int8', [], Int8Array.of(0)),
+    init('y3s', 'float32', [], f32(0.1)), init('y3z', 'uint8', [], u8(130)),
+  ];
+  const k = (...ints: [string, number[]][]) => ints.map(([a, v]) => attr.ints(a, v));
+  const nodes = [
+    { name: 'q', opType: 'QuantizeLinear', input: ['x', 'xs', 'xz'], output: ['xq'] },
+    { name: 'conv1', opType: 'QLinearConv', input: ['xq', 'xs', 'xz', 'w1', 'w1s', 'w1z', 'y1s', 'y1z', 'b1'], output: ['c1'], attribute: k(['kernel_shape', [3, 3]], ['pads', [1, 1, 1, 1]]) },
+    { name: 'pool', opType: 'MaxPool', input: ['c1'], output: ['p'], attribute: k(['kernel_shape', [2, 2]], ['strides', [2, 2]]) },
+    { name: 'conv2', opType: 'QLinearConv', input: ['p', 'y1s', 'y1z', 'w2', 'w2s', 'w2z', 'y2s', 'y2z'], output: ['c2'], attribute: k(['kernel_shape', [1, 1]]) },
+    { name: 'flat', opType: 'Reshape', input: ['c2', 'shape'], output: ['f'] },
+    { name: 'fc', opType: 'QLinearMatMul', input: ['f', 'y2s', 'y2z', 'b3', 'b3s', 'b3z', 'y3s', 'y3z'], output: ['y'] },
+    { name: 'dq', opType: 'DequantizeLinear', input: ['y', 'y3s', 'y3z'], output: ['out'] },
+  ];
+  return encode(nodes, inits, [valueInfo('x', 'float32', [1, 2, 8, 8])], [valueInfo('out', 'float32', [1, 5])]);
+}
+
+/** QDQ with fake-quant weights: Conv's float weights go through QuantizeLinear → DequantizeLinear. */
+export function fakeQuantWeights(seed = 5): Uint8Array {
+  return qdqAround([
+    { name: 'qw', opType: 'QuantizeLinear', input: ['wf', 'ws', 'wz'], output: ['wq'], attribute: [attr.int('axis', 0)] },
+    { name: 'dqw', opType: 'DequantizeLinear', input: ['wq', 'ws', 'wz'], output: ['wd'], attribute: [attr.int('axis', 0)] },
+    { name: 'conv', opType: 'Conv', input: ['xd', 'wd'], output: ['c'], attribute: [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])] },
+    { name: 'relu', opType: 'Relu', input: ['c'], output: ['y'] },
+  ], [init('wf', 'float32', [2, 2, 3, 3], randomFloats(seed, 36)), init('ws', 'float32', [2], Float32Array.of(0.008, 0.006)), init('wz', 'int8', [2], new Int8Array(2))],
+  { ys: 0.05, yz: -20 });
 }

@@ -219,7 +219,7 @@ class Lowering {
     let src = t;
     if (!isRowMajor(t.layout) && !isRowMajor(want)) src = this.inLayout(t, rowMajor(t.shape), why);
     const index = this.steps.length + 1;
-    const dst = this.newTensor(`${t.name}:${isRowMajor(want) ? 'rowmajor' : 'nhwc'}`, t.shape, want, index, t);
+    const dst = this.newTensor(`${t.name}:${isRowMajor(want) ? 'rowmajor' : 'nhwc'}`, t.shape, want, index, { scale: t.scale, zeroPoint: t.zeroPoint });
     const copy = isRowMajor(src.layout) ? fromRowMajor(want) : toRowMajor(src.layout);
     this.touch(src, index);
     this.steps.push({ kind: 'copy', index, src, dst, copy, why });
@@ -271,7 +271,6 @@ class Lowering {
       return;
     }
 
-    const index = this.steps.length + 1;
     let outLayout: Layout;
     switch (node.op) {
       case 'QConv':
@@ -311,6 +310,8 @@ class Lowering {
         throw unsupported(node, `the C backend has no kernel for ${node.op}`, 'Report this model: the op list and the lowering disagree.');
     }
 
+    // After any layout copies the inputs needed: this node's step comes next.
+    const index = this.steps.length + 1;
     // In place: the output takes over an input's storage when that input dies here.
     let output: CTensor | undefined;
     if (node.op === 'QClamp' || node.op === 'QAdd') {

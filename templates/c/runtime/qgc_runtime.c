@@ -16,6 +16,10 @@
 #define QGC_TICK_DEN 1u /* ... and denominator (mps3-an547: 125/4 = 31.25) */
 #endif
 
+#ifndef QGC_SYSTICK_RELOAD
+#define QGC_SYSTICK_RELOAD 0xFFFFFFu /* SysTick period - 1; smaller only to test the wrap logic */
+#endif
+
 #define QGC_STACK_PAINT 0xA55AA55Au
 
 #if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_8M_MAIN__) || \
@@ -223,7 +227,7 @@ void _exit(int status) {
 
 void qgc_exit(int status) { exit(status); }
 
-/* ---- SysTick: free-running, 24-bit, extended to 64 bits by counting wraps ---- */
+/* ---- SysTick: free-running 24-bit down-counter, extended to 64 bits by counting wraps ---- */
 static volatile uint32_t qgc_systick_wraps;
 static uint64_t qgc_cycles_start;
 
@@ -237,8 +241,8 @@ uint64_t qgc_ticks(void) {
     w2 = qgc_systick_wraps;
   } while (w1 != w2);
   /* The wrap interrupt is pended when the counter reaches 0, one tick before the reload. */
-  if (v == 0u && w1 != 0u) return ((uint64_t)w1 << 24) - 1u;
-  return ((uint64_t)w1 << 24) + (0xFFFFFFu - v);
+  if (v == 0u && w1 != 0u) return (uint64_t)w1 * (QGC_SYSTICK_RELOAD + 1u) - 1u;
+  return (uint64_t)w1 * (QGC_SYSTICK_RELOAD + 1u) + (QGC_SYSTICK_RELOAD - v);
 }
 
 static uint64_t qgc_scale(uint64_t ticks) { return ticks * QGC_TICK_NUM / QGC_TICK_DEN; }
@@ -309,7 +313,7 @@ void qgc_fault_report(const uint32_t *frame) {
 /* ---- C entry after qgc_reset_handler ---- */
 void qgc_start(void) {
   qgc_handler_t *f;
-  SYST_RVR = 0xFFFFFFu;
+  SYST_RVR = QGC_SYSTICK_RELOAD;
   SYST_CVR = 0u;
   SYST_CSR = 7u; /* ENABLE | TICKINT | CLKSOURCE = core clock */
   for (f = __preinit_array_start; f < __preinit_array_end; f++) (*f)();
