@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CompileError } from '../src/errors.js';
-import { listTargets, loadTarget, parseTarget, targetsDir, tickRatio } from '../src/targets/target.js';
+import { layerCost, listTargets, loadTarget, parseTarget, targetsDir, tickRatio } from '../src/targets/target.js';
 import { renderLinkerScript, parseSize } from '../src/verify/toolchain.js';
 import { parseReports, qemuCommand } from '../src/verify/qemu.js';
 
@@ -42,6 +42,16 @@ describe('targets', () => {
     expect(loadTarget('cortex-m4').board.qemuMachine).toBe('mps2-an386');
     expect(loadTarget('cortex-m7').board.qemuMachine).toBe('mps2-an500');
     expect(loadTarget('cortex-m55').board.qemuMachine).toBe('mps3-an547');
+  });
+
+  it('estimates a layer from the cost model', () => {
+    const m4 = loadTarget('cortex-m4');
+    const m55 = loadTarget('cortex-m55');
+    // A DS-CNN pointwise layer: 25x5 outputs x 64 channels, 64 MACs each.
+    const macs = 25 * 5 * 64 * 64;
+    const outputs = 25 * 5 * 64;
+    expect(layerCost(m4, 'conv', 's8', macs, outputs)).toBeCloseTo(300 + 1.61 * macs + 43 * outputs);
+    expect(layerCost(m55, 'conv', 's8', macs, outputs)).toBeLessThan(layerCost(m4, 'conv', 's8', macs, outputs) / 3);
   });
 
   it('turns instructions per tick into a small fraction for the C runtime', () => {

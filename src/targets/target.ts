@@ -53,8 +53,10 @@ export interface CostModel {
   note: string;
   /** Fixed cost of one kernel call (argument checks, loop setup). */
   perCallOverhead: number;
-  /** Cost per multiply-accumulate, per kernel family and operand width. */
+  /** Marginal cost per multiply-accumulate, per kernel family and operand width. */
   perMac: Record<KernelFamily, Record<KernelWidth, number>>;
+  /** Cost per output element (requantization, loop overhead), per kernel family and width. */
+  perOutput: Record<KernelFamily, Record<KernelWidth, number>>;
   /** Cost per output element (pooling: per window element) of the non-MAC ops. */
   perElement: Record<ElementOp, number>;
 }
@@ -137,6 +139,7 @@ export function parseTarget(json: unknown, file: string): Target {
   const clockHz = v.positive(board.clockHz, 'board.clockHz');
   const cost = v.object(root.costModel, 'costModel');
   const perMac = v.object(cost.perMac, 'costModel.perMac');
+  const perOutput = v.object(cost.perOutput, 'costModel.perOutput');
   const perElement = v.object(cost.perElement, 'costModel.perElement');
   const families: KernelFamily[] = ['conv', 'depthwiseConv', 'fullyConnected'];
   const widths: KernelWidth[] = ['s8', 's4', 's16'];
@@ -185,6 +188,10 @@ export function parseTarget(json: unknown, file: string): Target {
         const row = v.object(perMac[f], `costModel.perMac.${f}`);
         return [f, Object.fromEntries(widths.map((w) => [w, v.positive(row[w], `costModel.perMac.${f}.${w}`)]))];
       })) as Record<KernelFamily, Record<KernelWidth, number>>,
+      perOutput: Object.fromEntries(families.map((f) => {
+        const row = v.object(perOutput[f], `costModel.perOutput.${f}`);
+        return [f, Object.fromEntries(widths.map((w) => [w, v.nonNegative(row[w], `costModel.perOutput.${f}.${w}`)]))];
+      })) as Record<KernelFamily, Record<KernelWidth, number>>,
       perElement: Object.fromEntries(elementOps.map((op) => [op, v.positive(perElement[op], `costModel.perElement.${op}`)])) as Record<ElementOp, number>,
     },
     file,
@@ -221,6 +228,15 @@ export function tickRatio(target: Target): { num: number; den: number } | null {
     if (Math.abs(num / den - x) < 1e-12 * x) return { num, den };
   }
   throw new CompileError(ErrorCode.BadInput, `board.instructionsPerTick ${x} is not a fraction with a denominator up to 1024`, { file: target.file });
+}
+
+/**
+ * The cost model's estimate for one layer: perCallOverhead + perMac * macs + perOutput * outputs,
+ * in the model's unit (instructions for the Cortex-M targets).
+ */
+export function layerCost(target: Target, family: KernelFamily, width: KernelWidth, macs: number, outputs: number): number {
+  const m = target.costModel;
+  return m.perCallOverhead + m.perMac[family][width] * macs + m.perOutput[family][width] * outputs;
 }
 
 /** Field-by-field checker that reports `file: field 'a.b' must be ...` as a CompileError. */

@@ -79,8 +79,10 @@ int main(void) {
   int status;
   uint64_t t0, t1, t2;
   size_t depth;
+  uint64_t ticks_at_main = qgc_ticks(); /* SysTick was enabled just before main */
 
   qgc_print("hello from qgc on " QGC_TARGET_NAME "\n");
+  qgc_report("ticks_at_main", ticks_at_main);
 
   /* Float: faults (NOCP UsageFault) unless the reset handler enabled the FPU. */
   qgc_print("float=");

@@ -16,7 +16,7 @@ import { IdentifierTable, checkNetName, commentText, macroPrefix } from './ident
 import { cFloat, cInt, type CallContext, type KernelCall, type KernelProvider } from './kernel-call.js';
 import { cmsisProvider } from './kernels-cmsis.js';
 import { copyValues, portableProvider } from './kernels-portable.js';
-import { isRowMajor } from './layout.js';
+import { channelsLast, isRowMajor, sameBytes } from './layout.js';
 import { lowerGraph, type Boundary, type CTensor, type Schedule, type Step, type Storage } from './lower.js';
 import { planMemory, type MemoryPlan } from './memory-plan.js';
 import { checkOutputDir, writeOutputDir } from './output-dir.js';
@@ -133,7 +133,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 }
 
 function stepComments(step: Step, call: KernelCall): { comment: string; shortComment: string } {
-  const shape = (t: CTensor) => `[${t.shape.join(',')}]${isRowMajor(t.layout) ? '' : ' NHWC'}`;
+  const shape = (t: CTensor) => `[${t.shape.join(',')}]${isRowMajor(t.layout) ? '' : sameBytes(t.layout, channelsLast(t.shape)) ? ' NHWC' : ' (NHWC bytes)'}`;
   if (step.kind === 'copy') {
     const text = `layout copy ${shape(step.src)} -> ${shape(step.dst)} (${step.why})`;
     return { comment: commentText(text), shortComment: commentText(`${call.kernel}: ${step.why}`) };

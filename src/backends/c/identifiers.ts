@@ -42,7 +42,7 @@ export class IdentifierTable {
     const key = `${prefix}\u0000${name}`;
     const known = this.byKey.get(key);
     if (known !== undefined) return known;
-    let base = prefix + sanitizeFragment(name);
+    let base = prefix + (sanitizeFragment(name) || 'anon');
     if (base === '' || /^[0-9]/.test(base)) base = `t_${base}`;
     if (RESERVED.has(base)) base = `${base}_`;
     let id = base;

@@ -90,6 +90,7 @@ export interface Schedule {
 
 const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const SPATIAL_OPS: ReadonlySet<OpName> = new Set<OpName>(['QConv', 'QMaxPool', 'QAveragePool']);
+const LAYOUT_FOLLOWERS: ReadonlySet<OpName> = new Set<OpName>(['Pad', 'QClamp', 'QAdd', 'QConcat']);
 /** Ops the C backend lowers; everything else fails with the node named. */
 export const SUPPORTED_OPS: ReadonlySet<OpName> = new Set<OpName>([
   ...VIEW_OPS, ...SPATIAL_OPS, 'Transpose', 'Pad', 'QFullyConnected', 'QAdd', 'QSoftmax', 'QConcat', 'QClamp', 'Quantize', 'Dequantize',
@@ -138,7 +139,7 @@ class Lowering {
     this.computeLastUses(qOut);
 
     const inTensor = this.tensor(qIn);
-    const inLayout = (this.consumers.get(qIn) ?? []).some((n) => SPATIAL_OPS.has(n.op)) ? channelsLast(inTensor.shape) : rowMajor(inTensor.shape);
+    const inLayout = this.wantsChannelsLast(qIn, 0) ? channelsLast(inTensor.shape) : rowMajor(inTensor.shape);
     const input = this.newTensor(qIn, inTensor.shape, inLayout, 0, this.quantOf(qIn, quantizeIn));
     this.tensors.set(qIn, input);
 
@@ -157,6 +158,14 @@ class Lowering {
       input: { tensor: input, apiName: inName, shape: inTensor.shape, scale: input.scale, zeroPoint: input.zeroPoint, copy: fromRowMajor(input.layout) },
       output: { tensor: output, apiName: outName, shape: output.shape, scale: oq.scale, zeroPoint: oq.zeroPoint, copy: toRowMajor(output.layout) },
     };
+  }
+
+  /** True when a conv or pool reads `name`, directly or through ops whose output keeps their
+   * input's layout (Pad, QClamp, QAdd, QConcat): then the tensor is best stored NHWC. */
+  private wantsChannelsLast(name: string, depth: number): boolean {
+    if (depth > 8) return false;
+    return (this.consumers.get(name) ?? []).some((n) => SPATIAL_OPS.has(n.op) ||
+      (LAYOUT_FOLLOWERS.has(n.op) && n.inputs[0] === name && this.wantsChannelsLast(n.outputs[0], depth + 1)));
   }
 
   private tensor(name: string): Tensor {

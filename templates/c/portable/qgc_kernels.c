@@ -1,90 +1,15 @@
 /*
- * qgc portable int8 kernels: see qgc_kernels.h. Every function mirrors the matching kernel of
- * qgc's integer interpreter (src/interp/int8/) and CMSIS-NN's default build.
+ * qgc portable int8 kernels with arithmetic (conv, fully connected, add, pooling, softmax): see
+ * qgc_kernels.h. Every function mirrors the matching kernel of qgc's integer interpreter
+ * (src/interp/int8/) and CMSIS-NN's default build.
  */
 #include "qgc_kernels.h"
 
-#include <string.h>
-
-#define QGC_I32_MAX ((int32_t)0x7fffffff)
-#define QGC_I32_MIN ((int32_t)(-0x7fffffff - 1))
-
-/* int32 addition and subtraction that wrap instead of overflowing (as the interpreter's `| 0`). */
-static int32_t wrap_add(int32_t a, int32_t b)
-{
-    return (int32_t)((uint32_t)a + (uint32_t)b);
-}
-
-static int32_t wrap_sub(int32_t a, int32_t b)
-{
-    return (int32_t)((uint32_t)a - (uint32_t)b);
-}
-
-static int32_t shift_left(int32_t v, int32_t s)
-{
-    return (int32_t)((uint32_t)v << s);
-}
-
-static int32_t clamp_i32(int32_t v, int32_t lo, int32_t hi)
-{
-    return v < lo ? lo : (v > hi ? hi : v);
-}
-
-/* arm_nn_divide_by_power_of_two: rounding half away from zero, exponent in [0, 31]. */
-static int32_t divide_by_pot(int32_t dividend, int32_t exponent)
-{
-    const int32_t mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
-    const int32_t remainder = dividend & mask;
-    int32_t result = dividend >> exponent;
-    int32_t threshold = mask >> 1;
-    if (result < 0)
-    {
-        threshold++;
-    }
-    if (remainder > threshold)
-    {
-        result++;
-    }
-    return result;
-}
-
-/* arm_nn_doubling_high_mult: saturating rounding doubling high multiply (VQRDMULH). */
-static int32_t mul_sat(int32_t a, int32_t b)
-{
-    int64_t acc = (int64_t)1 << 30;
-    if (a == b && a == QGC_I32_MIN)
-    {
-        return QGC_I32_MAX;
-    }
-    if ((a < 0) != (b < 0))
-    {
-        acc = 1 - acc;
-    }
-    acc += (int64_t)a * b;
-    return (int32_t)(acc / ((int64_t)1 << 31));
-}
-
-/* arm_nn_mult_by_power_of_two: val * 2^exp, saturating. */
-static int32_t mul_pow2(int32_t val, int32_t exp)
-{
-    const int32_t thresh = (int32_t)(((uint32_t)1 << (31 - exp)) - 1u);
-    if (val > thresh)
-    {
-        return QGC_I32_MAX;
-    }
-    if (val < -thresh)
-    {
-        return QGC_I32_MIN;
-    }
-    return shift_left(val, exp);
-}
+#include "qgc_math.h"
 
 int32_t qgc_requantize(int32_t value, int32_t multiplier, int32_t shift)
 {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    const int64_t prod = (int64_t)shift_left(value, left) * multiplier + ((int64_t)1 << 30);
-    return divide_by_pot((int32_t)(prod >> 31), right);
+    return qgc_requantize_inline(value, multiplier, shift);
 }
 
 static int32_t in_range(int32_t v, int32_t size)
@@ -131,7 +56,7 @@ void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
                             }
                         }
                     }
-                    v = qgc_requantize((int32_t)acc, mult[m], shift[m]) + p->output_offset;
+                    v = qgc_requantize_inline((int32_t)acc, mult[m], shift[m]) + p->output_offset;
                     *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
                 }
             }
@@ -156,7 +81,7 @@ void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const i
             {
                 acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * (int32_t)w[k]);
             }
-            v = qgc_requantize((int32_t)acc, mult[q], shift[q]) + p->output_offset;
+            v = qgc_requantize_inline((int32_t)acc, mult[q], shift[q]) + p->output_offset;
             *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
         }
     }
@@ -167,11 +92,11 @@ void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *inp
     int32_t i;
     for (i = 0; i < p->size; i++)
     {
-        const int32_t a = qgc_requantize(shift_left((int32_t)input1[i] + p->input1_offset, p->left_shift), p->input1_mult,
+        const int32_t a = qgc_requantize_inline(shift_left((int32_t)input1[i] + p->input1_offset, p->left_shift), p->input1_mult,
                                          p->input1_shift);
-        const int32_t b = qgc_requantize(shift_left((int32_t)input2[i] + p->input2_offset, p->left_shift), p->input2_mult,
+        const int32_t b = qgc_requantize_inline(shift_left((int32_t)input2[i] + p->input2_offset, p->left_shift), p->input2_mult,
                                          p->input2_shift);
-        const int32_t v = qgc_requantize(wrap_add(a, b), p->output_mult, p->output_shift) + p->output_offset;
+        const int32_t v = qgc_requantize_inline(wrap_add(a, b), p->output_mult, p->output_shift) + p->output_offset;
         output[i] = (int8_t)clamp_i32(v, p->act_min, p->act_max);
     }
 }
@@ -344,184 +269,3 @@ void qgc_softmax_s8(const qgc_softmax_params *p, const int8_t *input, int8_t *ou
     }
 }
 
-void qgc_concat_s8(const qgc_concat_params *p, const int8_t *src, int8_t *dst)
-{
-    int32_t o, j;
-    for (o = 0; o < p->outer; o++)
-    {
-        const int8_t *s = src + o * p->src_row;
-        int8_t *d = dst + o * p->dst_row;
-        if (p->copy)
-        {
-            memcpy(d, s, (size_t)p->src_row);
-            continue;
-        }
-        for (j = 0; j < p->src_row; j++)
-        {
-            const int32_t v = qgc_requantize((int32_t)s[j] + p->input_offset, p->mult, p->shift) + p->output_offset;
-            d[j] = (int8_t)clamp_i32(v, -128, 127);
-        }
-    }
-}
-
-void qgc_clamp_s8(const int8_t *input, int8_t *output, int32_t size, int32_t act_min, int32_t act_max)
-{
-    int32_t i;
-    for (i = 0; i < size; i++)
-    {
-        output[i] = (int8_t)clamp_i32(input[i], act_min, act_max);
-    }
-}
-
-/* Advances the odometer idx over dims[0..rank-1) (all but the innermost dim); returns the
- * source offset change. */
-static int32_t next_row(int32_t rank, const int32_t *dims, const int32_t *strides, int32_t *idx)
-{
-    int32_t k, delta = 0;
-    for (k = rank - 2; k >= 0; k--)
-    {
-        delta += strides[k];
-        if (++idx[k] < dims[k])
-        {
-            break;
-        }
-        delta -= strides[k] * dims[k];
-        idx[k] = 0;
-    }
-    return delta;
-}
-
-static int32_t total_of(int32_t rank, const int32_t *dims)
-{
-    int32_t k, total = 1;
-    for (k = 0; k < rank; k++)
-    {
-        total *= dims[k];
-    }
-    return total;
-}
-
-void qgc_copy_s8(const qgc_copy_params *p, const int8_t *src, int8_t *dst)
-{
-    int32_t idx[QGC_MAX_RANK] = {0};
-    const int32_t total = total_of(p->rank, p->dims);
-    const int32_t inner = p->dims[p->rank - 1];
-    const int32_t step = p->src_strides[p->rank - 1];
-    int32_t o, i, off = 0;
-    for (o = 0; o < total; o += inner)
-    {
-        if (step == 1)
-        {
-            memcpy(dst + o, src + off, (size_t)inner);
-        }
-        else
-        {
-            for (i = 0; i < inner; i++)
-            {
-                dst[o + i] = src[off + i * step];
-            }
-        }
-        off += next_row(p->rank, p->dims, p->src_strides, idx);
-    }
-}
-
-void qgc_pad_s8(const qgc_pad_params *p, const int32_t *maps, const int8_t *src, int8_t *dst)
-{
-    int32_t idx[QGC_MAX_RANK] = {0};
-    int32_t base[QGC_MAX_RANK];
-    const int32_t total = total_of(p->rank, p->dims);
-    int32_t o, k;
-    base[0] = 0;
-    for (k = 1; k < p->rank; k++)
-    {
-        base[k] = base[k - 1] + p->dims[k - 1];
-    }
-    for (o = 0; o < total; o++)
-    {
-        int32_t off = 0;
-        int32_t pad = 0;
-        for (k = 0; k < p->rank; k++)
-        {
-            const int32_t j = maps[base[k] + idx[k]];
-            if (j < 0)
-            {
-                pad = 1;
-                break;
-            }
-            off += j * p->src_strides[k];
-        }
-        dst[o] = pad ? (int8_t)p->fill : src[off];
-        for (k = p->rank - 1; k >= 0; k--)
-        {
-            if (++idx[k] < p->dims[k])
-            {
-                break;
-            }
-            idx[k] = 0;
-        }
-    }
-}
-
-/* Nearest integer, ties to even, for |v| <= 512. */
-static int32_t round_half_even(float v)
-{
-    float fl = (float)(int32_t)v;
-    float d;
-    int32_t r;
-    if (fl > v)
-    {
-        fl -= 1.0f;
-    }
-    d = v - fl;
-    r = (int32_t)fl;
-    if (d > 0.5f || (d == 0.5f && (r & 1) != 0))
-    {
-        r++;
-    }
-    return r;
-}
-
-void qgc_quantize_f32(const qgc_copy_params *p, const float *src, int8_t *dst, float scale, int32_t zero_point)
-{
-    int32_t idx[QGC_MAX_RANK] = {0};
-    const int32_t total = total_of(p->rank, p->dims);
-    const int32_t inner = p->dims[p->rank - 1];
-    const int32_t step = p->src_strides[p->rank - 1];
-    int32_t o, i, off = 0;
-    for (o = 0; o < total; o += inner)
-    {
-        for (i = 0; i < inner; i++)
-        {
-            float q = src[off + i * step] / scale;
-            int32_t v;
-            if (q != q)
-            {
-                v = zero_point;
-            }
-            else
-            {
-                q = q > 512.0f ? 512.0f : (q < -512.0f ? -512.0f : q);
-                v = round_half_even(q) + zero_point;
-            }
-            dst[o + i] = (int8_t)clamp_i32(v, -128, 127);
-        }
-        off += next_row(p->rank, p->dims, p->src_strides, idx);
-    }
-}
-
-void qgc_dequantize_f32(const qgc_copy_params *p, const int8_t *src, float *dst, float scale, int32_t zero_point)
-{
-    int32_t idx[QGC_MAX_RANK] = {0};
-    const int32_t total = total_of(p->rank, p->dims);
-    const int32_t inner = p->dims[p->rank - 1];
-    const int32_t step = p->src_strides[p->rank - 1];
-    int32_t o, i, off = 0;
-    for (o = 0; o < total; o += inner)
-    {
-        for (i = 0; i < inner; i++)
-        {
-            dst[o + i] = (float)((int32_t)src[off + i * step] - zero_point) * scale;
-        }
-        off += next_row(p->rank, p->dims, p->src_strides, idx);
-    }
-}

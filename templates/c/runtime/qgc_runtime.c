@@ -240,9 +240,13 @@ uint64_t qgc_ticks(void) {
     v = SYST_CVR;
     w2 = qgc_systick_wraps;
   } while (w1 != w2);
-  /* The wrap interrupt is pended when the counter reaches 0, one tick before the reload. */
-  if (v == 0u && w1 != 0u) return (uint64_t)w1 * (QGC_SYSTICK_RELOAD + 1u) - 1u;
-  return (uint64_t)w1 * (QGC_SYSTICK_RELOAD + 1u) + (QGC_SYSTICK_RELOAD - v);
+  /*
+   * After enabling, VAL reads 0 until the first tick loads RELOAD; from then on a period is
+   * RELOAD, ..., 1, 0, and reaching 0 pends the wrap interrupt. So tick t (t >= 1) reads
+   * v = RELOAD - ((t - 1) mod (RELOAD + 1)), with w = number of zeros reached so far.
+   */
+  if (v == 0u) return (uint64_t)w1 * (QGC_SYSTICK_RELOAD + 1u);
+  return (uint64_t)w1 * (QGC_SYSTICK_RELOAD + 1u) + (QGC_SYSTICK_RELOAD + 1u - v);
 }
 
 static uint64_t qgc_scale(uint64_t ticks) { return ticks * QGC_TICK_NUM / QGC_TICK_DEN; }

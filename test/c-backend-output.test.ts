@@ -1,0 +1,235 @@
+/** C backend, the files themselves: hostile node/tensor names, a golden snapshot of net.h/net.c,
+ * deterministic bytes, errors before any file is written, the output-folder rules, the
+ * CMake/Make glue, and a strict arm-none-eabi-gcc build. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileC } from '../src/backends/c/emit.js';
+import { commentText, cStringLiteral, IdentifierTable } from '../src/backends/c/identifiers.js';
+import { CompileError, ErrorCode } from '../src/errors.js';
+import type { Node } from '../src/ir/graph.js';
+import { compileAndRun, expectedBytes, firstDifference, interpret, randomSamples } from './support/c-harness.js';
+import { cnn, dwsepResidual } from './support/c-graphs.js';
+import { QGraphBuilder } from './support/qgraph.js';
+import { commandExists, needs } from './support/tools.js';
+import { availableExamples } from './support/examples.js';
+import { buildProgram } from '../src/cli/main.js';
+import { registerCompile } from '../src/cli/compile.js';
+import { quantizeToFile } from '../src/cli/quantize.js';
+import { loadModel } from '../src/onnx/load.js';
+
+const GCC = commandExists('gcc', 'apt-get install gcc');
+const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi');
+const MAKE = commandExists('make', 'apt-get install make');
+const CMAKE = commandExists('cmake', 'apt-get install cmake');
+const STRICT = ['-std=c99', '-pedantic', '-Wall', '-Wextra', '-Werror'];
+const tmp = (p: string) => mkdtempSync(join(tmpdir(), `qgc-cout-${p}-`));
+
+/** Names a hostile exporter might produce. */
+const NASTY = ['a"b', 'end */ x /* y', 'back\\slash\\', 'new\nline', 'Ünïcödé-ß', '卷积', '??/', '', '1st', '_Hidden', 'int', 'net_run', 'x-y', 'x_y', 'x.y'];
+
+function nastyGraph() {
+  const names = NASTY.filter((n) => n !== ''); // '' marks an omitted input in the IR
+  const b = new QGraphBuilder(3, (_kind, i) => `${names[i % names.length]}${i >= names.length ? i : ''}`);
+  let x = b.input([1, 2, 6, 6]);
+  x = b.conv(x, { outC: 4, k: [3, 3], pads: [1, 1, 1, 1], relu: true });
+  x = b.clamp(x, -50, 90);
+  x = b.pool('QAveragePool', x, [2, 2], [2, 2]);
+  x = b.reshape(x, [1, 36]);
+  x = b.fc(x, 3);
+  return { graph: b.build(b.softmax(x)), rand: b.rand };
+}
+
+describe('identifiers', () => {
+  it('make every string a unique C identifier, and comments and strings safe', () => {
+    const ids = new IdentifierTable();
+    ids.reserve('net_run');
+    const got = NASTY.map((n) => ids.get('', n));
+    for (const id of got) expect(id).toMatch(/^[A-Za-z][A-Za-z0-9_]*$/);
+    expect(new Set(got).size).toBe(got.length);
+    expect(got).not.toContain('int');
+    expect(got).not.toContain('net_run');
+    expect(ids.get('', 'x-y')).toBe(got[NASTY.indexOf('x-y')]); // stable per name
+    for (const n of NASTY) {
+      const c = commentText(n);
+      expect(c).not.toMatch(/\*\/|\/\*|\?\?|[\n\r]|[^\x20-\x7e]/);
+    }
+    expect(cStringLiteral('a"\\?\n\u00e9')).toBe('"a\\"\\\\\\?\\012\\303\\251"');
+  });
+
+  it('a model with quotes, */, backslashes, newlines and non-ASCII in its names builds with -Werror and runs bit-exactly', async () => {
+    if (!needs(GCC)) return;
+    const { graph, rand } = nastyGraph();
+    const e = interpret(graph, randomSamples(rand, [1, 2, 6, 6], 2));
+    for (const kernels of ['portable', 'cmsis-nn'] as const) {
+      const r = await compileAndRun({ graph, kernels, where: 'host', expected: e });
+      expect(r.outputs.map((o, k) => firstDifference(o, expectedBytes(e, k, false)))).toEqual([undefined, undefined]);
+      for (const [name, text] of r.compiled.files) {
+        if (name.endsWith('.json')) continue;
+        expect(/[^\x09\x0a\x20-\x7e]/.test(text), `${name} is plain ASCII`).toBe(false);
+      }
+    }
+  }, 300_000);
+});
+
+describe('emitted files', () => {
+  it('match the golden net.h / net.c (UPDATE_GOLDEN=1 rewrites them)', () => {
+    const r = compileC(cnn().graph, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net', modelName: 'cnn (test/support/c-graphs.ts)' });
+    const dir = join('test', 'golden', 'c');
+    for (const f of ['net.h', 'net.c']) {
+      const path = join(dir, f);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(path, r.files.get(f)!);
+      }
+      expect(r.files.get(f), `${path} (rerun with UPDATE_GOLDEN=1 after reviewing the diff)`).toBe(readFileSync(path, 'utf8'));
+    }
+  });
+
+  it('are the same bytes for the same graph and options', () => {
+    const a = compileC(dwsepResidual().graph, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net' });
+    const b = compileC(dwsepResidual().graph, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net' });
+    expect([...a.files.keys()]).toEqual([...b.files.keys()]);
+    for (const [k, v] of a.files) expect(b.files.get(k), k).toBe(v);
+  });
+
+  it('build for Cortex-M4 and M0+ with arm-none-eabi-gcc -std=c99 -pedantic -Wall -Wextra -Werror', () => {
+    if (!needs(ARM)) return;
+    const { graph } = nastyGraph();
+    for (const [target, flags] of [['cortex-m4', ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16']], ['cortex-m0plus', ['-mcpu=cortex-m0plus', '-mthumb', '-mfloat-abi=soft']]] as const) {
+      for (const kernels of ['portable', 'cmsis-nn'] as const) {
+        const dir = tmp('arm');
+        compileC(graph, { target, kernels, name: 'net', outDir: dir });
+        for (const f of ['net.c', 'net_weights.c', 'qgc_kernels.c']) {
+          execFileSync('arm-none-eabi-gcc', [...STRICT, ...flags, '-O2', '-I', dir, '-isystem', join('..', 'shared', 'cmsis-nn', 'Include'), '-c', join(dir, f), '-o', join(dir, `${f}.o`)], { stdio: 'pipe' });
+        }
+      }
+    }
+  }, 120_000);
+});
+
+describe('errors come before any file is written', () => {
+  it('an op with no C kernel is named', () => {
+    const b = new QGraphBuilder(1);
+    const x = b.input([1, 2, 4, 4]);
+    const g = b.build(b.conv(x, { outC: 2, k: [1, 1] }));
+    const conv = g.nodes.find((n) => n.op === 'QConv')!;
+    const sigmoid = { name: 'my "sigmoid"', op: 'Sigmoid', inputs: [conv.outputs[0]], outputs: ['s'], attrs: {} } as Node;
+    g.tensors.set('s', { ...g.tensors.get(conv.outputs[0])!, name: 's' });
+    g.nodes.splice(g.nodes.indexOf(conv) + 1, 0, sigmoid);
+    g.nodes[g.nodes.length - 1].inputs[0] = 's';
+    const dir = join(tmp('err'), 'out');
+    let err: unknown;
+    try {
+      compileC(g, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net', outDir: dir });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CompileError);
+    expect((err as CompileError).code).toBe(ErrorCode.UnsupportedOp);
+    expect((err as CompileError).where).toMatchObject({ node: 'my "sigmoid"', op: 'Sigmoid' });
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a layer no kernel supports (3-D conv, count_include_pad with pads, a bad name) is named', () => {
+    const b = new QGraphBuilder(2);
+    const x = b.input([1, 2, 4, 4, 4]);
+    const g = b.build(b.conv(x, { outC: 2, k: [1, 1, 1] }));
+    expect(() => compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'net' })).toThrow(/3-D windows/);
+    const b2 = new QGraphBuilder(2);
+    const p = b2.pool('QAveragePool', b2.input([1, 2, 4, 4]), [3, 3], [1, 1], [1, 1, 1, 1]);
+    const g2 = b2.build(p);
+    (g2.nodes.find((n) => n.op === 'QAveragePool')!.attrs as { countIncludePad: boolean }).countIncludePad = true;
+    expect(() => compileC(g2, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net' })).toThrow(/count_include_pad/);
+    expect(() => compileC(cnn().graph, { target: 'cortex-m4', kernels: 'portable', name: 'my net' })).toThrow(/not a valid network name/);
+  });
+});
+
+describe('the output folder', () => {
+  it('is written when new or empty, rewritten when qgc wrote it, refused when it holds other files (unless --force)', () => {
+    const g = cnn().graph;
+    const dir = join(tmp('dir'), 'out');
+    compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: dir });
+    expect(readdirSync(dir).sort()).toEqual(['.qgc-output', 'net.c', 'net.cmake', 'net.h', 'net.mk', 'net_report.json', 'net_weights.c', 'qgc_kernels.c', 'qgc_kernels.h']);
+    compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'model', outDir: dir }); // ours: rewritten, stale net.* removed
+    expect(readdirSync(dir).filter((f) => f.startsWith('net'))).toEqual([]);
+    writeFileSync(join(dir, 'main.c'), 'int main(void) { return 0; }\n');
+    expect(() => compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'model', outDir: dir })).toThrow(/did not write \(main\.c\)/);
+    compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'model', outDir: dir, force: true });
+    expect(readFileSync(join(dir, 'main.c'), 'utf8')).toContain('main');
+    const other = tmp('other');
+    writeFileSync(join(other, 'notes.txt'), 'mine');
+    expect(() => compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: other })).toThrow(CompileError);
+    expect(readdirSync(other)).toEqual(['notes.txt']);
+  });
+});
+
+describe('build glue', () => {
+  it('net.mk and net.cmake build a host program', () => {
+    if (!needs(GCC, MAKE)) return;
+    const g = cnn().graph;
+    const root = tmp('glue');
+    const out = join(root, 'net');
+    compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: out });
+    writeFileSync(join(root, 'main.c'), '#include "net.h"\nint main(void)\n{\n    static int8_t in[NET_INPUT_SIZE], out[NET_OUTPUT_SIZE];\n    return net_run(in, out);\n}\n');
+    writeFileSync(join(root, 'Makefile'), [
+      'include net/net.mk', 'SRCS := main.c $(NET_SRCS)', 'prog: $(SRCS)', `\tgcc ${STRICT.join(' ')} $(NET_CFLAGS) $^ -o $@`, '',
+    ].join('\n'));
+    execFileSync('make', ['-s', 'prog'], { cwd: root, stdio: 'pipe' });
+    execFileSync(join(root, 'prog'));
+    if (!needs(CMAKE)) return;
+    writeFileSync(join(root, 'CMakeLists.txt'), [
+      'cmake_minimum_required(VERSION 3.15)', 'project(glue C)', 'include(net/net.cmake)', 'add_executable(prog2 main.c)', 'target_link_libraries(prog2 PRIVATE net)', '',
+    ].join('\n'));
+    execFileSync('cmake', ['-S', root, '-B', join(root, 'build'), `-DCMAKE_C_FLAGS=${STRICT.join(' ')}`], { stdio: 'pipe' });
+    execFileSync('cmake', ['--build', join(root, 'build')], { stdio: 'pipe' });
+    execFileSync(join(root, 'build', 'prog2'));
+  }, 120_000);
+});
+
+describe('qgc compile (CLI)', () => {
+  const ex = availableExamples().find((e) => e.name === 'fashion-mnist');
+
+  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
+    const program = buildProgram(io);
+    registerCompile(program, io);
+    try {
+      await program.parseAsync(args, { from: 'user' });
+      return { code: 0, out, err };
+    } catch (e) {
+      if (e instanceof CompileError) return { code: 2, out, err: err + e.format() };
+      throw e;
+    }
+  }
+
+  it('compiles a float model with --calib, and the QDQ model qgc quantize wrote, to the same C', async () => {
+    if (!ex) return;
+    const root = tmp('cli');
+    const a = await cli(['compile', ex.model, '--target', 'cortex-m4', '--calib', `${ex.dir}/calib.npy`, '--kernels', 'portable', '-o', join(root, 'a')]);
+    expect(a.code, a.err).toBe(0);
+    expect(a.out).toMatch(/arena \d+ B RAM \(lower bound \d+ B/);
+    expect(readdirSync(join(root, 'a'))).toContain('net_report.json');
+    const qdq = join(root, 'model.qdq.onnx');
+    const { graph } = loadModel(ex.model);
+    quantizeToFile(graph, { calib: [`${ex.dir}/calib.npy`] }, qdq);
+    const b = await cli(['compile', qdq, '--target', 'cortex-m4', '--kernels', 'portable', '--name', 'net', '-o', join(root, 'b')]);
+    expect(b.code, b.err).toBe(0);
+    // Same weights, multipliers, plan: the QDQ round trip must not change the network.
+    expect(readFileSync(join(root, 'b', 'net_weights.c'), 'utf8').split('\n').slice(4)).toEqual(readFileSync(join(root, 'a', 'net_weights.c'), 'utf8').split('\n').slice(4));
+  }, 300_000);
+
+  it('reports a float model without --calib, an unknown target and an occupied folder as one-line errors', async () => {
+    if (!ex) return;
+    const root = tmp('cli-err');
+    expect((await cli(['compile', ex.model, '--target', 'cortex-m4', '-o', join(root, 'x')])).err).toMatch(/needs calibration data|--calib/);
+    expect((await cli(['compile', ex.model, '--target', 'cortex-m99', '--calib', `${ex.dir}/calib.npy`, '-o', join(root, 'x')])).err).toMatch(/unknown target 'cortex-m99'/);
+    writeFileSync(join(root, 'keep.txt'), 'x');
+    const r = await cli(['compile', ex.model, '--target', 'cortex-m4', '--calib', `${ex.dir}/calib.npy`, '-o', root]);
+    expect(r.err).toMatch(/QGC1005.*did not write \(keep\.txt\).*--force/);
+  }, 300_000);
+});
