@@ -12,6 +12,7 @@ import { compileC } from '../src/backends/c/emit.js';
 import { lowerBound, planMemory, type PlanItem } from '../src/backends/c/memory-plan.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
+import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { runHost } from '../src/verify/qemu.js';
 import { buildHost } from '../src/verify/toolchain.js';
 import { ALL_CASES } from './support/c-graphs.js';
@@ -104,7 +105,7 @@ describe('memory plan', () => {
 });
 
 const GCC = commandExists('gcc', 'apt-get install gcc');
-const CMSIS = pathExists('CMSIS-NN source', `${process.env.CMSIS_NN_ROOT ?? '../shared/cmsis-nn'}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT');
+const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 
 /** Calls the real CMSIS-NN size functions for cases read from input.bin (int32 records). */
 const SIZES_C = `#include <stdint.h>

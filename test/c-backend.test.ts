@@ -3,7 +3,8 @@
  * on the same inputs as the integer interpreter, and every output byte must be equal. Both kernel
  * providers: portable (qgc's own C) and cmsis-nn (compiled from CMSIS_NN_ROOT, never copied). */
 import { describe, expect, it } from 'vitest';
-import type { KernelsOption } from '../src/backends/c/emit.js';
+import { compileC, type KernelsOption } from '../src/backends/c/emit.js';
+import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { compileAndRun, expectedBytes, firstDifference, interpret, randomSamples, type Expected } from './support/c-harness.js';
@@ -13,7 +14,7 @@ import { commandExists, needs, pathExists } from './support/tools.js';
 import type { Graph } from '../src/ir/graph.js';
 
 const GCC = commandExists('gcc', 'apt-get install gcc');
-const CMSIS = pathExists('CMSIS-NN source', `${process.env.CMSIS_NN_ROOT ?? '../shared/cmsis-nn'}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
+const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi');
 const QEMU = commandExists('qemu-system-arm', 'apt-get install qemu-system-arm');
 
@@ -101,8 +102,7 @@ describe('C backend on the example models (quantized with their calibration data
 });
 
 describe('C backend: hand-made graphs reach the planned layouts', () => {
-  it('a Flatten after NHWC costs nothing, a Transpose to NHWC is a view, NCHW I/O transposes only where needed', async () => {
-    const { compileC } = await import('../src/backends/c/emit.js');
+  it('a Flatten after NHWC costs nothing, a Transpose to NHWC is a view, NCHW I/O transposes only where needed', () => {
     const r1 = compileC(cnn().graph, { target: 'cortex-m4', kernels: 'portable', name: 'net' });
     expect(r1.report.totals.layoutCopies).toBe(0);
     expect(r1.report.totals.boundaryTransposes).toEqual({ input: true, output: false });

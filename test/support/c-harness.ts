@@ -137,7 +137,7 @@ export async function compileAndRun(spec: RunSpec): Promise<RunOutcome> {
   const run = join(dir, 'run');
   mkdirSync(run);
   writeFileSync(join(run, 'input.bin'), bytes);
-  const sources = ['main.c', `${name}.c`, `${name}_weights.c`, 'qgc_kernels.c'].map((f) => join(src, f));
+  const sources = ['main.c', `${name}.c`, `${name}_weights.c`, 'qgc_kernels.c', 'qgc_data.c'].map((f) => join(src, f));
   const defines = { DRIVER_COUNT: count, DRIVER_F32: spec.f32 ? 1 : 0, [`${name.toUpperCase()}_CHECK_SCRATCH`]: spec.kernels === 'cmsis-nn' };
   const cmsisNn = spec.kernels === 'cmsis-nn' ? (process.env.QGC_TEST_CMSIS_OPT ? { opt: process.env.QGC_TEST_CMSIS_OPT } : true) : false;
   let stdout: string;

@@ -44,7 +44,6 @@ const DW_ONE_CH_THRESHOLD_GCC = 1;
 
 const isConv1x1 = (p: ConvGeometry, input: NnDims, filter: NnDims): boolean =>
   p.padW === 0 && p.padH === 0 && filter.w === 1 && filter.h === 1 && p.dilationW === 1 && p.dilationH === 1 && input.c === filter.c;
-const isConv1x1Fast = (p: ConvGeometry): boolean => p.strideW === 1 && p.strideH === 1;
 const isConv1xN = (p: ConvGeometry, input: NnDims, filter: NnDims): boolean =>
   input.h === 1 && p.dilationW === 1 && filter.h === 1 && (p.strideW * input.c) % 4 === 0 && input.c === filter.c;
 

@@ -101,7 +101,8 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   });
 
   const NAME = macroPrefix(name);
-  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, 'qgc_kernels.h', 'qgc_kernels.c', `${name}_report.json`];
+  const r0 = cRenderer();
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r0.staticFiles.map((f) => f.name), `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa, files }, schedule, calls, scratch, plan);
   const view = {
     name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa, kernels: opts.kernels,
@@ -118,7 +119,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     input: boundaryView(schedule.input, plan),
     output: boundaryView(schedule.output, plan),
   };
-  const r = cRenderer();
+  const r = r0;
   const out = new Map<string, string>([
     [`${name}.h`, r.render('net.h', view)],
     [`${name}.c`, r.render('net.c', view)],

@@ -41,7 +41,7 @@ export function cRenderer(): Renderer {
   }
   const names: FileTemplate[] = ['net.h', 'net.c', 'net_weights.c', 'net.cmake', 'net.mk'];
   const compiled = new Map(names.map((n) => [n, hb.compile(readFileSync(join(dir, `${n}.hbs`), 'utf8'), { noEscape: true, strict: true })]));
-  const staticFiles = ['qgc_kernels.h', 'qgc_kernels.c'].map((name) => ({ name, text: readFileSync(join(dir, 'portable', name), 'utf8') }));
+  const staticFiles = ['qgc_kernels.h', 'qgc_math.h', 'qgc_kernels.c', 'qgc_data.c'].map((name) => ({ name, text: readFileSync(join(dir, 'portable', name), 'utf8') }));
   cached = {
     render: (t, view) => compiled.get(t)!(view),
     staticFiles,

@@ -78,7 +78,7 @@ static const cmsis_nn_dims s2_filter_dims = { 1, 2, 2, 1 };
 static const cmsis_nn_dims s2_output_dims = { 1, 4, 4, 4 };
 static const cmsis_nn_context s2_ctx = { NULL, 0 };
 
-/* 3: node 'qfullyconnected_14' (QFullyConnected) -> arm_fully_connected_wrapper_s8; in [1,64] NHWC; out [1,10] */
+/* 3: node 'qfullyconnected_14' (QFullyConnected) -> arm_fully_connected_wrapper_s8; in [1,64] (NHWC bytes); out [1,10] */
 static const cmsis_nn_fc_params s3_fc_params = {
     .input_offset = 13,
     .filter_offset = 0,
