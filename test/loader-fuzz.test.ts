@@ -5,6 +5,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CompileError, ErrorCode } from '../src/errors.js';
+import { allocate } from '../src/ir/dtype.js';
+import { elementCount } from '../src/ir/graph.js';
+import { runGraph } from '../src/interp/run.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
 import { needs, ONNX_TESTDATA } from './support/tools.js';
@@ -37,8 +40,13 @@ function mutants(bytes: Uint8Array, count: number, seed: number): Uint8Array[] {
   const r = rng(seed);
   const out: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
-    if (i % 2 === 0) {
+    if (i % 3 === 0) {
       out.push(bytes.slice(0, Math.floor(r() * bytes.length)));
+    } else if (i % 3 === 1) {
+      // One flipped bit anywhere: often harmless (a weight changes), sometimes structural.
+      const m = bytes.slice();
+      m[Math.floor(r() * m.length)] ^= 1 << Math.floor(r() * 8);
+      out.push(m);
     } else {
       const m = bytes.slice();
       const flips = 1 + Math.floor(r() * 8);
@@ -63,11 +71,23 @@ describe('loader robustness', () => {
     let loaded = 0;
     let slowest = 0;
     sources.forEach((path, s) => {
-      for (const m of mutants(readFileSync(path), perSource, 1234 + s)) {
+      for (const m of mutants(new Uint8Array(readFileSync(path)), perSource, 1234 + s)) {
         const t0 = performance.now();
         try {
-          loadModelBytes(m);
+          const { graph } = loadModelBytes(m);
           loaded++;
+          // A model that loads must also run (corrupted weights give odd numbers, never a crash).
+          if (loaded % 10 === 0) {
+            const feeds = new Map(graph.inputs.map((n) => {
+              const t = graph.tensors.get(n)!;
+              return [n, { dtype: t.dtype, shape: t.shape, data: allocate(t.dtype, elementCount(t.shape)) }] as const;
+            }));
+            try {
+              runGraph(graph, feeds);
+            } catch (e) {
+              if (!(e instanceof CompileError)) throw new Error(`${path}: running a loaded mutant raised ${String(e)}`);
+            }
+          }
         } catch (e) {
           if (!(e instanceof CompileError)) throw new Error(`${path}: mutant raised ${String(e)}`);
           expect(e.format()).toMatch(/^error QGC\d{4}: /);
@@ -78,7 +98,8 @@ describe('loader robustness', () => {
     });
     console.log(`fuzz: ${errors + loaded} mutants of ${sources.length} models: ${errors} CompileErrors, ${loaded} loaded; slowest ${slowest.toFixed(1)} ms`);
     expect(errors + loaded).toBeGreaterThanOrEqual(1000);
-    expect(errors).toBeGreaterThan(500);
+    expect(errors).toBeGreaterThan(400);
+    expect(loaded).toBeGreaterThan(50);
     expect(slowest).toBeLessThan(1000);
   });
 

@@ -185,8 +185,9 @@ describe('(b) cross-check: onnxruntime-node on the exported QDQ model vs the int
   // tie, rounded away from zero by TFLite and to even by onnxruntime). End to end, such one-step
   // differences feed the next layers and can grow (a depthwise layer multiplies them), so the network's
   // output is only guarded against export errors, which move most outputs by many steps and change the
-  // predicted class: 95% within one step and 95% top-1 agreement. The figure is printed.
-  it.each(cases)('%s: end to end over the test slice (figure printed; guard: 95 percent within one step)', async (name, ex) => {
+  // predicted class. The guard sits just under what was measured (fashion-mnist 98.9%, dwsep 99.6%,
+  // residual 100% within one step; top-1 agrees on >= 254/256): 98.5% within one step, 99% top-1.
+  it.each(cases)('%s: end to end over the test slice (figure printed; guard: 98.5 percent within one step)', async (name, ex) => {
     const { q, x, n, sample } = setup(ex);
     const ours = runBatched(q, new Map([[q.inputs[0], x]])).get(q.outputs[0])!.data as Float32Array;
     const session = await ort.InferenceSession.create(exportQdq(q), { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -205,8 +206,8 @@ describe('(b) cross-check: onnxruntime-node on the exported QDQ model vs the int
     }
     await session.release();
     console.log(`cross-check ${name} end to end (${n} samples, onnxruntime-node ${ort.env.versions.common}): ${describeDiff(d!)}; top-1 agrees on ${sameTop}/${n}`);
-    expect(d!.withinOne / d!.total).toBeGreaterThanOrEqual(0.95);
-    expect(sameTop / n).toBeGreaterThanOrEqual(0.95);
+    expect(d!.withinOne / d!.total).toBeGreaterThanOrEqual(0.985);
+    expect(sameTop / n).toBeGreaterThanOrEqual(0.99);
   });
 
   it.each(cases)('%s: every int8 op, fed the same int8 inputs, is within one step of onnxruntime', async (name, ex) => {

@@ -3,7 +3,7 @@
  * and a bare-metal side) that reads every input sample from `input.bin`, runs `<name>_run` or
  * `<name>_run_f32` on each and prints each output as a hex line. The expected bytes come from
  * the integer interpreter on the same quantized graph. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileC, type CompileCResult, type KernelsOption } from '../../src/backends/c/emit.js';
@@ -121,6 +121,7 @@ export interface RunOutcome {
   compiled: CompileCResult;
   outputs: Uint8Array[];
   cycles: bigint | undefined;
+  /** The build folder (removed after a successful run unless QGC_KEEP_TMP is set). */
   dir: string;
 }
 
@@ -145,17 +146,18 @@ export async function compileAndRun(spec: RunSpec): Promise<RunOutcome> {
   if (spec.where === 'host') {
     const { exe } = await buildHost({ sources, includeDirs: [src], defines, cmsisNn, outDir: join(dir, 'build'), cflags: SANITIZE, ldflags: SANITIZE });
     const r = await runHost({ exe, cwd: run, timeoutMs: 120_000 });
-    if (r.exitCode !== 0) throw new Error(`host run failed (${r.exitCode}): ${r.stdout.slice(-500)}\n${r.stderr.slice(-2000)}`);
+    if (r.exitCode !== 0) throw new Error(`host run failed (${r.exitCode}, files in ${dir}): ${r.stdout.slice(-500)}\n${r.stderr.slice(-2000)}`);
     stdout = r.stdout;
   } else {
     const { elf } = await buildElf({ target: spec.where, sources, includeDirs: [src], defines, cmsisNn, outDir: join(dir, 'build') });
     const r = await runQemu({ target: spec.where, elf, cwd: run, timeoutMs: 300_000 });
-    if (r.exitCode !== 0) throw new Error(`QEMU run failed (${r.exitCode}${r.fault ? `, ${r.fault}` : ''}): ${r.stdout.slice(-500)}\n${r.stderr.slice(-1000)}`);
+    if (r.exitCode !== 0) throw new Error(`QEMU run failed in ${dir} (${r.exitCode}${r.fault ? `, ${r.fault}` : ''}): ${r.stdout.slice(-500)}\n${r.stderr.slice(-1000)}`);
     stdout = r.stdout;
     cycles = r.reports.cycles;
   }
   const outputs = stdout.split('\n').filter((l) => /^[0-9a-f]+$/.test(l)).map((l) => Uint8Array.from(Buffer.from(l, 'hex')));
-  if (outputs.length !== count) throw new Error(`expected ${count} output lines, got ${outputs.length}:\n${stdout.slice(0, 1000)}`);
+  if (outputs.length !== count) throw new Error(`expected ${count} output lines, got ${outputs.length} (files kept in ${dir}):\n${stdout.slice(0, 1000)}`);
+  if (!process.env.QGC_KEEP_TMP) rmSync(dir, { recursive: true, force: true });
   return { compiled, outputs, cycles, dir };
 }
 
