@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
+import { registerCompile } from './compile.js';
 import { formatInspect, inspectGraph } from './inspect.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
@@ -101,6 +102,8 @@ export function buildProgram(io: Io): Command {
       warn(r.warnings);
       io.out(r.summary);
     });
+
+  registerCompile(program, { out: io.out, err: io.err, progress: stream });
 
   return program;
 }
