@@ -15,8 +15,7 @@ import { cnn, dwsepResidual } from './support/c-graphs.js';
 import { QGraphBuilder } from './support/qgraph.js';
 import { commandExists, needs, pathExists } from './support/tools.js';
 import { availableExamples } from './support/examples.js';
-import { buildProgram } from '../src/cli/main.js';
-import { registerCompile } from '../src/cli/compile.js';
+import { main } from '../src/cli/main.js';
 import { quantizeToFile } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
@@ -197,17 +196,10 @@ describe('qgc compile (CLI)', () => {
   async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
-    const io = { out: (s: string) => void (out += s), err: (s: string) => void (err += s) };
-    const program = buildProgram(io);
-    registerCompile(program, io);
-    try {
-      await program.parseAsync(args, { from: 'user' });
-      return { code: 0, out, err };
-    } catch (e) {
-      if (e instanceof CompileError) return { code: 2, out, err: err + e.format() };
-      throw e;
-    }
+    const code = await main(['node', 'qgc', ...args], { out: (s: string) => void (out += s), err: (s: string) => void (err += s) });
+    return { code, out, err };
   }
+
 
   it('compiles a float model with --calib, and the QDQ model qgc quantize wrote, to the same C', async () => {
     if (!ex) return;

@@ -52,7 +52,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
       const { graph: imported } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
       const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err });
       for (const w of warnings) io.err(`warning: ${w}\n`);
-      const { report } = compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName: basename(model) });
+      const { report } = compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName: basename(model), qdq: true });
       io.out(formatReport(report));
     });
 }

@@ -8,6 +8,8 @@ import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
 import { formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
 import { readFeeds, runModel, summarize, writeOutputs } from './run.js';
+import { registerVerify } from './verify.js';
+import { VerifyError } from '../verify/errors.js';
 
 export const EXIT_USER_ERROR = 2;
 /** Internal errors (qgc bugs) exit with the same code: scripts need only check for non-zero. */
@@ -104,6 +106,7 @@ export function buildProgram(io: Io): Command {
     });
 
   registerCompile(program, { out: io.out, err: io.err, progress: stream });
+  registerVerify(program, io);
 
   return program;
 }
@@ -120,7 +123,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       // --help and --version end here with exit code 0; usage errors were already printed.
       return e.exitCode === 0 ? 0 : EXIT_USER_ERROR;
     }
-    if (e instanceof CompileError) {
+    if (e instanceof CompileError || e instanceof VerifyError) {
       io.err(e.format() + '\n');
       if (debug && e.stack) io.err(e.stack + '\n');
       return EXIT_USER_ERROR;

@@ -18,6 +18,8 @@ export const VerifyErrorCode = {
   Timeout: 'QGC4005',
   /** The emulator or program could not be started or crashed. */
   RunFailed: 'QGC4006',
+  /** The generated code's output differs from the integer interpreter's (`qgc verify`). */
+  Mismatch: 'QGC4007',
 } as const;
 
 export type VerifyErrorCodeValue = (typeof VerifyErrorCode)[keyof typeof VerifyErrorCode];

@@ -76,4 +76,16 @@ export const conv1d = (): GraphCase =>
 export const nchwOutput = (): GraphCase =>
   make('nchw-output', 9, [1, 3, 6, 6], (b, x) => b.conv(x, { outC: 4, k: [3, 3], stride: [2, 2], pads: [0, 0, 1, 1] }));
 
-export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput];
+/** Depthwise 3x3 layers whose last window ends two columns past the right edge (ONNX pads
+ * left 1 / right 2, and left 0 / right 2): CMSIS-NN's wrapper would pick
+ * arm_depthwise_conv_3x3_s8, which reads one column too far there (the next row, or past the
+ * buffer). Six and five channels: the 4-channel loop and the leftover loop. */
+export const dwOverhang = (): GraphCase =>
+  make('dw-overhang', 13, [1, 6, 4, 4], (b, x) => {
+    let y = b.conv(x, { outC: 6, k: [3, 3], pads: [1, 1, 2, 2], group: 6, relu: true }); // [1,6,5,5]
+    y = b.conv(y, { outC: 6, k: [3, 3], pads: [0, 0, 1, 2], group: 6 }); // [1,6,4,5]
+    y = b.conv(y, { outC: 5, k: [1, 1] });
+    return b.conv(y, { outC: 5, k: [3, 3], pads: [1, 1, 1, 2], stride: [1, 1], group: 5 }); // [1,5,4,6]
+  });
+
+export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput, dwOverhang];

@@ -98,7 +98,13 @@ export function depthwiseConvWrapperS8BufferSize(isa: CmsisIsa, p: ConvGeometry,
   }
   if (!optEligible) return 0;
   if (filter.w === 3 && filter.h === 3 && p.padH <= 1 && p.padW <= 1) return 0; // arm_depthwise_conv_3x3_s8
-  return isa === 'dsp' ? input.c * filter.w * filter.h * 2 : 0; // arm_depthwise_conv_s8_opt
+  return depthwiseConvS8OptBufferSize(isa, input, filter);
+}
+
+/** arm_depthwise_conv_s8_opt_get_buffer_size{,_dsp,_mve} (for a direct call, without the wrapper). */
+export function depthwiseConvS8OptBufferSize(isa: CmsisIsa, input: NnDims, filter: NnDims): number {
+  if (isa === 'mve') return 4 * CH_IN_BLOCK_MVE * filter.w * filter.h;
+  return isa === 'dsp' ? input.c * filter.w * filter.h * 2 : 0;
 }
 
 /** arm_fully_connected_s8_get_buffer_size{,_dsp,_mve} (`filter.c` is the output depth). On MVE

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
+import { exportQdq } from '../../onnx/export-qdq.js';
 import { loadTarget, type Target } from '../../targets/target.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import { IdentifierTable, checkNetName, commentText, macroPrefix } from './identifiers.js';
@@ -37,6 +38,9 @@ export interface CompileCOptions {
   force?: boolean;
   /** Model name for the header comments (default: the graph's name). */
   modelName?: string;
+  /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), from which `qgc verify`
+   * rebuilds the integer graph; the graph must then be exportable as QDQ. */
+  qdq?: boolean;
 }
 
 export interface CompileCResult {
@@ -45,6 +49,8 @@ export interface CompileCResult {
   report: CReport;
   schedule: Schedule;
   plan: MemoryPlan;
+  /** The `<name>.qdq.onnx` bytes (with the `qdq` option). */
+  qdq?: Uint8Array;
 }
 
 /** Bumped when qgc_kernels.h changes incompatibly (checked by the generated C). */
@@ -86,6 +92,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     }
   }
   const plan = planMemory(schedule.storages);
+  const qdq = opts.qdq === true ? exportQdq(graph) : undefined;
   if (opts.outDir !== undefined) checkOutputDir(opts.outDir, opts.force === true);
 
   const name = opts.name;
@@ -102,7 +109,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 
   const NAME = macroPrefix(name);
   const r0 = cRenderer();
-  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r0.staticFiles.map((f) => f.name), `${name}_report.json`];
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r0.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa, files }, schedule, calls, scratch, plan);
   const view = {
     name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa, kernels: opts.kernels,
@@ -129,8 +136,8 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     ...r.staticFiles.map((f): [string, string] => [f.name, f.text]),
     [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
   ]);
-  if (opts.outDir !== undefined) writeOutputDir(opts.outDir, out);
-  return { files: out, report, schedule, plan };
+  if (opts.outDir !== undefined) writeOutputDir(opts.outDir, qdq ? new Map<string, string | Uint8Array>([...out, [`${name}.qdq.onnx`, qdq]]) : out);
+  return { files: out, report, schedule, plan, ...(qdq ? { qdq } : {}) };
 }
 
 function stepComments(step: Step, call: KernelCall): { comment: string; shortComment: string } {

@@ -8,9 +8,10 @@
  */
 import { elementCount } from '../../ir/graph.js';
 import {
-  avgpoolS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
+  avgpoolS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvS8OptBufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
   type CmsisIsa, type ConvGeometry, type NnDims,
 } from './cmsis-buffers.js';
+import { depthwiseFunction } from './cmsis-dispatch.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, nhwcOf, perChannel, window2d,
   type CallContext, type KernelCall, type KernelProvider, type Window2d,
@@ -71,9 +72,10 @@ export function cmsisProvider(isa: CmsisIsa): KernelProvider {
       switch (n.op) {
         case 'QConv': {
           const { input, filter, output, win } = convDims(step);
-          return convKind(step) === 'depthwise'
-            ? depthwiseConvWrapperS8BufferSize(isa, geometry(win), input, filter, output)
-            : convolveWrapperS8BufferSize(isa, geometry(win), input, filter, output);
+          if (convKind(step) === 'conv') return convolveWrapperS8BufferSize(isa, geometry(win), input, filter, output);
+          return depthwiseFunction(geometry(win), input, filter, output) === 'arm_depthwise_conv_s8_opt'
+            ? depthwiseConvS8OptBufferSize(isa, input, filter)
+            : depthwiseConvWrapperS8BufferSize(isa, geometry(win), input, filter, output);
         }
         case 'QAveragePool':
           return avgpoolS8BufferSize(isa, nhwcOf(step.output.shape).w, nhwcOf(step.inputs[0].shape).c);
@@ -111,12 +113,13 @@ function cmsisCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall 
         constArray(ctx, 'bias', 'int32_t', bias, step.consts[1] ? 'bias (int32, scale s_in * s_w[c])' : 'bias (none in the model: zeros)'),
       ];
       const macs = output.n * output.h * output.w * output.c * elementCount(wShape.slice(1));
+      const fn = kind === 'depthwise' ? depthwiseFunction(geometry(win), input, filter, output) : 'arm_convolve_wrapper_s8';
       return {
         partial: kind === 'depthwise' ? 'cmsis_dwconv' : 'cmsis_conv',
-        kernel: kind === 'depthwise' ? 'arm_depthwise_conv_wrapper_s8' : 'arm_convolve_wrapper_s8',
+        kernel: fn,
         consts, macs,
         values: {
-          ...io, in: input, filter, out: output, win, chMult: output.c / input.c, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+          ...io, fn, wrapper: fn.includes('wrapper'), in: input, filter, out: output, win, chMult: output.c / input.c, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
           actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: consts[3].id,
         },
       };

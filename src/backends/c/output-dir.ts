@@ -41,7 +41,7 @@ export function checkOutputDir(dir: string, force: boolean): void {
 }
 
 /** Writes `files` into `dir` (after checkOutputDir) and updates the marker. */
-export function writeOutputDir(dir: string, files: ReadonlyMap<string, string>): void {
+export function writeOutputDir(dir: string, files: ReadonlyMap<string, string | Uint8Array>): void {
   try {
     mkdirSync(dir, { recursive: true });
     const previous = readMarker(dir) ?? [];

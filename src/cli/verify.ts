@@ -1,0 +1,97 @@
+/**
+ * `qgc verify out/ --inputs test.npy [--targets host,cortex-m4,cortex-m55] [--limit N]`: builds
+ * the C that `qgc compile` wrote, runs it on the host (ASan + UBSan) and on Cortex-M boards
+ * under QEMU, and compares every output byte with the integer interpreter. Prints one row per
+ * target; any difference ends in one VerifyError line naming the first differing element (and
+ * layer) and exit status 2.
+ */
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { CompileError, ErrorCode } from '../errors.js';
+import { VerifyError, VerifyErrorCode } from '../verify/errors.js';
+import { mismatchLine, verifyFolder, type TargetResult, type VerifyResult } from '../verify/verify.js';
+
+/** Where `qgc verify` writes: the table on `out`, progress on `err`. */
+export interface VerifyIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+interface VerifyCliOptions {
+  inputs: string;
+  targets?: string;
+  limit?: string;
+  name?: string;
+  keep?: string;
+  timeout: string;
+}
+
+const num = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function instructions(t: TargetResult): string {
+  const i = t.instructions;
+  if (!i) return '-';
+  return i.min === i.max ? num(i.min) : `${num(i.min)}-${num(i.max)} (mean ${num(i.mean)})`;
+}
+
+/** The per-target table. */
+export function formatVerify(r: VerifyResult, inputs: string): string {
+  const f = r.folder;
+  const samples = Math.max(...r.targets.map((t) => t.samples));
+  const lines = [`qgc verify: ${f.name} (compiled for ${f.target.name}, ${f.kernels}) on ${samples} sample${samples === 1 ? '' : 's'} of ${inputs}`];
+  lines.push(r.drift.length === 0
+    ? `sources: as qgc generates them from ${f.name}.qdq.onnx`
+    : `sources: ${r.drift.map((d) => (d.line === 0 ? `${d.file} missing` : `${d.file} differs from what qgc generates from ${f.name}.qdq.onnx (line ${d.line})`)).join('; ')}`);
+  const rows = [['target', 'code', 'samples', 'bytes compared', 'result', 'instructions/inference', 'stack B', 'text', 'data', 'bss', 'build+run s']];
+  for (const t of r.targets) {
+    rows.push([
+      t.description, t.code, String(t.samples), num(t.bytes), t.mismatch ? 'MISMATCH' : 'bit-exact', instructions(t),
+      t.stackBytes === undefined ? '-' : num(t.stackBytes), t.size ? num(t.size.text) : '-', t.size ? num(t.size.data) : '-', t.size ? num(t.size.bss) : '-',
+      ((t.buildMs + t.runMs) / 1000).toFixed(1),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) lines.push(row.map((cell, c) => (c >= 2 && c !== 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  if (r.targets.some((t) => t.code === 'regenerated')) {
+    lines.push(`regenerated: CMSIS-NN for that core's ISA takes other buffers than ${f.target.name}'s, so the C qgc generates for it from ${f.name}.qdq.onnx was run`);
+  }
+  if (r.targets.some((t) => t.instructions)) lines.push('instructions: executed by QEMU (-icount shift=0), SysTick ticks times the board\'s instructions per tick; stack: high-water mark of one inference');
+  for (const t of r.targets.filter((x) => x.mismatch)) lines.push(`mismatch on ${mismatchLine(t)}`);
+  return lines.join('\n') + '\n';
+}
+
+function positive(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CompileError(ErrorCode.BadInput, `${flag} '${value}' is not a positive whole number`, {}, `Use e.g. ${flag} 16.`);
+  return n;
+}
+
+/** Adds the `verify` command to the qgc program. */
+export function registerVerify(program: Command, io: VerifyIo): Command {
+  return program
+    .command('verify')
+    .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU, and compare every output byte with the integer interpreter')
+    .argument('<dir>', 'the folder written by qgc compile -o')
+    .requiredOption('--inputs <file.npy>', 'float32 inputs, samples stacked along the first axis')
+    .option('--targets <list>', 'comma-separated: host and/or targets with a QEMU board (cortex-m4, cortex-m7, cortex-m33, cortex-m55); default: host and the folder\'s target')
+    .option('--limit <n>', 'verify only the first n samples')
+    .option('--name <name>', 'the network, when the folder holds several')
+    .option('--keep <dir>', 'keep the builds (sources, objects, ELF files, inputs) in this folder')
+    .option('--timeout <seconds>', 'time limit of each run', '300')
+    .action(async (dir: string, o: VerifyCliOptions) => {
+      const targets = o.targets?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const r = await verifyFolder({
+        dir, name: o.name, inputs: o.inputs, targets, limit: positive(o.limit, '--limit'), buildDir: o.keep,
+        timeoutMs: (positive(o.timeout, '--timeout') ?? 300) * 1000, onProgress: (line) => io.err(`${line}\n`),
+      });
+      io.out(formatVerify(r, basename(o.inputs)));
+      const bad = r.targets.find((t) => t.mismatch);
+      if (bad) {
+        const hint = r.drift.length > 0
+          ? `${r.drift[0].file} is not what qgc generates from ${r.folder.name}.qdq.onnx: compile the model again.`
+          : 'The sources are what qgc generates: this is a qgc bug; please report it with the folder and inputs.';
+        throw new VerifyError(VerifyErrorCode.Mismatch, mismatchLine(bad), hint);
+      }
+    });
+}

@@ -1,0 +1,197 @@
+/**
+ * `qgc verify`, as a library: builds and runs the C in a folder written by `qgc compile` on the
+ * host (cc with AddressSanitizer and UBSan) and on Cortex-M targets under QEMU, and compares
+ * every output byte, of `<name>_run` (int8) and of `<name>_run_f32` (float bits), with the
+ * integer interpreter on the graph rebuilt from `<name>.qdq.onnx`.
+ *
+ *   const r = await verifyFolder({ dir: 'out', inputs: 'test_x.npy', targets: ['host', 'cortex-m4'] });
+ *   r.ok; r.targets[0].mismatch; r.targets[1].instructions
+ *
+ * A CMSIS-NN folder compiled for one ISA (e.g. DSP for cortex-m4) cannot run on a core with
+ * another (the M55's MVE kernels take other scratch buffers and precomputed sums): for such a
+ * target verify builds the C qgc generates for it from the same graph, and says so.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CompileCResult } from '../backends/c/emit.js';
+import { writeOutputDir } from '../backends/c/output-dir.js';
+import type { Value } from '../interp/types.js';
+import { readNpy } from '../io/npy.js';
+import { loadTarget, type Target } from '../targets/target.js';
+import { buildAndRun, type BuildRunSpec } from './build-run.js';
+import { bytesCompared, compareOutputs, describeMismatch, type Mismatch } from './compare.js';
+import { driverSource, parseDriverOutput, writeInputs } from './driver.js';
+import { VerifyError, VerifyErrorCode } from './errors.js';
+import { readCompiledFolder, regenerate, runsAsIs, sourceDrift, type CompiledFolder, type Drift } from './folder.js';
+import { interpretSample, reference, samplesOf, type Reference } from './reference.js';
+import type { SizeInfo } from './toolchain.js';
+import { describeLayer, locateLayer, type TraceResult } from './trace.js';
+
+export interface VerifyOptions {
+  /** The folder `qgc compile -o` wrote. */
+  dir: string;
+  /** Network name when the folder holds several. */
+  name?: string;
+  /** Float inputs: a .npy path or a value, samples stacked along axis 0. */
+  inputs: string | Value;
+  /** 'host' and/or target names (default: host and the folder's target). */
+  targets?: string[];
+  /** Verify at most this many samples. */
+  limit?: number;
+  /** Keep the builds in this folder (default: a temporary folder, removed). */
+  buildDir?: string;
+  /** Per-run time limit (default 300 s). */
+  timeoutMs?: number;
+  /** Find the first differing layer on a mismatch (default true). */
+  locate?: boolean;
+  /** Called with a line when a target starts. */
+  onProgress?: (line: string) => void;
+}
+
+/** The outcome on one host or target. */
+export interface TargetResult {
+  where: string;
+  /** e.g. `host (cc, ASan + UBSan, portable)` or `cortex-m4 (QEMU mps2-an386)`. */
+  description: string;
+  /** 'folder': the folder's own C; 'regenerated': the C qgc generates for this target. */
+  code: 'folder' | 'regenerated';
+  samples: number;
+  bytes: number;
+  mismatch?: Mismatch;
+  /** The mismatch in words, and where the first differing layer is. */
+  message?: string;
+  layer?: TraceResult;
+  /** Executed instructions of `<name>_run` per inference (QEMU): min, max and mean over samples. */
+  instructions?: { min: number; max: number; mean: number };
+  /** Stack high-water mark of one inference, bytes (QEMU). */
+  stackBytes?: number;
+  size?: SizeInfo;
+  buildMs: number;
+  runMs: number;
+}
+
+export interface VerifyResult {
+  folder: CompiledFolder;
+  /** Files that differ from what qgc generates from the graph now (empty: none). */
+  drift: Drift[];
+  targets: TargetResult[];
+  ok: boolean;
+}
+
+/** The default targets: the host, and the folder's target when QEMU models it. */
+export function defaultTargets(folder: CompiledFolder): string[] {
+  return ['host', ...(folder.target.board.qemuMachine ? [folder.target.name] : [])];
+}
+
+function resolveWhere(name: string): Target | 'host' {
+  if (name === 'host') return 'host';
+  const t = loadTarget(name);
+  if (t.board.qemuMachine === null) {
+    throw new VerifyError(VerifyErrorCode.RunFailed, `target ${t.name} has no QEMU board to run on`, 'Verify on the host and on cortex-m4, cortex-m7, cortex-m33 or cortex-m55.');
+  }
+  return t;
+}
+
+/** Verifies the folder; mismatches are returned (`ok: false`), build and run failures thrown. */
+export async function verifyFolder(opts: VerifyOptions): Promise<VerifyResult> {
+  const folder = readCompiledFolder(opts.dir, opts.name);
+  const wheres = (opts.targets ?? defaultTargets(folder)).map(resolveWhere);
+  const x = typeof opts.inputs === 'string' ? readNpy(opts.inputs) : opts.inputs;
+  const samples = samplesOf(folder.graph, x, opts.limit ?? Infinity, typeof opts.inputs === 'string' ? opts.inputs : undefined);
+  const ref = reference(folder.graph, samples);
+  const own = regenerate(folder);
+  const drift = sourceDrift(folder, own);
+  const root = opts.buildDir ? resolve(opts.buildDir) : mkdtempSync(join(tmpdir(), 'qgc-verify-'));
+  try {
+    mkdirSync(root, { recursive: true });
+    const inputs = join(root, 'inputs');
+    mkdirSync(inputs, { recursive: true });
+    const chunk = writeInputs(inputs, ref);
+    const results: TargetResult[] = [];
+    for (const where of wheres) {
+      const label = where === 'host' ? 'host' : where.name;
+      opts.onProgress?.(`verifying on ${label}...`);
+      results.push(await verifyOn(folder, own, where, ref, samples, { root: join(root, label), inputs, chunk, opts }));
+    }
+    return { folder, drift, targets: results, ok: results.every((r) => !r.mismatch) };
+  } finally {
+    if (!opts.buildDir) rmSync(root, { recursive: true, force: true });
+  }
+}
+
+interface Ctx {
+  root: string;
+  inputs: string;
+  chunk: number;
+  opts: VerifyOptions;
+}
+
+async function verifyOn(folder: CompiledFolder, own: CompileCResult, where: Target | 'host', ref: Reference, samples: readonly Value[], ctx: Ctx): Promise<TargetResult> {
+  mkdirSync(ctx.root, { recursive: true });
+  let srcDir = folder.dir;
+  let compiled = own;
+  const asIs = runsAsIs(folder, where);
+  if (!asIs && where !== 'host') {
+    compiled = regenerate(folder, where);
+    srcDir = join(ctx.root, 'src');
+    writeOutputDir(srcDir, compiled.files);
+  }
+  const driver = join(ctx.root, 'verify_main.c');
+  writeFileSync(driver, driverSource(folder.name));
+  const spec: BuildRunSpec = {
+    where, srcDir, name: folder.name, cmsisNn: folder.kernels === 'cmsis-nn', extraSources: [driver],
+    defines: { VERIFY_COUNT: ref.count, VERIFY_CHUNK: ctx.chunk, VERIFY_F32: ref.inF ? 1 : 0 },
+    outDir: join(ctx.root, 'build'), runDir: ctx.inputs, timeoutMs: ctx.opts.timeoutMs ?? 300_000,
+  };
+  const r = await buildAndRun(spec);
+  const outputs = parseDriverOutput(r.run.stdout, ref.count, where === 'host' ? 'the host' : where.name);
+  const mismatch = compareOutputs(ref, outputs);
+  const result: TargetResult = {
+    where: where === 'host' ? 'host' : where.name,
+    description: where === 'host' ? `host (cc, ASan + UBSan, ${folder.kernels})` : `${where.name} (QEMU ${where.board.qemuMachine}, ${folder.kernels})`,
+    code: asIs ? 'folder' : 'regenerated',
+    samples: ref.count,
+    bytes: bytesCompared(ref),
+    buildMs: r.buildMs,
+    runMs: r.run.wallMs,
+  };
+  if (where !== 'host') {
+    const n = outputs.map((o) => Number(o.instructions));
+    result.instructions = { min: Math.min(...n), max: Math.max(...n), mean: n.reduce((a, b) => a + b, 0) / n.length };
+    result.stackBytes = Math.max(...outputs.map((o) => o.stack));
+    result.size = r.size;
+  }
+  if (mismatch) {
+    result.mismatch = mismatch;
+    result.message = describeMismatch(mismatch, ref, folder.name);
+    if (ctx.opts.locate !== false) result.layer = await locate(spec, compiled, own, folder, ref, samples[mismatch.sample], mismatch, ctx);
+  }
+  return result;
+}
+
+/** Runs the failing sample once more with the step hook to find the first differing layer. */
+async function locate(spec: BuildRunSpec, compiled: CompileCResult, own: CompileCResult, folder: CompiledFolder, ref: Reference, sample: Value,
+  m: Mismatch, ctx: Ctx): Promise<TraceResult> {
+  // The trace reads the arena at the planned offsets: only valid when the C's plan is the one we have.
+  if (compiled === own && JSON.stringify(folder.report.memoryPlan) !== JSON.stringify(own.report.memoryPlan)) {
+    return { kind: 'unavailable', why: `the folder's memory plan is not the one qgc plans for ${folder.name}.qdq.onnx now` };
+  }
+  const one: Reference = { ...ref, count: 1, in8: [ref.in8[m.sample]], out8: [ref.out8[m.sample]], ...(ref.inF ? { inF: [ref.inF[m.sample]], outF: [ref.outF![m.sample]] } : {}) };
+  const runDir = join(ctx.root, 'trace-input');
+  mkdirSync(runDir, { recursive: true });
+  writeInputs(runDir, one);
+  try {
+    return await locateLayer({ ...spec, defines: { ...spec.defines, VERIFY_COUNT: 1, VERIFY_CHUNK: 1 }, outDir: join(ctx.root, 'trace-build'), runDir },
+      compiled, interpretSample(folder.graph, sample, true), m.api === 'int8' ? 0 : 1);
+  } catch (e) {
+    return { kind: 'unavailable', why: e instanceof VerifyError ? e.message.split('\n')[0] : String(e) };
+  }
+}
+
+/** The mismatch of a failed target as one line (for the error). */
+export function mismatchLine(t: TargetResult): string {
+  const layer = t.layer?.kind === 'layer' ? `; first differing layer: ${describeLayer(t.layer.layer)}`
+    : t.layer?.kind === 'all-match' ? `; every layer's output matches, so the copy out of the arena differs` : '';
+  return `${t.where}: ${t.message ?? 'outputs differ'}${layer}`;
+}
