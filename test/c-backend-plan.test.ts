@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  avgpoolS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, type CmsisIsa, type NnDims,
+  avgpoolS8BufferSize, convolveS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvS8OptBufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize,
+  type CmsisIsa, type NnDims,
 } from '../src/backends/c/cmsis-buffers.js';
 import { compileC } from '../src/backends/c/emit.js';
 import { lowerBound, planMemory, type PlanItem } from '../src/backends/c/memory-plan.js';
@@ -110,6 +111,7 @@ const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunc
 /** Calls the real CMSIS-NN size functions for cases read from input.bin (int32 records). */
 const SIZES_C = `#include <stdint.h>
 #include "arm_nnfunctions.h"
+#include "arm_nnsupportfunctions.h"
 #include "qgc_runtime.h"
 static int32_t rec[4096][20];
 int main(void)
@@ -137,6 +139,12 @@ int main(void)
         case 9: v = arm_avgpool_s8_get_buffer_size(out.w, in.c); break;
         case 10: v = arm_avgpool_s8_get_buffer_size_dsp(out.w, in.c); break;
         case 11: v = arm_avgpool_s8_get_buffer_size_mve(out.w, in.c); break;
+        case 12: v = arm_depthwise_conv_s8_opt_get_buffer_size(&in, &f); break;
+        case 13: v = arm_depthwise_conv_s8_opt_get_buffer_size_dsp(&in, &f); break;
+        case 14: v = arm_depthwise_conv_s8_opt_get_buffer_size_mve(&in, &f); break;
+        case 15: v = arm_convolve_s8_get_buffer_size(&in, &f); break;
+        case 16: v = arm_convolve_s8_get_buffer_size(&in, &f); break; /* no _dsp variant: the non-MVE size */
+        case 17: v = arm_convolve_s8_get_buffer_size_mve(&in, &f); break;
         default: break;
         }
         qgc_print_i64(v);
@@ -147,14 +155,14 @@ int main(void)
 `;
 
 describe('CMSIS-NN scratch sizes', () => {
-  it('match CMSIS-NN\'s own *_get_buffer_size{,_dsp,_mve} on 1,800 shapes (host build: no DSP/MVE defines = plain)', async () => {
+  it('match CMSIS-NN\'s own *_get_buffer_size{,_dsp,_mve} on 2,700 shapes (host build: no DSP/MVE defines = plain)', async () => {
     if (!needs(GCC, CMSIS)) return;
     const rand = rng(2024);
     const pick = (xs: number[]) => xs[Math.floor(rand() * xs.length)];
     const isas: CmsisIsa[] = ['plain', 'dsp', 'mve'];
     const cases: { rec: number[]; want: number }[] = [];
-    for (let i = 0; i < 600; i++) {
-      const kind = i % 4;
+    for (let i = 0; i < 900; i++) {
+      const kind = i % 6; // wrappers: conv, depthwise; FC; avgpool; direct calls: depthwise _opt, arm_convolve_s8
       const c = pick([1, 2, 3, 4, 8, 12, 16, 31, 64, 130]);
       const h = kind === 0 && rand() < 0.3 ? 1 : pick([1, 2, 5, 7, 14, 28]);
       const w = pick([1, 3, 7, 14, 28, 49]);
@@ -170,13 +178,15 @@ describe('CMSIS-NN scratch sizes', () => {
       const outC = kind === 1 ? c * mult : pick([1, 4, 10, 32]);
       const n = pick([1, 1, 2]);
       const input: NnDims = { n, h, w, c };
-      const filter: NnDims = kind === 1 ? { n: 1, h: kh, w: kw, c: outC } : kind === 2 ? { n: c * h * w, h: 1, w: 1, c: outC } : { n: outC, h: kh, w: kw, c };
+      const filter: NnDims = kind === 1 || kind === 4 ? { n: 1, h: kh, w: kw, c: outC } : kind === 2 ? { n: c * h * w, h: 1, w: 1, c: outC } : { n: outC, h: kh, w: kw, c };
       const output: NnDims = { n, h: Math.max(1, Math.floor((h + 2 * ph - dh * (kh - 1) - 1) / sh) + 1), w: Math.max(1, Math.floor((w + 2 * pw - dw * (kw - 1) - 1) / sw) + 1), c: outC };
       const g = { strideW: sw, strideH: sh, padW: pw, padH: ph, dilationW: dw, dilationH: dh };
       isas.forEach((isa, k) => {
-        const want = kind === 0 ? convolveWrapperS8BufferSize(isa, g, input, filter, output)
-          : kind === 1 ? depthwiseConvWrapperS8BufferSize(isa, g, input, filter, output)
-            : kind === 2 ? fullyConnectedS8BufferSize(isa, filter) : avgpoolS8BufferSize(isa, output.w, c);
+        const want = [
+          () => convolveWrapperS8BufferSize(isa, g, input, filter, output), () => depthwiseConvWrapperS8BufferSize(isa, g, input, filter, output),
+          () => fullyConnectedS8BufferSize(isa, filter), () => avgpoolS8BufferSize(isa, output.w, c),
+          () => depthwiseConvS8OptBufferSize(isa, input, filter), () => convolveS8BufferSize(isa, input, filter),
+        ][kind]();
         const rec = [kind, k, n, h, w, c, filter.n, filter.h, filter.w, filter.c, output.n, output.h, output.w, output.c, sw, sh, pw, ph, dw, dh];
         cases.push({ rec, want });
       });

@@ -8,7 +8,7 @@ import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { compileAndRun, expectedBytes, firstDifference, interpret, randomSamples, type Expected } from './support/c-harness.js';
-import { ALL_CASES, cnn, conv1d, dwsepResidual, layouts, nchwOutput, type GraphCase } from './support/c-graphs.js';
+import { ALL_CASES, cnn, conv1d, conv1dPads, dwOverhang, dwsepResidual, layouts, nchwOutput, type GraphCase } from './support/c-graphs.js';
 import { availableExamples } from './support/examples.js';
 import { commandExists, needs, pathExists } from './support/tools.js';
 import type { Graph } from '../src/ir/graph.js';
@@ -70,7 +70,7 @@ describe('C backend on Cortex-M under QEMU', () => {
 
   it('cortex-m55 (CMSIS-NN MVE path, FC kernel sums in flash): bit-exact', async () => {
     if (!needs(ARM, QEMU, CMSIS)) return;
-    for (const c of [cnn(), dwsepResidual(), conv1d(), layouts()]) await checkBitExact(c.graph, expectedFor(c, 2), 'cmsis-nn', 'cortex-m55');
+    for (const c of [cnn(), dwsepResidual(), conv1d(), layouts(), conv1dPads(), dwOverhang()]) await checkBitExact(c.graph, expectedFor(c, 2), 'cmsis-nn', 'cortex-m55');
   }, 600_000);
 });
 
@@ -114,5 +114,15 @@ describe('C backend: hand-made graphs reach the planned layouts', () => {
     const r4 = compileC(dwsepResidual().graph, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net' });
     expect(r4.report.layers.filter((l) => l.inPlace).map((l) => l.op)).toEqual(['QAdd', 'QClamp']);
     expect(r4.report.layers.map((l) => l.kernel)).toContain('arm_depthwise_conv_wrapper_s8');
+  });
+
+  it('CMSIS-NN wrappers run only where their pick is exact for ONNX pads; elsewhere the right function is called directly', () => {
+    const kernels = (c: GraphCase) => compileC(c.graph, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net' }).report.layers.filter((l) => l.op === 'QConv').map((l) => l.kernel);
+    // Windows ending two columns past the right edge: arm_depthwise_conv_3x3_s8 would read the next row.
+    expect(kernels(dwOverhang())).toEqual(['arm_depthwise_conv_s8_opt', 'arm_depthwise_conv_s8_opt', 'arm_convolve_wrapper_s8', 'arm_depthwise_conv_s8_opt']);
+    // Pads that are not TFLite's SAME: arm_convolve_1_x_n_s8 fails or drops a column on MVE.
+    expect(kernels(conv1dPads())).toEqual(['arm_convolve_s8', 'arm_convolve_s8', 'arm_convolve_s8', 'arm_convolve_wrapper_s8', 'arm_convolve_s8']);
+    // Symmetric pads of 1 around a 3x3 depthwise filter: the wrapper (and its 3x3 kernel) is right.
+    expect(kernels(dwsepResidual())[1]).toBe('arm_depthwise_conv_wrapper_s8');
   });
 });

@@ -39,9 +39,11 @@ export function formatVerify(r: VerifyResult, inputs: string): string {
   const f = r.folder;
   const samples = Math.max(...r.targets.map((t) => t.samples));
   const lines = [`qgc verify: ${f.name} (compiled for ${f.target.name}, ${f.kernels}) on ${samples} sample${samples === 1 ? '' : 's'} of ${inputs}`];
-  lines.push(r.drift.length === 0
-    ? `sources: as qgc generates them from ${f.name}.qdq.onnx`
-    : `sources: ${r.drift.map((d) => (d.line === 0 ? `${d.file} missing` : `${d.file} differs from what qgc generates from ${f.name}.qdq.onnx (line ${d.line})`)).join('; ')}`);
+  lines.push(r.drift === undefined
+    ? `sources: not compared: qgc cannot generate C from ${f.name}.qdq.onnx now (${r.regenerateError ?? 'unknown error'})`
+    : r.drift.length === 0
+      ? `sources: as qgc generates them from ${f.name}.qdq.onnx`
+      : `sources: ${r.drift.map((d) => (d.line === 0 ? `${d.file} missing` : `${d.file} differs from what qgc generates from ${f.name}.qdq.onnx (line ${d.line})`)).join('; ')}`);
   const rows = [['target', 'code', 'samples', 'bytes compared', 'result', 'instructions/inference', 'stack B', 'text', 'data', 'bss', 'build+run s']];
   for (const t of r.targets) {
     rows.push([
@@ -74,7 +76,7 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
     .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU, and compare every output byte with the integer interpreter')
     .argument('<dir>', 'the folder written by qgc compile -o')
     .requiredOption('--inputs <file.npy>', 'float32 inputs, samples stacked along the first axis')
-    .option('--targets <list>', 'comma-separated: host and/or targets with a QEMU board (cortex-m4, cortex-m7, cortex-m33, cortex-m55); default: host and the folder\'s target')
+    .option('--targets <list>', 'comma-separated: host and/or targets with a QEMU board (cortex-m4, cortex-m7, cortex-m33, cortex-m55); default: host, the folder\'s target, cortex-m4 and cortex-m55')
     .option('--limit <n>', 'verify only the first n samples')
     .option('--name <name>', 'the network, when the folder holds several')
     .option('--keep <dir>', 'keep the builds (sources, objects, ELF files, inputs) in this folder')
@@ -88,7 +90,7 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
       io.out(formatVerify(r, basename(o.inputs)));
       const bad = r.targets.find((t) => t.mismatch);
       if (bad) {
-        const hint = r.drift.length > 0
+        const hint = r.drift && r.drift.length > 0
           ? `${r.drift[0].file} is not what qgc generates from ${r.folder.name}.qdq.onnx: compile the model again.`
           : 'The sources are what qgc generates: this is a qgc bug; please report it with the folder and inputs.';
         throw new VerifyError(VerifyErrorCode.Mismatch, mismatchLine(bad), hint);

@@ -20,8 +20,10 @@ export interface BuildRunSpec {
   /** The folder with `<name>.h/.c`, `<name>_weights.c` and qgc's kernel files. */
   srcDir: string;
   name: string;
-  /** Link CMSIS-NN (and check its scratch buffers). */
+  /** Link CMSIS-NN. */
   cmsisNn: boolean;
+  /** With CMSIS-NN: build `<name>_check_scratch()` (the driver calls it first); default true. */
+  checkScratch?: boolean;
   /** The driver (and any other extra C files). */
   extraSources: string[];
   defines: Defines;
@@ -34,8 +36,9 @@ export interface BuildRunSpec {
 
 export interface BuildRunResult {
   run: RunResult;
-  /** Berkeley sizes of the ELF (Cortex-M only). */
+  /** Berkeley sizes of the ELF and its linker map file (Cortex-M only). */
   size?: SizeInfo;
+  map?: string;
   buildMs: number;
 }
 
@@ -47,7 +50,7 @@ export function networkSources(srcDir: string, name: string): string[] {
 /** Builds and runs; throws a VerifyError when the program does not finish with status 0. */
 export async function buildAndRun(spec: BuildRunSpec): Promise<BuildRunResult> {
   const sources = [...spec.extraSources, ...networkSources(spec.srcDir, spec.name)];
-  const defines: Defines = { ...spec.defines, [`${macroPrefix(spec.name)}_CHECK_SCRATCH`]: spec.cmsisNn };
+  const defines: Defines = { ...spec.defines, [`${macroPrefix(spec.name)}_CHECK_SCRATCH`]: spec.cmsisNn && spec.checkScratch !== false };
   const t0 = performance.now();
   if (spec.where === 'host') {
     const { exe } = await buildHost({ sources, includeDirs: [spec.srcDir], defines, cmsisNn: spec.cmsisNn, outDir: spec.outDir, name: 'verify', cflags: [...SANITIZE], ldflags: [...SANITIZE] });
@@ -60,7 +63,7 @@ export async function buildAndRun(spec: BuildRunSpec): Promise<BuildRunResult> {
   const buildMs = performance.now() - t0;
   const run = await runQemu({ target: spec.where, elf: b.elf, cwd: spec.runDir, timeoutMs: spec.timeoutMs });
   check(run, `${spec.where.name} (QEMU ${spec.where.board.qemuMachine})`);
-  return { run, size: b.size, buildMs };
+  return { run, size: b.size, map: b.map, buildMs };
 }
 
 /** The line that says why a run failed: a sanitizer report, a fault, or the driver's message. */

@@ -35,7 +35,7 @@ export interface VerifyOptions {
   name?: string;
   /** Float inputs: a .npy path or a value, samples stacked along axis 0. */
   inputs: string | Value;
-  /** 'host' and/or target names (default: host and the folder's target). */
+  /** 'host' and/or target names (default: defaultTargets()). */
   targets?: string[];
   /** Verify at most this many samples. */
   limit?: number;
@@ -45,6 +45,9 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** Find the first differing layer on a mismatch (default true). */
   locate?: boolean;
+  /** CMSIS-NN builds check every scratch buffer against the library first (default true; off
+   * for size measurements, since it links CMSIS-NN's buffer size functions). */
+  checkScratch?: boolean;
   /** Called with a line when a target starts. */
   onProgress?: (line: string) => void;
 }
@@ -67,21 +70,26 @@ export interface TargetResult {
   /** Stack high-water mark of one inference, bytes (QEMU). */
   stackBytes?: number;
   size?: SizeInfo;
+  /** The ELF's linker map (QEMU; it exists as long as the build folder does: see buildDir). */
+  map?: string;
   buildMs: number;
   runMs: number;
 }
 
 export interface VerifyResult {
   folder: CompiledFolder;
-  /** Files that differ from what qgc generates from the graph now (empty: none). */
-  drift: Drift[];
+  /** Files that differ from what qgc generates from the graph now (empty: none; undefined:
+   * qgc could not generate C from it, see `regenerateError`). */
+  drift: Drift[] | undefined;
+  regenerateError?: string;
   targets: TargetResult[];
   ok: boolean;
 }
 
-/** The default targets: the host, and the folder's target when QEMU models it. */
+/** The default targets: the host, the folder's target when QEMU models it, and the Cortex-M4
+ * and Cortex-M55 (CMSIS-NN's DSP and MVE paths). */
 export function defaultTargets(folder: CompiledFolder): string[] {
-  return ['host', ...(folder.target.board.qemuMachine ? [folder.target.name] : [])];
+  return [...new Set(['host', ...(folder.target.board.qemuMachine ? [folder.target.name] : []), 'cortex-m4', 'cortex-m55'])];
 }
 
 function resolveWhere(name: string): Target | 'host' {
@@ -100,8 +108,14 @@ export async function verifyFolder(opts: VerifyOptions): Promise<VerifyResult> {
   const x = typeof opts.inputs === 'string' ? readNpy(opts.inputs) : opts.inputs;
   const samples = samplesOf(folder.graph, x, opts.limit ?? Infinity, typeof opts.inputs === 'string' ? opts.inputs : undefined);
   const ref = reference(folder.graph, samples);
-  const own = regenerate(folder);
-  const drift = sourceDrift(folder, own);
+  let own: CompileCResult | undefined;
+  let regenerateError: string | undefined;
+  try {
+    own = regenerate(folder);
+  } catch (e) {
+    regenerateError = e instanceof Error ? e.message.split('\n')[0] : String(e);
+  }
+  const drift = own ? sourceDrift(folder, own) : undefined;
   const root = opts.buildDir ? resolve(opts.buildDir) : mkdtempSync(join(tmpdir(), 'qgc-verify-'));
   try {
     mkdirSync(root, { recursive: true });
@@ -114,7 +128,7 @@ export async function verifyFolder(opts: VerifyOptions): Promise<VerifyResult> {
       opts.onProgress?.(`verifying on ${label}...`);
       results.push(await verifyOn(folder, own, where, ref, samples, { root: join(root, label), inputs, chunk, opts }));
     }
-    return { folder, drift, targets: results, ok: results.every((r) => !r.mismatch) };
+    return { folder, drift, ...(regenerateError ? { regenerateError } : {}), targets: results, ok: results.every((r) => !r.mismatch) };
   } finally {
     if (!opts.buildDir) rmSync(root, { recursive: true, force: true });
   }
@@ -127,7 +141,7 @@ interface Ctx {
   opts: VerifyOptions;
 }
 
-async function verifyOn(folder: CompiledFolder, own: CompileCResult, where: Target | 'host', ref: Reference, samples: readonly Value[], ctx: Ctx): Promise<TargetResult> {
+async function verifyOn(folder: CompiledFolder, own: CompileCResult | undefined, where: Target | 'host', ref: Reference, samples: readonly Value[], ctx: Ctx): Promise<TargetResult> {
   mkdirSync(ctx.root, { recursive: true });
   let srcDir = folder.dir;
   let compiled = own;
@@ -140,7 +154,7 @@ async function verifyOn(folder: CompiledFolder, own: CompileCResult, where: Targ
   const driver = join(ctx.root, 'verify_main.c');
   writeFileSync(driver, driverSource(folder.name));
   const spec: BuildRunSpec = {
-    where, srcDir, name: folder.name, cmsisNn: folder.kernels === 'cmsis-nn', extraSources: [driver],
+    where, srcDir, name: folder.name, cmsisNn: folder.kernels === 'cmsis-nn', checkScratch: ctx.opts.checkScratch, extraSources: [driver],
     defines: { VERIFY_COUNT: ref.count, VERIFY_CHUNK: ctx.chunk, VERIFY_F32: ref.inF ? 1 : 0 },
     outDir: join(ctx.root, 'build'), runDir: ctx.inputs, timeoutMs: ctx.opts.timeoutMs ?? 300_000,
   };
@@ -161,6 +175,7 @@ async function verifyOn(folder: CompiledFolder, own: CompileCResult, where: Targ
     result.instructions = { min: Math.min(...n), max: Math.max(...n), mean: n.reduce((a, b) => a + b, 0) / n.length };
     result.stackBytes = Math.max(...outputs.map((o) => o.stack));
     result.size = r.size;
+    result.map = r.map;
   }
   if (mismatch) {
     result.mismatch = mismatch;
@@ -171,9 +186,10 @@ async function verifyOn(folder: CompiledFolder, own: CompileCResult, where: Targ
 }
 
 /** Runs the failing sample once more with the step hook to find the first differing layer. */
-async function locate(spec: BuildRunSpec, compiled: CompileCResult, own: CompileCResult, folder: CompiledFolder, ref: Reference, sample: Value,
+async function locate(spec: BuildRunSpec, compiled: CompileCResult | undefined, own: CompileCResult | undefined, folder: CompiledFolder, ref: Reference, sample: Value,
   m: Mismatch, ctx: Ctx): Promise<TraceResult> {
   // The trace reads the arena at the planned offsets: only valid when the C's plan is the one we have.
+  if (!compiled || !own) return { kind: 'unavailable', why: 'qgc cannot generate C from the folder\'s graph now' };
   if (compiled === own && JSON.stringify(folder.report.memoryPlan) !== JSON.stringify(own.report.memoryPlan)) {
     return { kind: 'unavailable', why: `the folder's memory plan is not the one qgc plans for ${folder.name}.qdq.onnx now` };
   }

@@ -88,4 +88,16 @@ export const dwOverhang = (): GraphCase =>
     return b.conv(y, { outC: 5, k: [3, 3], pads: [1, 1, 1, 2], stride: [1, 1], group: 5 }); // [1,5,4,6]
   });
 
-export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput, dwOverhang];
+/** 1-D convolutions whose ONNX pads are not TFLite's SAME: CMSIS-NN's arm_convolve_1_x_n_s8
+ * (picked by the wrapper) fails on MVE for pads 0 / 2 and 2 / 1, and drops a column for
+ * W = 12, kernel 3, stride 2 without pads; one layer with SAME-like pads keeps the 1xN path. */
+export const conv1dPads = (): GraphCase =>
+  make('conv1d-pads', 17, [1, 4, 12], (b, x) => {
+    let y = b.conv(x, { outC: 8, k: [3], stride: [2] }); // W 5
+    y = b.conv(y, { outC: 4, k: [3], pads: [0, 2], relu: true }); // W 5
+    y = b.conv(y, { outC: 8, k: [4], pads: [2, 1] }); // W 5
+    y = b.conv(y, { outC: 8, k: [3], pads: [1, 1] }); // W 5, SAME: the 1xN kernel is exact
+    return b.conv(y, { outC: 6, k: [5], pads: [2, 2], stride: [2] }); // W 3
+  });
+
+export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput, dwOverhang, conv1dPads];

@@ -42,10 +42,17 @@ const CH_IN_BLOCK_MVE = 124;
 /** CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD: 8 with armclang, 1 otherwise. */
 const DW_ONE_CH_THRESHOLD_GCC = 1;
 
-const isConv1x1 = (p: ConvGeometry, input: NnDims, filter: NnDims): boolean =>
+/** arm_nn_is_convolve_1x1 (Source/NNSupportFunctions): the wrapper runs a 1x1 kernel. */
+export const isConv1x1 = (p: ConvGeometry, input: NnDims, filter: NnDims): boolean =>
   p.padW === 0 && p.padH === 0 && filter.w === 1 && filter.h === 1 && p.dilationW === 1 && p.dilationH === 1 && input.c === filter.c;
-const isConv1xN = (p: ConvGeometry, input: NnDims, filter: NnDims): boolean =>
+/** arm_nn_is_convolve_1_x_n: the wrapper runs arm_convolve_1_x_n_s8. */
+export const isConv1xN = (p: ConvGeometry, input: NnDims, filter: NnDims): boolean =>
   input.h === 1 && p.dilationW === 1 && filter.h === 1 && (p.strideW * input.c) % 4 === 0 && input.c === filter.c;
+
+/** arm_convolve_s8_get_buffer_size{,_dsp,_mve} (for a direct call, without the wrapper). */
+export function convolveS8BufferSize(isa: CmsisIsa, input: NnDims, filter: NnDims): number {
+  return isa === 'mve' ? convolveS8Mve(input, filter) : convolveS8(input, filter);
+}
 
 /** arm_convolve_s8_get_buffer_size (non-MVE): two im2col columns of int16, 4-aligned. */
 function convolveS8(input: NnDims, filter: NnDims): number {

@@ -1,9 +1,10 @@
 /**
- * Which CMSIS-NN function runs a depthwise convolution. CMSIS-NN's wrappers pick a function
- * from the layer's geometry, with TFLite's padding in mind; ONNX pads are free per side, and
- * for some geometries the wrapper's pick reads outside the window. qgc calls the wrapper
- * where its pick is right and the correct function directly elsewhere.
+ * Which CMSIS-NN function runs a convolution. CMSIS-NN's wrappers pick a function from the
+ * layer's geometry, with TFLite's padding in mind; ONNX pads are free per side, and for some
+ * geometries the wrapper's pick reads outside the window or fails. qgc calls the wrapper where
+ * its pick is right and the correct function directly elsewhere.
  *
+ * Depthwise:
  * arm_depthwise_conv_wrapper_s8 (Source/ConvolutionFunctions/arm_depthwise_conv_wrapper_s8.c)
  * runs arm_depthwise_conv_3x3_s8 on non-MVE builds when ch_mult == 1, batch 1, no dilation,
  * a 3x3 filter and padding.h, padding.w <= 1. That kernel always reads the middle column of
@@ -14,8 +15,29 @@
  * is wrong. There, qgc calls arm_depthwise_conv_s8_opt, which checks every column (it is also
  * what the wrapper runs on MVE builds for these layers, so the result is the same on every
  * ISA). The bottom edge needs nothing: the 3x3 kernel bounds its row loop by the input height.
+ *
+ * 1xN: arm_convolve_wrapper_s8 runs arm_convolve_1_x_n_s8 for 1-D layers (input height 1,
+ * kernel height 1, stride_w * C_in % 4 == 0, no dilation). Without MVE that function is
+ * arm_convolve_s8; with MVE it splits the row into a left-padded part, an unpadded part and a
+ * right-padded part, rebuilt from padding.w alone as TFLite's SAME padding would give it. With
+ * other pads it either returns ARM_CMSIS_NN_FAILURE (e.g. pads 0 / 2) or computes a wrong
+ * value (e.g. W = 12, kernel 3, stride 2, no pads: the last window loses its last column).
+ * `mve1xNExact` replays that split column by column; where it differs from the real window,
+ * qgc calls arm_convolve_s8 directly (what the non-MVE build runs anyway).
+ *
+ * Rows (DSP and MVE builds): the wrapper's general path, arm_convolve_s8, copies each window
+ * tap separately (a memcpy of C_in bytes, ~45 instructions each on a Cortex-M4), which costs
+ * most where C_in or C_out is small (10.5 instructions per MAC on the M4, 3.8 on the M55, for a
+ * 3x3 conv with one input channel). qgc can instead gather, per output row, the kernel_h input
+ * rows the row reads (qgc_gather_rows_s8, padding filled with the zero point) so that every
+ * window is one contiguous run of bytes, and call arm_nn_mat_mult_nt_t_s8 once per output row
+ * with a row stride of stride_w * kernel_h * C_in: the same arithmetic (bias + input offset
+ * times the weight sums, then arm_nn_requantize), so the same bytes. Each call has a fixed
+ * cost (on DSP it re-sums the weights, ~3.5 instructions per weight), so for short rows with
+ * many channels arm_convolve_s8 stays cheaper; `convFunction` compares the estimates of
+ * `layerCosts`. Without DSP or MVE (Cortex-M0+) qgc keeps the wrapper: not measured.
  */
-import type { ConvGeometry, NnDims } from './cmsis-buffers.js';
+import { isConv1x1, isConv1xN, type CmsisIsa, type ConvGeometry, type NnDims } from './cmsis-buffers.js';
 
 export type DepthwiseFunction = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8_opt';
 
@@ -37,4 +59,94 @@ export function rightOverhang(p: ConvGeometry, input: NnDims, filter: NnDims, ou
 export function depthwiseFunction(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): DepthwiseFunction {
   if (wrapperRunsDepthwise3x3(p, input, filter, output) && rightOverhang(p, input, filter, output) > 1) return 'arm_depthwise_conv_s8_opt';
   return 'arm_depthwise_conv_wrapper_s8';
+}
+
+export type ConvFunction = 'arm_convolve_wrapper_s8' | 'arm_convolve_s8' | 'rows';
+
+const PAD = -1;
+const WRONG = -2;
+
+/** True when arm_convolve_1_x_n_s8's MVE path computes every window of a row exactly: each
+ * window position reads the input column (or the padding) the true window covers, and never a
+ * byte past the row or stale scratch. Mirrors Source/ConvolutionFunctions/arm_convolve_1_x_n_s8.c
+ * (`filter` is {n: C_out, h: 1, w: kernel, c: C_in}). */
+export function mve1xNExact(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): boolean {
+  const k = filter.w;
+  const s = p.strideW;
+  const padX = p.padW;
+  const w = input.w;
+  const outX = output.w;
+  const truth = (x: number) => (x < 0 || x >= w ? PAD : x);
+  const totalPad = (outX - 1) * s + k - w;
+  const asymPad = totalPad % 2; // C's % (sign of the dividend), as in the source
+  if (padX * 2 + asymPad !== totalPad) return false; // ARM_CMSIS_NN_FAILURE
+  const rightNum = padX + asymPad !== 0 ? Math.max(1, Math.trunc((padX + asymPad + s - 1) / s)) : 0;
+  const leftNum = padX !== 0 ? Math.max(1, Math.trunc((padX + s - 1) / s)) : 0;
+  const noPadNum = Math.max(outX - (rightNum + leftNum), 0);
+  if (rightNum + noPadNum + leftNum !== outX) return true; // it runs arm_convolve_s8 itself
+  if (s * leftNum - padX < 0 || k > w) return false;
+  // Left part: padX columns of padding, then input columns 0..k-1; leftNum windows s apart.
+  const left = (m: number) => (m < padX ? PAD : m - padX < k ? m - padX : WRONG);
+  for (let i = 0; i < leftNum; i++) for (let t = 0; t < k; t++) if (left(i * s + t) !== truth(i * s - padX + t)) return false;
+  // Middle: windows read the row directly.
+  for (let i = leftNum; i < leftNum + noPadNum; i++) for (let t = 0; t < k; t++) if (truth(i * s - padX + t) === PAD) return false;
+  // Right part: k - 1 input columns from x0, then the padding columns.
+  const x0 = s * (leftNum + noPadNum) - padX;
+  const padRight = asymPad ? rightNum : padX;
+  const right = (m: number) => (m < k - 1 ? (x0 + m >= 0 && x0 + m < w ? x0 + m : WRONG) : m < k - 1 + padRight ? PAD : WRONG);
+  for (let j = 0; j < outX - leftNum - noPadNum; j++) for (let t = 0; t < k; t++) if (right(j * s + t) !== truth(x0 + j * s + t)) return false;
+  return true;
+}
+
+/** Estimated executed instructions of a layer run by arm_convolve_s8 and by gathered rows, on a
+ * DSP (Cortex-M4/M7/M33) or MVE (Cortex-M55) build: least-squares fits over 420 layers each
+ * (kernels 3x3, 5x5, 3x3 stride 2, 1x5, 3x1; C_in 1..32; output 4..28 square; C_out 8 and 32),
+ * measured under QEMU -icount with CMSIS-NN built by gcc 12.2 -Ofast. The cheaper estimate is
+ * the cheaper layer in 95% of those cases, and over all of them the picks cost 0.1% more than
+ * the best choice (14% less than arm_convolve_s8 everywhere). The MVE matrix multiplication
+ * works on four output columns at a time, hence the split into groups of four and the rest. */
+export function layerCosts(isa: 'dsp' | 'mve', p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): { convS8: number; rows: number } {
+  const c = input.c;
+  const k = filter.h * filter.w * c;
+  const taps = filter.h * filter.w;
+  const rows = output.n * output.h;
+  const pixels = rows * output.w;
+  const gathered = ((output.w - 1) * p.strideW + filter.w) * filter.h;
+  if (isa === 'dsp') {
+    return {
+      convS8: pixels * (1.493 * output.c * k + 56.2 * output.c + 44.3 * taps + 4.24 * taps * c),
+      rows: pixels * (1.395 * output.c * k + 47.5 * output.c) + rows * (3.51 * output.c * k + gathered * (10.3 + 2.99 * c) + 495),
+    };
+  }
+  const lanes = Math.ceil(k / 16);
+  const fours = Math.floor(output.w / 4);
+  return {
+    convS8: pixels * ((11.04 * lanes + 56.4) * output.c / 4 + taps * (15.95 + 0.064 * c) + 122.8),
+    rows: rows * (fours * output.c * (11.1 * lanes + 55.2) + (output.w % 4) * output.c * (5.04 * lanes + 27.3) + gathered * (13.8 + 2.87 * c) + 296),
+  };
+}
+
+/** True when a conv may run as gathered rows: no groups and no dilation along W (the windows
+ * must be contiguous in the gathered row). */
+export function rowsEligible(p: ConvGeometry, input: NnDims, filter: NnDims): boolean {
+  return input.c === filter.c && p.dilationW === 1;
+}
+
+/** The function to call for a (non-depthwise) convolution on `isa` (see the file comment).
+ * `filter` is {n: C_out, h, w, c: C_in / group}. */
+export function convFunction(isa: CmsisIsa, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): ConvFunction {
+  if (isConv1x1(p, input, filter)) return 'arm_convolve_wrapper_s8';
+  const oneByN = isConv1xN(p, input, filter);
+  const exact1xN = !oneByN || mve1xNExact(p, input, filter, output);
+  // On MVE an exact 1xN layer already runs as one matrix multiplication per row.
+  if (isa !== 'plain' && !(isa === 'mve' && oneByN && exact1xN) && rowsEligible(p, input, filter)) {
+    const cost = layerCosts(isa, p, input, filter, output);
+    if (cost.rows < cost.convS8) return 'rows';
+  }
+  return exact1xN ? 'arm_convolve_wrapper_s8' : 'arm_convolve_s8';
+}
+
+/** Bytes qgc_gather_rows_s8 writes for one output row (the scratch of the rows path). */
+export function rowsScratchBytes(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): number {
+  return ((output.w - 1) * p.strideW + filter.w) * filter.h * input.c;
 }

@@ -2,22 +2,24 @@
  * The cmsis-nn kernel provider: QConv → arm_convolve_wrapper_s8 (or
  * arm_depthwise_conv_wrapper_s8 when group == C_in), QFullyConnected →
  * arm_fully_connected_wrapper_s8, QAdd → arm_elementwise_add_s8, QMaxPool → arm_max_pool_s8,
- * QAveragePool → arm_avgpool_s8, QSoftmax → arm_softmax_s8. Their scratch buffers are sized
+ * QAveragePool → arm_avgpool_s8, QSoftmax → arm_softmax_s8 (with the exceptions of
+ * cmsis-dispatch.ts for convolutions, and large adds, which read their input rescaling from
+ * tables: qgc_add_lut_s8). Their scratch buffers are sized
  * here (cmsis-buffers.ts) and placed in the arena by the memory plan. Everything else
  * (QConcat, QClamp, Pad, layout copies, dilated pooling) uses the portable kernels.
  */
 import { elementCount } from '../../ir/graph.js';
 import {
-  avgpoolS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvS8OptBufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
+  avgpoolS8BufferSize, convolveS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvS8OptBufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
   type CmsisIsa, type ConvGeometry, type NnDims,
 } from './cmsis-buffers.js';
-import { depthwiseFunction } from './cmsis-dispatch.js';
+import { convFunction, depthwiseFunction, rowsScratchBytes, type ConvFunction, type DepthwiseFunction } from './cmsis-dispatch.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, nhwcOf, perChannel, window2d,
   type CallContext, type KernelCall, type KernelProvider, type Window2d,
 } from './kernel-call.js';
-import { portableCall, portableProvider } from './kernels-portable.js';
-import { weightsDepthwise, weightsForInputLayout, weightsOHWI } from './layout.js';
+import { ADD_LUT_MIN_ELEMENTS, addLutCall, portableCall, portableProvider } from './kernels-portable.js';
+import { weightsDepthwise, weightsForInputLayout, weightsOHWI, weightsOWHI } from './layout.js';
 import type { NodeStep, Step } from './lower.js';
 
 const geometry = (w: Window2d): ConvGeometry => ({
@@ -70,13 +72,8 @@ export function cmsisProvider(isa: CmsisIsa): KernelProvider {
       if (!usesCmsis(step)) return 0;
       const n = step.node;
       switch (n.op) {
-        case 'QConv': {
-          const { input, filter, output, win } = convDims(step);
-          if (convKind(step) === 'conv') return convolveWrapperS8BufferSize(isa, geometry(win), input, filter, output);
-          return depthwiseFunction(geometry(win), input, filter, output) === 'arm_depthwise_conv_s8_opt'
-            ? depthwiseConvS8OptBufferSize(isa, input, filter)
-            : depthwiseConvWrapperS8BufferSize(isa, geometry(win), input, filter, output);
-        }
+        case 'QConv':
+          return convScratch(step, isa);
         case 'QAveragePool':
           return avgpoolS8BufferSize(isa, nhwcOf(step.output.shape).w, nhwcOf(step.inputs[0].shape).c);
         default:
@@ -89,41 +86,75 @@ export function cmsisProvider(isa: CmsisIsa): KernelProvider {
   };
 }
 
+/** The function a QConv step calls (see cmsis-dispatch.ts). */
+function convFunctionOf(step: NodeStep, isa: CmsisIsa): ConvFunction | DepthwiseFunction {
+  const { input, filter, output, win } = convDims(step);
+  return convKind(step) === 'depthwise' ? depthwiseFunction(geometry(win), input, filter, output) : convFunction(isa, geometry(win), input, filter, output);
+}
+
+/** Scratch bytes of the function a QConv step calls. */
+function convScratch(step: NodeStep, isa: CmsisIsa): number {
+  const { input, filter, output, win } = convDims(step);
+  const g = geometry(win);
+  switch (convFunctionOf(step, isa)) {
+    case 'rows': return rowsScratchBytes(g, input, filter, output);
+    case 'arm_convolve_s8': return convolveS8BufferSize(isa, input, filter);
+    case 'arm_convolve_wrapper_s8': return convolveWrapperS8BufferSize(isa, g, input, filter, output);
+    case 'arm_depthwise_conv_s8_opt': return depthwiseConvS8OptBufferSize(isa, input, filter);
+    case 'arm_depthwise_conv_wrapper_s8': return depthwiseConvWrapperS8BufferSize(isa, g, input, filter, output);
+  }
+}
+
+function convCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa, io: { input: string; output: string; step: number; scratch: string }): KernelCall {
+  if (step.node.op !== 'QConv') throw new Error('unreachable');
+  const a = step.node.attrs;
+  checkShifts(step, a.shift);
+  const { input, filter, output, win } = convDims(step);
+  const fn = convFunctionOf(step, isa);
+  const wShape = step.consts[0]!.shape;
+  const w = constData(step, 0, 'int8');
+  const q = perChannel(step, a.multiplier, a.shift, output.c);
+  const bias = constData(step, 1, 'int32') ?? new Int32Array(output.c);
+  const consts = [
+    fn.startsWith('arm_depthwise')
+      ? constArray(ctx, 'w', 'int8_t', weightsDepthwise(w, wShape), `depthwise weights [1, ${filter.h}, ${filter.w}, ${output.c}]`)
+      : fn === 'rows'
+        ? constArray(ctx, 'w', 'int8_t', weightsOWHI(w, wShape), `weights [${output.c}, ${filter.w}, ${filter.h}, ${filter.c}] (OWHI: the order of the gathered rows)`)
+        : constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${output.c}, ${filter.h}, ${filter.w}, ${filter.c}] (OHWI)`),
+    constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
+    constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
+    constArray(ctx, 'bias', 'int32_t', bias, step.consts[1] ? 'bias (int32, scale s_in * s_w[c])' : 'bias (none in the model: zeros)'),
+  ];
+  const macs = output.n * output.h * output.w * output.c * elementCount(wShape.slice(1));
+  const common = {
+    ...io, in: input, filter, out: output, win, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+    actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: consts[3].id,
+  };
+  if (fn === 'rows') {
+    // One arm_nn_mat_mult_nt_t_s8 per output row over the rows qgc_gather_rows_s8 gathered.
+    const width = (output.w - 1) * win.strideW + filter.w;
+    return {
+      partial: 'cmsis_conv_rows', kernel: 'qgc_gather_rows_s8+arm_nn_mat_mult_nt_t_s8', consts, macs,
+      values: {
+        ...common, rows: output.n * output.h, rowBytes: output.w * output.c, cols: filter.w * filter.h * input.c,
+        lhsStride: win.strideW * filter.h * input.c, width, fill: cInt(a.inputZeroPoint),
+      },
+    };
+  }
+  return {
+    partial: fn.startsWith('arm_depthwise') ? 'cmsis_dwconv' : 'cmsis_conv', kernel: fn, consts, macs,
+    values: { ...common, fn, wrapper: fn.includes('wrapper'), chMult: output.c / input.c },
+  };
+}
+
 function cmsisCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
   const n = step.node;
   const x = step.inputs[0];
   const y = step.output;
   const io = { input: ctx.ptr(x), output: ctx.ptr(y), step: ctx.stepNumber, scratch: ctx.scratch };
   switch (n.op) {
-    case 'QConv': {
-      const a = n.attrs;
-      checkShifts(step, a.shift);
-      const kind = convKind(step);
-      const { input, filter, output, win } = convDims(step);
-      const wShape = step.consts[0]!.shape;
-      const w = constData(step, 0, 'int8');
-      const q = perChannel(step, a.multiplier, a.shift, output.c);
-      const bias = constData(step, 1, 'int32') ?? new Int32Array(output.c);
-      const consts = [
-        kind === 'depthwise'
-          ? constArray(ctx, 'w', 'int8_t', weightsDepthwise(w, wShape), `depthwise weights [1, ${filter.h}, ${filter.w}, ${output.c}]`)
-          : constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${output.c}, ${filter.h}, ${filter.w}, ${filter.c}] (OHWI)`),
-        constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
-        constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
-        constArray(ctx, 'bias', 'int32_t', bias, step.consts[1] ? 'bias (int32, scale s_in * s_w[c])' : 'bias (none in the model: zeros)'),
-      ];
-      const macs = output.n * output.h * output.w * output.c * elementCount(wShape.slice(1));
-      const fn = kind === 'depthwise' ? depthwiseFunction(geometry(win), input, filter, output) : 'arm_convolve_wrapper_s8';
-      return {
-        partial: kind === 'depthwise' ? 'cmsis_dwconv' : 'cmsis_conv',
-        kernel: fn,
-        consts, macs,
-        values: {
-          ...io, fn, wrapper: fn.includes('wrapper'), in: input, filter, out: output, win, chMult: output.c / input.c, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
-          actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: consts[3].id,
-        },
-      };
-    }
+    case 'QConv':
+      return convCall(step, ctx, isa, io);
     case 'QFullyConnected': {
       const a = n.attrs;
       checkShifts(step, a.shift);
@@ -159,6 +190,7 @@ function cmsisCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall 
     case 'QAdd': {
       const a = n.attrs;
       checkShifts(step, [a.input1.shift, a.input2.shift, a.output.shift]);
+      if (elementCount(y.shape) >= ADD_LUT_MIN_ELEMENTS) return addLutCall(step, ctx);
       return {
         partial: 'cmsis_add', kernel: 'arm_elementwise_add_s8', consts: [], macs: 0,
         values: {

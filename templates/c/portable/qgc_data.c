@@ -1,5 +1,5 @@
 /*
- * qgc portable data-movement kernels (concat, clamp, strided copy, pad) and the float boundary
+ * qgc portable data-movement kernels (concat, clamp, strided copy, pad, convolution row gather) and the float boundary
  * (quantize, dequantize): see qgc_kernels.h.
  */
 #include "qgc_kernels.h"
@@ -187,5 +187,57 @@ void qgc_dequantize_f32(const qgc_copy_params *p, const int8_t *src, float *dst,
             dst[o + i] = (float)((int32_t)src[off + i * step] - zero_point) * scale;
         }
         off += next_row(p->rank, p->dims, p->src_strides, idx);
+    }
+}
+
+void qgc_gather_rows_s8(const qgc_rows_params *p, int32_t row, const int8_t *input, int8_t *dst)
+{
+    const int32_t c = p->input.c;
+    const int32_t step = p->kernel_h * c;
+    const int32_t b = row / p->output_h;
+    const int32_t oy = row % p->output_h;
+    /* Columns [x0, x1) of the gathered width hold input columns; the rest are padding. */
+    const int32_t x0 = p->pad_left < p->width ? p->pad_left : p->width;
+    const int32_t x1 = p->input.w + p->pad_left < p->width ? p->input.w + p->pad_left : p->width;
+    int32_t ky, x, k;
+    for (ky = 0; ky < p->kernel_h; ky++)
+    {
+        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+        int8_t *d = dst + ky * c;
+        const int8_t *s;
+        if (iy < 0 || iy >= p->input.h)
+        {
+            for (x = 0; x < p->width; x++, d += step)
+            {
+                memset(d, p->fill, (size_t)c);
+            }
+            continue;
+        }
+        for (x = 0; x < x0; x++, d += step)
+        {
+            memset(d, p->fill, (size_t)c);
+        }
+        s = input + ((b * p->input.h + iy) * p->input.w) * c; /* input column 0 = gathered column pad_left */
+        if (c == 1)
+        {
+            for (; x < x1; x++, d += step)
+            {
+                *d = *s++;
+            }
+        }
+        else
+        {
+            for (; x < x1; x++, d += step, s += c)
+            {
+                for (k = 0; k < c; k++)
+                {
+                    d[k] = s[k];
+                }
+            }
+        }
+        for (; x < p->width; x++, d += step)
+        {
+            memset(d, p->fill, (size_t)c);
+        }
     }
 }

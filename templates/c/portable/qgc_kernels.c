@@ -101,6 +101,18 @@ void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *inp
     }
 }
 
+void qgc_add_lut_s8(const qgc_add_params *p, const int32_t *lut1, const int32_t *lut2, const int8_t *input1, const int8_t *input2,
+                    int8_t *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; i++)
+    {
+        const int32_t sum = wrap_add(lut1[(int32_t)input1[i] + 128], lut2[(int32_t)input2[i] + 128]);
+        const int32_t v = qgc_requantize_inline(sum, p->output_mult, p->output_shift) + p->output_offset;
+        output[i] = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+    }
+}
+
 /* Runs `op` over every window of a pool: 0 = max, 1 = average. */
 static void pool_s8(const qgc_pool_params *p, const int8_t *input, int8_t *output, int average)
 {

@@ -114,6 +114,18 @@ typedef struct
     int32_t fill;
 } qgc_pad_params;
 
+/** The input rows one output row of a convolution reads (qgc_gather_rows_s8): `kernel_h` rows
+ * from `stride_h * oy - pad_top` on, `dilation_h` apart, and `width` columns from `-pad_left`
+ * on. `fill` (the input zero point) stands for padding. */
+typedef struct
+{
+    qgc_dims input;
+    int32_t output_h;
+    int32_t kernel_h, stride_h, dilation_h, pad_top, pad_left;
+    int32_t width;
+    int32_t fill;
+} qgc_rows_params;
+
 /** arm_nn_requantize (CMSIS-NN default build). */
 int32_t qgc_requantize(int32_t value, int32_t multiplier, int32_t shift);
 
@@ -124,6 +136,11 @@ void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const i
                             const int8_t *weights, const int32_t *bias, int8_t *output);
 /** Elementwise add; output may be input1 or input2 (same pointer). */
 void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+/** The same add with each input's rescaling read from a table: lut1[q + 128] is input 1's value
+ * q rescaled (offset, left shift, requantization), lut2 likewise; the output requantization is
+ * computed. Same bytes as qgc_add_s8. */
+void qgc_add_lut_s8(const qgc_add_params *p, const int32_t *lut1, const int32_t *lut2, const int8_t *input1, const int8_t *input2,
+                    int8_t *output);
 void qgc_max_pool_s8(const qgc_pool_params *p, const int8_t *input, int8_t *output);
 void qgc_avg_pool_s8(const qgc_pool_params *p, const int8_t *input, int8_t *output);
 void qgc_softmax_s8(const qgc_softmax_params *p, const int8_t *input, int8_t *output);
@@ -132,6 +149,11 @@ void qgc_concat_s8(const qgc_concat_params *p, const int8_t *src, int8_t *dst);
 void qgc_clamp_s8(const int8_t *input, int8_t *output, int32_t size, int32_t act_min, int32_t act_max);
 void qgc_copy_s8(const qgc_copy_params *p, const int8_t *src, int8_t *dst);
 void qgc_pad_s8(const qgc_pad_params *p, const int32_t *maps, const int8_t *src, int8_t *dst);
+/** Gathers the input of output row `row` (batch row / output_h, row % output_h) as
+ * dst[x][ky][c] (width * kernel_h * input.c bytes): the window of output column ox is then the
+ * kernel_w * kernel_h * input.c contiguous bytes from x = ox * stride_w, in (kx, ky, c) order,
+ * ready for a matrix multiplication with weights in [C_out, kW, kH, C_in] order. */
+void qgc_gather_rows_s8(const qgc_rows_params *p, int32_t row, const int8_t *input, int8_t *dst);
 
 /** float -> int8 (ONNX QuantizeLinear: x / scale in float, round half to even, + zero point,
  * saturate; NaN gives the zero point), destination in order, source strided as qgc_copy_s8. */
