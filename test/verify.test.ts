@@ -12,6 +12,7 @@ import type { Graph } from '../src/ir/graph.js';
 import { readNpy } from '../src/io/npy.js';
 import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { readCompiledFolder } from '../src/verify/folder.js';
+import { flashBytes, mapSizes } from '../src/verify/map-size.js';
 import { reference, samplesOf } from '../src/verify/reference.js';
 import { availableExamples, example } from './support/examples.js';
 import { commandExists, needs, pathExists } from './support/tools.js';
@@ -119,7 +120,7 @@ describe('qgc verify finds a difference', () => {
     const line = r.err.trim().split('\n').at(-1)!;
     expect(line).toMatch(/^error QGC4007: host: /);
     expect(line).toContain(`sample ${want.sample}, net_run output 'logits_int8' of node '/fc/Gemm' (QFullyConnected) element [0, ${want.index}]: C gives ${want.got}, the interpreter ${want.want}`);
-    expect(line).toContain(`first differing layer: step 3, node '${node}' (QConv`);
+    expect(line).toMatch(new RegExp(`first differing layer: step \\d+, node '${node.replace(/[.]/g, '\\.')}' \\(QConv, `));
     expect(line).toContain('net_weights.c is not what qgc generates from net.qdq.onnx: compile the model again.');
   }, 300_000);
 
@@ -147,4 +148,28 @@ describe('qgc verify finds a difference', () => {
     expect(r.code).toBe(2);
     expect(r.err.trim()).toMatch(/^error QGC1201: .*: no net\.qdq\.onnx in the folder: verify rebuilds the integer graph from it\. Compile the model again/);
   }, 300_000);
+});
+
+describe('linker map sizes (bench flash column)', () => {
+  it('sums kept input sections per group, one-line and two-line entries, and skips discarded ones', () => {
+    const map = [
+      'Discarded input sections',
+      ' .text.unused   0x00000000       0x40 /b/003_net.o',
+      '',
+      'Linker script and memory map',
+      ' .text.net_run  0x000008f0       0x40 /b/003_net.o',
+      ' .rodata.net_features_features_0_Conv_w',
+      '                0x00001000      0x90 /b/004_net_weights.o',
+      ' .text.arm_avgpool_s8',
+      '                0x00000ff4      0x27c /c/libcmsis-nn.a(100_arm_avgpool_s8.o)',
+      ' .bss.arena     0x20000000     0x3d40 /b/003_net.o',
+      ' *fill*         0x00001090        0x2 ',
+      ' .text.main     0x00000100       0x80 /b/002_verify_main.o',
+    ].join('\n');
+    const sizes = mapSizes(map, (f) => (f.includes('libcmsis-nn.a(') ? 'cmsis' : /_(net|net_weights)\.o$/.test(f) ? 'net' : undefined));
+    expect(sizes.get('net')).toEqual({ text: 0x40, rodata: 0x90, data: 0, bss: 0x3d40 });
+    expect(sizes.get('cmsis')).toEqual({ text: 0x27c, rodata: 0, data: 0, bss: 0 });
+    expect(sizes.size).toBe(2);
+    expect(flashBytes(sizes.get('net')!)).toBe(0x40 + 0x90);
+  });
 });

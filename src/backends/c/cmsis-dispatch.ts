@@ -139,7 +139,7 @@ export function convFunction(isa: CmsisIsa, p: ConvGeometry, input: NnDims, filt
   const oneByN = isConv1xN(p, input, filter);
   const exact1xN = !oneByN || mve1xNExact(p, input, filter, output);
   // On MVE an exact 1xN layer already runs as one matrix multiplication per row.
-  if (isa !== 'plain' && !(isa === 'mve' && oneByN && exact1xN) && rowsEligible(p, input, filter)) {
+  if (isa !== 'plain' && !(isa === 'mve' && oneByN && exact1xN) && rowsEligible(p, input, filter) && rowsScratchFits(p, input, filter, output)) {
     const cost = layerCosts(isa, p, input, filter, output);
     if (cost.rows < cost.convS8) return 'rows';
   }
@@ -149,4 +149,12 @@ export function convFunction(isa: CmsisIsa, p: ConvGeometry, input: NnDims, filt
 /** Bytes qgc_gather_rows_s8 writes for one output row (the scratch of the rows path). */
 export function rowsScratchBytes(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): number {
   return ((output.w - 1) * p.strideW + filter.w) * filter.h * input.c;
+}
+
+/** The rows path must not cost much RAM: its scratch (kernel_h gathered input rows) may be at
+ * most an eighth of the layer's input and output bytes, or no larger than arm_convolve_s8's. */
+function rowsScratchFits(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): boolean {
+  const bytes = rowsScratchBytes(p, input, filter, output);
+  const io = input.n * input.h * input.w * input.c + output.n * output.h * output.w * output.c;
+  return bytes * 8 <= io || bytes <= 4 * filter.h * filter.w * input.c;
 }

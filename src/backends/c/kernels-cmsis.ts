@@ -3,8 +3,8 @@
  * arm_depthwise_conv_wrapper_s8 when group == C_in), QFullyConnected →
  * arm_fully_connected_wrapper_s8, QAdd → arm_elementwise_add_s8, QMaxPool → arm_max_pool_s8,
  * QAveragePool → arm_avgpool_s8, QSoftmax → arm_softmax_s8 (with the exceptions of
- * cmsis-dispatch.ts for convolutions, and large adds, which read their input rescaling from
- * tables: qgc_add_lut_s8). Their scratch buffers are sized
+ * cmsis-dispatch.ts for convolutions, and large adds without MVE, which read their input
+ * rescaling from tables: qgc_add_lut_s8). Their scratch buffers are sized
  * here (cmsis-buffers.ts) and placed in the arena by the memory plan. Everything else
  * (QConcat, QClamp, Pad, layout copies, dilated pooling) uses the portable kernels.
  */
@@ -190,7 +190,8 @@ function cmsisCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall 
     case 'QAdd': {
       const a = n.attrs;
       checkShifts(step, [a.input1.shift, a.input2.shift, a.output.shift]);
-      if (elementCount(y.shape) >= ADD_LUT_MIN_ELEMENTS) return addLutCall(step, ctx);
+      // Without MVE (whose add is vectorized) large adds read their input rescaling from tables.
+      if (isa !== 'mve' && elementCount(y.shape) >= ADD_LUT_MIN_ELEMENTS) return addLutCall(step, ctx);
       return {
         partial: 'cmsis_add', kernel: 'arm_elementwise_add_s8', consts: [], macs: 0,
         values: {

@@ -192,32 +192,36 @@ void qgc_dequantize_f32(const qgc_copy_params *p, const int8_t *src, float *dst,
 
 void qgc_gather_rows_s8(const qgc_rows_params *p, int32_t row, const int8_t *input, int8_t *dst)
 {
-    const int32_t c = p->input.c;
-    const int32_t step = p->kernel_h * c;
+    /* Locals: the int8 stores may alias *p, so the compiler would reload every field. */
+    const int32_t c = p->input.c, in_h = p->input.h, in_w = p->input.w;
+    const int32_t kernel_h = p->kernel_h, width = p->width, pad_left = p->pad_left;
+    const int8_t fill = (int8_t)p->fill;
+    const int32_t step = kernel_h * c;
     const int32_t b = row / p->output_h;
-    const int32_t oy = row % p->output_h;
-    /* Columns [x0, x1) of the gathered width hold input columns; the rest are padding. */
-    const int32_t x0 = p->pad_left < p->width ? p->pad_left : p->width;
-    const int32_t x1 = p->input.w + p->pad_left < p->width ? p->input.w + p->pad_left : p->width;
+    const int32_t y0 = (row % p->output_h) * p->stride_h - p->pad_top;
+    const int32_t dilation = p->dilation_h;
+    /* Columns [x0, x1) of the gathered width hold input columns 0.., the rest are padding. */
+    const int32_t x0 = pad_left < width ? pad_left : width;
+    const int32_t x1 = in_w + pad_left < width ? in_w + pad_left : width;
     int32_t ky, x, k;
-    for (ky = 0; ky < p->kernel_h; ky++)
+    for (ky = 0; ky < kernel_h; ky++)
     {
-        const int32_t iy = oy * p->stride_h - p->pad_top + ky * p->dilation_h;
+        const int32_t iy = y0 + ky * dilation;
         int8_t *d = dst + ky * c;
         const int8_t *s;
-        if (iy < 0 || iy >= p->input.h)
+        if (iy < 0 || iy >= in_h)
         {
-            for (x = 0; x < p->width; x++, d += step)
+            for (x = 0; x < width; x++, d += step)
             {
-                memset(d, p->fill, (size_t)c);
+                memset(d, fill, (size_t)c);
             }
             continue;
         }
         for (x = 0; x < x0; x++, d += step)
         {
-            memset(d, p->fill, (size_t)c);
+            memset(d, fill, (size_t)c);
         }
-        s = input + ((b * p->input.h + iy) * p->input.w) * c; /* input column 0 = gathered column pad_left */
+        s = input + (b * in_h + iy) * in_w * c; /* input column 0 = gathered column pad_left */
         if (c == 1)
         {
             for (; x < x1; x++, d += step)
@@ -235,9 +239,9 @@ void qgc_gather_rows_s8(const qgc_rows_params *p, int32_t row, const int8_t *inp
                 }
             }
         }
-        for (; x < p->width; x++, d += step)
+        for (; x < width; x++, d += step)
         {
-            memset(d, p->fill, (size_t)c);
+            memset(d, fill, (size_t)c);
         }
     }
 }

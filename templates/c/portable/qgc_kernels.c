@@ -104,12 +104,16 @@ void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *inp
 void qgc_add_lut_s8(const qgc_add_params *p, const int32_t *lut1, const int32_t *lut2, const int8_t *input1, const int8_t *input2,
                     int8_t *output)
 {
+    /* Locals: the int8 stores may alias *p, so the compiler would reload every field. */
+    const int32_t size = p->size, mult = p->output_mult, shift = p->output_shift, offset = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t *t1 = lut1 + 128, *t2 = lut2 + 128;
     int32_t i;
-    for (i = 0; i < p->size; i++)
+    for (i = 0; i < size; i++)
     {
-        const int32_t sum = wrap_add(lut1[(int32_t)input1[i] + 128], lut2[(int32_t)input2[i] + 128]);
-        const int32_t v = qgc_requantize_inline(sum, p->output_mult, p->output_shift) + p->output_offset;
-        output[i] = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+        const int32_t sum = wrap_add(t1[input1[i]], t2[input2[i]]);
+        const int32_t v = qgc_requantize_inline(sum, mult, shift) + offset;
+        output[i] = (int8_t)clamp_i32(v, lo, hi);
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include "qgc_kernels.h"
 #include "arm_nnfunctions.h"
+#include "arm_nnsupportfunctions.h" /* arm_nn_mat_mult_nt_t_s8 */
 
 #if QGC_KERNELS_VERSION != 1
 #error "qgc_kernels.h comes from another qgc version: use the one written next to this file"
@@ -24,16 +25,22 @@
 #define NET_ARENA_ATTRIBUTE
 #endif
 
+/* Runs after each step n (0: input copied in, 5: output copied out), e.g. to time the
+ * layers: -D'NET_STEP_DONE(n)=my_timer(n)'. Empty by default. */
+#ifndef NET_STEP_DONE
+#define NET_STEP_DONE(n)
+#endif
+
 /*
- * Memory plan (shuffle#0/first-fit): 679 bytes, lower bound 679 (peak at step 1).
+ * Memory plan (shuffle#0/first-fit): 666 bytes, lower bound 666 (peak at step 1).
  * Step 0 copies the input in, step 5 copies the output out.
  *   offset    bytes  steps    holds
- *        0      112  1-1      scratch of step 1
+ *        0       99  1-1      scratch of step 1
  *        0       64  2-3      t7
  *        0       10  4-5      t15
  *       64       10  3-4      t11
- *      112      324  1-2      t3
- *      436      243  0-1      t1
+ *       99      324  1-2      t3
+ *      423      243  0-1      t1
  */
 static int8_t arena[NET_ARENA_SIZE] NET_ALIGNED NET_ARENA_ATTRIBUTE;
 
@@ -51,21 +58,18 @@ extern const int32_t net_qfullyconnected_14_bias[10];
 static const qgc_copy_params copy_in = { .rank = 2, .dims = { 81, 3 }, .src_strides = { 1, 81 } };
 static const qgc_copy_params copy_out = { .rank = 1, .dims = { 10 }, .src_strides = { 1 } };
 
-/* 1: node 'qconv_6' (QConv) -> arm_convolve_wrapper_s8; in [1,3,9,9] NHWC; out [1,4,9,9] NHWC */
-static const cmsis_nn_conv_params s1_conv_params = {
-    .input_offset = 3,
-    .output_offset = -13,
-    .stride = { .w = 1, .h = 1 },
-    .padding = { .w = 1, .h = 1 },
-    .dilation = { .w = 1, .h = 1 },
-    .activation = { .min = -13, .max = 127 },
+/* 1: node 'qconv_6' (QConv) -> qgc_gather_rows_s8+arm_nn_mat_mult_nt_t_s8; in [1,3,9,9] NHWC; out [1,4,9,9] NHWC */
+static const qgc_rows_params s1_rows = {
+    .input = { 1, 9, 9, 3 },
+    .output_h = 9,
+    .kernel_h = 3,
+    .stride_h = 1,
+    .dilation_h = 1,
+    .pad_top = 1,
+    .pad_left = 1,
+    .width = 11,
+    .fill = -3,
 };
-static const cmsis_nn_per_channel_quant_params s1_quant_params = { (int32_t *)net_qconv_6_mult, (int32_t *)net_qconv_6_shift };
-static const cmsis_nn_dims s1_input_dims = { 1, 9, 9, 3 };
-static const cmsis_nn_dims s1_filter_dims = { 4, 3, 3, 3 };
-static const cmsis_nn_dims s1_bias_dims = { 1, 1, 1, 4 };
-static const cmsis_nn_dims s1_output_dims = { 1, 9, 9, 4 };
-static const cmsis_nn_context s1_ctx = { arena + 0, 112 };
 
 /* 2: node 'qmaxpool_8' (QMaxPool) -> arm_max_pool_s8; in [1,4,9,9] NHWC; out [1,4,4,4] NHWC */
 static const cmsis_nn_pool_params s2_pool_params = {
@@ -97,25 +101,36 @@ static const cmsis_nn_context s3_ctx = { NULL, 0 };
 static int run_layers(void)
 {
     /* 1: QConv 'qconv_6' */
-    if (arm_convolve_wrapper_s8(&s1_ctx, &s1_conv_params, &s1_quant_params, &s1_input_dims, arena + 436,
-                                &s1_filter_dims, net_qconv_6_w, &s1_bias_dims, net_qconv_6_bias, &s1_output_dims, arena + 112) != ARM_CMSIS_NN_SUCCESS)
     {
-        return 1;
+        int32_t row;
+        for (row = 0; row < 9; row++)
+        {
+            qgc_gather_rows_s8(&s1_rows, row, arena + 423, arena + 0);
+            if (arm_nn_mat_mult_nt_t_s8(arena + 0, net_qconv_6_w, net_qconv_6_bias, arena + 99 + row * 36, net_qconv_6_mult, net_qconv_6_shift, 9, 4, 27,
+                    3, -13, -13, 127, 4, 9) != ARM_CMSIS_NN_SUCCESS)
+            {
+                return 1;
+            }
+        }
     }
+    NET_STEP_DONE(1);
     /* 2: QMaxPool 'qmaxpool_8' */
-    if (arm_max_pool_s8(&s2_ctx, &s2_pool_params, &s2_input_dims, arena + 112, &s2_filter_dims, &s2_output_dims, arena + 0) !=
+    if (arm_max_pool_s8(&s2_ctx, &s2_pool_params, &s2_input_dims, arena + 99, &s2_filter_dims, &s2_output_dims, arena + 0) !=
         ARM_CMSIS_NN_SUCCESS)
     {
         return 2;
     }
+    NET_STEP_DONE(2);
     /* 3: QFullyConnected 'qfullyconnected_14' */
     if (arm_fully_connected_wrapper_s8(&s3_ctx, &s3_fc_params, &s3_quant_params, &s3_input_dims, arena + 0,
                                        &s3_filter_dims, net_qfullyconnected_14_w, &s3_bias_dims, net_qfullyconnected_14_bias, &s3_output_dims, arena + 64) != ARM_CMSIS_NN_SUCCESS)
     {
         return 3;
     }
+    NET_STEP_DONE(3);
     /* 4: QSoftmax 'qsoftmax_16' */
     arm_softmax_s8(arena + 64, 1, 10, 1607030144, 23, -248, arena + 0);
+    NET_STEP_DONE(4);
     return 0;
 }
 
@@ -126,13 +141,15 @@ int net_run(const int8_t *in, int8_t *out)
     {
         return -1;
     }
-    qgc_copy_s8(&copy_in, in, arena + 436);
+    qgc_copy_s8(&copy_in, in, arena + 423);
+    NET_STEP_DONE(0);
     status = run_layers();
     if (status != 0)
     {
         return status;
     }
     qgc_copy_s8(&copy_out, arena + 0, out);
+    NET_STEP_DONE(5);
     return 0;
 }
 
@@ -143,23 +160,21 @@ int net_run_f32(const float *in, float *out)
     {
         return -1;
     }
-    qgc_quantize_f32(&copy_in, in, arena + 436, NET_INPUT_SCALE, NET_INPUT_ZERO_POINT);
+    qgc_quantize_f32(&copy_in, in, arena + 423, NET_INPUT_SCALE, NET_INPUT_ZERO_POINT);
+    NET_STEP_DONE(0);
     status = run_layers();
     if (status != 0)
     {
         return status;
     }
     qgc_dequantize_f32(&copy_out, arena + 0, out, NET_OUTPUT_SCALE, NET_OUTPUT_ZERO_POINT);
+    NET_STEP_DONE(5);
     return 0;
 }
 
 #ifdef NET_CHECK_SCRATCH
 int net_check_scratch(void)
 {
-    if (arm_convolve_wrapper_s8_get_buffer_size(&s1_conv_params, &s1_input_dims, &s1_filter_dims, &s1_output_dims) > 112)
-    {
-        return 1;
-    }
     if (arm_fully_connected_s8_get_buffer_size(&s3_filter_dims) > 0)
     {
         return 3;
