@@ -53,26 +53,28 @@ function rows(out: string): Map<string, string> {
 describe('qgc verify on the example models (compiled for cortex-m4)', () => {
   for (const ex of availableExamples()) {
     for (const kernels of ['cmsis-nn', 'portable']) {
-      it(`${ex.name}, ${kernels}: bit-exact on the host (64 samples) and on QEMU cortex-m4 and cortex-m55 (16 each)`, async () => {
+      it(`${ex.name}, ${kernels}: bit-exact on every input of the test slice, on the host and on QEMU cortex-m4 and cortex-m55`, async () => {
         if (!needs(GCC, ARM, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS] : []))) return;
         const dir = join(tmp(), 'out');
         await compile(ex.name, kernels, dir);
         const x = `${ex.dir}/test_x.npy`;
         const t0 = performance.now();
-        const host = await cli('verify', dir, '--inputs', x, '--targets', 'host', '--limit', '64');
+        const n = readNpy(x).shape[0];
+        expect(n).toBe(256);
+        const host = await cli('verify', dir, '--inputs', x, '--targets', 'host');
         expect(host.code, host.err).toBe(0);
-        const qemu = await cli('verify', dir, '--inputs', x, '--targets', 'cortex-m4,cortex-m55', '--limit', '16');
+        const qemu = await cli('verify', dir, '--inputs', x, '--targets', 'cortex-m4,cortex-m55');
         expect(qemu.code, qemu.err).toBe(0);
         console.log(`${ex.name} ${kernels}: verify ${((performance.now() - t0) / 1000).toFixed(1)} s\n${host.out}${qemu.out}`);
 
         // Bytes per sample: the int8 output plus the float output (4 bytes per element).
         const outBytes = reference(readCompiledFolder(dir).graph, samplesOf(readCompiledFolder(dir).graph, readNpy(x), 1)).out8[0].length * 5;
         const h = rows(host.out).get('host')!;
-        expect(h).toMatch(new RegExp(`ASan \\+ UBSan, ${kernels}\\)\\s+folder\\s+64\\s+${(64 * outBytes).toLocaleString('en-US')}\\s+bit-exact`));
+        expect(h).toMatch(new RegExp(`ASan \\+ UBSan, ${kernels}\\)\\s+folder\\s+${n}\\s+${(n * outBytes).toLocaleString('en-US')}\\s+bit-exact`));
         const q = rows(qemu.out);
-        expect(q.get('cortex-m4')).toMatch(new RegExp(`mps2-an386.*folder\\s+16\\s+${(16 * outBytes).toLocaleString('en-US')}\\s+bit-exact\\s+[\\d,]+`));
+        expect(q.get('cortex-m4')).toMatch(new RegExp(`mps2-an386.*folder\\s+${n}\\s+${(n * outBytes).toLocaleString('en-US')}\\s+bit-exact\\s+[\\d,]+`));
         // A CMSIS-NN folder built for the M4's DSP kernels cannot run the M55's MVE kernels: verify runs the C generated for the M55.
-        expect(q.get('cortex-m55')).toMatch(new RegExp(`mps3-an547.*${kernels === 'portable' ? 'folder' : 'regenerated'}\\s+16\\s+[\\d,]+\\s+bit-exact`));
+        expect(q.get('cortex-m55')).toMatch(new RegExp(`mps3-an547.*${kernels === 'portable' ? 'folder' : 'regenerated'}\\s+${n}\\s+[\\d,]+\\s+bit-exact`));
         expect(`${host.out}${qemu.out}`).toContain(`sources: as qgc generates them from net.qdq.onnx`);
         expect(`${host.out}${qemu.out}`).not.toContain('MISMATCH');
       }, 600_000);
