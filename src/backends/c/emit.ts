@@ -54,7 +54,7 @@ export interface CompileCResult {
 }
 
 /** Bumped when qgc_kernels.h changes incompatibly (checked by the generated C). */
-const KERNELS_VERSION = 1;
+const KERNELS_VERSION = 2;
 const SCRATCH_ALIGN = 4;
 
 function qgcVersion(): string {

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /** Version of this kernel file; networks check it at compile time. */
-#define QGC_KERNELS_VERSION 1
+#define QGC_KERNELS_VERSION 2
 
 /** Largest rank of the strided copy, pad and boundary kernels. */
 #define QGC_MAX_RANK 8
