@@ -2,7 +2,7 @@
  * (groups, depthwise, dilations, strides, asymmetric pads, ceil_mode, count_include_pad,
  * tiling of large convs), importer shape inference (auto_pad) and importer errors. */
 import { describe, expect, it } from 'vitest';
-import { CompileError, ErrorCode } from '../src/errors.js';
+import { ErrorCode } from '../src/errors.js';
 import { toNumbers, type DType } from '../src/ir/dtype.js';
 import type { Node } from '../src/ir/graph.js';
 import type { ConvAttrs, PoolAttrs } from '../src/ir/ops.js';
@@ -12,6 +12,7 @@ import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
 import { onnxCodeOf } from '../src/onnx/tensor.js';
+import { errorOf } from './support/errors.js';
 
 const A = onnx.AttributeProto.AttributeType;
 const ints = (name: string, v: number[]) => ({ name, type: A.INTS, ints: v });
@@ -36,15 +37,6 @@ function model(op: string, inputs: string[], shapes: number[][], attrs: object[]
   }).finish();
 }
 
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 /** Deterministic pseudo-random float32 values in [-1, 1). */
 function rand(shape: number[], seed: number): Value {

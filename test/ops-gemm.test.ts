@@ -2,7 +2,7 @@
  * blocked path, every transpose and C broadcast), numpy matmul shape rules (1-D operands,
  * batch broadcasting), Gemm-6's broadcast attribute and importer errors. */
 import { describe, expect, it } from 'vitest';
-import { CompileError, ErrorCode } from '../src/errors.js';
+import { ErrorCode } from '../src/errors.js';
 import { toNumbers, type DType } from '../src/ir/dtype.js';
 import type { Node } from '../src/ir/graph.js';
 import type { GemmAttrs } from '../src/ir/ops.js';
@@ -12,6 +12,7 @@ import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
 import { onnxCodeOf } from '../src/onnx/tensor.js';
+import { errorOf } from './support/errors.js';
 
 const A = onnx.AttributeProto.AttributeType;
 const int = (name: string, v: number) => ({ name, type: A.INT, i: v });
@@ -34,15 +35,6 @@ function model(op: string, inputs: string[], shapes: number[][], attrs: object[]
   }).finish();
 }
 
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 function rand(shape: number[], seed: number): Value {
   const n = shape.reduce((p, d) => p * d, 1);

@@ -1,13 +1,14 @@
 /** BatchNormalization (inference): numbers, the attributes of every opset (is_test,
  * spatial, momentum, training_mode) and the refusal of training outputs. */
 import { describe, expect, it } from 'vitest';
-import { CompileError, ErrorCode } from '../src/errors.js';
+import { ErrorCode } from '../src/errors.js';
 import { toNumbers, type DType } from '../src/ir/dtype.js';
 import { runGraph } from '../src/interp/run.js';
 import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
 import { onnxCodeOf } from '../src/onnx/tensor.js';
+import { errorOf } from './support/errors.js';
 
 const A = onnx.AttributeProto.AttributeType;
 const int = (name: string, v: number) => ({ name, type: A.INT, i: v });
@@ -37,15 +38,6 @@ function model(attrs: object[], opset: number, outputs = ['y'], xShape = [1, 2, 
   }).finish();
 }
 
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 const x: Value = { dtype: 'float32', shape: [1, 2, 2], data: Float32Array.from([3, 5, -2, 0]) };
 // y = (x - mean) / sqrt(var + eps) * scale + B

@@ -5,7 +5,7 @@
  * test cases (onnx/backend/test/case/node, newer than the installed conformance data) or
  * from the ONNX reference implementation. */
 import { describe, expect, it } from 'vitest';
-import { CompileError, ErrorCode } from '../src/errors.js';
+import { ErrorCode } from '../src/errors.js';
 import { allocate, toNumbers, type DType, type NumericData } from '../src/ir/dtype.js';
 import type { Node } from '../src/ir/graph.js';
 import type { ConvAttrs, QuantizeAttrs } from '../src/ir/ops.js';
@@ -15,6 +15,7 @@ import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
 import { OnnxDataType, onnxCodeOf } from '../src/onnx/tensor.js';
+import { errorOf } from './support/errors.js';
 
 const val = (dtype: DType, shape: number[], values: number[]): Value => {
   const data = allocate(dtype, values.length) as NumericData;
@@ -186,15 +187,6 @@ function model(opset: number, node: object, inputs: object[], inits: object[], o
   }).finish();
 }
 
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 describe('quant importers', () => {
   const qnode = (attrs: object[], inputs = ['x', 's']) => ({ name: 'quant1', opType: 'QuantizeLinear', input: inputs, output: ['y'], attribute: attrs });

@@ -2,13 +2,14 @@
  * Reshape chains (int64), Reshape/Squeeze/Unsqueeze/Pad/Gather/Dropout/Constant semantics
  * across opsets, and importer errors that name the node. */
 import { describe, expect, it } from 'vitest';
-import { CompileError, ErrorCode } from '../src/errors.js';
+import { ErrorCode } from '../src/errors.js';
 import { toNumbers, type DType } from '../src/ir/dtype.js';
 import { runGraph } from '../src/interp/run.js';
 import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
 import { onnxCodeOf } from '../src/onnx/tensor.js';
+import { errorOf } from './support/errors.js';
 
 const A = onnx.AttributeProto.AttributeType;
 
@@ -59,15 +60,6 @@ function run(s: Spec, x: Value, out = 'y'): Value {
   return runGraph(graph, new Map([['x', x]])).get(out)!;
 }
 
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 const nums = (v: Value) => toNumbers(v.data);
 

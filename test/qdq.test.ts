@@ -5,7 +5,6 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { CompileError } from '../src/errors.js';
 import type { Graph, Node } from '../src/ir/graph.js';
 import { runBatched } from '../src/interp/batch.js';
 import { runGraph } from '../src/interp/run.js';
@@ -28,6 +27,7 @@ import {
   fakeQuantWeights, init, mixedFloatModel, qdqAround, qoperatorChain, randomFloats, randomQLinearConv, randomQLinearMatMul,
 } from './support/qdq-models.js';
 import { needs, ONNX_TESTDATA } from './support/tools.js';
+import { errorOf } from './support/errors.js';
 
 const QUANT_CASES = /^test_(basic_)?(qlinearconv|qlinearmatmul|quantizelinear|dequantizelinear|convinteger|matmulinteger)/;
 
@@ -55,15 +55,6 @@ function bothWays(graph: Graph, x: Value): { onnxOut: Value; int8Out: Value } {
   return { onnxOut, int8Out };
 }
 
-const errorOf = (f: () => unknown): CompileError => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-};
 
 describe('(a) bit-exactness on ONNX conformance cases', () => {
   it('every QuantizeLinear/DequantizeLinear/QLinearConv/QLinearMatMul/ConvInteger/MatMulInteger case passes (ONNX-semantics kernels)', () => {

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CompileError } from '../src/errors.js';
 import { layerCost, listTargets, loadTarget, parseTarget, targetsDir, tickRatio } from '../src/targets/target.js';
 import { renderLinkerScript, parseSize } from '../src/verify/toolchain.js';
 import { parseReports, qemuCommand } from '../src/verify/qemu.js';
+import { errorOf } from './support/errors.js';
 
 const CORTEX_M = ['cortex-m0plus', 'cortex-m33', 'cortex-m4', 'cortex-m55', 'cortex-m7'];
 
@@ -13,15 +13,6 @@ function rawTarget(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(targetsDir(), `${name}.json`), 'utf8')) as Record<string, unknown>;
 }
 
-function errorOf(f: () => unknown): CompileError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof CompileError) return e;
-    throw e;
-  }
-  throw new Error('expected a CompileError');
-}
 
 describe('targets', () => {
   it('lists the Cortex-M targets and loads each one', () => {
