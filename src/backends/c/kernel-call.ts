@@ -3,6 +3,7 @@
  * partial to print, plain values, constant arrays for the weights file) and the geometry
  * helpers both providers share (NHWC dims and windows of conv/pool steps, 1-D as H = 1).
  */
+import type { QAddAttrs } from '../../ir/qops.js';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Tensor } from '../../ir/graph.js';
 import type { PoolAttrs, WindowAttrs } from '../../ir/ops.js';
@@ -156,4 +157,16 @@ export function constArray(ctx: CallContext, suffix: string, ctype: ConstArray['
 /** Physical dims as a C initializer list. */
 export function physDims(t: CTensor): string {
   return physicalShape(t.layout).join(', ');
+}
+
+/** The template values of an elementwise add (the same for CMSIS-NN's arm_elementwise_add_s8 and
+ * qgc's portable add): offsets are negated zero points, as CMSIS-NN takes them. */
+export function addValues(a: QAddAttrs, size: number): Record<string, unknown> {
+  return {
+    size, leftShift: a.leftShift,
+    in1: { offset: cInt(-a.input1.zeroPoint), mult: cInt(a.input1.multiplier), shift: a.input1.shift },
+    in2: { offset: cInt(-a.input2.zeroPoint), mult: cInt(a.input2.multiplier), shift: a.input2.shift },
+    out: { offset: cInt(a.output.zeroPoint), mult: cInt(a.output.multiplier), shift: a.output.shift },
+    actMin: a.actMin, actMax: a.actMax,
+  };
 }

@@ -16,8 +16,7 @@ import {
 import { convFunction, depthwiseFunction, rowsScratchBytes, type ConvFunction, type DepthwiseFunction } from './cmsis-dispatch.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, nhwcOf, perChannel, window2d,
-  type CallContext, type KernelCall, type KernelProvider, type Window2d,
-} from './kernel-call.js';
+  type CallContext, type KernelCall, type KernelProvider, type Window2d, addValues } from './kernel-call.js';
 import { ADD_LUT_MIN_ELEMENTS, addLutCall, portableCall, portableProvider } from './kernels-portable.js';
 import { weightsDepthwise, weightsForInputLayout, weightsOHWI, weightsOWHI } from './layout.js';
 import type { NodeStep, Step } from './lower.js';
@@ -194,13 +193,7 @@ function cmsisCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall 
       if (isa !== 'mve' && elementCount(y.shape) >= ADD_LUT_MIN_ELEMENTS) return addLutCall(step, ctx);
       return {
         partial: 'cmsis_add', kernel: 'arm_elementwise_add_s8', consts: [], macs: 0,
-        values: {
-          ...io, input2: ctx.ptr(step.inputs[1]), size: elementCount(y.shape), leftShift: a.leftShift,
-          in1: { offset: cInt(-a.input1.zeroPoint), mult: cInt(a.input1.multiplier), shift: a.input1.shift },
-          in2: { offset: cInt(-a.input2.zeroPoint), mult: cInt(a.input2.multiplier), shift: a.input2.shift },
-          out: { offset: cInt(a.output.zeroPoint), mult: cInt(a.output.multiplier), shift: a.output.shift },
-          actMin: a.actMin, actMax: a.actMax,
-        },
+        values: { ...io, input2: ctx.ptr(step.inputs[1]), ...addValues(a, elementCount(y.shape)) },
       };
     }
     case 'QMaxPool':

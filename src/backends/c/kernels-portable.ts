@@ -10,8 +10,7 @@ import { isIdentityOperand, requantize } from '../../quant/intmath.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, nhwcOf, perChannel, window2d,
-  type CallContext, type KernelCall, type KernelProvider,
-} from './kernel-call.js';
+  type CallContext, type KernelCall, type KernelProvider, addValues } from './kernel-call.js';
 import { channelsLast, physicalShape, weightsForInputLayout, weightsOHWI, type Layout, type StridedCopy } from './layout.js';
 import type { CopyStep, NodeStep, Step } from './lower.js';
 
@@ -145,13 +144,7 @@ export function portableCall(step: Step, ctx: CallContext): KernelCall {
       const a = n.attrs;
       return {
         partial: 'portable_add', kernel: 'qgc_add_s8', consts: [], macs: 0,
-        values: {
-          ...io, input2: ctx.ptr(step.inputs[1]), size: elementCount(y.shape), leftShift: a.leftShift,
-          in1: { offset: cInt(-a.input1.zeroPoint), mult: cInt(a.input1.multiplier), shift: a.input1.shift },
-          in2: { offset: cInt(-a.input2.zeroPoint), mult: cInt(a.input2.multiplier), shift: a.input2.shift },
-          out: { offset: cInt(a.output.zeroPoint), mult: cInt(a.output.multiplier), shift: a.output.shift },
-          actMin: a.actMin, actMax: a.actMax,
-        },
+        values: { ...io, input2: ctx.ptr(step.inputs[1]), ...addValues(a, elementCount(y.shape)) },
       };
     }
     case 'QMaxPool':
