@@ -4,12 +4,13 @@ import type { Pass } from './pass.js';
 import { consumers, pruneTensors, renameUses, singleUse } from './rewrite.js';
 
 /** Afterwards: a constant-zero Pad that pads nothing is gone, and one that pads only the
- * spatial dims in front of a Conv or an AveragePool (PyTorch's AvgPool2d(padding=...)
- * export) is merged into that op's pads (AveragePool then counts the padding, as the
- * explicit Pad did). */
+ * spatial dims in front of a Conv is merged into the Conv's pads (padding with zeros is what
+ * Conv's pads mean). A Pad before an AveragePool stays: merged, the pool would have to count
+ * the padding (count_include_pad), which the int8 pooling kernels cannot express, whereas an
+ * explicit Pad quantizes to padding with the zero point. */
 export const foldPad: Pass = {
   name: 'fold-pad',
-  guarantees: 'no zero Pad nodes; zero padding before Conv/AveragePool is in their pads',
+  guarantees: 'no zero Pad nodes; zero padding before a Conv is in its pads',
   run(graph) {
     let g = graph;
     const uses = consumers(graph);
@@ -27,14 +28,9 @@ export const foldPad: Pass = {
       const spatialOnly = [0, 1, rank, rank + 1].every((i) => pad.attrs.pads[i] === 0);
       const next = uses.get(out)?.[0];
       if (!spatialOnly || !next || !singleUse(g, uses, out) || next.inputs[0] !== out) continue;
-      if (next.op !== 'Conv' && !(next.op === 'AveragePool' && next.attrs.pads.every((p) => p === 0) && !next.attrs.ceilMode)) continue;
+      if (next.op !== 'Conv') continue;
       const extra = [...pad.attrs.pads.slice(2, rank), ...pad.attrs.pads.slice(rank + 2)];
-      const merged: Node =
-        next.op === 'Conv'
-          ? { ...next, inputs: [pad.inputs[0], ...next.inputs.slice(1)], attrs: { ...next.attrs, pads: next.attrs.pads.map((p, i) => p + extra[i]) } }
-          : next.op === 'AveragePool'
-            ? { ...next, inputs: [pad.inputs[0]], attrs: { ...next.attrs, pads: extra, countIncludePad: true } }
-            : next;
+      const merged: Node = { ...next, inputs: [pad.inputs[0], ...next.inputs.slice(1)], attrs: { ...next.attrs, pads: next.attrs.pads.map((p, i) => p + extra[i]) } };
       g = { ...g, nodes: g.nodes.filter((n) => n !== pad).map((n) => (n === next ? merged : n)) };
     }
     return pruneTensors(g);
