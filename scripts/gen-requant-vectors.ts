@@ -36,6 +36,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 as prng } from '../test/support/random.js';
 
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
@@ -77,17 +78,6 @@ export function requantizeDefinition(value: number, multiplier: number, shift: n
   return Number(roundHalfAwayDivPow2(h, right));
 }
 
-/** mulberry32: a small deterministic PRNG (uint32 outputs). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 export function generateRequantVectors(): RequantTable {
   const next = prng(0x5eed2026);

@@ -15,10 +15,10 @@ import { cnn, dwsepResidual } from './support/c-graphs.js';
 import { QGraphBuilder } from './support/qgraph.js';
 import { commandExists, needs, pathExists } from './support/tools.js';
 import { availableExamples } from './support/examples.js';
-import { main } from '../src/cli/main.js';
 import { quantizeToFile } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
+import { cli } from './support/cli.js';
 
 const GCC = commandExists('gcc', 'apt-get install gcc');
 const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi');
@@ -193,25 +193,18 @@ describe('build glue', () => {
 describe('qgc compile (CLI)', () => {
   const ex = availableExamples().find((e) => e.name === 'fashion-mnist');
 
-  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await main(['node', 'qgc', ...args], { out: (s: string) => void (out += s), err: (s: string) => void (err += s) });
-    return { code, out, err };
-  }
-
 
   it('compiles a float model with --calib, and the QDQ model qgc quantize wrote, to the same C', async () => {
     if (!ex) return;
     const root = tmp('cli');
-    const a = await cli(['compile', ex.model, '--target', 'cortex-m4', '--calib', `${ex.dir}/calib.npy`, '--kernels', 'portable', '-o', join(root, 'a')]);
+    const a = await cli('compile', ex.model, '--target', 'cortex-m4', '--calib', `${ex.dir}/calib.npy`, '--kernels', 'portable', '-o', join(root, 'a'));
     expect(a.code, a.err).toBe(0);
     expect(a.out).toMatch(/arena \d+ B RAM \(lower bound \d+ B/);
     expect(readdirSync(join(root, 'a'))).toContain('net_report.json');
     const qdq = join(root, 'model.qdq.onnx');
     const { graph } = loadModel(ex.model);
     quantizeToFile(graph, { calib: [`${ex.dir}/calib.npy`] }, qdq);
-    const b = await cli(['compile', qdq, '--target', 'cortex-m4', '--kernels', 'portable', '--name', 'net', '-o', join(root, 'b')]);
+    const b = await cli('compile', qdq, '--target', 'cortex-m4', '--kernels', 'portable', '--name', 'net', '-o', join(root, 'b'));
     expect(b.code, b.err).toBe(0);
     // Same weights, multipliers, plan: the QDQ round trip must not change the network.
     expect(readFileSync(join(root, 'b', 'net_weights.c'), 'utf8').split('\n').slice(4)).toEqual(readFileSync(join(root, 'a', 'net_weights.c'), 'utf8').split('\n').slice(4));
@@ -220,10 +213,10 @@ describe('qgc compile (CLI)', () => {
   it('reports a float model without --calib, an unknown target and an occupied folder as one-line errors', async () => {
     if (!ex) return;
     const root = tmp('cli-err');
-    expect((await cli(['compile', ex.model, '--target', 'cortex-m4', '-o', join(root, 'x')])).err).toMatch(/needs calibration data|--calib/);
-    expect((await cli(['compile', ex.model, '--target', 'cortex-m99', '--calib', `${ex.dir}/calib.npy`, '-o', join(root, 'x')])).err).toMatch(/unknown target 'cortex-m99'/);
+    expect((await cli('compile', ex.model, '--target', 'cortex-m4', '-o', join(root, 'x'))).err).toMatch(/needs calibration data|--calib/);
+    expect((await cli('compile', ex.model, '--target', 'cortex-m99', '--calib', `${ex.dir}/calib.npy`, '-o', join(root, 'x'))).err).toMatch(/unknown target 'cortex-m99'/);
     writeFileSync(join(root, 'keep.txt'), 'x');
-    const r = await cli(['compile', ex.model, '--target', 'cortex-m4', '--calib', `${ex.dir}/calib.npy`, '-o', root]);
+    const r = await cli('compile', ex.model, '--target', 'cortex-m4', '--calib', `${ex.dir}/calib.npy`, '-o', root);
     expect(r.err).toMatch(/QGC1005.*did not write \(keep\.txt\).*--force/);
   }, 300_000);
 });

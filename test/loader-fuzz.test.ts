@@ -11,6 +11,7 @@ import { runGraph } from '../src/interp/run.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
 import { needs, ONNX_TESTDATA } from './support/tools.js';
+import { uniform as rng } from './support/random.js';
 
 const NODE = '/usr/share/libonnx-testdata/data/node';
 const SOURCES = [
@@ -24,17 +25,6 @@ const SOURCES = [
   join(NODE, 'test_qlinearconv/model.onnx'),
 ];
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutants(bytes: Uint8Array, count: number, seed: number): Uint8Array[] {
   const r = rng(seed);

@@ -22,20 +22,11 @@ import {
 } from '../src/quant/intmath.js';
 import { CMSIS_NN, GCC, compileProgram, removePrograms, runProgram, supportSource } from './support/cmsis.js';
 import { needs } from './support/tools.js';
+import { mulberry32 as rng } from './support/random.js';
 
 const tablePath = new URL('./data/requant-vectors.json', import.meta.url);
 const table = JSON.parse(readFileSync(tablePath, 'utf8')) as RequantTable;
 
-/** Deterministic uint32 stream (mulberry32). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const f32bits = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0];
 const f64bits = (x: number) => new BigUint64Array(Float64Array.of(x).buffer)[0];

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.js';
 import type { Graph } from '../src/ir/graph.js';
 import { readNpy } from '../src/io/npy.js';
 import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
@@ -16,6 +15,7 @@ import { flashBytes, mapSizes } from '../src/verify/map-size.js';
 import { reference, samplesOf } from '../src/verify/reference.js';
 import { availableExamples, example } from './support/examples.js';
 import { commandExists, needs, pathExists } from './support/tools.js';
+import { cli } from './support/cli.js';
 
 const GCC = commandExists('gcc', 'apt-get install gcc');
 const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi');
@@ -30,13 +30,6 @@ function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'qgc-verify-test-'));
   roots.push(d);
   return d;
-}
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(['node', 'qgc', ...args], { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
 }
 
 async function compile(ex: string, kernels: string, dir: string): Promise<void> {

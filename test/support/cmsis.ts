@@ -1,21 +1,17 @@
-/** Host builds of CMSIS-NN for bit-exactness tests: locates the source (CMSIS_NN_ROOT, default
- * ../shared/cmsis-nn beside the project root), compiles its int8 kernels once into a static
- * library cached under os.tmpdir() by a hash of the sources, and builds small test programs
- * (test/support/*.c) against it. Nothing is written inside the repository. */
-import { createHash } from 'node:crypto';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+/** CMSIS-NN for bit-exactness tests: the source (CMSIS_NN_ROOT, default ../shared/cmsis-nn
+ * beside the project root), its host library (built once by src/verify/cmsis-nn.ts), and small
+ * test programs (test/support/*.c) built against it in temporary folders. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { buildCmsisNn, cmsisNnRoot } from '../../src/verify/cmsis-nn.js';
 import { commandExists, pathExists, type Requirement } from './tools.js';
 
-const execFileAsync = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const projectRoot = resolve(here, '../..');
 
-export const CMSIS_NN_ROOT = resolve(process.env.CMSIS_NN_ROOT ?? join(projectRoot, '../shared/cmsis-nn'));
+export const CMSIS_NN_ROOT = cmsisNnRoot();
 export const CMSIS_NN: Requirement = pathExists(
   'CMSIS-NN source',
   join(CMSIS_NN_ROOT, 'Include/arm_nnsupportfunctions.h'),
@@ -30,62 +26,10 @@ export function supportSource(name: string): string {
 
 const WARN = ['-Wall', '-Wextra', '-Werror'];
 
-/** The CMSIS-NN int8 sources (float kernels and the Python bindings left out). */
-function cmsisSources(): string[] {
-  const src = join(CMSIS_NN_ROOT, 'Source');
-  const files: string[] = [];
-  for (const dir of readdirSync(src, { withFileTypes: true })) {
-    if (!dir.isDirectory() || dir.name === 'Bindings') continue;
-    for (const f of readdirSync(join(src, dir.name))) {
-      if (f.endsWith('.c') && !/_(f16|f32|flt)\.c$/.test(f)) files.push(join(src, dir.name, f));
-    }
-  }
-  return files.sort();
-}
-
-function hashFiles(files: string[], extra: string): string {
-  const h = createHash('sha256').update(extra);
-  for (const f of files) h.update(f).update(readFileSync(f));
-  return h.digest('hex').slice(0, 16);
-}
-
-/** Runs `jobs` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, job: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await job(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-let libPromise: Promise<string> | undefined;
-
-/** Path of libcmsisnn.a (host gcc -O1, default build: no DSP/MVE, no single rounding). */
-export function cmsisLibrary(): Promise<string> {
-  libPromise ??= buildLibrary();
-  return libPromise;
-}
-
-async function buildLibrary(): Promise<string> {
-  const sources = cmsisSources();
-  const headers = readdirSync(join(CMSIS_NN_ROOT, 'Include'), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-  const flags = ['-O1', `-I${join(CMSIS_NN_ROOT, 'Include')}`];
-  const dir = join(tmpdir(), `qgc-cmsis-nn-${hashFiles([...sources, ...headers], flags.join(' '))}`);
-  const lib = join(dir, 'libcmsisnn.a');
-  if (existsSync(lib)) return lib;
-  const work = mkdtempSync(join(tmpdir(), 'qgc-cmsis-build-'));
-  await pool(sources, 4, (s) => execFileAsync('gcc', [...flags, '-c', s, '-o', join(work, basename(s, '.c') + '.o')]));
-  const objects = readdirSync(work).filter((f) => f.endsWith('.o'));
-  await execFileAsync('ar', ['rcs', 'libcmsisnn.a', ...objects], { cwd: work });
-  try {
-    renameSync(work, dir); // atomic publish; a concurrent build may have won the race
-  } catch {
-    rmSync(work, { recursive: true, force: true });
-  }
-  return lib;
+/** Path of the host build of CMSIS-NN's int8 kernels (default build: no DSP/MVE, no single
+ * rounding), the one `qgc verify` and the C backend tests use, cached by src/verify/cmsis-nn.ts. */
+export async function cmsisLibrary(): Promise<string> {
+  return (await buildCmsisNn('host', { root: CMSIS_NN_ROOT })).lib;
 }
 
 const programDirs: string[] = [];

@@ -8,6 +8,7 @@ import type { Value } from '../../src/interp/types.js';
 import { addParams, convRequant, softmaxParams } from '../../src/quant/intmath.js';
 import { windowOutSize } from '../../src/interp/conv.js';
 import { DriverOp, type CaseWriter } from './cmsis.js';
+import { mulberry32 } from './random.js';
 
 export type QOp = keyof QuantizedOpAttrMap;
 
@@ -23,15 +24,12 @@ export interface Int8Case {
 }
 
 export class Rng {
-  private s: number;
+  private readonly next: () => number;
   constructor(seed: number) {
-    this.s = seed >>> 0;
+    this.next = mulberry32(seed);
   }
   u32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(this.s ^ (this.s >>> 15), this.s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.next();
   }
   /** Uniform float in [0, 1). */
   float(): number {

@@ -7,18 +7,10 @@ import type { Value } from '../../src/interp/types.js';
 import { attr, rawBytes, valueInfo } from '../../src/onnx/export-proto.js';
 import { onnx } from '../../src/onnx/proto.js';
 import { onnxCodeOf } from '../../src/onnx/tensor.js';
+import { uniform } from './random.js';
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Floats in [0, 1) from the tests' seeded PRNG. */
+export const prng = uniform;
 
 type Rand = () => number;
 const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
