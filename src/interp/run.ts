@@ -9,8 +9,6 @@ import type { Kernel, Value } from './types.js';
 export interface RunOptions {
   /** Keep every intermediate value in the result (for per-layer comparisons). */
   keepAll?: boolean;
-  /** Kernel table to use (the float/ONNX one by default). */
-  kernels?: Partial<Record<OpName, Kernel<OpName>>>;
 }
 
 /** Runs `graph` on named inputs; returns the graph outputs (or every tensor with keepAll). */
@@ -29,11 +27,8 @@ export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Value>, opts: 
     env.set(name, v);
   }
   const lastUse = opts.keepAll ? undefined : lastUses(graph);
-  const table = { ...kernels, ...opts.kernels } as Record<OpName, Kernel<OpName>>;
   graph.nodes.forEach((node, step) => {
-    const inputs = node.inputs.map((n) => (n === '' ? undefined : valueOf(graph, env, n, node)));
-    const outs = table[node.op](node as never, inputs);
-    if (node.clamp) outs[0] = clampValue(outs[0], node.clamp.min, node.clamp.max);
+    const outs = runNode(node, node.inputs.map((n) => (n === '' ? undefined : valueOf(graph, env, n, node))));
     node.outputs.forEach((name, i) => {
       if (name !== '') env.set(name, outs[i]);
     });
@@ -43,6 +38,14 @@ export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Value>, opts: 
   const result = new Map<string, Value>();
   for (const o of graph.outputs) result.set(o, valueOf(graph, env, o));
   return result;
+}
+
+/** Runs one node: its kernel, then its fused activation clamp. The one way any code (the
+ * interpreter, constant folding, import-time shape folding) evaluates a node. */
+export function runNode(node: Node, inputs: readonly (Value | undefined)[]): Value[] {
+  const outs = (kernels[node.op] as Kernel<OpName>)(node as never, inputs);
+  if (node.clamp) outs[0] = clampValue(outs[0], node.clamp.min, node.clamp.max);
+  return outs;
 }
 
 /** Applies a fused activation clamp (the kernel's output is fresh, so it is clamped in place). */

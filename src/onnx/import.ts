@@ -4,9 +4,8 @@
 import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import { isFloat, type DType } from '../ir/dtype.js';
 import type { Graph, Node, Tensor } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
-import { kernels } from '../interp/kernels.js';
-import type { Kernel, Value } from '../interp/types.js';
+import { runNode } from '../interp/run.js';
+import type { Value } from '../interp/types.js';
 import { AttrReader } from './attrs.js';
 import { importers, supportedOnnxOps } from './ops/index.js';
 import type { ImportContext } from './ops/types.js';
@@ -231,8 +230,7 @@ function foldShapeArithmetic(node: Node, inputs: readonly (Tensor | undefined)[]
   const touches = [...present, ...outputs];
   if (touches.some((t) => isFloat(t.dtype))) return undefined;
   if (!outputs.every((t) => INTEGER_SHAPE_TYPES.includes(t.dtype))) return undefined;
-  const kernel = kernels[node.op as OpName] as Kernel<OpName>;
   const values: (Value | undefined)[] = inputs.map((t) => (t && t.data ? { dtype: t.dtype, shape: t.shape, data: t.data } : undefined));
-  const results = kernel(node, values);
+  const results = runNode(node, values);
   return outputs.map((t, i) => ({ ...t, data: results[i].data }));
 }

@@ -1,7 +1,7 @@
-import type { Node, Tensor } from '../ir/graph.js';
+import type { Node } from '../ir/graph.js';
 import type { OpName } from '../ir/ops.js';
-import { kernels } from '../interp/kernels.js';
-import type { Kernel, Value } from '../interp/types.js';
+import { runNode } from '../interp/run.js';
+import type { Value } from '../interp/types.js';
 import type { Pass } from './pass.js';
 import { cloneGraph, pruneTensors } from './rewrite.js';
 
@@ -31,16 +31,9 @@ export const foldConstants: Pass = {
         continue;
       }
       const values = inputs.map((t): Value | undefined => (t ? { dtype: t.dtype, shape: t.shape, data: t.data! } : undefined));
-      const outs = (kernels[n.op] as Kernel<OpName>)(n as never, values);
+      const outs = runNode(n, values);
       n.outputs.forEach((o, i) => {
-        if (o === '') return;
-        let data = outs[i].data;
-        if (i === 0 && n.clamp) {
-          const { min, max } = n.clamp;
-          data = (data as Float32Array).map((v) => Math.min(max, Math.max(min, v)));
-        }
-        const t: Tensor = { ...g.tensors.get(o)!, data };
-        g.tensors.set(o, t);
+        if (o !== '') g.tensors.set(o, { ...g.tensors.get(o)!, data: outs[i].data });
       });
     }
     return pruneTensors({ ...g, nodes: kept });

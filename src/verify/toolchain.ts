@@ -247,23 +247,9 @@ export async function readSize(elf: string): Promise<SizeInfo> {
   return parseSize(r.stdout);
 }
 
-export interface HostBuildOptions {
-  /** Project C files, compiled with STRICT_CFLAGS unless `strict: false`. */
-  sources: string[];
-  includeDirs?: string[];
-  defines?: Defines;
-  /** Link CMSIS-NN built for the host (its portable C paths). */
-  cmsisNn?: boolean | CmsisNnOptions;
-  outDir: string;
-  name?: string;
-  /** Default '-O2'. */
-  opt?: string;
-  strict?: boolean;
-  cflags?: string[];
-  ldflags?: string[];
-  /** Link qgc_runtime_host.c (qgc_runtime.h on stdio); default true. */
-  runtime?: boolean;
-}
+/** Options of a host build: those of a target build without the target and its stack; CMSIS-NN
+ * is built for the host (its portable C paths) and the runtime is qgc_runtime_host.c. */
+export type HostBuildOptions = Omit<BuildOptions, 'target' | 'stackSize'>;
 
 /** Builds a host executable with `cc` (or $CC), linking qgc's host runtime. */
 export async function buildHost(opts: HostBuildOptions): Promise<{ exe: string }> {

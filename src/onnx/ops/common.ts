@@ -2,6 +2,7 @@
 import { ErrorCode } from '../../errors.js';
 import { isFloat, toNumbers } from '../../ir/dtype.js';
 import type { Tensor } from '../../ir/graph.js';
+import { broadcastShape } from '../../interp/util.js';
 import type { ImportContext } from './types.js';
 
 /** The input at `index`, which must be present. */
@@ -44,18 +45,14 @@ export function constNumbers(ctx: ImportContext, index: number): number[] | unde
   return toNumbers(t.data);
 }
 
-/** Numpy-style broadcast of two shapes. */
+/** Numpy-style broadcast of two shapes (the interpreter's broadcastShape), refusing shapes that
+ * do not broadcast. */
 export function broadcastShapes(ctx: ImportContext, a: readonly number[], b: readonly number[]): number[] {
-  const rank = Math.max(a.length, b.length);
-  const out = new Array<number>(rank);
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) {
-      throw ctx.error(ErrorCode.ShapeMismatch, `shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`,
-        'The model is inconsistent; check its input shapes (--input-shape).');
-    }
-    out[i] = da === 1 ? db : da;
+  const out = broadcastShape(a, b);
+  const fits = (s: readonly number[]) => s.every((d, i) => d === 1 || d === out[out.length - s.length + i]);
+  if (!fits(a) || !fits(b)) {
+    throw ctx.error(ErrorCode.ShapeMismatch, `shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`,
+      'The model is inconsistent; check its input shapes (--input-shape).');
   }
   return out;
 }
