@@ -6,6 +6,20 @@ import { elementCount, type Graph } from '../ir/graph.js';
 import { runGraph } from './run.js';
 import type { Value } from './types.js';
 
+/** How many model-shaped samples `v` stacks along axis 0 (1 when it has the model's shape), or
+ * undefined when it is neither the model's shape nor a stack of it. */
+export function samplesIn(modelShape: readonly number[], v: Value): number | undefined {
+  if (modelShape.length === 0 || modelShape[0] < 1 || v.shape.length !== modelShape.length) return undefined;
+  if (!v.shape.every((d, i) => i === 0 || d === modelShape[i])) return undefined;
+  return v.shape[0] > 0 && v.shape[0] % modelShape[0] === 0 ? v.shape[0] / modelShape[0] : undefined;
+}
+
+/** Sample `k` of a stack of model-shaped samples (a view, no copy). */
+export function sampleAt(modelShape: readonly number[], v: Value, k: number): Value {
+  const per = elementCount(modelShape);
+  return { dtype: v.dtype, shape: modelShape, data: v.data.subarray(k * per, (k + 1) * per) as TensorData };
+}
+
 /** How many model-sized chunks the feeds hold along axis 0 (1 when they match exactly). */
 export function batchCount(graph: Graph, feeds: ReadonlyMap<string, Value>): number {
   let count: number | undefined;
@@ -13,9 +27,8 @@ export function batchCount(graph: Graph, feeds: ReadonlyMap<string, Value>): num
     const t = graph.tensors.get(name)!;
     const v = feeds.get(name);
     if (!v) throw new CompileError(ErrorCode.BadInput, `no value given for graph input '${name}'`, { tensor: name });
-    const sameTail = v.shape.length === t.shape.length && v.shape.every((d, i) => i === 0 || d === t.shape[i]);
-    const n = t.shape.length > 0 && t.shape[0] > 0 && sameTail && v.shape[0] % t.shape[0] === 0 ? v.shape[0] / t.shape[0] : undefined;
-    if (n === undefined || n < 1 || (count !== undefined && n !== count)) {
+    const n = samplesIn(t.shape, v);
+    if (n === undefined || (count !== undefined && n !== count)) {
       throw new CompileError(ErrorCode.BadInput,
         `input '${name}' has shape [${v.shape.join(', ')}], which is not the model's [${t.shape.join(', ')}] nor a batch of it`,
         { tensor: name }, 'Give the model shape, or stack samples along the first axis; or set the shape with --input-shape.');
@@ -25,12 +38,6 @@ export function batchCount(graph: Graph, feeds: ReadonlyMap<string, Value>): num
   return count ?? 1;
 }
 
-function slice(v: Value, index: number, rows: number): Value {
-  const per = elementCount(v.shape) / v.shape[0];
-  const data = v.data.subarray(index * rows * per, (index + 1) * rows * per) as TensorData;
-  return { dtype: v.dtype, shape: [rows, ...v.shape.slice(1)], data };
-}
-
 /** Runs every chunk and concatenates each output along axis 0. */
 export function runBatched(graph: Graph, feeds: ReadonlyMap<string, Value>): Map<string, Value> {
   const n = batchCount(graph, feeds);
@@ -38,7 +45,7 @@ export function runBatched(graph: Graph, feeds: ReadonlyMap<string, Value>): Map
   const parts: Map<string, Value>[] = [];
   for (let i = 0; i < n; i++) {
     const chunk = new Map<string, Value>();
-    for (const name of graph.inputs) chunk.set(name, slice(feeds.get(name)!, i, graph.tensors.get(name)!.shape[0]));
+    for (const name of graph.inputs) chunk.set(name, sampleAt(graph.tensors.get(name)!.shape, feeds.get(name)!, i));
     parts.push(runGraph(graph, chunk));
   }
   const out = new Map<string, Value>();

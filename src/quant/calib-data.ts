@@ -10,6 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { CompileError, ErrorCode } from '../errors.js';
 import { elementCount, type Graph } from '../ir/graph.js';
+import { sampleAt, samplesIn } from '../interp/batch.js';
 import type { Value } from '../interp/types.js';
 import { readNpy } from '../io/npy.js';
 import { readFileChecked } from '../onnx/load.js';
@@ -84,20 +85,16 @@ export function splitSamples(graph: Graph, input: string, v: Value, file: string
     throw badInput(`calibration data for input '${input}' is ${v.dtype}; the model takes float32`, file,
       'Save the samples as float32, preprocessed exactly as for inference (e.g. x.astype(numpy.float32) / 255).', input);
   }
-  const data = v.dtype === 'float32' ? (v.data as Float32Array) : Float32Array.from(v.data as Float64Array);
+  const f32: Value = v.dtype === 'float32' ? v : { dtype: 'float32', shape: v.shape, data: Float32Array.from(v.data as Float64Array) };
   const batch = shape.length > 0 ? shape[0] : 1;
-  const per = elementCount(shape);
-  const sameTail = v.shape.length === shape.length && v.shape.every((d, i) => i === 0 || d === shape[i]);
-  let count: number | undefined;
-  if (sameTail && batch > 0 && v.shape[0] % batch === 0 && v.shape[0] > 0) count = v.shape[0] / batch;
-  else if (batch === 1 && v.shape.length === shape.length - 1 && v.shape.every((d, i) => d === shape[i + 1])) count = 1;
-  if (count === undefined || per === 0) {
+  // A stack of model-shaped samples, or one sample saved without the model's batch dim of 1.
+  let count = samplesIn(shape, f32);
+  if (count === undefined && batch === 1 && v.shape.length === shape.length - 1 && v.shape.every((d, i) => d === shape[i + 1])) count = 1;
+  if (count === undefined || elementCount(shape) === 0) {
     throw badInput(`calibration data for input '${input}' has shape [${v.shape.join(', ')}]; the model takes [${shape.join(', ')}]`, file,
       `Stack samples along axis 0: shape [N${shape.slice(1).map((d) => `, ${d}`).join('')}]${batch === 1 ? '' : ` with N a multiple of ${batch}`}.`, input);
   }
-  const out: Value[] = [];
-  for (let k = 0; k < count; k++) out.push({ dtype: 'float32', shape, data: data.subarray(k * per, (k + 1) * per) });
-  return out;
+  return Array.from({ length: count }, (_, k) => sampleAt(shape, f32, k));
 }
 
 /** Throws when a sample holds NaN or Infinity, naming the file and the sample index. */

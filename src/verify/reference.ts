@@ -7,7 +7,8 @@
  * must return the interpreter's dequantized floats, bit for bit.
  */
 import { CompileError, ErrorCode } from '../errors.js';
-import { elementCount, type Graph, type Node } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { sampleAt, samplesIn } from '../interp/batch.js';
 import { runGraph } from '../interp/run.js';
 import type { Value } from '../interp/types.js';
 
@@ -41,19 +42,17 @@ export function boundary(graph: Graph): { quantize?: Node; dequantize?: Node; in
 /** Splits `x` ([N × model batch, ...] or the model's shape) into at most `limit` model-sized samples. */
 export function samplesOf(graph: Graph, x: Value, limit = Infinity, file = 'the inputs'): Value[] {
   const t = graph.tensors.get(graph.inputs[0])!;
-  const tail = t.shape.slice(1);
-  const ok = x.shape.length === t.shape.length && x.shape.slice(1).every((d, i) => d === tail[i]) && t.shape[0] > 0 && x.shape[0] % t.shape[0] === 0;
-  if (!ok) {
+  const stacked = samplesIn(t.shape, x);
+  if (stacked === undefined) {
     throw new CompileError(ErrorCode.BadInput, `the inputs have shape [${x.shape.join(', ')}], which is neither the model's input [${t.shape.join(', ')}] nor a batch of it`,
       { file }, 'Stack samples along the first axis.');
   }
   if (x.dtype !== t.dtype) {
     throw new CompileError(ErrorCode.BadInput, `the inputs are ${x.dtype}; the model's input '${t.name}' is ${t.dtype}`, { file }, `Save them as ${t.dtype}.`);
   }
-  const per = elementCount(t.shape);
-  const n = Math.min(x.shape[0] / t.shape[0], limit);
+  const n = Math.min(stacked, limit);
   if (n < 1) throw new CompileError(ErrorCode.BadInput, 'no samples to verify', { file }, 'Give at least one sample, and --limit 1 or more.');
-  return Array.from({ length: n }, (_, k) => ({ dtype: x.dtype, shape: t.shape, data: x.data.slice(k * per, (k + 1) * per) }));
+  return Array.from({ length: n }, (_, k) => sampleAt(t.shape, x, k));
 }
 
 /** Runs the interpreter on every sample; `keepAll` keeps every tensor (for locating a layer). */
