@@ -10,7 +10,7 @@ import {
   type CmsisIsa, type NnDims,
 } from '../src/backends/c/cmsis-buffers.js';
 import { compileC } from '../src/backends/c/emit.js';
-import { lowerBound, planMemory, type PlanItem } from '../src/backends/c/memory-plan.js';
+import { lowerBound, planMemory, type PlanItem } from '../src/schedule/memory-plan.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';

@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompileCResult } from '../backends/c/emit.js';
 import { macroPrefix } from '../backends/c/identifiers.js';
-import { physicalToLogical } from '../backends/c/layout.js';
-import type { CTensor } from '../backends/c/lower.js';
+import { physicalToLogical } from '../schedule/layout.js';
+import type { ScheduledTensor } from '../schedule/types.js';
 import { elementCount } from '../ir/graph.js';
 import type { Value } from '../interp/types.js';
 import { buildAndRun, type BuildRunSpec } from './build-run.js';
@@ -37,7 +37,7 @@ export type TraceResult = { kind: 'layer'; layer: LayerMismatch } | { kind: 'all
 
 interface Traced {
   step: number;
-  tensor: CTensor;
+  tensor: ScheduledTensor;
   node: string;
   op: string;
   kernel: string;
@@ -45,7 +45,7 @@ interface Traced {
 
 /** The tensor each step writes, with the schedule's names. */
 function tracedSteps(c: CompileCResult): Traced[] {
-  const out: Traced[] = [{ step: 0, tensor: c.schedule.input.tensor, node: '', op: 'input copy', kernel: 'qgc_copy_s8' }];
+  const out: Traced[] = [{ step: 0, tensor: c.schedule.inputs[0].tensor, node: '', op: 'input copy', kernel: 'qgc_copy_s8' }];
   for (const s of c.schedule.steps) {
     const layer = c.report.layers.find((l) => l.step === s.index);
     if (s.kind === 'node') out.push({ step: s.index, tensor: s.output, node: s.node.name, op: s.node.op, kernel: layer?.kernel ?? '' });
@@ -89,7 +89,7 @@ void qgc_verify_trace(int step, const int8_t *arena)
 }
 
 /** The logical tensor a schedule tensor holds (layout copies are named `<tensor>:nhwc` etc.). */
-function logicalName(t: CTensor): string {
+function logicalName(t: ScheduledTensor): string {
   return t.name.replace(/:(rowmajor|nhwc)$/, '');
 }
 

@@ -11,15 +11,16 @@ import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
 import { exportQdq } from '../../onnx/export-qdq.js';
+import { buildSchedule } from '../../schedule/build.js';
+import { channelsLast, isRowMajor, sameBytes } from '../../schedule/layout.js';
+import type { MemoryPlan } from '../../schedule/memory-plan.js';
+import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
 import { loadTarget, type Target } from '../../targets/target.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
-import { IdentifierTable, checkNetName, commentText, macroPrefix } from './identifiers.js';
-import { cFloat, cInt, type CallContext, type KernelCall, type KernelProvider } from './kernel-call.js';
+import { IdentifierTable, checkNetName, commentText, macroPrefix, sanitizeFragment } from './identifiers.js';
+import { cFloat, cInt, renderStep, type CallContext, type CProvider, type KernelCall } from './kernel-call.js';
 import { cmsisProvider } from './kernels-cmsis.js';
 import { copyValues, portableProvider } from './kernels-portable.js';
-import { channelsLast, isRowMajor, sameBytes } from './layout.js';
-import { lowerGraph, type Boundary, type CTensor, type Schedule, type Step, type Storage } from './lower.js';
-import { planMemory, type MemoryPlan } from './memory-plan.js';
 import { checkOutputDir, writeOutputDir } from './output-dir.js';
 import { cRenderer } from './render.js';
 import { buildReport, type CReport } from './report.js';
@@ -55,7 +56,6 @@ export interface CompileCResult {
 
 /** Bumped when qgc_kernels.h changes incompatibly (checked by the generated C). */
 const KERNELS_VERSION = 2;
-const SCRATCH_ALIGN = 4;
 
 function qgcVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -67,6 +67,12 @@ export function isaOf(target: Target): CmsisIsa {
   return target.features.mve ? 'mve' : target.features.dsp ? 'dsp' : 'plain';
 }
 
+/** The kernel provider for `kernels` on `target`. */
+export function cProvider(target: Target, kernels: KernelsOption): CProvider {
+  const isa = isaOf(target);
+  return kernels === 'cmsis-nn' ? cmsisProvider(isa) : portableProvider(isa);
+}
+
 /** Compiles a quantized graph to C. Throws a CompileError (before writing anything) when it cannot. */
 export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   const bad = checkNetName(opts.name);
@@ -76,43 +82,30 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     throw new CompileError(ErrorCode.BadInput, `target ${target.name} has no '${opts.kernels}' kernels`, { file: target.file },
       `Use --kernels ${target.kernels.providers.join(' or ')}.`);
   }
-  const isa = isaOf(target);
-  const provider: KernelProvider = opts.kernels === 'cmsis-nn' ? cmsisProvider(isa) : portableProvider(isa);
-
-  const schedule = lowerGraph(graph);
-  const scratch = new Map<number, number>();
-  const scratchStorage = new Map<number, Storage>();
-  for (const step of schedule.steps) {
-    const bytes = provider.scratchBytes(step);
-    scratch.set(step.index, bytes);
-    if (bytes > 0) {
-      const s: Storage = { id: schedule.storages.length, bytes, first: step.index, last: step.index, kind: 'scratch', align: SCRATCH_ALIGN, label: `scratch of step ${step.index}` };
-      schedule.storages.push(s);
-      scratchStorage.set(step.index, s);
-    }
-  }
-  const plan = planMemory(schedule.storages);
+  const provider = cProvider(target, opts.kernels);
+  const schedule = buildSchedule(graph, provider);
+  const plan = schedule.plan;
   const qdq = opts.qdq === true ? exportQdq(graph) : undefined;
   if (opts.outDir !== undefined) checkOutputDir(opts.outDir, opts.force === true);
 
   const name = opts.name;
   const ids = new IdentifierTable();
   ids.reserve(name, `${name}_run`, `${name}_run_f32`, `${name}_check_scratch`);
-  const ptr = (t: CTensor) => `arena + ${plan.offsets.get(t.storage.id)}`;
+  const offset = (t: ScheduledTensor) => plan.offsets.get(t.storage.id)!;
   const calls: KernelCall[] = schedule.steps.map((step) => {
-    const sc = scratchStorage.get(step.index);
+    const sc = step.kind === 'node' ? step.scratch : undefined;
     const stepId = ids.get(`${name}_`, step.kind === 'node' ? step.node.name : `copy_${step.index}`);
-    const ctx: CallContext & { scratchBytes: number } = { ids, stepId, ptr, scratch: sc ? `arena + ${plan.offsets.get(sc.id)}` : 'NULL', stepNumber: step.index, scratchBytes: sc?.bytes ?? 0 };
-    const call = provider.call(step, ctx);
-    return { ...call, values: { ...call.values, scratchBytes: sc?.bytes ?? 0 } };
+    const ctx: CallContext = { ids, stepId, offset, scratch: sc ? { offset: plan.offsets.get(sc.id)!, bytes: sc.bytes } : null, stepNumber: step.index };
+    return renderStep(provider, step, ctx);
   });
 
   const NAME = macroPrefix(name);
-  const r0 = cRenderer();
-  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r0.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), `${name}_report.json`];
-  const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa, files }, schedule, calls, scratch, plan);
+  const r = cRenderer();
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), `${name}_report.json`];
+  const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa: provider.isa, files }, schedule, calls);
+  const io = boundaryViews(schedule, plan, ids);
   const view = {
-    name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa, kernels: opts.kernels,
+    name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa: provider.isa, kernels: opts.kernels,
     cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', kernelsVersion: KERNELS_VERSION,
     headerFile: `${name}.h`, sourceFile: `${name}.c`, weightsFile: `${name}_weights.c`,
     arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, peakStep: plan.peakStep, planStrategy: plan.strategy, lastStep: schedule.steps.length + 1,
@@ -123,10 +116,8 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     steps: schedule.steps.map((step, i) => ({ number: step.index, partial: calls[i].partial, values: calls[i].values, ...stepComments(step, calls[i]) })),
     checks: schedule.steps.map((step, i) => ({ partial: calls[i].partial, values: calls[i].values, step }))
       .filter((c) => ['cmsis_conv', 'cmsis_dwconv', 'cmsis_fc'].includes(c.partial) || (c.partial === 'cmsis_pool' && c.step.kind === 'node' && c.step.node.op === 'QAveragePool')),
-    input: boundaryView(schedule.input, plan),
-    output: boundaryView(schedule.output, plan),
+    ...io,
   };
-  const r = r0;
   const out = new Map<string, string>([
     [`${name}.h`, r.render('net.h', view)],
     [`${name}.c`, r.render('net.c', view)],
@@ -141,7 +132,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 }
 
 function stepComments(step: Step, call: KernelCall): { comment: string; shortComment: string } {
-  const shape = (t: CTensor) => `[${t.shape.join(',')}]${isRowMajor(t.layout) ? '' : sameBytes(t.layout, channelsLast(t.shape)) ? ' NHWC' : ' (NHWC bytes)'}`;
+  const shape = (t: ScheduledTensor) => `[${t.shape.join(',')}]${isRowMajor(t.layout) ? '' : sameBytes(t.layout, channelsLast(t.shape)) ? ' NHWC' : ' (NHWC bytes)'}`;
   if (step.kind === 'copy') {
     const text = `layout copy ${shape(step.src)} -> ${shape(step.dst)} (${step.why})`;
     return { comment: commentText(text), shortComment: commentText(`${call.kernel}: ${step.why}`) };
@@ -151,14 +142,34 @@ function stepComments(step: Step, call: KernelCall): { comment: string; shortCom
   return { comment: commentText(text), shortComment: commentText(`${step.node.op} '${step.node.name}'`) };
 }
 
-function boundaryView(b: Boundary, plan: MemoryPlan) {
+/** The template values of one API input or output. With one input and one output the macros are
+ * `<NAME>_INPUT_*` / `<NAME>_OUTPUT_*` and the parameters `in` / `out`; with several, each is
+ * named after its tensor: `<NAME>_INPUT_<TENSOR>_*` and `in_<tensor>`. */
+function boundaryView(b: Boundary, plan: MemoryPlan, names: { tag: string; param: string; copyId: string }) {
   const copy = copyValues(b.copy);
   const plain = b.copy.dims.length === 1 && b.copy.srcStrides[0] === 1;
   return {
     name: commentText(b.apiName), rank: b.shape.length, dims: b.shape.join(', '), dimList: [...b.shape], size: b.shape.reduce((a, d) => a * d, 1),
-    scale: cFloat(b.scale), zeroPoint: cInt(b.zeroPoint), ptr: `arena + ${plan.offsets.get(b.tensor.storage.id)}`, copy,
-    copyNote: plain ? 'same byte order, a plain copy' : 'a transpose',
+    scale: cFloat(b.scale), zeroPoint: cInt(b.zeroPoint), offset: plan.offsets.get(b.tensor.storage.id)!, copy,
+    copyNote: plain ? 'same byte order, a plain copy' : 'a transpose', ...names,
   };
+}
+
+function boundaryViews(schedule: Schedule, plan: MemoryPlan, ids: IdentifierTable) {
+  const single = schedule.inputs.length === 1 && schedule.outputs.length === 1;
+  const macros = new IdentifierTable();
+  const side = (bs: readonly Boundary[], kind: 'input' | 'output') => bs.map((b) => {
+    const KIND = kind.toUpperCase();
+    const short = kind === 'input' ? 'in' : 'out';
+    if (single) return boundaryView(b, plan, { tag: KIND, param: short, copyId: `copy_${short}` });
+    const fragment = sanitizeFragment(b.apiName) || 'anon';
+    return boundaryView(b, plan, {
+      tag: macros.get(`${KIND}_`, fragment.toUpperCase()), param: ids.get(`${short}_`, b.apiName), copyId: ids.get(`copy_${short}_`, b.apiName),
+    });
+  });
+  const inputs = side(schedule.inputs, 'input');
+  const outputs = side(schedule.outputs, 'output');
+  return { single, inputs, outputs, input: inputs[0], output: outputs[0] };
 }
 
 /** Array initializer text: 16 int8 or 8 int32 values per line, indented. */

@@ -1,16 +1,18 @@
 /**
- * What a kernel selector hands to the templates: one `KernelCall` per schedule step (the
- * partial to print, plain values, constant arrays for the weights file) and the geometry
- * helpers both providers share (NHWC dims and windows of conv/pool steps, 1-D as H = 1).
+ * The C backend's kernel providers: what each declares to the schedule (src/schedule/provider.ts:
+ * layouts, storage types, the kernel and its scratch size per node) and how each step is printed:
+ * one `KernelCall` per schedule step (the partial to print, plain values, constant arrays for the
+ * weights file). Arena addresses reach the templates as offsets (numbers); the templates write
+ * the C expressions.
  */
 import type { QAddAttrs } from '../../ir/qops.js';
 import { CompileError, ErrorCode } from '../../errors.js';
-import type { Tensor } from '../../ir/graph.js';
-import type { PoolAttrs, WindowAttrs } from '../../ir/ops.js';
+import type { Node, Tensor } from '../../ir/graph.js';
+import type { OpName, PoolAttrs } from '../../ir/ops.js';
+import type { KernelProvider, OpKernel } from '../../schedule/provider.js';
+import type { CopyStep, NodeStep, ScheduledTensor, Step } from '../../schedule/types.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import type { IdentifierTable } from './identifiers.js';
-import type { CTensor, NodeStep, Step } from './lower.js';
-import { physicalShape } from './layout.js';
 
 /** A constant array written to `<name>_weights.c` (flash). */
 export interface ConstArray {
@@ -34,27 +36,52 @@ export interface KernelCall {
   macs: number;
 }
 
-/** What a selector needs to print a call. */
+/** A step's scratch buffer in the arena. */
+export interface ScratchRef {
+  offset: number;
+  bytes: number;
+}
+
+/** What a provider needs to print a call. */
 export interface CallContext {
   ids: IdentifierTable;
   /** Unique C identifier fragment of this step (derived from the node name). */
   stepId: string;
-  /** C expression of a tensor's address in the arena. */
-  ptr: (t: CTensor) => string;
-  /** C expression of the step's scratch buffer (`NULL` when it has none). */
-  scratch: string;
+  /** Arena byte offset of a tensor. */
+  offset: (t: ScheduledTensor) => number;
+  /** The step's scratch buffer (null when it has none: the kernel gets NULL). */
+  scratch: ScratchRef | null;
   /** 1-based step number returned by `<name>_run` when the kernel reports an error. */
   stepNumber: number;
 }
 
-/** A kernel provider: scratch sizes (and support checks, which throw) first, calls later. */
-export interface KernelProvider {
+/** One op of a C provider: its declaration to the schedule and how its steps are printed. */
+export interface CKernel extends OpKernel {
+  render(step: NodeStep, ctx: CallContext): KernelCall;
+}
+
+export type CKernelTable = Partial<Record<OpName, CKernel>>;
+
+/** A C kernel provider (`cmsis-nn` or `portable`) for one ISA. */
+export interface CProvider extends KernelProvider {
   readonly name: 'cmsis-nn' | 'portable';
   readonly isa: CmsisIsa;
-  /** Checks the step has a kernel (CompileError naming the node otherwise); returns the arena
-   * scratch bytes the kernel needs. */
-  scratchBytes(step: Step): number;
-  call(step: Step, ctx: CallContext): KernelCall;
+  readonly kernels: CKernelTable;
+  renderCopy(step: CopyStep, ctx: CallContext): KernelCall;
+}
+
+/** The call that prints `step`. */
+export function renderStep(p: CProvider, step: Step, ctx: CallContext): KernelCall {
+  if (step.kind === 'copy') return p.renderCopy(step, ctx);
+  const k = p.kernels[step.node.op];
+  if (!k) throw new CompileError(ErrorCode.Internal, `provider ${p.name} scheduled ${step.node.op} without a kernel`, { node: step.node.name, op: step.node.op });
+  return k.render(step, ctx);
+}
+
+/** The node, its constant inputs (what the checks below read). */
+export interface ConstSource {
+  node: Node;
+  consts: readonly (Tensor | undefined)[];
 }
 
 /** A C integer literal (INT32_MIN has no literal of its own). */
@@ -72,45 +99,8 @@ export function cFloat(v: number): string {
   return `${s}f`;
 }
 
-/** An NHWC dims record of a rank-3 ([N,C,L]) or rank-4 ([N,C,H,W]) logical shape. */
-export interface Nhwc {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-}
-
-export function nhwcOf(shape: readonly number[]): Nhwc {
-  return shape.length === 3 ? { n: shape[0], h: 1, w: shape[2], c: shape[1] } : { n: shape[0], h: shape[2], w: shape[3], c: shape[1] };
-}
-
-/** A 2-D window; 1-D windows become kernel_h = 1 with no padding along H. */
-export interface Window2d {
-  kernelH: number;
-  kernelW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  dilationH: number;
-  dilationW: number;
-  /** Trailing pads (CMSIS-NN derives them from the output size; kept for the report). */
-  padBottom: number;
-  padRight: number;
-}
-
-export function window2d(a: WindowAttrs): Window2d {
-  if (a.kernel.length === 1) {
-    return { kernelH: 1, kernelW: a.kernel[0], strideH: 1, strideW: a.strides[0], padH: 0, padW: a.pads[0], dilationH: 1, dilationW: a.dilations[0], padBottom: 0, padRight: a.pads[1] };
-  }
-  return {
-    kernelH: a.kernel[0], kernelW: a.kernel[1], strideH: a.strides[0], strideW: a.strides[1], padH: a.pads[0], padW: a.pads[1],
-    dilationH: a.dilations[0], dilationW: a.dilations[1], padBottom: a.pads[2], padRight: a.pads[3],
-  };
-}
-
 /** Pools whose count-include-pad semantics the int8 contract cannot express fail here. */
-export function checkPool(step: NodeStep, a: PoolAttrs): void {
+export function checkPool(step: ConstSource, a: PoolAttrs): void {
   if (a.countIncludePad && a.pads.some((p) => p !== 0) && step.node.op === 'QAveragePool') {
     throw new CompileError(ErrorCode.BadAttribute, 'count_include_pad with padding is not representable in int8 average pooling',
       { node: step.node.name, op: step.node.op }, 'Pad explicitly with the zero point and pool without pads.');
@@ -118,9 +108,9 @@ export function checkPool(step: NodeStep, a: PoolAttrs): void {
 }
 
 /** The constant input `i` of a node step as typed data, checked. */
-export function constData(step: NodeStep, i: number, dtype: 'int8'): Int8Array;
-export function constData(step: NodeStep, i: number, dtype: 'int32'): Int32Array | undefined;
-export function constData(step: NodeStep, i: number, dtype: 'int8' | 'int32'): Int8Array | Int32Array | undefined {
+export function constData(step: ConstSource, i: number, dtype: 'int8'): Int8Array;
+export function constData(step: ConstSource, i: number, dtype: 'int32'): Int32Array | undefined;
+export function constData(step: ConstSource, i: number, dtype: 'int8' | 'int32'): Int8Array | Int32Array | undefined {
   const t: Tensor | undefined = step.consts[i];
   const where = { node: step.node.name, op: step.node.op };
   if (!t) {
@@ -133,14 +123,14 @@ export function constData(step: NodeStep, i: number, dtype: 'int8' | 'int32'): I
 }
 
 /** Per-channel multiplier and shift arrays of length `m` (a per-tensor pair is repeated). */
-export function perChannel(step: NodeStep, multiplier: Int32Array, shift: Int32Array, m: number): { mult: Int32Array; shift: Int32Array } {
+export function perChannel(step: ConstSource, multiplier: Int32Array, shift: Int32Array, m: number): { mult: Int32Array; shift: Int32Array } {
   if (multiplier.length === m && shift.length === m) return { mult: multiplier, shift };
   if (multiplier.length === 1 && shift.length === 1) return { mult: new Int32Array(m).fill(multiplier[0]), shift: new Int32Array(m).fill(shift[0]) };
   throw new CompileError(ErrorCode.BadGraph, `needs 1 or ${m} multipliers, has ${multiplier.length}`, { node: step.node.name, op: step.node.op });
 }
 
 /** Checks that arm_nn_requantize accepts every shift (CMSIS-NN: [-31, 30]). */
-export function checkShifts(step: NodeStep, shifts: ArrayLike<number>): void {
+export function checkShifts(step: ConstSource, shifts: ArrayLike<number>): void {
   for (let i = 0; i < shifts.length; i++) {
     if (shifts[i] < -31 || shifts[i] > 30) {
       throw new CompileError(ErrorCode.BadAttribute, `requantization shift ${shifts[i]} is outside [-31, 30]`, { node: step.node.name, op: step.node.op },
@@ -152,11 +142,6 @@ export function checkShifts(step: NodeStep, shifts: ArrayLike<number>): void {
 /** A constant array with a unique name derived from the step. */
 export function constArray(ctx: CallContext, suffix: string, ctype: ConstArray['ctype'], data: Int8Array | Int32Array, comment: string): ConstArray {
   return { id: ctx.ids.get('', `${ctx.stepId}_${suffix}`), ctype, data, comment };
-}
-
-/** Physical dims as a C initializer list. */
-export function physDims(t: CTensor): string {
-  return physicalShape(t.layout).join(', ');
 }
 
 /** The template values of an elementwise add (the same for CMSIS-NN's arm_elementwise_add_s8 and

@@ -7,12 +7,15 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, stridesOf } from '../../ir/graph.js';
 import type { PadAttrs } from '../../ir/ops.js';
 import { isIdentityOperand, requantize } from '../../quant/intmath.js';
+import { nhwcOf, stepMacs, window2d } from '../../schedule/geometry.js';
+import { channelsLast, physicalShape, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
+import type { KernelQuery } from '../../schedule/provider.js';
+import type { CopyStep, KernelChoice, NodeStep, StorageDType } from '../../schedule/types.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
-  cInt, checkPool, checkShifts, constArray, constData, nhwcOf, perChannel, window2d,
-  type CallContext, type KernelCall, type KernelProvider, addValues } from './kernel-call.js';
-import { channelsLast, physicalShape, weightsForInputLayout, weightsOHWI, type Layout, type StridedCopy } from './layout.js';
-import type { CopyStep, NodeStep, Step } from './lower.js';
+  cInt, checkPool, checkShifts, constArray, constData, perChannel,
+  type CallContext, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues } from './kernel-call.js';
+import { weightsOHWI } from './weights.js';
 
 /** numpy.pad index map of one dim: output index → source index, or -1 for the constant. */
 export function padMap(mode: PadAttrs['mode'], size: number, begin: number, end: number): Int32Array {
@@ -46,136 +49,209 @@ export function copyValues(c: StridedCopy): { rank: number; dims: string; stride
   return { rank: c.dims.length, dims: list(c.dims), strides: list(c.srcStrides) };
 }
 
-function where(step: NodeStep) {
+function where(step: ConstSource) {
   return { node: step.node.name, op: step.node.op };
 }
 
+const INT8: readonly StorageDType[] = ['int8'];
+
+/** A kernel that takes every node of its op (after `check`). */
+const fixed = (kernel: string, check?: (q: KernelQuery) => void) => (q: KernelQuery): KernelChoice => {
+  check?.(q);
+  return { kernel, scratchBytes: 0 };
+};
+
+/** Conv and pooling run 1-D and 2-D windows over NHWC tensors. */
+export function checkWindowRank(q: KernelQuery): void {
+  const r = q.inputs[0].shape.length;
+  if (r !== 3 && r !== 4) {
+    throw new CompileError(ErrorCode.UnsupportedOp, `${r - 2}-D windows are not supported`, where(q), 'Use 1-D or 2-D convolution and pooling.');
+  }
+}
+
+/** Weights int8 and bias int32 constants, shifts in arm_nn_requantize's range. */
+export function checkLinear(q: ConstSource, shift: Int32Array): void {
+  constData(q, 0, 'int8');
+  constData(q, 1, 'int32');
+  checkShifts(q, shift);
+}
+
+/** Elementwise kernels take operands of one shape (no broadcasting). */
+export function checkSameShapes(q: KernelQuery): void {
+  const x = q.inputs[0];
+  for (const t of q.inputs) {
+    if (t.shape.join() !== x.shape.join()) {
+      throw new CompileError(ErrorCode.UnsupportedOp, `inputs of shapes [${x.shape}] and [${t.shape}] need broadcasting`, where(q), 'Give both inputs the same shape (the C kernels do not broadcast).');
+    }
+  }
+}
+
+/** The portable kernels, op by op: what each declares to the schedule and how it prints. */
+const PORTABLE_KERNELS = {
+  QConv: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8,
+    choose: fixed('qgc_conv_s8', (q) => {
+      checkWindowRank(q);
+      if (q.node.op === 'QConv') checkLinear(q, q.node.attrs.shift);
+    }),
+    render: convCall,
+  },
+  QFullyConnected: {
+    inputLayout: 'rows-contiguous', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('qgc_fully_connected_s8', (q) => { if (q.node.op === 'QFullyConnected') checkLinear(q, q.node.attrs.shift); }),
+    render: fcCall,
+  },
+  QMaxPool: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8,
+    choose: fixed('qgc_max_pool_s8', checkWindowRank),
+    render: poolCall,
+  },
+  QAveragePool: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8,
+    choose: fixed('qgc_avg_pool_s8', (q) => {
+      checkWindowRank(q);
+      if (q.node.op === 'QAveragePool') checkPool(q, q.node.attrs);
+    }),
+    render: poolCall,
+  },
+  QAdd: {
+    inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('qgc_add_s8', checkSameShapes),
+    render: addCall,
+  },
+  QClamp: {
+    inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('qgc_clamp_s8', checkSameShapes),
+    render: clampCall,
+  },
+  QSoftmax: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('qgc_softmax_s8'),
+    render: softmaxCall,
+  },
+  QConcat: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', passesLayout: true, dtypes: INT8,
+    choose: fixed('qgc_concat_s8'),
+    render: concatCall,
+  },
+  Pad: {
+    inputLayout: 'canonical', outputLayout: 'perm-of-first-input', passesLayout: true, dtypes: INT8,
+    choose: fixed('qgc_pad_s8', checkPad),
+    render: padCall,
+  },
+} as const satisfies CKernelTable;
+
+function checkPad(q: KernelQuery): void {
+  if (q.node.op !== 'Pad') return;
+  if (q.inputs[0].shape.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, 'Pad of rank above 8', where(q));
+  const a = q.node.attrs;
+  const fill = Math.round(a.value);
+  if (a.mode === 'constant' && (fill < -128 || fill > 127)) {
+    throw new CompileError(ErrorCode.BadAttribute, `pad value ${a.value} is outside int8`, where(q), 'Pad with a quantized value (usually the zero point).');
+  }
+}
+
+/** The kernels every C provider shares for ops CMSIS-NN lacks. */
+export const portableKernels: CKernelTable = PORTABLE_KERNELS;
+
+export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+
 /** The portable provider (any core, any host). */
-export function portableProvider(isa: CmsisIsa = 'plain'): KernelProvider {
+export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {
   return {
-    name: 'portable',
-    isa,
-    scratchBytes(step: Step): number {
-      if (step.kind === 'node') checkNode(step);
-      return 0;
-    },
-    call: portableCall,
+    name: 'portable', backend: 'the C backend', isa, kernels: portableKernels, unsupportedHint: UNSUPPORTED_HINT,
+    copyKernel: { kernel: 'qgc_copy_s8', scratchBytes: 0 }, renderCopy: copyCall,
   };
 }
 
-function checkNode(step: NodeStep): void {
-  const n = step.node;
-  switch (n.op) {
-    case 'QConv':
-      constData(step, 0, 'int8');
-      constData(step, 1, 'int32');
-      checkShifts(step, n.attrs.shift);
-      return;
-    case 'QFullyConnected':
-      constData(step, 0, 'int8');
-      constData(step, 1, 'int32');
-      checkShifts(step, n.attrs.shift);
-      return;
-    case 'QMaxPool':
-    case 'QAveragePool':
-      checkPool(step, n.attrs);
-      return;
-    case 'Pad':
-      if (step.inputs[0].shape.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, 'Pad of rank above 8', where(step));
-      return;
-    default:
-      return;
-  }
+/** The offsets every call prints. */
+function io(step: NodeStep, ctx: CallContext) {
+  return { input: ctx.offset(step.inputs[0]), output: ctx.offset(step.output), step: ctx.stepNumber };
 }
 
-/** The portable call of any step. */
-export function portableCall(step: Step, ctx: CallContext): KernelCall {
-  if (step.kind === 'copy') return copyCall(step, ctx);
-  const n = step.node;
+function convCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QConv') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const w = constData(step, 0, 'int8');
+  const bias = constData(step, 1, 'int32');
+  const wShape = step.consts[0]!.shape;
+  const inD = nhwcOf(step.inputs[0].shape);
+  const outD = nhwcOf(step.output.shape);
+  const q = perChannel(step, a.multiplier, a.shift, outD.c);
+  const consts = [
+    constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${outD.c}, kH, kW, ${inD.c / a.group}] (OHWI)`),
+    constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
+    constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
+  ];
+  if (bias) consts.push(constArray(ctx, 'bias', 'int32_t', bias, 'bias (int32, scale s_in * s_w[c])'));
+  return {
+    partial: 'portable_conv', kernel: step.choice.kernel, consts, macs: stepMacs(step),
+    values: {
+      ...io(step, ctx), in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+      actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
+    },
+  };
+}
+
+function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QFullyConnected') throw new Error('unreachable');
+  const a = step.node.attrs;
   const x = step.inputs[0];
-  const y = step.output;
-  const io = { input: ctx.ptr(x), output: ctx.ptr(y), step: ctx.stepNumber };
-  switch (n.op) {
-    case 'QConv': {
-      const a = n.attrs;
-      const w = constData(step, 0, 'int8');
-      const bias = constData(step, 1, 'int32');
-      const wShape = step.consts[0]!.shape;
-      const inD = nhwcOf(x.shape);
-      const outD = nhwcOf(y.shape);
-      const q = perChannel(step, a.multiplier, a.shift, outD.c);
-      const consts = [
-        constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${outD.c}, kH, kW, ${inD.c / a.group}] (OHWI)`),
-        constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
-        constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
-      ];
-      if (bias) consts.push(constArray(ctx, 'bias', 'int32_t', bias, 'bias (int32, scale s_in * s_w[c])'));
-      const macs = outD.n * outD.h * outD.w * outD.c * elementCount(wShape.slice(1));
-      return {
-        partial: 'portable_conv', kernel: 'qgc_conv_s8', consts, macs,
-        values: {
-          ...io, in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
-          actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
-        },
-      };
-    }
-    case 'QFullyConnected': {
-      const a = n.attrs;
-      const [m, k] = step.consts[0]!.shape;
-      const w = weightsForInputLayout(constData(step, 0, 'int8'), m, k, x.layout);
-      const bias = constData(step, 1, 'int32');
-      const per = a.multiplier.length !== 1;
-      const consts = [
-        constArray(ctx, 'w', 'int8_t', w, `weights [${m}, ${k}]${w.every((v, i) => v === constData(step, 0, 'int8')[i]) ? '' : ', columns in the input\'s byte order'}`),
-        constArray(ctx, 'mult', 'int32_t', a.multiplier, per ? 'multipliers, one per output' : 'multiplier (per tensor)'),
-        constArray(ctx, 'shift', 'int32_t', a.shift, per ? 'shifts, one per output' : 'shift (per tensor)'),
-      ];
-      if (bias) consts.push(constArray(ctx, 'bias', 'int32_t', bias, 'bias (int32)'));
-      const batches = elementCount(x.shape) / k;
-      return {
-        partial: 'portable_fc', kernel: 'qgc_fully_connected_s8', consts, macs: batches * m * k,
-        values: {
-          ...io, batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
-          actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
-        },
-      };
-    }
-    case 'QAdd': {
-      const a = n.attrs;
-      return {
-        partial: 'portable_add', kernel: 'qgc_add_s8', consts: [], macs: 0,
-        values: { ...io, input2: ctx.ptr(step.inputs[1]), ...addValues(a, elementCount(y.shape)) },
-      };
-    }
-    case 'QMaxPool':
-    case 'QAveragePool': {
-      const a = n.attrs;
-      const avg = n.op === 'QAveragePool';
-      return {
-        partial: 'portable_pool', kernel: avg ? 'qgc_avg_pool_s8' : 'qgc_max_pool_s8', consts: [], macs: 0,
-        values: { ...io, fn: avg ? 'qgc_avg_pool_s8' : 'qgc_max_pool_s8', in: nhwcOf(x.shape), out: nhwcOf(y.shape), win: window2d(a), actMin: a.actMin, actMax: a.actMax },
-      };
-    }
-    case 'QSoftmax': {
-      const a = n.attrs;
-      const rowSize = x.shape[x.shape.length - 1];
-      return {
-        partial: 'portable_softmax', kernel: 'qgc_softmax_s8', consts: [], macs: 0,
-        values: { ...io, rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) },
-      };
-    }
-    case 'QClamp':
-      return {
-        partial: 'portable_clamp', kernel: 'qgc_clamp_s8', consts: [], macs: 0,
-        values: { ...io, size: elementCount(y.shape), actMin: n.attrs.actMin, actMax: n.attrs.actMax },
-      };
-    case 'QConcat':
-      return concatCall(step, ctx);
-    case 'Pad':
-      return padCall(step, ctx);
-    default:
-      throw new CompileError(ErrorCode.UnsupportedOp, `no portable kernel for ${n.op}`, where(step));
-  }
+  const [m, k] = step.consts[0]!.shape;
+  const w = weightsForInputLayout(constData(step, 0, 'int8'), m, k, x.layout);
+  const bias = constData(step, 1, 'int32');
+  const per = a.multiplier.length !== 1;
+  const consts = [
+    constArray(ctx, 'w', 'int8_t', w, `weights [${m}, ${k}]${w.every((v, i) => v === constData(step, 0, 'int8')[i]) ? '' : ', columns in the input\'s byte order'}`),
+    constArray(ctx, 'mult', 'int32_t', a.multiplier, per ? 'multipliers, one per output' : 'multiplier (per tensor)'),
+    constArray(ctx, 'shift', 'int32_t', a.shift, per ? 'shifts, one per output' : 'shift (per tensor)'),
+  ];
+  if (bias) consts.push(constArray(ctx, 'bias', 'int32_t', bias, 'bias (int32)'));
+  const batches = elementCount(x.shape) / k;
+  return {
+    partial: 'portable_fc', kernel: step.choice.kernel, consts, macs: stepMacs(step),
+    values: {
+      ...io(step, ctx), batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+      actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
+    },
+  };
+}
+
+function addCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QAdd') throw new Error('unreachable');
+  return {
+    partial: 'portable_add', kernel: 'qgc_add_s8', consts: [], macs: 0,
+    values: { ...io(step, ctx), input2: ctx.offset(step.inputs[1]), ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+  };
+}
+
+function poolCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QMaxPool' && step.node.op !== 'QAveragePool') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const fn = step.node.op === 'QAveragePool' ? 'qgc_avg_pool_s8' : 'qgc_max_pool_s8';
+  return {
+    partial: 'portable_pool', kernel: fn, consts: [], macs: 0,
+    values: { ...io(step, ctx), fn, in: nhwcOf(step.inputs[0].shape), out: nhwcOf(step.output.shape), win: window2d(a), actMin: a.actMin, actMax: a.actMax },
+  };
+}
+
+function softmaxCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QSoftmax') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const x = step.inputs[0];
+  const rowSize = x.shape[x.shape.length - 1];
+  return {
+    partial: 'portable_softmax', kernel: 'qgc_softmax_s8', consts: [], macs: 0,
+    values: { ...io(step, ctx), rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) },
+  };
+}
+
+function clampCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QClamp') throw new Error('unreachable');
+  return {
+    partial: 'portable_clamp', kernel: 'qgc_clamp_s8', consts: [], macs: 0,
+    values: { ...io(step, ctx), size: elementCount(step.output.shape), actMin: step.node.attrs.actMin, actMax: step.node.attrs.actMax },
+  };
 }
 
 /** Elements from which an add (on a core without MVE) reads its input rescaling from two
@@ -194,14 +270,14 @@ export function addLutCall(step: NodeStep, ctx: CallContext): KernelCall {
     constArray(ctx, 'lut1', 'int32_t', table(a.input1), 'input 1 rescaled, per int8 value + 128'),
     constArray(ctx, 'lut2', 'int32_t', table(a.input2), 'input 2 rescaled, per int8 value + 128'),
   ];
-  const base = portableCall(step, ctx);
+  const base = addCall(step, ctx);
   return { ...base, partial: 'portable_add_lut', kernel: 'qgc_add_lut_s8', consts, values: { ...base.values, lut1: consts[0].id, lut2: consts[1].id } };
 }
 
 function copyCall(step: CopyStep, ctx: CallContext): KernelCall {
   return {
     partial: 'portable_copy', kernel: 'qgc_copy_s8', consts: [], macs: 0,
-    values: { input: ctx.ptr(step.src), output: ctx.ptr(step.dst), step: ctx.stepNumber, ...copyValues(step.copy) },
+    values: { input: ctx.offset(step.src), output: ctx.offset(step.dst), step: ctx.stepNumber, ...copyValues(step.copy) },
   };
 }
 
@@ -221,7 +297,7 @@ function concatCall(step: NodeStep, ctx: CallContext): KernelCall {
     const srcRow = inPhys.slice(pa).reduce((p, d) => p * d, 1);
     const op = a.inputs[i];
     const part = {
-      input: ctx.ptr(t), output: `${ctx.ptr(step.output)} + ${offset}`, outer, srcRow, dstRow, copy: isIdentityOperand(op, a.outputZeroPoint) ? 1 : 0,
+      input: ctx.offset(t), output: ctx.offset(step.output), column: offset, outer, srcRow, dstRow, copy: isIdentityOperand(op, a.outputZeroPoint) ? 1 : 0,
       inputOffset: cInt(-op.zeroPoint), mult: cInt(op.multiplier), shift: op.shift, outputOffset: cInt(a.outputZeroPoint), name: `p${i}`,
     };
     offset += srcRow;
@@ -245,14 +321,11 @@ function padCall(step: NodeStep, ctx: CallContext): KernelCall {
     o += m.length;
   }
   const fill = Math.round(a.value);
-  if (a.mode === 'constant' && (fill < -128 || fill > 127)) {
-    throw new CompileError(ErrorCode.BadAttribute, `pad value ${a.value} is outside int8`, where(step), 'Pad with a quantized value (usually the zero point).');
-  }
   const consts = [constArray(ctx, 'pad_map', 'int32_t', flat, `source index per output index, per dim (${a.mode} pad; -1: fill)`)];
   return {
     partial: 'portable_pad', kernel: 'qgc_pad_s8', consts, macs: 0,
     values: {
-      input: ctx.ptr(x), output: ctx.ptr(step.output), step: ctx.stepNumber, rank, dims: list(maps.map((m) => m.length)),
+      input: ctx.offset(x), output: ctx.offset(step.output), step: ctx.stepNumber, rank, dims: list(maps.map((m) => m.length)),
       strides: list(inStrides), fill: a.mode === 'constant' ? fill : 0, maps: consts[0].id,
     },
   };

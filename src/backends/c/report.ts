@@ -3,9 +3,10 @@
  * and RAM (output tensor, scratch) it costs, and the totals with the arena next to its lower
  * bound. Written as `<name>_report.json` and printed by `qgc compile`.
  */
+import type { MemoryPlan } from '../../schedule/memory-plan.js';
+import { isTranspose, summarizePlan, summarizeSteps } from '../../schedule/summary.js';
+import type { Schedule } from '../../schedule/types.js';
 import type { KernelCall } from './kernel-call.js';
-import type { Schedule, Step } from './lower.js';
-import type { MemoryPlan } from './memory-plan.js';
 
 export interface LayerReport {
   step: number;
@@ -40,44 +41,25 @@ export interface CReport {
     arenaLowerBound: number;
     /** Layout copies the backend inserted (0 for a model that is NHWC-friendly end to end). */
     layoutCopies: number;
-    /** Elements moved by the strided copies at the API boundary (0: a plain memcpy-sized copy). */
+    /** Whether the strided copies at the API boundary transpose (any input; any output). */
     boundaryTransposes: { input: boolean; output: boolean };
   };
   memoryPlan: { strategy: string; peakStep: number; buffers: { offset: number; bytes: number; first: number; last: number; holds: string }[] };
   files: string[];
 }
 
-/** Builds the report from the schedule, the calls and the memory plan. */
+/** Builds the report from the schedule and the calls (one per step). */
 export function buildReport(
   meta: { name: string; target: string; kernels: 'cmsis-nn' | 'portable'; isa: string; files: string[] },
   schedule: Schedule,
   calls: KernelCall[],
-  scratch: Map<number, number>,
-  plan: MemoryPlan,
 ): CReport {
-  const storages = [...schedule.storages];
-  const live = (t: number) => storages.filter((s) => s.first <= t && t <= s.last).reduce((a, s) => a + s.bytes, 0);
-  const layers = schedule.steps.map((step: Step, i): LayerReport => {
-    const call = calls[i];
-    const flash = call.consts.reduce((a, c) => a + c.data.byteLength, 0);
-    const out = step.kind === 'node' ? step.output : step.dst;
-    const inPlace = step.kind === 'node' && step.inPlace;
-    return {
-      step: step.index,
-      node: step.kind === 'node' ? step.node.name : '',
-      op: step.kind === 'node' ? step.node.op : 'LayoutCopy',
-      kernel: call.kernel,
-      inputShapes: (step.kind === 'node' ? step.inputs : [step.src]).map((t) => [...t.shape]),
-      outputShape: [...out.shape],
-      macs: call.macs,
-      flashBytes: flash,
-      outputBytes: inPlace ? 0 : out.storage.bytes,
-      scratchBytes: scratch.get(step.index) ?? 0,
-      liveBytes: live(step.index),
-      inPlace,
-    };
-  });
-  const isCopy = (c: { dims: number[]; srcStrides: number[] }) => c.dims.length > 1 || c.srcStrides[0] !== 1;
+  const plan: MemoryPlan = schedule.plan;
+  const layers = summarizeSteps(schedule).map((s, i): LayerReport => ({
+    step: s.step, node: s.node, op: s.op, kernel: calls[i].kernel, inputShapes: s.inputShapes, outputShape: s.outputShape, macs: s.macs,
+    flashBytes: calls[i].consts.reduce((a, c) => a + c.data.byteLength, 0),
+    outputBytes: s.outputBytes, scratchBytes: s.scratchBytes, liveBytes: s.liveBytes, inPlace: s.inPlace,
+  }));
   return {
     ...meta,
     layers,
@@ -87,15 +69,9 @@ export function buildReport(
       arenaBytes: plan.arenaBytes,
       arenaLowerBound: plan.lowerBound,
       layoutCopies: schedule.steps.filter((s) => s.kind === 'copy').length,
-      boundaryTransposes: { input: isCopy(schedule.input.copy), output: isCopy(schedule.output.copy) },
+      boundaryTransposes: { input: schedule.inputs.some((b) => isTranspose(b.copy)), output: schedule.outputs.some((b) => isTranspose(b.copy)) },
     },
-    memoryPlan: {
-      strategy: plan.strategy,
-      peakStep: plan.peakStep,
-      buffers: storages
-        .map((s) => ({ offset: plan.offsets.get(s.id)!, bytes: s.bytes, first: s.first, last: s.last, holds: s.label }))
-        .sort((a, b) => a.offset - b.offset || a.first - b.first),
-    },
+    memoryPlan: summarizePlan(schedule),
   };
 }
 

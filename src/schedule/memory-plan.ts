@@ -9,7 +9,7 @@
  * then seeded shuffles while the bound is not reached), keeping the smallest arena. Everything
  * is deterministic: the same storages give the same offsets.
  */
-import { CompileError, ErrorCode } from '../../errors.js';
+import { CompileError, ErrorCode } from '../errors.js';
 
 /** What the planner needs to know about a storage. */
 export interface PlanItem {

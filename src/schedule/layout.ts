@@ -1,5 +1,6 @@
 /**
- * Physical layouts of tensors in the C backend, and the weight reorderings CMSIS-NN wants.
+ * Physical layouts of the schedule's tensors (target-independent: every backend stores a tensor
+ * as some permutation of a reshape of its logical shape).
  *
  * The IR is NCHW (ONNX order). In memory, a tensor's bytes are
  * `transpose(reshape(logical, layout.shape), layout.perm)` in row-major order: activations of
@@ -8,7 +9,7 @@
  * through their `axes` (size-1 dims dropped, contiguous dims merged), so e.g. NHWC [1,8,1,1]
  * and row-major [1,8] are the same bytes.
  */
-import { stridesOf } from '../../ir/graph.js';
+import { stridesOf } from '../ir/graph.js';
 
 /** Bytes = transpose(reshape(logical, shape), perm), row-major. */
 export interface Layout {
@@ -16,7 +17,7 @@ export interface Layout {
   perm: readonly number[];
 }
 
-const identity = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+export const identity = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
 /** Plain row-major order of `shape`. */
 export function rowMajor(shape: readonly number[]): Layout {
@@ -143,22 +144,6 @@ export function physicalToLogical(layout: Layout): Int32Array {
     }
   }
   return out;
-}
-
-/** Conv weights OIHW (or OIL for 1-D) → OHWI, CMSIS-NN's filter layout for arm_convolve_*. */
-export function weightsOHWI(w: Int8Array, shape: readonly number[]): Int8Array {
-  return permuteData(w, shape, [0, ...identity(shape.length).slice(2), 1]);
-}
-
-/** Conv weights OIHW → OWHI (OIL → OLI for 1-D): [C_out, kW, kH, C_in], the (kx, ky, c) order
- * of the rows qgc_gather_rows_s8 builds. */
-export function weightsOWHI(w: Int8Array, shape: readonly number[]): Int8Array {
-  return permuteData(w, shape, shape.length === 4 ? [0, 3, 2, 1] : [0, ...identity(shape.length).slice(2), 1]);
-}
-
-/** Depthwise weights [C_out, 1, kH, kW] → [1, kH, kW, C_out], CMSIS-NN's depthwise layout. */
-export function weightsDepthwise(w: Int8Array, shape: readonly number[]): Int8Array {
-  return permuteData(w, shape, [1, ...identity(shape.length).slice(2), 0]);
 }
 
 /** FC weights [M, K] whose input arrives in `inputLayout` bytes (batch outermost): column j of
