@@ -4,37 +4,30 @@
  * names the node and op involved and says what to do about it.
  */
 
-/** Stable diagnostic codes: tests and users can match on them; the text may change. */
-export const ErrorCode = {
-  /** The file could not be read (missing, unreadable, too large). */
-  FileRead: 'QGC1001',
-  /** An output file could not be written. */
-  FileWrite: 'QGC1005',
-  /** The bytes are not a valid ONNX protobuf (truncated, corrupted). */
-  MalformedModel: 'QGC1002',
-  /** A declared size (dimension, element count, tensor bytes) is absurd or inconsistent. */
-  AbsurdSize: 'QGC1003',
-  /** External data points outside the model's folder or cannot be read. */
-  ExternalData: 'QGC1004',
-  /** The model uses an op qgc does not import. */
-  UnsupportedOp: 'QGC1101',
-  /** The op is known but its opset version is outside the supported range. */
-  UnsupportedOpset: 'QGC1102',
-  /** An attribute is missing, has the wrong type, or a value qgc does not support. */
-  BadAttribute: 'QGC1103',
-  /** Input/output count or shapes are inconsistent. */
-  ShapeMismatch: 'QGC1104',
-  /** A dtype qgc does not support for this op. */
-  UnsupportedDType: 'QGC1105',
-  /** The graph is malformed (dangling tensor, duplicate output, cycle). */
-  BadGraph: 'QGC1106',
-  /** Bad command-line usage or a bad user-supplied input file (e.g. .npy). */
-  BadInput: 'QGC1201',
-  /** An internal invariant failed: a bug in qgc. */
-  Internal: 'QGC9000',
-} as const;
+import { diagnostics, type Diagnostic, type DiagnosticName } from './diagnostics.js';
 
-export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+type Codes = { readonly [K in DiagnosticName]: (typeof diagnostics)[K]['code'] };
+
+/**
+ * Stable diagnostic codes by name (`ErrorCode.UnsupportedOp` is `'QGC1101'`): tests and users
+ * can match on them; the text may change. Derived from the table in src/diagnostics.ts, which
+ * says for each what causes it and what to do.
+ */
+export const ErrorCode: Codes = Object.freeze(
+  Object.fromEntries(Object.entries(diagnostics).map(([name, d]) => [name, d.code])) as Codes,
+);
+
+/** One of the codes, e.g. `'QGC1101'`. */
+export type ErrorCodeValue = Codes[DiagnosticName];
+
+const byCode = new Map<string, Diagnostic>(Object.values(diagnostics).map((d) => [d.code, d]));
+
+/** The table's row for a code: its title, cause and default action. */
+export function diagnosticFor(code: ErrorCodeValue): Diagnostic {
+  const d = byCode.get(code);
+  if (!d) throw new Error(`no diagnostic ${code} in src/diagnostics.ts`);
+  return d;
+}
 
 export interface ErrorLocation {
   /** Node name (or a synthesized `op#index` when the model leaves it empty). */
@@ -47,18 +40,24 @@ export interface ErrorLocation {
   file?: string;
 }
 
+/** A failure the user can act on: a stable code, where it happened, and what to do. */
 export class CompileError extends Error {
   readonly code: ErrorCodeValue;
   readonly where: ErrorLocation;
-  /** What the user can do about it. */
-  readonly hint: string | undefined;
+  /** What the user can do about it: the hint given where it was thrown, else the table's default. */
+  readonly hint: string;
 
   constructor(code: ErrorCodeValue, message: string, where: ErrorLocation = {}, hint?: string) {
     super(message);
     this.name = 'CompileError';
     this.code = code;
     this.where = where;
-    this.hint = hint;
+    this.hint = hint ?? diagnosticFor(code).action;
+  }
+
+  /** The message as the one-line format shows it (a subclass may leave out attached detail). */
+  protected headline(): string {
+    return this.message;
   }
 
   /** One line for the terminal: `error QGC1101: node 'conv1' (Conv): message. hint`. */
@@ -70,7 +69,8 @@ export class CompileError extends Error {
     }
     if (this.where.tensor !== undefined) parts.push(`tensor '${this.where.tensor}'`);
     const loc = parts.length ? parts.join(', ') + ': ' : '';
-    const message = this.hint && !/[.!?:]$/.test(this.message) ? `${this.message}.` : this.message;
+    const head = this.headline();
+    const message = this.hint && !/[.!?:]$/.test(head) ? `${head}.` : head;
     const hint = this.hint ? ` ${this.hint}` : '';
     return `error ${this.code}: ${loc}${message}${hint}`.replace(/\s*\n\s*/g, ' ');
   }

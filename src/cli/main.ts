@@ -9,7 +9,7 @@ import type { ProgressStream } from './progress.js';
 import { formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
 import { readFeeds, runModel, summarize, writeOutputs } from './run.js';
 import { registerVerify } from './verify.js';
-import { VerifyError } from '../verify/errors.js';
+import { terminalSafe, terminalSafeLines } from './terminal-text.js';
 
 export const EXIT_USER_ERROR = 2;
 /** Internal errors (qgc bugs) exit with the same code: scripts need only check for non-zero. */
@@ -40,7 +40,7 @@ function calibOptions(cmd: Command): Command {
 export function buildProgram(io: Io): Command {
   // The progress bar draws only on a real terminal; tests' captured stderr never is one.
   const stream: ProgressStream = io === defaultIo ? process.stderr : { write: io.err };
-  const warn = (warnings: readonly string[]) => warnings.forEach((w) => io.err(`warning: ${w}\n`));
+  const warn = (warnings: readonly string[]) => warnings.forEach((w) => io.err(`warning: ${terminalSafe(w)}\n`));
   const program = new Command('qgc')
     .description('Ahead-of-time compiler for quantized neural networks (ONNX in; C, Wasm, WGSL out).')
     .option('--debug', 'print stack traces of errors')
@@ -123,14 +123,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       // --help and --version end here with exit code 0; usage errors were already printed.
       return e.exitCode === 0 ? 0 : EXIT_USER_ERROR;
     }
-    if (e instanceof CompileError || e instanceof VerifyError) {
-      io.err(e.format() + '\n');
-      if (debug && e.stack) io.err(e.stack + '\n');
+    // VerifyError is a CompileError too. Names and paths in the text come from the user's files:
+    // their control characters are printed escaped.
+    if (e instanceof CompileError) {
+      io.err(terminalSafe(e.format()) + '\n');
+      if (debug && e.stack) io.err(terminalSafeLines(e.stack) + '\n');
       return EXIT_USER_ERROR;
     }
     const err = e instanceof Error ? e : new Error(String(e));
-    io.err(`internal error ${ErrorCode.Internal}: ${err.message.split('\n')[0]} (this is a qgc bug; rerun with --debug for the stack and report it)\n`);
-    if (debug && err.stack) io.err(err.stack + '\n');
+    io.err(`internal error ${ErrorCode.Internal}: ${terminalSafe(err.message.split('\n')[0])} (this is a qgc bug; rerun with --debug for the stack and report it)\n`);
+    if (debug && err.stack) io.err(terminalSafeLines(err.stack) + '\n');
     return EXIT_INTERNAL_ERROR;
   }
 }

@@ -1,48 +1,47 @@
 /**
  * Errors of the verifier (building and running generated code on a host or under QEMU).
- * Same shape as CompileError (stable code, message, hint, one-line format), in their own
- * QGC4xxx range: they are failures of the tool chain or of the generated program, not of
- * the user's model.
+ * A VerifyError is a CompileError (one type, one code table in src/diagnostics.ts) in the
+ * QGC4xxx range: a failure of the tool chain or of the generated program, not of the user's
+ * model. It also carries the tool output that explains it, which the one-line format leaves out.
  */
+import { CompileError, ErrorCode } from '../errors.js';
 
+/** The verifier's codes: a subset of ErrorCode, under the same names. */
 export const VerifyErrorCode = {
   /** A required tool (arm-none-eabi-gcc, newlib, qemu-system-arm, host cc, ar) is not installed. */
-  ToolMissing: 'QGC4001',
+  ToolMissing: ErrorCode.ToolMissing,
   /** CMSIS-NN sources were not found (CMSIS_NN_ROOT). */
-  CmsisNnMissing: 'QGC4002',
+  CmsisNnMissing: ErrorCode.CmsisNnMissing,
   /** The compiler or linker failed. */
-  BuildFailed: 'QGC4003',
+  BuildFailed: ErrorCode.BuildFailed,
   /** The program does not fit the target's flash or RAM. */
-  DoesNotFit: 'QGC4004',
+  DoesNotFit: ErrorCode.DoesNotFit,
   /** The program ran past its time limit. */
-  Timeout: 'QGC4005',
+  Timeout: ErrorCode.Timeout,
   /** The emulator or program could not be started or crashed. */
-  RunFailed: 'QGC4006',
+  RunFailed: ErrorCode.RunFailed,
   /** The generated code's output differs from the integer interpreter's (`qgc verify`). */
-  Mismatch: 'QGC4007',
+  Mismatch: ErrorCode.Mismatch,
 } as const;
 
+/** One of the verifier's codes, e.g. `'QGC4001'`. */
 export type VerifyErrorCodeValue = (typeof VerifyErrorCode)[keyof typeof VerifyErrorCode];
 
-export class VerifyError extends Error {
-  readonly code: VerifyErrorCodeValue;
-  /** What the user can do about it. */
-  readonly hint: string | undefined;
+/** A CompileError of the verifier, with the tool output (compiler diagnostics, program stdout) attached. */
+export class VerifyError extends CompileError {
+  declare readonly code: VerifyErrorCodeValue;
   /** Tool output (compiler diagnostics, program stdout) that explains the failure. */
   readonly output: string;
 
+  /** `message` is one line; `output` follows it in `.message` but not in `format()`. */
   constructor(code: VerifyErrorCodeValue, message: string, hint?: string, output = '') {
-    super(output ? `${message}\n${output}` : message);
+    super(code, output ? `${message}\n${output}` : message, {}, hint);
     this.name = 'VerifyError';
-    this.code = code;
-    this.hint = hint;
     this.output = output;
   }
 
-  /** One line for the terminal: `error QGC4001: message. hint` (tool output not included). */
-  format(): string {
-    const first = this.message.split('\n')[0];
-    const message = this.hint && !/[.!?:]$/.test(first) ? `${first}.` : first;
-    return `error ${this.code}: ${message}${this.hint ? ` ${this.hint}` : ''}`;
+  /** The first line of the message: the tool output is not part of the one-line format. */
+  protected override headline(): string {
+    return this.message.split('\n')[0];
   }
 }
