@@ -9,16 +9,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConvGeometry, NnDims } from '../src/backends/c/cmsis-buffers.js';
 import { convFunction, depthwiseFunction, mve1xNExact, rightOverhang, wrapperRunsDepthwise3x3 } from '../src/backends/c/cmsis-dispatch.js';
-import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { runQemu } from '../src/verify/qemu.js';
 import { buildElf } from '../src/verify/toolchain.js';
 import { supportSource } from './support/cmsis.js';
 import { rng } from './support/qgraph.js';
-import { commandExists, needs, pathExists } from './support/tools.js';
+import { ARM_GCC as ARM, CMSIS_NN as CMSIS, QEMU, needs } from './support/tools.js';
 
-const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi');
-const QEMU = commandExists('qemu-system-arm', 'apt-get install qemu-system-arm');
-const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 
 interface Case {
   kind: 0 | 1;
@@ -44,8 +40,8 @@ async function runCases(target: string, cases: Case[]): Promise<{ status: number
 }
 
 describe('arm_depthwise_conv_3x3_s8: exact while windows end at most one column past the right edge', () => {
-  it('qgc\'s rule agrees with the kernel on 400 random 3x3 geometries (Cortex-M4)', async () => {
-    if (!needs(ARM, QEMU, CMSIS)) return;
+  it('qgc\'s rule agrees with the kernel on 400 random 3x3 geometries (Cortex-M4)', async (ctx) => {
+    needs(ctx, ARM, QEMU, CMSIS);
     const rand = rng(99);
     const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
     const cases: Case[] = [];
@@ -72,8 +68,8 @@ describe('arm_depthwise_conv_3x3_s8: exact while windows end at most one column 
 });
 
 describe('arm_convolve_1_x_n_s8 on MVE: exact only for the pads TFLite\'s SAME padding produces', () => {
-  it('mve1xNExact agrees with the kernel on 400 random 1-D geometries (Cortex-M55)', async () => {
-    if (!needs(ARM, QEMU, CMSIS)) return;
+  it('mve1xNExact agrees with the kernel on 400 random 1-D geometries (Cortex-M55)', async (ctx) => {
+    needs(ctx, ARM, QEMU, CMSIS);
     const rand = rng(7);
     const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
     const cases: Case[] = [];

@@ -2,7 +2,7 @@
  * deterministic bytes, errors before any file is written, the output-folder rules, the
  * CMake/Make glue, and a strict arm-none-eabi-gcc build. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,18 +13,14 @@ import type { Node } from '../src/ir/graph.js';
 import { compileAndRun, expectedBytes, firstDifference, interpret, randomSamples } from './support/c-harness.js';
 import { cnn, dwsepResidual } from './support/c-graphs.js';
 import { QGraphBuilder } from './support/qgraph.js';
-import { commandExists, needs, pathExists } from './support/tools.js';
-import { availableExamples } from './support/examples.js';
+import { ARM_GCC as ARM, CMAKE, CMSIS_NN as CMSIS, GCC, MAKE, needs, pathExists } from './support/tools.js';
+import { example } from './support/examples.js';
 import { quantizeToFile } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { cli } from './support/cli.js';
+import { expectGolden } from './support/golden.js';
 
-const GCC = commandExists('gcc', 'apt-get install gcc');
-const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi');
-const MAKE = commandExists('make', 'apt-get install make');
-const CMAKE = commandExists('cmake', 'apt-get install cmake');
-const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 const STRICT = ['-std=c99', '-pedantic', '-Wall', '-Wextra', '-Werror'];
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), `qgc-cout-${p}-`));
 
@@ -60,8 +56,8 @@ describe('identifiers', () => {
     expect(cStringLiteral('a"\\?\n\u00e9')).toBe('"a\\"\\\\\\?\\012\\303\\251"');
   });
 
-  it('a model with quotes, */, backslashes, newlines and non-ASCII in its names builds with -Werror and runs bit-exactly', async () => {
-    if (!needs(GCC, CMSIS)) return;
+  it('a model with quotes, */, backslashes, newlines and non-ASCII in its names builds with -Werror and runs bit-exactly', async (ctx) => {
+    needs(ctx, GCC, CMSIS);
     const { graph, rand } = nastyGraph();
     const e = interpret(graph, randomSamples(rand, [1, 2, 6, 6], 2));
     for (const kernels of ['portable', 'cmsis-nn'] as const) {
@@ -76,17 +72,9 @@ describe('identifiers', () => {
 });
 
 describe('emitted files', () => {
-  it('match the golden net.h / net.c (UPDATE_GOLDEN=1 rewrites them)', () => {
+  it('match the golden net.h / net.c, version-normalized (UPDATE_GOLDEN=1 rewrites them)', () => {
     const r = compileC(cnn().graph, { target: 'cortex-m4', kernels: 'cmsis-nn', name: 'net', modelName: 'cnn (test/support/c-graphs.ts)' });
-    const dir = join('test', 'golden', 'c');
-    for (const f of ['net.h', 'net.c']) {
-      const path = join(dir, f);
-      if (process.env.UPDATE_GOLDEN === '1') {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(path, r.files.get(f)!);
-      }
-      expect(r.files.get(f), `${path} (rerun with UPDATE_GOLDEN=1 after reviewing the diff)`).toBe(readFileSync(path, 'utf8'));
-    }
+    for (const f of ['net.h', 'net.c']) expectGolden(join('test', 'golden', 'c', f), r.files.get(f)!);
   });
 
   it('are the same bytes for the same graph and options', () => {
@@ -96,8 +84,8 @@ describe('emitted files', () => {
     for (const [k, v] of a.files) expect(b.files.get(k), k).toBe(v);
   });
 
-  it('build for Cortex-M4 and M0+ with arm-none-eabi-gcc -std=c99 -pedantic -Wall -Wextra -Werror', () => {
-    if (!needs(ARM, CMSIS)) return;
+  it('build for Cortex-M4 and M0+ with arm-none-eabi-gcc -std=c99 -pedantic -Wall -Wextra -Werror', (ctx) => {
+    needs(ctx, ARM, CMSIS);
     const { graph } = nastyGraph();
     for (const [target, flags] of [['cortex-m4', ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16']], ['cortex-m0plus', ['-mcpu=cortex-m0plus', '-mthumb', '-mfloat-abi=soft']]] as const) {
       for (const kernels of ['portable', 'cmsis-nn'] as const) {
@@ -168,19 +156,27 @@ describe('the output folder', () => {
 });
 
 describe('build glue', () => {
-  it('net.mk and net.cmake build a host program', () => {
-    if (!needs(GCC, MAKE)) return;
-    const g = cnn().graph;
+  /** A root with the network in net/ and a main.c that runs it. */
+  const project = (): string => {
     const root = tmp('glue');
-    const out = join(root, 'net');
-    compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: out });
+    compileC(cnn().graph, { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: join(root, 'net') });
     writeFileSync(join(root, 'main.c'), '#include "net.h"\nint main(void)\n{\n    static int8_t in[NET_INPUT_SIZE], out[NET_OUTPUT_SIZE];\n    return net_run(in, out);\n}\n');
+    return root;
+  };
+
+  it('net.mk builds a host program', (ctx) => {
+    needs(ctx, GCC, MAKE);
+    const root = project();
     writeFileSync(join(root, 'Makefile'), [
       'include net/net.mk', 'SRCS := main.c $(NET_SRCS)', 'prog: $(SRCS)', `\tgcc ${STRICT.join(' ')} $(NET_CFLAGS) $^ -o $@`, '',
     ].join('\n'));
     execFileSync('make', ['-s', 'prog'], { cwd: root, stdio: 'pipe' });
     execFileSync(join(root, 'prog'));
-    if (!needs(CMAKE)) return;
+  }, 120_000);
+
+  it('net.cmake builds a host program', (ctx) => {
+    needs(ctx, GCC, MAKE, CMAKE);
+    const root = project();
     writeFileSync(join(root, 'CMakeLists.txt'), [
       'cmake_minimum_required(VERSION 3.15)', 'project(glue C)', 'include(net/net.cmake)', 'add_executable(prog2 main.c)', 'target_link_libraries(prog2 PRIVATE net)', '',
     ].join('\n'));
@@ -191,11 +187,12 @@ describe('build glue', () => {
 });
 
 describe('qgc compile (CLI)', () => {
-  const ex = availableExamples().find((e) => e.name === 'fashion-mnist');
+  const ex = example('fashion-mnist');
+  const EXAMPLE = pathExists('the fashion-mnist example', ex.model, 'restore examples/ from git (git checkout -- examples)', 'example-fashion-mnist');
 
 
-  it('compiles a float model with --calib, and the QDQ model qgc quantize wrote, to the same C', async () => {
-    if (!ex) return;
+  it('compiles a float model with --calib, and the QDQ model qgc quantize wrote, to the same C', async (ctx) => {
+    needs(ctx, EXAMPLE);
     const root = tmp('cli');
     const a = await cli('compile', ex.model, '--target', 'cortex-m4', '--calib', `${ex.dir}/calib.npy`, '--kernels', 'portable', '-o', join(root, 'a'));
     expect(a.code, a.err).toBe(0);
@@ -210,8 +207,8 @@ describe('qgc compile (CLI)', () => {
     expect(readFileSync(join(root, 'b', 'net_weights.c'), 'utf8').split('\n').slice(4)).toEqual(readFileSync(join(root, 'a', 'net_weights.c'), 'utf8').split('\n').slice(4));
   }, 300_000);
 
-  it('reports a float model without --calib, an unknown target and an occupied folder as one-line errors', async () => {
-    if (!ex) return;
+  it('reports a float model without --calib, an unknown target and an occupied folder as one-line errors', async (ctx) => {
+    needs(ctx, EXAMPLE);
     const root = tmp('cli-err');
     expect((await cli('compile', ex.model, '--target', 'cortex-m4', '-o', join(root, 'x'))).err).toMatch(/needs calibration data|--calib/);
     expect((await cli('compile', ex.model, '--target', 'cortex-m99', '--calib', `${ex.dir}/calib.npy`, '-o', join(root, 'x'))).err).toMatch(/unknown target 'cortex-m99'/);

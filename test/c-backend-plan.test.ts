@@ -13,13 +13,12 @@ import { compileC } from '../src/backends/c/emit.js';
 import { lowerBound, planMemory, type PlanItem } from '../src/schedule/memory-plan.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
-import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { runHost } from '../src/verify/qemu.js';
 import { buildHost } from '../src/verify/toolchain.js';
 import { ALL_CASES } from './support/c-graphs.js';
 import { availableExamples } from './support/examples.js';
 import { rng } from './support/qgraph.js';
-import { commandExists, needs, pathExists } from './support/tools.js';
+import { CMSIS_NN as CMSIS, GCC, needs, pathExists } from './support/tools.js';
 
 /** Independent check: live-together buffers never share a byte; offsets respect alignment. */
 function overlaps(items: readonly PlanItem[], offsets: Map<number, number>): string[] {
@@ -105,8 +104,6 @@ describe('memory plan', () => {
   });
 });
 
-const GCC = commandExists('gcc', 'apt-get install gcc');
-const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 
 /** Calls the real CMSIS-NN size functions for cases read from input.bin (int32 records). */
 const SIZES_C = `#include <stdint.h>
@@ -155,8 +152,8 @@ int main(void)
 `;
 
 describe('CMSIS-NN scratch sizes', () => {
-  it('match CMSIS-NN\'s own *_get_buffer_size{,_dsp,_mve} on 2,700 shapes (host build: no DSP/MVE defines = plain)', async () => {
-    if (!needs(GCC, CMSIS)) return;
+  it('match CMSIS-NN\'s own *_get_buffer_size{,_dsp,_mve} on 2,700 shapes (host build: no DSP/MVE defines = plain)', async (ctx) => {
+    needs(ctx, GCC, CMSIS);
     const rand = rng(2024);
     const pick = (xs: number[]) => xs[Math.floor(rand() * xs.length)];
     const isas: CmsisIsa[] = ['plain', 'dsp', 'mve'];

@@ -4,19 +4,14 @@
  * providers: portable (qgc's own C) and cmsis-nn (compiled from CMSIS_NN_ROOT, never copied). */
 import { describe, expect, it } from 'vitest';
 import { compileC, type KernelsOption } from '../src/backends/c/emit.js';
-import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { compileAndRun, expectedBytes, firstDifference, interpret, randomSamples, type Expected } from './support/c-harness.js';
 import { ALL_CASES, cnn, conv1d, conv1dPads, dwOverhang, dwsepResidual, layouts, nchwOutput, type GraphCase } from './support/c-graphs.js';
 import { availableExamples } from './support/examples.js';
-import { commandExists, needs, pathExists } from './support/tools.js';
+import { ARM_GCC as ARM, CMSIS_NN as CMSIS, GCC, QEMU, needs, pathExists } from './support/tools.js';
 import type { Graph } from '../src/ir/graph.js';
 
-const GCC = commandExists('gcc', 'apt-get install gcc');
-const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
-const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi');
-const QEMU = commandExists('qemu-system-arm', 'apt-get install qemu-system-arm');
 
 /** Runs and compares every sample; fails with the first differing byte per sample. */
 async function checkBitExact(graph: Graph, expected: Expected, kernels: KernelsOption, where: string, f32 = false): Promise<bigint | undefined> {
@@ -34,20 +29,20 @@ describe('C backend on the host: bit-exact with the integer interpreter', () => 
   for (const make of ALL_CASES) {
     const c = make();
     for (const kernels of ['portable', 'cmsis-nn'] as const) {
-      it(`${c.name}, ${kernels}`, async () => {
-        if (!needs(GCC, ...(kernels === 'cmsis-nn' ? [CMSIS] : []))) return;
+      it(`${c.name}, ${kernels}`, async (ctx) => {
+        needs(ctx, GCC, ...(kernels === 'cmsis-nn' ? [CMSIS] : []));
         await checkBitExact(c.graph, expectedFor(c), kernels, 'host');
       });
     }
   }
 
-  it('the float API (quantize, run, dequantize) gives the interpreter\'s float output bits', async () => {
-    if (!needs(GCC)) return;
+  it('the float API (quantize, run, dequantize) gives the interpreter\'s float output bits', async (ctx) => {
+    needs(ctx, GCC);
     for (const c of [cnn(), nchwOutput()]) await checkBitExact(c.graph, expectedFor(c), 'portable', 'host', true);
   });
 
-  it('quantizes exactly like the interpreter at rounding ties, saturation and NaN', async () => {
-    if (!needs(GCC)) return;
+  it('quantizes exactly like the interpreter at rounding ties, saturation and NaN', async (ctx) => {
+    needs(ctx, GCC);
     const c = nchwOutput();
     const s = 1 / 64; // the input scale of the test graphs: k/128 is a tie between two steps
     const tricky = [0.5 * s, 1.5 * s, 2.5 * s, -0.5 * s, -1.5 * s, -2.5 * s, 1e9, -1e9, Infinity, -Infinity, NaN, 0, -0, 3.4e38, 1e-45];
@@ -58,8 +53,8 @@ describe('C backend on the host: bit-exact with the integer interpreter', () => 
 });
 
 describe('C backend on Cortex-M under QEMU', () => {
-  it('cortex-m4 (CMSIS-NN DSP path and portable): bit-exact on every hand-made graph', async () => {
-    if (!needs(ARM, QEMU, CMSIS)) return;
+  it('cortex-m4 (CMSIS-NN DSP path and portable): bit-exact on every hand-made graph', async (ctx) => {
+    needs(ctx, ARM, QEMU, CMSIS);
     for (const make of ALL_CASES) {
       const c = make();
       const e = expectedFor(c, 2);
@@ -68,8 +63,8 @@ describe('C backend on Cortex-M under QEMU', () => {
     }
   }, 600_000);
 
-  it('cortex-m55 (CMSIS-NN MVE path, FC kernel sums in flash): bit-exact', async () => {
-    if (!needs(ARM, QEMU, CMSIS)) return;
+  it('cortex-m55 (CMSIS-NN MVE path, FC kernel sums in flash): bit-exact', async (ctx) => {
+    needs(ctx, ARM, QEMU, CMSIS);
     for (const c of [cnn(), dwsepResidual(), conv1d(), layouts(), conv1dPads(), dwOverhang()]) await checkBitExact(c.graph, expectedFor(c, 2), 'cmsis-nn', 'cortex-m55');
   }, 600_000);
 });
@@ -77,8 +72,8 @@ describe('C backend on Cortex-M under QEMU', () => {
 describe('C backend on the example models (quantized with their calibration data)', () => {
   const examples = availableExamples().filter((e) => pathExists('calibration data', `${e.dir}/calib.npy`, 'run the example\'s train.py').present);
   for (const ex of examples) {
-    it(`${ex.name}: host portable + cmsis-nn and QEMU cortex-m4 cmsis-nn are bit-exact; arena vs lower bound`, async () => {
-      if (!needs(GCC, CMSIS)) return;
+    it(`${ex.name}: host portable + cmsis-nn and QEMU cortex-m4 cmsis-nn are bit-exact; arena vs lower bound`, async (ctx) => {
+      needs(ctx, GCC, CMSIS);
       const { graph: imported } = loadModel(ex.model);
       const { graph } = int8GraphFor(imported, { calib: [`${ex.dir}/calib.npy`] });
       const x = ex.testX();

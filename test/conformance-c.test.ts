@@ -12,15 +12,10 @@ import { importModel } from '../src/onnx/import.js';
 import { decodeModel, decodeTensor } from '../src/onnx/proto.js';
 import { tensorFromProto } from '../src/onnx/tensor.js';
 import { lowerQdq } from '../src/passes/lower-qdq.js';
-import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { compileAndRun, firstDifference, type Expected } from './support/c-harness.js';
 import { NODE_TEST_ROOT } from './support/conformance.js';
-import { commandExists, needs, ONNX_TESTDATA, pathExists } from './support/tools.js';
+import { ARM_GCC as ARM, CMSIS_NN as CMSIS, GCC, ONNX_TESTDATA, QEMU, needs } from './support/tools.js';
 
-const GCC = commandExists('gcc', 'apt-get install gcc');
-const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi');
-const QEMU = commandExists('qemu-system-arm', 'apt-get install qemu-system-arm');
-const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 
 function pb(dir: string, file: string, name: string): Tensor {
   return tensorFromProto(decodeTensor(readFileChecked(join(dir, file))), name);
@@ -47,8 +42,8 @@ describe('quantized ONNX conformance cases through the C backend', () => {
   const CASES = ['test_qlinearconv'];
   for (const name of CASES) {
     for (const kernels of ['portable', 'cmsis-nn'] as const) {
-      it(`${name}, ${kernels}: bit-exact on host, QEMU cortex-m4 and cortex-m55`, async () => {
-        if (!needs(ONNX_TESTDATA, GCC, ARM, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS] : []))) return;
+      it(`${name}, ${kernels}: bit-exact on host, QEMU cortex-m4 and cortex-m55`, async (ctx) => {
+        needs(ctx, ONNX_TESTDATA, GCC, ARM, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS] : []));
         const { graph, expected, onnx } = loadCase(name);
         // The interpreter itself is within one step of ONNX's expected output.
         expected.out8.forEach((o, k) => o.forEach((v, i) => expect(Math.abs(v - onnx[k][i])).toBeLessThanOrEqual(1)));

@@ -7,8 +7,8 @@ import { perOpTable, readmeTable } from './support/conformance-table.js';
 import { needs, ONNX_TESTDATA } from './support/tools.js';
 
 describe('ONNX node conformance', () => {
-  it('passes every case of every claimed op (except the documented out-of-scope ones)', () => {
-    if (!needs(ONNX_TESTDATA)) return;
+  it('passes every case of every claimed op (except the documented out-of-scope ones)', (ctx) => {
+    needs(ctx, ONNX_TESTDATA);
     const results: CaseResult[] = listCases().map(runCase);
     const claimed = results.filter((r) => r.status !== 'skip');
     const unexpected = claimed.filter((r) => r.status === 'fail' && !(r.name in OUT_OF_SCOPE));

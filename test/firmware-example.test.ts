@@ -11,14 +11,10 @@ import { readNpy } from '../src/io/npy.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { reference, samplesOf } from '../src/verify/reference.js';
-import { commandExists, needs, pathExists } from './support/tools.js';
+import { ARM_GCC as ARM, CMAKE, CMSIS_NN as CMSIS, QEMU, needs } from './support/tools.js';
 
 const ROOT = resolve('.');
 const EXAMPLE = join(ROOT, 'examples', 'firmware-qemu');
-const CMAKE = commandExists('cmake', 'apt-get install cmake');
-const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi');
-const QEMU = commandExists('qemu-system-arm', 'apt-get install qemu-system-arm');
-const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 
 let root: string | undefined;
 afterAll(() => {
@@ -53,8 +49,8 @@ describe('examples/firmware-qemu', () => {
     expect(labels).toEqual(Array.from(readNpy('examples/fashion-mnist/test_y.npy').data as BigInt64Array, Number).slice(0, count));
   });
 
-  it('the README commands build the firmware with CMake and QEMU prints the interpreter\'s predictions', () => {
-    if (!needs(CMAKE, ARM, QEMU, CMSIS)) return;
+  it('the README commands build the firmware with CMake and QEMU prints the interpreter\'s predictions', (ctx) => {
+    needs(ctx, CMAKE, ARM, QEMU, CMSIS);
     // A copy laid out like the repository: examples/firmware-qemu beside examples/fashion-mnist,
     // the qgc package (targets/, templates/) two folders up. `qgc` runs qgc from source.
     root = mkdtempSync(join(tmpdir(), 'qgc-firmware-'));

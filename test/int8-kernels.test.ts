@@ -12,7 +12,7 @@ import type { OpName } from '../src/ir/ops.js';
 import { concatOperand, convRequant, requantize } from '../src/quant/intmath.js';
 import { CMSIS_NN, CaseWriter, GCC, cmsisLibrary, compileProgram, removePrograms, runDriver, supportSource, type DriverResult } from './support/cmsis.js';
 import { Rng, addCase, convCase, fullyConnectedCase, mkNode, poolCase, softmaxCase, type Int8Case } from './support/int8-cases.js';
-import { needs } from './support/tools.js';
+import { describeNeeding } from './support/tools.js';
 
 function run(c: Pick<Int8Case, 'node' | 'inputs'>): Value {
   const kernel = kernels[c.node.op] as Kernel<OpName>;
@@ -21,9 +21,7 @@ function run(c: Pick<Int8Case, 'node' | 'inputs'>): Value {
 
 const list = (v: Value) => Array.from(v.data as ArrayLike<number>);
 
-const haveTools = needs(GCC, CMSIS_NN);
-
-describe.skipIf(!haveTools)('int8 kernels are bit-exact with CMSIS-NN', () => {
+describeNeeding([GCC, CMSIS_NN], 'int8 kernels are bit-exact with CMSIS-NN', () => {
   const r = new Rng(20260726);
   const writer = new CaseWriter();
   const groups: Record<string, Int8Case[]> = {

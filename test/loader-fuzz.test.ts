@@ -52,8 +52,8 @@ function mutants(bytes: Uint8Array, count: number, seed: number): Uint8Array[] {
 }
 
 describe('loader robustness', () => {
-  it('turns 1,000+ truncated and bit-flipped real models into CompileErrors, each within a second', () => {
-    if (!needs(ONNX_TESTDATA)) return;
+  it('turns 1,000+ truncated and bit-flipped real models into CompileErrors, each within a second', (ctx) => {
+    needs(ctx, ONNX_TESTDATA);
     const sources = SOURCES.filter((p) => existsSync(p));
     expect(sources.length).toBeGreaterThanOrEqual(5);
     const perSource = Math.ceil(1200 / sources.length);

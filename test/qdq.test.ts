@@ -57,16 +57,16 @@ function bothWays(graph: Graph, x: Value): { onnxOut: Value; int8Out: Value } {
 
 
 describe('(a) bit-exactness on ONNX conformance cases', () => {
-  it('every QuantizeLinear/DequantizeLinear/QLinearConv/QLinearMatMul/ConvInteger/MatMulInteger case passes (ONNX-semantics kernels)', () => {
-    if (!needs(ONNX_TESTDATA)) return;
+  it('every QuantizeLinear/DequantizeLinear/QLinearConv/QLinearMatMul/ConvInteger/MatMulInteger case passes (ONNX-semantics kernels)', (ctx) => {
+    needs(ctx, ONNX_TESTDATA);
     const results = listCases(QUANT_CASES).map(runCase);
     console.log(`quantized-op conformance: ${results.filter((r) => r.status === 'pass').length}/${results.length} pass: ${results.map((r) => `${r.name} ${r.status}`).join(', ')}`);
     expect(results.length).toBe(11);
     expect(results.filter((r) => r.status !== 'pass').map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
   });
 
-  it('QLinearConv case through lowerQdq + the int8 interpreter: within one step of ONNX output', () => {
-    if (!needs(ONNX_TESTDATA)) return;
+  it('QLinearConv case through lowerQdq + the int8 interpreter: within one step of ONNX output', (ctx) => {
+    needs(ctx, ONNX_TESTDATA);
     const { graph, x, expected } = boundCase('test_qlinearconv', 'x');
     const low = lowerQdq(graph);
     // The weight is uint8 0 with zero point 255: w - zp = -255 does not fit int8; it is stored exactly as
@@ -81,8 +81,8 @@ describe('(a) bit-exactness on ONNX conformance cases', () => {
     expect(d.maxDiff).toBeLessThanOrEqual(1);
   });
 
-  it('QLinearMatMul cases are refused with a clear error: uint8 b with zero point 114, and a batched b', () => {
-    if (!needs(ONNX_TESTDATA)) return;
+  it('QLinearMatMul cases are refused with a clear error: uint8 b with zero point 114, and a batched b', (ctx) => {
+    needs(ctx, ONNX_TESTDATA);
     for (const [name, pattern] of [['test_qlinearmatmul_2D', /zero point 114.*cannot hold exactly/], ['test_qlinearmatmul_3D', /2-D operands/]] as const) {
       const e = errorOf(() => lowerQdq(boundCase(name, 'a').graph));
       expect(e.where.op).toBe('QLinearMatMul');
@@ -137,7 +137,11 @@ describe('(c) exportQdq → import → lowerQdq round trip', () => {
     const session = await ort.InferenceSession.create(bytes);
     expect(session.inputNames).toEqual(q.inputs);
     await session.release();
-    if (needs(PYTHON_ONNX)) expect(onnxChecker(bytes)).toBe('');
+  });
+
+  it.for(quantizedGraphs())('%s: the exported QDQ model passes onnx.checker (full_check)', ([, make], ctx) => {
+    needs(ctx, PYTHON_ONNX);
+    expect(onnxChecker(exportQdq(make()))).toBe('');
   });
 
   it('keeps fused clamps (a Clip, and a Relu above zero point -128) through the QDQ form', () => {

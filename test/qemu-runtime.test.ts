@@ -11,19 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTarget } from '../src/targets/target.js';
-import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { VerifyError, VerifyErrorCode } from '../src/verify/errors.js';
 import { INSTALL, requireTool } from '../src/verify/exec.js';
 import { EXIT_FAULT, runHost, runQemu, type RunResult } from '../src/verify/qemu.js';
 import { buildElf, buildHost, type BuildResult } from '../src/verify/toolchain.js';
-import { commandExists, needs, pathExists } from './support/tools.js';
-
-const ARM_GCC = commandExists('arm-none-eabi-gcc', INSTALL.armGcc);
-const QEMU = commandExists('qemu-system-arm', INSTALL.qemu);
-const HOST_CC = commandExists('cc', INSTALL.hostCc);
-const CMSIS = pathExists('CMSIS-NN source', join(cmsisNnRoot(), 'Include', 'arm_nnfunctions.h'),
-  'point CMSIS_NN_ROOT at a CMSIS-NN checkout (Include/ and Source/)');
-const haveTools = needs(ARM_GCC, QEMU, HOST_CC, CMSIS);
+import { ARM_GCC, CMSIS_NN as CMSIS, HOST_CC, QEMU, describeNeeding } from './support/tools.js';
 
 const SMOKE = 'test/c/qemu_smoke.c';
 const BUILD_TIMEOUT = 600_000; // first run compiles CMSIS-NN for the target (cached afterwards)
@@ -68,7 +60,7 @@ const FC_HEX = expectedFc().map((v) => (v & 0xff).toString(16).padStart(2, '0'))
 /** Every target has a QEMU board; the brief's compile-only three (M0+, M7, M33) are run too. */
 const TARGETS = ['cortex-m4', 'cortex-m55', 'cortex-m7', 'cortex-m33', 'cortex-m0plus'];
 
-describe.skipIf(!haveTools)('qgc runtime on QEMU', () => {
+describeNeeding([ARM_GCC, QEMU, HOST_CC, CMSIS], 'qgc runtime on QEMU', () => {
   describe.each(TARGETS)('%s', (name) => {
     const target = loadTarget(name);
     const ipt = target.board.instructionsPerTick!;

@@ -21,7 +21,7 @@ import {
   softmaxParams,
 } from '../src/quant/intmath.js';
 import { CMSIS_NN, GCC, compileProgram, removePrograms, runProgram, supportSource } from './support/cmsis.js';
-import { needs } from './support/tools.js';
+import { describeNeeding } from './support/tools.js';
 import { mulberry32 as rng } from './support/random.js';
 
 const tablePath = new URL('./data/requant-vectors.json', import.meta.url);
@@ -98,10 +98,8 @@ describe('quantizeMultiplier (TFLite QuantizeMultiplier)', () => {
   });
 });
 
-const haveTools = needs(GCC, CMSIS_NN);
-
-describe.skipIf(!haveTools)('against CMSIS-NN (host gcc)', () => {
-  const exe = haveTools ? compileProgram([supportSource('intmath-check.c')]) : '';
+describeNeeding([GCC, CMSIS_NN], 'against CMSIS-NN (host gcc)', () => {
+  const exe = compileProgram([supportSource('intmath-check.c')]);
   afterAll(removePrograms);
   const run = (lines: string[]) =>
     runProgram(exe, [], lines.join('\n') + '\n')

@@ -9,18 +9,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../src/ir/graph.js';
 import { readNpy } from '../src/io/npy.js';
-import { cmsisNnRoot } from '../src/verify/cmsis-nn.js';
 import { readCompiledFolder } from '../src/verify/folder.js';
 import { flashBytes, mapSizes } from '../src/verify/map-size.js';
 import { reference, samplesOf } from '../src/verify/reference.js';
 import { availableExamples, example } from './support/examples.js';
-import { commandExists, needs, pathExists } from './support/tools.js';
+import { ARM_GCC as ARM, CMSIS_NN as CMSIS, GCC, QEMU, needs } from './support/tools.js';
 import { cli } from './support/cli.js';
 
-const GCC = commandExists('gcc', 'apt-get install gcc');
-const ARM = commandExists('arm-none-eabi-gcc', 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi');
-const QEMU = commandExists('qemu-system-arm', 'apt-get install qemu-system-arm');
-const CMSIS = pathExists('CMSIS-NN source', `${cmsisNnRoot()}/Include/arm_nnfunctions.h`, 'set CMSIS_NN_ROOT to a CMSIS-NN checkout');
 
 const roots: string[] = [];
 afterAll(() => {
@@ -46,8 +41,8 @@ function rows(out: string): Map<string, string> {
 describe('qgc verify on the example models (compiled for cortex-m4)', () => {
   for (const ex of availableExamples()) {
     for (const kernels of ['cmsis-nn', 'portable']) {
-      it(`${ex.name}, ${kernels}: bit-exact on every input of the test slice, on the host and on QEMU cortex-m4 and cortex-m55`, async () => {
-        if (!needs(GCC, ARM, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS] : []))) return;
+      it(`${ex.name}, ${kernels}: bit-exact on every input of the test slice, on the host and on QEMU cortex-m4 and cortex-m55`, async (ctx) => {
+        needs(ctx, GCC, ARM, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS] : []));
         const dir = join(tmp(), 'out');
         await compile(ex.name, kernels, dir);
         const x = `${ex.dir}/test_x.npy`;
@@ -93,8 +88,8 @@ function expectedChange(dir: string, node: string, value: number, x: string): { 
 }
 
 describe('qgc verify finds a difference', () => {
-  it('one edited byte in net_weights.c fails verify with the first differing output element and the layer it belongs to', async () => {
-    if (!needs(GCC)) return;
+  it('one edited byte in net_weights.c fails verify with the first differing output element and the layer it belongs to', async (ctx) => {
+    needs(ctx, GCC);
     const ex = example('fashion-mnist');
     const dir = join(tmp(), 'out');
     await compile(ex.name, 'portable', dir);
@@ -119,8 +114,8 @@ describe('qgc verify finds a difference', () => {
     expect(line).toContain('net_weights.c is not what qgc generates from net.qdq.onnx: compile the model again.');
   }, 300_000);
 
-  it('runs the host build under AddressSanitizer: a header that understates the output size is a buffer overflow', async () => {
-    if (!needs(GCC)) return;
+  it('runs the host build under AddressSanitizer: a header that understates the output size is a buffer overflow', async (ctx) => {
+    needs(ctx, GCC);
     const ex = example('fashion-mnist');
     const dir = join(tmp(), 'out');
     await compile(ex.name, 'portable', dir);

@@ -7,17 +7,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildCmsisNn, cmsisNnRoot } from '../../src/verify/cmsis-nn.js';
-import { commandExists, pathExists, type Requirement } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 export const CMSIS_NN_ROOT = cmsisNnRoot();
-export const CMSIS_NN: Requirement = pathExists(
-  'CMSIS-NN source',
-  join(CMSIS_NN_ROOT, 'Include/arm_nnsupportfunctions.h'),
-  'point CMSIS_NN_ROOT at a CMSIS-NN checkout (Include/ and Source/)',
-);
-export const GCC: Requirement = commandExists('gcc', 'apt-get install gcc');
+/** The CMSIS-NN source and the host gcc (the shared requirements of ./tools.ts). */
+export { CMSIS_NN, GCC } from './tools.js';
 
 /** A C source under test/support/. */
 export function supportSource(name: string): string {

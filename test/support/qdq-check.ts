@@ -16,14 +16,8 @@ import { optimizationPasses } from '../../src/passes/pipeline.js';
 import { quantizeGraph } from '../../src/passes/quantize.js';
 import { openCalibration, type CalibSample } from '../../src/quant/calib-data.js';
 import { calibrationRanges, collectStats } from '../../src/quant/calibrate.js';
-import type { Requirement } from './tools.js';
 
-/** Debian's python with the onnx module (onnx.checker). */
-export const PYTHON_ONNX: Requirement = {
-  what: "/usr/bin/python3's onnx module",
-  install: 'apt-get install python3-onnx',
-  present: spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0,
-};
+export { PYTHON_ONNX } from './tools.js';
 
 /** Runs onnx.checker.check_model(full_check=True) on model bytes; returns '' or the error. */
 export function onnxChecker(bytes: Uint8Array): string {
