@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConvGeometry, NnDims } from '../src/backends/c/cmsis-buffers.js';
 import { convFunction, depthwiseFunction, mve1xNExact, rightOverhang, wrapperRunsDepthwise3x3 } from '../src/backends/c/cmsis-dispatch.js';
+import { loadTarget } from '../src/targets/target.js';
 import { runQemu } from '../src/verify/qemu.js';
 import { buildElf } from '../src/verify/toolchain.js';
 import { supportSource } from './support/cmsis.js';
@@ -102,6 +103,9 @@ describe('conv function choice', () => {
     expect(convFunction('dsp', g(), input, filter, output)).toBe('rows');
     expect(convFunction('mve', g(), input, filter, output)).toBe('rows');
     expect(convFunction('plain', g(), input, filter, output)).toBe('arm_convolve_wrapper_s8');
+    // The same from the targets' cost models (costModel.dispatch.convRows).
+    for (const name of ['cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55']) expect(convFunction(loadTarget(name), g(), input, filter, output)).toBe('rows');
+    expect(convFunction(loadTarget('cortex-m0plus'), g(), input, filter, output)).toBe('arm_convolve_wrapper_s8');
   });
   it('1x1, grouped and W-dilated convs keep the wrapper', () => {
     const output = { n: 1, h: 14, w: 14, c: 16 };

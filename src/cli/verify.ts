@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
+import { listTargets, loadTarget } from '../targets/target.js';
 import { VerifyError, VerifyErrorCode } from '../verify/errors.js';
 import { mismatchLine, verifyFolder, type TargetResult, type VerifyResult } from '../verify/verify.js';
 
@@ -69,6 +70,14 @@ function positive(value: string | undefined, flag: string): number | undefined {
   return n;
 }
 
+/** The `--targets` help, from the target files: which have a QEMU board, which run by default. */
+function targetsHelp(): string {
+  const mcu = listTargets(undefined, 'mcu').map((n) => loadTarget(n));
+  const boards = mcu.filter((t) => t.board.qemuMachine !== null).map((t) => t.name);
+  const byDefault = mcu.filter((t) => t.board.verifyByDefault).map((t) => t.name);
+  return `comma-separated: host and/or targets with a QEMU board (${boards.join(', ')}); default: host, the folder's target${byDefault.map((n) => `, ${n}`).join('')} (board.verifyByDefault)`;
+}
+
 /** Adds the `verify` command to the qgc program. */
 export function registerVerify(program: Command, io: VerifyIo): Command {
   return program
@@ -76,7 +85,7 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
     .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU, and compare every output byte with the integer interpreter')
     .argument('<dir>', 'the folder written by qgc compile -o')
     .requiredOption('--inputs <file.npy>', 'float32 inputs, samples stacked along the first axis')
-    .option('--targets <list>', 'comma-separated: host and/or targets with a QEMU board (cortex-m4, cortex-m7, cortex-m33, cortex-m55); default: host, the folder\'s target, cortex-m4 and cortex-m55')
+    .option('--targets <list>', targetsHelp())
     .option('--limit <n>', 'verify only the first n samples')
     .option('--name <name>', 'the network, when the folder holds several')
     .option('--keep <dir>', 'keep the builds (sources, objects, ELF files, inputs) in this folder')

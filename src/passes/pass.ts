@@ -1,5 +1,6 @@
 /** Passes are values: `{ name, guarantees, run }`, one per file, run in order by a plain pipeline. */
 import type { Graph } from '../ir/graph.js';
+import type { AnyTarget } from '../targets/target.js';
 import { verifyGraph } from './verify.js';
 
 export interface PassContext {
@@ -7,6 +8,9 @@ export interface PassContext {
   verifyEach?: boolean;
   /** Receives one line per pass that changed something. */
   log?: (line: string) => void;
+  /** The target the graph is compiled for, when known: passes that depend on the device read
+   * it (its features, its cost model) instead of assuming one. */
+  target?: AnyTarget;
 }
 
 export interface Pass {

@@ -18,7 +18,7 @@ import type { CompileCResult } from '../backends/c/emit.js';
 import { writeOutputDir } from '../backends/c/output-dir.js';
 import type { Value } from '../interp/types.js';
 import { readNpy } from '../io/npy.js';
-import { loadTarget, type Target } from '../targets/target.js';
+import { listTargets, loadTarget, type Target } from '../targets/target.js';
 import { buildAndRun, type BuildRunSpec } from './build-run.js';
 import { bytesCompared, compareOutputs, describeMismatch, type Mismatch } from './compare.js';
 import { driverSource, parseDriverOutput, writeInputs } from './driver.js';
@@ -86,17 +86,20 @@ export interface VerifyResult {
   ok: boolean;
 }
 
-/** The default targets: the host, the folder's target when QEMU models it, and the Cortex-M4
- * and Cortex-M55 (CMSIS-NN's DSP and MVE paths). */
+/** The default targets: the host, the folder's target when QEMU models it, and the targets
+ * whose file sets `board.verifyByDefault` (the Cortex-M4 and Cortex-M55: CMSIS-NN's DSP and MVE
+ * paths). */
 export function defaultTargets(folder: CompiledFolder): string[] {
-  return [...new Set(['host', ...(folder.target.board.qemuMachine ? [folder.target.name] : []), 'cortex-m4', 'cortex-m55'])];
+  const byDefault = listTargets(undefined, 'mcu').filter((n) => loadTarget(n).board.verifyByDefault);
+  return [...new Set(['host', ...(folder.target.board.qemuMachine ? [folder.target.name] : []), ...byDefault])];
 }
 
 function resolveWhere(name: string): Target | 'host' {
   if (name === 'host') return 'host';
   const t = loadTarget(name);
   if (t.board.qemuMachine === null) {
-    throw new VerifyError(VerifyErrorCode.RunFailed, `target ${t.name} has no QEMU board to run on`, 'Verify on the host and on cortex-m4, cortex-m7, cortex-m33 or cortex-m55.');
+    const boards = listTargets(undefined, 'mcu').filter((n) => loadTarget(n).board.qemuMachine !== null);
+    throw new VerifyError(VerifyErrorCode.RunFailed, `target ${t.name} has no QEMU board to run on`, `Verify on the host and on ${boards.slice(0, -1).join(', ')} or ${boards[boards.length - 1]}.`);
   }
   return t;
 }

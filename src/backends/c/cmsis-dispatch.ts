@@ -35,8 +35,10 @@
  * times the weight sums, then arm_nn_requantize), so the same bytes. Each call has a fixed
  * cost (on DSP it re-sums the weights, ~3.5 instructions per weight), so for short rows with
  * many channels arm_convolve_s8 stays cheaper; `convFunction` compares the estimates of
- * `layerCosts`. Without DSP or MVE (Cortex-M0+) qgc keeps the wrapper: not measured.
+ * `layerCosts`, whose coefficients are the target's (`costModel.dispatch.convRows`). Without DSP
+ * or MVE (Cortex-M0+) qgc keeps the wrapper: not measured (its convRows is null).
  */
+import { loadTarget, type ConvRowsCost, type McuTarget } from '../../targets/target.js';
 import { isConv1x1, isConv1xN, type CmsisIsa, type ConvGeometry, type NnDims } from './cmsis-buffers.js';
 
 export type DepthwiseFunction = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8_opt';
@@ -98,31 +100,34 @@ export function mve1xNExact(p: ConvGeometry, input: NnDims, filter: NnDims, outp
   return true;
 }
 
-/** Estimated executed instructions of a layer run by arm_convolve_s8 and by gathered rows, on a
- * DSP (Cortex-M4/M7/M33) or MVE (Cortex-M55) build: least-squares fits over 420 layers each
- * (kernels 3x3, 5x5, 3x3 stride 2, 1x5, 3x1; C_in 1..32; output 4..28 square; C_out 8 and 32),
- * measured under QEMU -icount with CMSIS-NN built by gcc 12.2 -Ofast. The cheaper estimate is
- * the cheaper layer in 95% of those cases, and over all of them the picks cost 0.1% more than
- * the best choice (14% less than arm_convolve_s8 everywhere). The MVE matrix multiplication
- * works on four output columns at a time, hence the split into groups of four and the rest. */
-export function layerCosts(isa: 'dsp' | 'mve', p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): { convS8: number; rows: number } {
+/** Estimated executed instructions of a layer run by arm_convolve_s8 and by gathered rows, from
+ * the target's fitted coefficients (`costModel.dispatch.convRows` in targets/*.json: least-squares
+ * fits over 420 layers each, measured under QEMU -icount; the cheaper estimate is the cheaper
+ * layer in 95% of those cases). The formula is the ISA's (`model`): on a DSP build per output
+ * pixel; the MVE matrix multiplication works on four output columns at a time, hence the split
+ * into groups of four and the rest, and on 16-byte lanes. */
+export function layerCosts(model: ConvRowsCost, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): { convS8: number; rows: number } {
   const c = input.c;
   const k = filter.h * filter.w * c;
   const taps = filter.h * filter.w;
   const rows = output.n * output.h;
   const pixels = rows * output.w;
   const gathered = ((output.w - 1) * p.strideW + filter.w) * filter.h;
-  if (isa === 'dsp') {
+  if (model.model === 'dsp') {
+    const a = model.convS8;
+    const b = model.rows;
     return {
-      convS8: pixels * (1.493 * output.c * k + 56.2 * output.c + 44.3 * taps + 4.24 * taps * c),
-      rows: pixels * (1.395 * output.c * k + 47.5 * output.c) + rows * (3.51 * output.c * k + gathered * (10.3 + 2.99 * c) + 495),
+      convS8: pixels * (a.mac * output.c * k + a.outChannel * output.c + a.tap * taps + a.tapChannel * taps * c),
+      rows: pixels * (b.mac * output.c * k + b.outChannel * output.c) + rows * (b.rowWeight * output.c * k + gathered * (b.gathered + b.gatheredChannel * c) + b.row),
     };
   }
+  const a = model.convS8;
+  const b = model.rows;
   const lanes = Math.ceil(k / 16);
   const fours = Math.floor(output.w / 4);
   return {
-    convS8: pixels * ((11.04 * lanes + 56.4) * output.c / 4 + taps * (15.95 + 0.064 * c) + 122.8),
-    rows: rows * (fours * output.c * (11.1 * lanes + 55.2) + (output.w % 4) * output.c * (5.04 * lanes + 27.3) + gathered * (13.8 + 2.87 * c) + 296),
+    convS8: pixels * ((a.lane * lanes + a.quad) * output.c / 4 + taps * (a.tap + a.tapChannel * c) + a.pixel),
+    rows: rows * (fours * output.c * (b.quadLane * lanes + b.quad) + (output.w % 4) * output.c * (b.restLane * lanes + b.rest) + gathered * (b.gathered + b.gatheredChannel * c) + b.row),
   };
 }
 
@@ -132,18 +137,29 @@ export function rowsEligible(p: ConvGeometry, input: NnDims, filter: NnDims): bo
   return input.c === filter.c && p.dilationW === 1;
 }
 
-/** The function to call for a (non-depthwise) convolution on `isa` (see the file comment).
- * `filter` is {n: C_out, h, w, c: C_in / group}. */
-export function convFunction(isa: CmsisIsa, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): ConvFunction {
+/** The function to call for a (non-depthwise) convolution on `target` (see the file comment):
+ * rows where the target's cost model (`costModel.dispatch.convRows`) says they are cheaper.
+ * `filter` is {n: C_out, h, w, c: C_in / group}. A CmsisIsa string instead of a target is
+ * transitional (kernels-cmsis.ts passes one until it passes the target): it reads the cost model
+ * of the shipped target with that ISA (cortex-m4 for 'dsp', cortex-m55 for 'mve'). */
+export function convFunction(target: McuTarget | CmsisIsa, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): ConvFunction {
   if (isConv1x1(p, input, filter)) return 'arm_convolve_wrapper_s8';
+  const t = typeof target === 'string' ? shippedTargetOf(target) : target;
+  const mve = t !== null && t.features.mve;
+  const model = t === null ? null : t.costModel.dispatch.convRows;
   const oneByN = isConv1xN(p, input, filter);
   const exact1xN = !oneByN || mve1xNExact(p, input, filter, output);
   // On MVE an exact 1xN layer already runs as one matrix multiplication per row.
-  if (isa !== 'plain' && !(isa === 'mve' && oneByN && exact1xN) && rowsEligible(p, input, filter) && rowsScratchFits(p, input, filter, output)) {
-    const cost = layerCosts(isa, p, input, filter, output);
+  if (model !== null && !(mve && oneByN && exact1xN) && rowsEligible(p, input, filter) && rowsScratchFits(p, input, filter, output)) {
+    const cost = layerCosts(model, p, input, filter, output);
     if (cost.rows < cost.convS8) return 'rows';
   }
   return exact1xN ? 'arm_convolve_wrapper_s8' : 'arm_convolve_s8';
+}
+
+/** The shipped target whose cost model a bare ISA string stands for (null: 'plain', no rows). */
+function shippedTargetOf(isa: CmsisIsa): McuTarget | null {
+  return isa === 'plain' ? null : loadTarget(isa === 'mve' ? 'cortex-m55' : 'cortex-m4');
 }
 
 /** Bytes qgc_gather_rows_s8 writes for one output row (the scratch of the rows path). */
