@@ -100,17 +100,17 @@ describe('conv function choice', () => {
     const input = { n: 1, h: 28, w: 28, c: 1 };
     const filter = { n: 16, h: 3, w: 3, c: 1 };
     const output = { n: 1, h: 28, w: 28, c: 16 };
-    expect(convFunction('dsp', g(), input, filter, output)).toBe('rows');
-    expect(convFunction('mve', g(), input, filter, output)).toBe('rows');
-    expect(convFunction('plain', g(), input, filter, output)).toBe('arm_convolve_wrapper_s8');
+    expect(convFunction(loadTarget('cortex-m4'), g(), input, filter, output)).toBe('rows');
+    expect(convFunction(loadTarget('cortex-m55'), g(), input, filter, output)).toBe('rows');
+    expect(convFunction(loadTarget('cortex-m0plus'), g(), input, filter, output)).toBe('arm_convolve_wrapper_s8');
     // The same from the targets' cost models (costModel.dispatch.convRows).
     for (const name of ['cortex-m4', 'cortex-m7', 'cortex-m33', 'cortex-m55']) expect(convFunction(loadTarget(name), g(), input, filter, output)).toBe('rows');
     expect(convFunction(loadTarget('cortex-m0plus'), g(), input, filter, output)).toBe('arm_convolve_wrapper_s8');
   });
   it('1x1, grouped and W-dilated convs keep the wrapper', () => {
     const output = { n: 1, h: 14, w: 14, c: 16 };
-    expect(convFunction('dsp', g({ padW: 0, padH: 0 }), { n: 1, h: 14, w: 14, c: 8 }, { n: 16, h: 1, w: 1, c: 8 }, output)).toBe('arm_convolve_wrapper_s8');
-    expect(convFunction('dsp', g(), { n: 1, h: 14, w: 14, c: 8 }, { n: 16, h: 3, w: 3, c: 4 }, output)).toBe('arm_convolve_wrapper_s8');
-    expect(convFunction('dsp', g({ dilationW: 2, padW: 2 }), { n: 1, h: 14, w: 14, c: 1 }, { n: 16, h: 3, w: 3, c: 1 }, output)).toBe('arm_convolve_wrapper_s8');
+    expect(convFunction(loadTarget('cortex-m4'), g({ padW: 0, padH: 0 }), { n: 1, h: 14, w: 14, c: 8 }, { n: 16, h: 1, w: 1, c: 8 }, output)).toBe('arm_convolve_wrapper_s8');
+    expect(convFunction(loadTarget('cortex-m4'), g(), { n: 1, h: 14, w: 14, c: 8 }, { n: 16, h: 3, w: 3, c: 4 }, output)).toBe('arm_convolve_wrapper_s8');
+    expect(convFunction(loadTarget('cortex-m4'), g({ dilationW: 2, padW: 2 }), { n: 1, h: 14, w: 14, c: 1 }, { n: 16, h: 3, w: 3, c: 1 }, output)).toBe('arm_convolve_wrapper_s8');
   });
 });

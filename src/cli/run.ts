@@ -4,25 +4,12 @@ import { getNumber } from '../ir/dtype.js';
 import type { Graph } from '../ir/graph.js';
 import { runBatched } from '../interp/batch.js';
 import type { Value } from '../interp/types.js';
-import { readNpy, writeNpy } from '../io/npy.js';
+import { readFeeds as readNamedFeeds } from '../io/feeds.js';
+import { writeNpy } from '../io/npy.js';
 
 /** Maps `--input` values (`file.npy` or `name=file.npy`) to graph inputs. */
 export function readFeeds(graph: Graph, specs: readonly string[]): Map<string, Value> {
-  const feeds = new Map<string, Value>();
-  for (const spec of specs) {
-    const eq = spec.indexOf('=');
-    const named = eq > 0 && graph.inputs.includes(spec.slice(0, eq));
-    const name = named ? spec.slice(0, eq) : graph.inputs.length === 1 ? graph.inputs[0] : undefined;
-    if (name === undefined) {
-      throw new CompileError(ErrorCode.BadInput, `the model has ${graph.inputs.length} inputs; name each one`, {},
-        `Use --input NAME=file.npy for each of: ${graph.inputs.join(', ')}.`);
-    }
-    feeds.set(name, readNpy(named ? spec.slice(eq + 1) : spec));
-  }
-  for (const name of graph.inputs) {
-    if (!feeds.has(name)) throw new CompileError(ErrorCode.BadInput, `no --input given for graph input '${name}'`, { tensor: name }, `Add --input ${name}=file.npy.`);
-  }
-  return feeds;
+  return readNamedFeeds(graph.inputs, specs, '--input');
 }
 
 export function runModel(graph: Graph, feeds: ReadonlyMap<string, Value>): Map<string, Value> {

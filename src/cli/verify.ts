@@ -6,11 +6,12 @@
  * layer) and exit status 2.
  */
 import { basename } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import { listTargets, loadTarget } from '../targets/target.js';
 import { VerifyError, VerifyErrorCode } from '../verify/errors.js';
 import { mismatchLine, verifyFolder, type TargetResult, type VerifyResult } from '../verify/verify.js';
+import { collect } from './options.js';
 
 /** Where `qgc verify` writes: the table on `out`, progress on `err`. */
 export interface VerifyIo {
@@ -19,7 +20,7 @@ export interface VerifyIo {
 }
 
 interface VerifyCliOptions {
-  inputs: string;
+  inputs: string[];
   targets?: string;
   limit?: string;
   name?: string;
@@ -84,7 +85,7 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
     .command('verify')
     .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU, and compare every output byte with the integer interpreter')
     .argument('<dir>', 'the folder written by qgc compile -o')
-    .requiredOption('--inputs <file.npy>', 'float32 inputs, samples stacked along the first axis')
+    .addOption(new Option('--inputs <file.npy>', 'float32 inputs, samples stacked along the first axis; NAME=file.npy per input for a model with several (repeatable)').argParser(collect).makeOptionMandatory())
     .option('--targets <list>', targetsHelp())
     .option('--limit <n>', 'verify only the first n samples')
     .option('--name <name>', 'the network, when the folder holds several')
@@ -96,7 +97,7 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
         dir, name: o.name, inputs: o.inputs, targets, limit: positive(o.limit, '--limit'), buildDir: o.keep,
         timeoutMs: (positive(o.timeout, '--timeout') ?? 300) * 1000, onProgress: (line) => io.err(`${line}\n`),
       });
-      io.out(formatVerify(r, basename(o.inputs)));
+      io.out(formatVerify(r, o.inputs.map((spec) => basename(spec)).join(', ')));
       const bad = r.targets.find((t) => t.mismatch);
       if (bad) {
         const hint = r.drift && r.drift.length > 0

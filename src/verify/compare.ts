@@ -1,6 +1,6 @@
 /** Byte-for-byte comparison of the generated code's outputs with the interpreter's, and the
  * words for the first difference: sample, API, tensor, element index in the model's order. */
-import type { Reference } from './reference.js';
+import type { Reference, ReferenceOutput } from './reference.js';
 import type { SampleOutput } from './driver.js';
 
 /** The first element where the generated code and the interpreter disagree. */
@@ -8,6 +8,8 @@ export interface Mismatch {
   sample: number;
   /** `<name>_run` (int8) or `<name>_run_f32` (float). */
   api: 'int8' | 'f32';
+  /** Which API output (graph order); the element index counts within it. */
+  output: number;
   /** Flat element index in the output (logical, row-major). */
   element: number;
   /** The same as a multi-index into the output shape. */
@@ -52,6 +54,12 @@ function firstDiff(got: Uint8Array, want: ArrayBufferView, kind: 'int8' | 'f32')
   return { element: first, got: value(got), want: value(w), differing };
 }
 
+/** The API output that flat element `e` of a sample's concatenated outputs belongs to. */
+function outputAt(ref: Reference, e: number): { k: number; out: ReferenceOutput } {
+  const k = Math.max(0, ref.outputs.findIndex((o) => e < o.offset + o.size));
+  return { k, out: ref.outputs[k] };
+}
+
 /** The first mismatch over all samples (int8 path first, then f32), or undefined. */
 export function compareOutputs(ref: Reference, outputs: readonly SampleOutput[]): Mismatch | undefined {
   for (const s of outputs) {
@@ -59,7 +67,11 @@ export function compareOutputs(ref: Reference, outputs: readonly SampleOutput[])
     for (const [api, got, want] of checks) {
       if (want === undefined) continue;
       const d = firstDiff(got, want, api);
-      if (d) return { sample: s.index, api, ...d, index: d.element < 0 ? [] : multiIndex(d.element, ref.output.shape) };
+      if (!d) continue;
+      if (d.element < 0) return { sample: s.index, api, output: 0, ...d, index: [] };
+      const { k, out } = outputAt(ref, d.element);
+      // Elements of the other outputs are counted too: `differing` is over the whole sample.
+      return { sample: s.index, api, output: k, ...d, element: d.element - out.offset, index: multiIndex(d.element - out.offset, out.shape) };
     }
   }
   return undefined;
@@ -80,9 +92,10 @@ const hexBits = (v: number) => {
 export function describeMismatch(m: Mismatch, ref: Reference, name: string): string {
   const fn = m.api === 'int8' ? `${name}_run` : `${name}_run_f32`;
   if (m.element < 0) return `sample ${m.sample}, ${fn}: ${m.got} output bytes, the interpreter has ${m.want}`;
-  const node = ref.output.node ? ` of node '${ref.output.node.name}' (${ref.output.node.op})` : '';
+  const out = ref.outputs[m.output];
+  const node = out.node ? ` of node '${out.node.name}' (${out.node.op})` : '';
   const show = (v: number) => (m.api === 'int8' ? String(v) : `${v} (${hexBits(v)})`);
-  const tensor = m.api === 'int8' ? `'${ref.output.name}'${node}` : `'${ref.output.floatName ?? ref.output.name}' (dequantized '${ref.output.name}'${node})`;
+  const tensor = m.api === 'int8' ? `'${out.name}'${node}` : `'${out.floatName ?? out.name}' (dequantized '${out.name}'${node})`;
   return `sample ${m.sample}, ${fn} output ${tensor} element [${m.index.join(', ')}]: C gives ${show(m.got)}, ` +
     `the interpreter ${show(m.want)} (${m.differing} of ${ref.out8[0].length} elements differ)`;
 }

@@ -24,20 +24,45 @@ export function chunkSize(inputSize: number, count: number): number {
   return Math.max(1, Math.min(count, Math.floor((16 * 1024) / (inputSize * 5))));
 }
 
-/** The driver's C source for network `name` (sizes come from `<name>.h`). */
-export function driverSource(name: string): string {
+/** The element counts of the network's API inputs and outputs, in graph order. */
+export interface ApiSizes {
+  inputs: readonly number[];
+  outputs: readonly number[];
+}
+
+/** `p + o0, p + o1, ...`: one pointer per part of a buffer holding the parts one after the other. */
+function parts(p: string, sizes: readonly number[]): string[] {
+  let o = 0;
+  return sizes.map((n) => {
+    const at = o === 0 ? p : `${p} + ${o}`;
+    o += n;
+    return at;
+  });
+}
+
+/** The driver's C source for network `name`: every input of a sample is stored one after the
+ * other in the chunk files, and so are the outputs it prints. */
+export function driverSource(name: string, sizes: ApiSizes): string {
   const N = name.toUpperCase();
+  const inTotal = sizes.inputs.reduce((a, b) => a + b, 0);
+  const outTotal = sizes.outputs.reduce((a, b) => a + b, 0);
+  const single = sizes.inputs.length === 1 && sizes.outputs.length === 1;
+  const call = (fn: string, i: string, o: string) => `${fn}(${[...parts(i, sizes.inputs), ...parts(o, sizes.outputs)].join(', ')})`;
+  const nullCall = `${name}_run(${[...sizes.inputs.map(() => '0'), ...parts('out8', sizes.outputs)].join(', ')})`;
   return `/* qgc verify driver for ${name}: VERIFY_COUNT samples in chunks of VERIFY_CHUNK. */
 #include <stddef.h>
 #include <stdint.h>
 #include "${name}.h"
 #include "qgc_runtime.h"
 
-static int8_t in8[VERIFY_CHUNK][${N}_INPUT_SIZE];
-static int8_t out8[${N}_OUTPUT_SIZE];
+${single ? `#if ${N}_INPUT_SIZE != ${inTotal} || ${N}_OUTPUT_SIZE != ${outTotal}
+#error "${name}.h does not declare the sizes verify expects"
+#endif
+` : ''}static int8_t in8[VERIFY_CHUNK][${inTotal}];
+static int8_t out8[${outTotal}];
 #if VERIFY_F32
-static float inf[VERIFY_CHUNK][${N}_INPUT_SIZE];
-static float outf[${N}_OUTPUT_SIZE];
+static float inf[VERIFY_CHUNK][${inTotal}];
+static float outf[${outTotal}];
 #endif
 
 /* "<prefix><chunk>.bin" */
@@ -79,7 +104,7 @@ static int read_chunk(char prefix, long chunk, void *buf, size_t bytes)
 int main(void)
 {
     long chunk;
-    if (${name}_run(0, out8) != -1)
+    if (${nullCall} != -1)
     {
         return ${DRIVER_EXIT.nullCheck};
     }
@@ -118,7 +143,7 @@ int main(void)
             int status;
             qgc_stack_paint();
             qgc_cycles_begin();
-            status = ${name}_run(in8[k], out8);
+            status = ${call(`${name}_run`, 'in8[k]', 'out8')};
             instructions = qgc_cycles_end();
             stack = qgc_stack_high_water();
 #if VERIFY_F32
@@ -126,7 +151,7 @@ int main(void)
             {
                 size_t s;
                 qgc_stack_paint();
-                status = ${name}_run_f32(inf[k], outf);
+                status = ${call(`${name}_run_f32`, 'inf[k]', 'outf')};
                 s = qgc_stack_high_water();
                 stack = s > stack ? s : stack;
             }

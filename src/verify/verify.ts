@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import type { CompileCResult } from '../backends/c/emit.js';
 import { writeOutputDir } from '../backends/c/output-dir.js';
 import type { Value } from '../interp/types.js';
+import { specsByInput } from '../io/feeds.js';
 import { readNpy } from '../io/npy.js';
 import { listTargets, loadTarget, type Target } from '../targets/target.js';
 import { buildAndRun, type BuildRunSpec } from './build-run.js';
@@ -33,8 +34,9 @@ export interface VerifyOptions {
   dir: string;
   /** Network name when the folder holds several. */
   name?: string;
-  /** Float inputs: a .npy path or a value, samples stacked along axis 0. */
-  inputs: string | Value;
+  /** Inputs, samples stacked along axis 0: a .npy path or a value (a model with one input), or
+   * `name=file.npy` specs, or a value per graph input. */
+  inputs: string | readonly string[] | Value | ReadonlyMap<string, Value>;
   /** 'host' and/or target names (default: defaultTargets()). */
   targets?: string[];
   /** Verify at most this many samples. */
@@ -108,8 +110,10 @@ function resolveWhere(name: string): Target | 'host' {
 export async function verifyFolder(opts: VerifyOptions): Promise<VerifyResult> {
   const folder = readCompiledFolder(opts.dir, opts.name);
   const wheres = (opts.targets ?? defaultTargets(folder)).map(resolveWhere);
-  const x = typeof opts.inputs === 'string' ? readNpy(opts.inputs) : opts.inputs;
-  const samples = samplesOf(folder.graph, x, opts.limit ?? Infinity, typeof opts.inputs === 'string' ? opts.inputs : undefined);
+  const specs = typeof opts.inputs === 'string' ? [opts.inputs] : Array.isArray(opts.inputs) ? (opts.inputs as readonly string[]) : undefined;
+  const files = specs ? specsByInput(folder.graph.inputs, specs, '--inputs') : undefined;
+  const x = files ? new Map([...files].map(([name, file]) => [name, readNpy(file)])) : (opts.inputs as Value | ReadonlyMap<string, Value>);
+  const samples = samplesOf(folder.graph, x, opts.limit ?? Infinity, files);
   const ref = reference(folder.graph, samples);
   let own: CompileCResult | undefined;
   let regenerateError: string | undefined;
@@ -144,7 +148,7 @@ interface Ctx {
   opts: VerifyOptions;
 }
 
-async function verifyOn(folder: CompiledFolder, own: CompileCResult | undefined, where: Target | 'host', ref: Reference, samples: readonly Value[], ctx: Ctx): Promise<TargetResult> {
+async function verifyOn(folder: CompiledFolder, own: CompileCResult | undefined, where: Target | 'host', ref: Reference, samples: readonly ReadonlyMap<string, Value>[], ctx: Ctx): Promise<TargetResult> {
   mkdirSync(ctx.root, { recursive: true });
   let srcDir = folder.dir;
   let compiled = own;
@@ -155,7 +159,7 @@ async function verifyOn(folder: CompiledFolder, own: CompileCResult | undefined,
     writeOutputDir(srcDir, compiled.files);
   }
   const driver = join(ctx.root, 'verify_main.c');
-  writeFileSync(driver, driverSource(folder.name));
+  writeFileSync(driver, driverSource(folder.name, { inputs: ref.inputs.map((i) => i.size), outputs: ref.outputs.map((o) => o.size) }));
   const spec: BuildRunSpec = {
     where, srcDir, name: folder.name, cmsisNn: folder.kernels === 'cmsis-nn', checkScratch: ctx.opts.checkScratch, extraSources: [driver],
     defines: { VERIFY_COUNT: ref.count, VERIFY_CHUNK: ctx.chunk, VERIFY_F32: ref.inF ? 1 : 0 },
@@ -189,7 +193,7 @@ async function verifyOn(folder: CompiledFolder, own: CompileCResult | undefined,
 }
 
 /** Runs the failing sample once more with the step hook to find the first differing layer. */
-async function locate(spec: BuildRunSpec, compiled: CompileCResult | undefined, own: CompileCResult | undefined, folder: CompiledFolder, ref: Reference, sample: Value,
+async function locate(spec: BuildRunSpec, compiled: CompileCResult | undefined, own: CompileCResult | undefined, folder: CompiledFolder, ref: Reference, sample: ReadonlyMap<string, Value>,
   m: Mismatch, ctx: Ctx): Promise<TraceResult> {
   // The trace reads the arena at the planned offsets: only valid when the C's plan is the one we have.
   if (!compiled || !own) return { kind: 'unavailable', why: 'qgc cannot generate C from the folder\'s graph now' };

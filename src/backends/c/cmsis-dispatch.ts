@@ -142,11 +142,10 @@ export function rowsEligible(p: ConvGeometry, input: NnDims, filter: NnDims): bo
  * `filter` is {n: C_out, h, w, c: C_in / group}. A CmsisIsa string instead of a target is
  * transitional (kernels-cmsis.ts passes one until it passes the target): it reads the cost model
  * of the shipped target with that ISA (cortex-m4 for 'dsp', cortex-m55 for 'mve'). */
-export function convFunction(target: McuTarget | CmsisIsa, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): ConvFunction {
+export function convFunction(target: McuTarget, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): ConvFunction {
   if (isConv1x1(p, input, filter)) return 'arm_convolve_wrapper_s8';
-  const t = typeof target === 'string' ? shippedTargetOf(target) : target;
-  const mve = t !== null && t.features.mve;
-  const model = t === null ? null : t.costModel.dispatch.convRows;
+  const mve = target.features.mve;
+  const model = target.costModel.dispatch.convRows;
   const oneByN = isConv1xN(p, input, filter);
   const exact1xN = !oneByN || mve1xNExact(p, input, filter, output);
   // On MVE an exact 1xN layer already runs as one matrix multiplication per row.
@@ -155,11 +154,6 @@ export function convFunction(target: McuTarget | CmsisIsa, p: ConvGeometry, inpu
     if (cost.rows < cost.convS8) return 'rows';
   }
   return exact1xN ? 'arm_convolve_wrapper_s8' : 'arm_convolve_s8';
-}
-
-/** The shipped target whose cost model a bare ISA string stands for (null: 'plain', no rows). */
-function shippedTargetOf(isa: CmsisIsa): McuTarget | null {
-  return isa === 'plain' ? null : loadTarget(isa === 'mve' ? 'cortex-m55' : 'cortex-m4');
 }
 
 /** Bytes qgc_gather_rows_s8 writes for one output row (the scratch of the rows path). */

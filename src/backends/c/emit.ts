@@ -70,7 +70,7 @@ export function isaOf(target: Target): CmsisIsa {
 /** The kernel provider for `kernels` on `target`. */
 export function cProvider(target: Target, kernels: KernelsOption): CProvider {
   const isa = isaOf(target);
-  return kernels === 'cmsis-nn' ? cmsisProvider(isa) : portableProvider(isa);
+  return kernels === 'cmsis-nn' ? cmsisProvider(target, isa) : portableProvider(isa);
 }
 
 /** Compiles a quantized graph to C. Throws a CompileError (before writing anything) when it cannot. */

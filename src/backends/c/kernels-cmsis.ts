@@ -13,6 +13,7 @@ import { nhwcOf, stepMacs, window2d, type Window2d } from '../../schedule/geomet
 import { weightsForInputLayout } from '../../schedule/layout.js';
 import type { KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, NodeStep } from '../../schedule/types.js';
+import { usesAddLut, type McuTarget } from '../../targets/target.js';
 import {
   avgpoolS8BufferSize, convolveS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvS8OptBufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
   type CmsisIsa, type ConvGeometry, type NnDims,
@@ -21,7 +22,7 @@ import { convFunction, depthwiseFunction, rowsScratchBytes, type ConvFunction, t
 import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel,
   type CallContext, type CKernel, type CKernelTable, type CProvider, type KernelCall, addValues } from './kernel-call.js';
-import { ADD_LUT_MIN_ELEMENTS, addLutCall, checkLinear, checkSameShapes, checkWindowRank, portableKernels, portableProvider } from './kernels-portable.js';
+import { addLutCall, checkLinear, checkSameShapes, checkWindowRank, portableKernels, portableProvider } from './kernels-portable.js';
 import { weightsDepthwise, weightsOHWI, weightsOWHI } from './weights.js';
 
 const geometry = (w: Window2d): ConvGeometry => ({
@@ -57,9 +58,9 @@ function convDims(q: ConvSource): { input: NnDims; filter: NnDims; output: NnDim
 }
 
 /** The function a QConv calls (see cmsis-dispatch.ts). */
-function convFunctionOf(q: ConvSource, isa: CmsisIsa): ConvFunction | DepthwiseFunction {
+function convFunctionOf(q: ConvSource, target: McuTarget): ConvFunction | DepthwiseFunction {
   const { input, filter, output, win } = convDims(q);
-  return convKind(q) === 'depthwise' ? depthwiseFunction(geometry(win), input, filter, output) : convFunction(isa, geometry(win), input, filter, output);
+  return convKind(q) === 'depthwise' ? depthwiseFunction(geometry(win), input, filter, output) : convFunction(target, geometry(win), input, filter, output);
 }
 
 /** Scratch bytes of the function a QConv calls. */
@@ -75,11 +76,11 @@ function convScratch(q: ConvSource, fn: ConvFunction | DepthwiseFunction, isa: C
   }
 }
 
-function chooseConv(q: KernelQuery, isa: CmsisIsa): KernelChoice {
+function chooseConv(q: KernelQuery, target: McuTarget, isa: CmsisIsa): KernelChoice {
   checkWindowRank(q);
   if (q.node.op !== 'QConv') throw new Error('unreachable');
   checkLinear(q, q.node.attrs.shift);
-  const fn = convFunctionOf(q, isa);
+  const fn = convFunctionOf(q, target);
   return { kernel: fn === 'rows' ? ROWS_KERNEL : fn, scratchBytes: convScratch(q, fn, isa) };
 }
 
@@ -162,13 +163,14 @@ function fcCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
   };
 }
 
-function chooseAdd(q: KernelQuery, isa: CmsisIsa): KernelChoice {
+function chooseAdd(q: KernelQuery, target: McuTarget): KernelChoice {
   checkSameShapes(q);
   if (q.node.op !== 'QAdd') throw new Error('unreachable');
   const a = q.node.attrs;
   checkShifts(q, [a.input1.shift, a.input2.shift, a.output.shift]);
-  // Without MVE (whose add is vectorized) large adds read their input rescaling from tables.
-  const lut = isa !== 'mve' && elementCount(q.outputShape) >= ADD_LUT_MIN_ELEMENTS;
+  // Large adds read their input rescaling from tables where the target's cost model says so
+  // (not on MVE, whose add is vectorized).
+  const lut = usesAddLut(target, elementCount(q.outputShape));
   return { kernel: lut ? 'qgc_add_lut_s8' : 'arm_elementwise_add_s8', scratchBytes: 0 };
 }
 
@@ -217,18 +219,19 @@ function softmaxCall(step: NodeStep, ctx: CallContext): KernelCall {
   };
 }
 
-/** The cmsis-nn provider for an ISA ('dsp' for Cortex-M4/M7/M33, 'mve' for M55/M85). */
-export function cmsisProvider(isa: CmsisIsa): CProvider {
+/** The cmsis-nn provider for a target: its ISA ('dsp' for Cortex-M4/M7/M33, 'mve' for M55/M85)
+ * decides the scratch sizes, its cost model the convolution and add kernels. */
+export function cmsisProvider(target: McuTarget, isa: CmsisIsa): CProvider {
   const p = portableKernels;
   const kernels: CKernelTable = {
     ...p,
-    QConv: { ...p.QConv!, choose: (q) => chooseConv(q, isa), render: convCall },
+    QConv: { ...p.QConv!, choose: (q) => chooseConv(q, target, isa), render: convCall },
     QFullyConnected: {
       ...p.QFullyConnected!,
       choose: (q) => ({ ...p.QFullyConnected!.choose(q), kernel: 'arm_fully_connected_wrapper_s8' }), // FC's MVE buffer holds constant kernel sums: flash, not arena
       render: (s, c) => fcCall(s, c, isa),
     },
-    QAdd: { ...p.QAdd!, choose: (q) => chooseAdd(q, isa), render: addCall },
+    QAdd: { ...p.QAdd!, choose: (q) => chooseAdd(q, target), render: addCall },
     QMaxPool: pool('QMaxPool', isa),
     QAveragePool: pool('QAveragePool', isa),
     QSoftmax: { ...p.QSoftmax!, choose: () => ({ kernel: 'arm_softmax_s8', scratchBytes: 0 }), render: softmaxCall },

@@ -254,12 +254,6 @@ function clampCall(step: NodeStep, ctx: CallContext): KernelCall {
   };
 }
 
-/** Elements from which an add (on a core without MVE) reads its input rescaling from two
- * 256-entry int32 tables (2 KiB of flash): three requantizations per element become one
- * (measured on a Cortex-M4: 36 instructions per element, CMSIS-NN's arm_elementwise_add_s8 81;
- * on a Cortex-M55 CMSIS-NN's vectorized add is cheaper, 14). */
-export const ADD_LUT_MIN_ELEMENTS = 256;
-
 /** QAdd as qgc_add_lut_s8: the tables hold, for every int8 value, what the interpreter's QAdd
  * (and arm_elementwise_add_s8) computes for that input before the sum. */
 export function addLutCall(step: NodeStep, ctx: CallContext): KernelCall {
