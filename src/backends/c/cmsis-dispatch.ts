@@ -38,8 +38,8 @@
  * `layerCosts`, whose coefficients are the target's (`costModel.dispatch.convRows`). Without DSP
  * or MVE (Cortex-M0+) qgc keeps the wrapper: not measured (its convRows is null).
  */
-import { loadTarget, type ConvRowsCost, type McuTarget } from '../../targets/target.js';
-import { isConv1x1, isConv1xN, type CmsisIsa, type ConvGeometry, type NnDims } from './cmsis-buffers.js';
+import type { ConvRowsCost, McuTarget } from '../../targets/target.js';
+import { isConv1x1, isConv1xN, type ConvGeometry, type NnDims } from './cmsis-buffers.js';
 
 export type DepthwiseFunction = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8_opt';
 
