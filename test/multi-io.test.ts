@@ -3,7 +3,7 @@
  * --calib b=...` and `qgc verify --inputs a=... --inputs b=...` on the host and on QEMU
  * Cortex-M4, with both kernel providers; the C API gives each input and output its own pointer
  * and macros. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,21 @@ describe('two inputs, two outputs', () => {
       }
     });
   }
+
+  it('an edited weight of the second head fails verify naming output y2, not y1', async (ctx) => {
+    needs(ctx, GCC);
+    const dir = await compile('portable');
+    const weights = join(dir, 'net_weights.c');
+    const text = readFileSync(weights, 'utf8');
+    const m = /const int8_t net_fc2_w\[\d+\] = \{\n {4}(-?\d+),/.exec(text);
+    expect(m, 'the weights of fc2').not.toBeNull();
+    writeFileSync(weights, text.replace(m![0], m![0].replace(/(-?\d+),$/, `${Number(m![1]) > 0 ? -127 : 127},`)));
+    const r = await cli('verify', dir, '--inputs', `a=${DATA}/ta.npy`, '--inputs', `b=${DATA}/tb.npy`, '--targets', 'host');
+    expect(r.code).toBe(2);
+    const line = r.err.trim().split('\n').at(-1)!;
+    expect(line).toMatch(/^error QGC4007: host: sample \d+, net_run output '[^']*' of node 'fc2' \(QFullyConnected\) element \[0, \d\]: C gives -?\d+, the interpreter -?\d+/);
+    expect(line).toMatch(/first differing layer: step \d+, node 'fc2' \(QFullyConnected, /);
+  }, 300_000);
 
   it('refuses inputs that do not name the graph inputs, or do not match in samples', async () => {
     const dir = await compile('portable');

@@ -7,6 +7,7 @@
  */
 import type { Node, Tensor } from '../ir/graph.js';
 import type { OpName } from '../ir/ops.js';
+import type { QuantizedOpAttrMap } from '../ir/qops.js';
 import type { KernelChoice, ScheduledTensor, StorageDType } from './types.js';
 
 /** Where a kernel wants an activation input's bytes. */
@@ -57,6 +58,12 @@ export interface OpKernel {
    * the node's attributes or shapes are outside what the provider's kernels take. */
   choose(q: KernelQuery): KernelChoice;
 }
+
+/** The int8 ops every backend's provider must give a kernel: the quantized IR's compute ops
+ * (src/ir/qops.ts, less the float boundary) and Pad. A provider's table is declared as
+ * `satisfies Record<Int8Op, ...>`, so adding an op to the quantized IR makes every provider that
+ * lacks a row for it a type error. */
+export type Int8Op = Exclude<keyof QuantizedOpAttrMap, 'Quantize' | 'Dequantize'> | 'Pad';
 
 /** The ops a schedule steps through: every op but the views it resolves itself (Reshape,
  * Flatten, Squeeze, Unsqueeze, Identity, a Transpose of a plain layout) and the float boundary

@@ -24,41 +24,28 @@ export function chunkSize(inputSize: number, count: number): number {
   return Math.max(1, Math.min(count, Math.floor((16 * 1024) / (inputSize * 5))));
 }
 
-/** The element counts of the network's API inputs and outputs, in graph order. */
-export interface ApiSizes {
-  inputs: readonly number[];
-  outputs: readonly number[];
+/** `p`, `p + <NAME>_<TAG0>_SIZE`, ...: one pointer per part of a buffer holding the parts
+ * (sized by the header's macros) one after the other. */
+function parts(p: string, N: string, tags: readonly string[]): string[] {
+  return tags.map((_, i) => (i === 0 ? p : `${p} + ${tags.slice(0, i).map((t) => `${N}_${t}_SIZE`).join(' + ')}`));
 }
 
-/** `p + o0, p + o1, ...`: one pointer per part of a buffer holding the parts one after the other. */
-function parts(p: string, sizes: readonly number[]): string[] {
-  let o = 0;
-  return sizes.map((n) => {
-    const at = o === 0 ? p : `${p} + ${o}`;
-    o += n;
-    return at;
-  });
-}
-
-/** The driver's C source for network `name`: every input of a sample is stored one after the
- * other in the chunk files, and so are the outputs it prints. */
-export function driverSource(name: string, sizes: ApiSizes): string {
+/** The driver's C source for network `name`, whose API inputs and outputs have the macro infixes
+ * `tags` (apiTags): every input of a sample is stored one after the other in the chunk files,
+ * and so are the outputs it prints. Buffers are sized by `<name>.h`'s macros. */
+export function driverSource(name: string, tags: { inputs: readonly string[]; outputs: readonly string[] }): string {
   const N = name.toUpperCase();
-  const inTotal = sizes.inputs.reduce((a, b) => a + b, 0);
-  const outTotal = sizes.outputs.reduce((a, b) => a + b, 0);
-  const single = sizes.inputs.length === 1 && sizes.outputs.length === 1;
-  const call = (fn: string, i: string, o: string) => `${fn}(${[...parts(i, sizes.inputs), ...parts(o, sizes.outputs)].join(', ')})`;
-  const nullCall = `${name}_run(${[...sizes.inputs.map(() => '0'), ...parts('out8', sizes.outputs)].join(', ')})`;
+  const inTotal = tags.inputs.map((t) => `${N}_${t}_SIZE`).join(' + ');
+  const outTotal = tags.outputs.map((t) => `${N}_${t}_SIZE`).join(' + ');
+  const call = (fn: string, i: string, o: string) => `${fn}(${[...parts(i, N, tags.inputs), ...parts(o, N, tags.outputs)].join(', ')})`;
+  const nullCall = `${name}_run(${[...tags.inputs.map(() => '0'), ...parts('out8', N, tags.outputs)].join(', ')})`;
   return `/* qgc verify driver for ${name}: VERIFY_COUNT samples in chunks of VERIFY_CHUNK. */
 #include <stddef.h>
 #include <stdint.h>
 #include "${name}.h"
 #include "qgc_runtime.h"
 
-${single ? `#if ${N}_INPUT_SIZE != ${inTotal} || ${N}_OUTPUT_SIZE != ${outTotal}
-#error "${name}.h does not declare the sizes verify expects"
-#endif
-` : ''}static int8_t in8[VERIFY_CHUNK][${inTotal}];
+static int8_t in8[VERIFY_CHUNK][${inTotal}];
 static int8_t out8[${outTotal}];
 #if VERIFY_F32
 static float inf[VERIFY_CHUNK][${inTotal}];

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path';
 import type { CompileCResult } from '../backends/c/emit.js';
 import { writeOutputDir } from '../backends/c/output-dir.js';
 import type { Value } from '../interp/types.js';
+import { apiTags } from '../backends/c/identifiers.js';
 import { specsByInput } from '../io/feeds.js';
 import { readNpy } from '../io/npy.js';
 import { listTargets, loadTarget, type Target } from '../targets/target.js';
@@ -159,7 +160,7 @@ async function verifyOn(folder: CompiledFolder, own: CompileCResult | undefined,
     writeOutputDir(srcDir, compiled.files);
   }
   const driver = join(ctx.root, 'verify_main.c');
-  writeFileSync(driver, driverSource(folder.name, { inputs: ref.inputs.map((i) => i.size), outputs: ref.outputs.map((o) => o.size) }));
+  writeFileSync(driver, driverSource(folder.name, apiTags(folder.graph.inputs, folder.graph.outputs)));
   const spec: BuildRunSpec = {
     where, srcDir, name: folder.name, cmsisNn: folder.kernels === 'cmsis-nn', checkScratch: ctx.opts.checkScratch, extraSources: [driver],
     defines: { VERIFY_COUNT: ref.count, VERIFY_CHUNK: ctx.chunk, VERIFY_F32: ref.inF ? 1 : 0 },

@@ -17,7 +17,7 @@ import type { MemoryPlan } from '../../schedule/memory-plan.js';
 import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
 import { loadTarget, type Target } from '../../targets/target.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
-import { IdentifierTable, checkNetName, commentText, macroPrefix, sanitizeFragment } from './identifiers.js';
+import { IdentifierTable, apiTags, checkNetName, commentText, macroPrefix } from './identifiers.js';
 import { cFloat, cInt, renderStep, type CallContext, type CProvider, type KernelCall } from './kernel-call.js';
 import { cmsisProvider } from './kernels-cmsis.js';
 import { copyValues, portableProvider } from './kernels-portable.js';
@@ -157,18 +157,12 @@ function boundaryView(b: Boundary, plan: MemoryPlan, names: { tag: string; param
 
 function boundaryViews(schedule: Schedule, plan: MemoryPlan, ids: IdentifierTable) {
   const single = schedule.inputs.length === 1 && schedule.outputs.length === 1;
-  const macros = new IdentifierTable();
-  const side = (bs: readonly Boundary[], kind: 'input' | 'output') => bs.map((b) => {
-    const KIND = kind.toUpperCase();
-    const short = kind === 'input' ? 'in' : 'out';
-    if (single) return boundaryView(b, plan, { tag: KIND, param: short, copyId: `copy_${short}` });
-    const fragment = sanitizeFragment(b.apiName) || 'anon';
-    return boundaryView(b, plan, {
-      tag: macros.get(`${KIND}_`, fragment.toUpperCase()), param: ids.get(`${short}_`, b.apiName), copyId: ids.get(`copy_${short}_`, b.apiName),
-    });
-  });
-  const inputs = side(schedule.inputs, 'input');
-  const outputs = side(schedule.outputs, 'output');
+  const tags = apiTags(schedule.inputs.map((b) => b.apiName), schedule.outputs.map((b) => b.apiName));
+  const side = (bs: readonly Boundary[], kind: 'in' | 'out', tagList: string[]) => bs.map((b, i) => boundaryView(b, plan, single
+    ? { tag: tagList[i], param: kind, copyId: `copy_${kind}` }
+    : { tag: tagList[i], param: ids.get(`${kind}_`, b.apiName), copyId: ids.get(`copy_${kind}_`, b.apiName) }));
+  const inputs = side(schedule.inputs, 'in', tags.inputs);
+  const outputs = side(schedule.outputs, 'out', tags.outputs);
   return { single, inputs, outputs, input: inputs[0], output: outputs[0] };
 }
 

@@ -103,3 +103,13 @@ export function checkNetName(name: string): string | undefined {
   if (RESERVED.has(name) || name.startsWith('arm_') || name.startsWith('qgc_')) return `'${name}' is reserved`;
   return undefined;
 }
+
+/** The macro infixes of a network's API inputs and outputs: `INPUT` / `OUTPUT` for a network
+ * with one of each (`<NAME>_INPUT_SIZE`), else one per tensor named after it (`INPUT_A`,
+ * `OUTPUT_LOGITS`, unique). */
+export function apiTags(inputs: readonly string[], outputs: readonly string[]): { inputs: string[]; outputs: string[] } {
+  if (inputs.length === 1 && outputs.length === 1) return { inputs: ['INPUT'], outputs: ['OUTPUT'] };
+  const macros = new IdentifierTable();
+  const tag = (kind: string, name: string) => macros.get(`${kind}_`, (sanitizeFragment(name) || 'anon').toUpperCase());
+  return { inputs: inputs.map((n) => tag('INPUT', n)), outputs: outputs.map((n) => tag('OUTPUT', n)) };
+}

@@ -32,8 +32,6 @@ export interface KernelCall {
   consts: ConstArray[];
   /** Values the partial prints (numbers already formatted as C text where needed). */
   values: object;
-  /** Multiply-accumulates of the step (0 for data movement). */
-  macs: number;
 }
 
 /** A step's scratch buffer in the arena. */

@@ -9,7 +9,7 @@
  * (QConcat, QClamp, Pad, layout copies, dilated pooling) uses the portable kernels.
  */
 import { elementCount } from '../../ir/graph.js';
-import { nhwcOf, stepMacs, window2d, type Window2d } from '../../schedule/geometry.js';
+import { nhwcOf, window2d, type Window2d } from '../../schedule/geometry.js';
 import { weightsForInputLayout } from '../../schedule/layout.js';
 import type { KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, NodeStep } from '../../schedule/types.js';
@@ -117,7 +117,7 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
     // One arm_nn_mat_mult_nt_t_s8 per output row over the rows qgc_gather_rows_s8 gathered.
     const width = (output.w - 1) * win.strideW + filter.w;
     return {
-      partial: 'cmsis_conv_rows', kernel: fn, consts, macs: stepMacs(step),
+      partial: 'cmsis_conv_rows', kernel: fn, consts,
       values: {
         ...common, rows: output.n * output.h, rowBytes: output.w * output.c, cols: filter.w * filter.h * input.c,
         lhsStride: win.strideW * filter.h * input.c, width, fill: cInt(a.inputZeroPoint),
@@ -125,7 +125,7 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
     };
   }
   return {
-    partial: fn.startsWith('arm_depthwise') ? 'cmsis_dwconv' : 'cmsis_conv', kernel: fn, consts, macs: stepMacs(step),
+    partial: fn.startsWith('arm_depthwise') ? 'cmsis_dwconv' : 'cmsis_conv', kernel: fn, consts,
     values: { ...common, fn, wrapper: fn.includes('wrapper'), chMult: output.c / input.c },
   };
 }
@@ -154,7 +154,7 @@ function fcCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
   }
   const batches = elementCount(step.inputs[0].shape) / k;
   return {
-    partial: 'cmsis_fc', kernel: step.choice.kernel, consts, macs: stepMacs(step),
+    partial: 'cmsis_fc', kernel: step.choice.kernel, consts,
     values: {
       ...cmsisIo(step, ctx), batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
       actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: consts[3].id,
@@ -178,7 +178,7 @@ function addCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QAdd') throw new Error('unreachable');
   if (step.choice.kernel === 'qgc_add_lut_s8') return addLutCall(step, ctx);
   return {
-    partial: 'cmsis_add', kernel: step.choice.kernel, consts: [], macs: 0,
+    partial: 'cmsis_add', kernel: step.choice.kernel, consts: [],
     values: { ...cmsisIo(step, ctx), input2: ctx.offset(step.inputs[1]), ...addValues(step.node.attrs, elementCount(step.output.shape)) },
   };
 }
@@ -201,7 +201,7 @@ function pool(op: 'QMaxPool' | 'QAveragePool', isa: CmsisIsa): CKernel {
       const a = step.node.attrs;
       checkPool(step, a);
       return {
-        partial: 'cmsis_pool', kernel: fn, consts: [], macs: 0,
+        partial: 'cmsis_pool', kernel: fn, consts: [],
         values: { ...cmsisIo(step, ctx), fn, in: nhwcOf(step.inputs[0].shape), out: nhwcOf(step.output.shape), win: window2d(a), actMin: a.actMin, actMax: a.actMax },
       };
     },
@@ -214,7 +214,7 @@ function softmaxCall(step: NodeStep, ctx: CallContext): KernelCall {
   const x = step.inputs[0];
   const rowSize = x.shape[x.shape.length - 1];
   return {
-    partial: 'cmsis_softmax', kernel: 'arm_softmax_s8', consts: [], macs: 0,
+    partial: 'cmsis_softmax', kernel: 'arm_softmax_s8', consts: [],
     values: { ...cmsisIo(step, ctx), rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) },
   };
 }

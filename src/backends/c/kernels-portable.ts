@@ -7,14 +7,14 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, stridesOf } from '../../ir/graph.js';
 import type { PadAttrs } from '../../ir/ops.js';
 import { isIdentityOperand, requantize } from '../../quant/intmath.js';
-import { nhwcOf, stepMacs, window2d } from '../../schedule/geometry.js';
+import { nhwcOf, window2d } from '../../schedule/geometry.js';
 import { channelsLast, physicalShape, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
-import type { KernelQuery } from '../../schedule/provider.js';
+import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { CopyStep, KernelChoice, NodeStep, StorageDType } from '../../schedule/types.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel,
-  type CallContext, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues } from './kernel-call.js';
+  type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues } from './kernel-call.js';
 import { weightsOHWI } from './weights.js';
 
 /** numpy.pad index map of one dim: output index → source index, or -1 for the constant. */
@@ -139,7 +139,7 @@ const PORTABLE_KERNELS = {
     choose: fixed('qgc_pad_s8', checkPad),
     render: padCall,
   },
-} as const satisfies CKernelTable;
+} as const satisfies Record<Int8Op, CKernel>;
 
 function checkPad(q: KernelQuery): void {
   if (q.node.op !== 'Pad') return;
@@ -185,7 +185,7 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   ];
   if (bias) consts.push(constArray(ctx, 'bias', 'int32_t', bias, 'bias (int32, scale s_in * s_w[c])'));
   return {
-    partial: 'portable_conv', kernel: step.choice.kernel, consts, macs: stepMacs(step),
+    partial: 'portable_conv', kernel: step.choice.kernel, consts,
     values: {
       ...io(step, ctx), in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
       actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
@@ -209,7 +209,7 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (bias) consts.push(constArray(ctx, 'bias', 'int32_t', bias, 'bias (int32)'));
   const batches = elementCount(x.shape) / k;
   return {
-    partial: 'portable_fc', kernel: step.choice.kernel, consts, macs: stepMacs(step),
+    partial: 'portable_fc', kernel: step.choice.kernel, consts,
     values: {
       ...io(step, ctx), batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
       actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
@@ -220,7 +220,7 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
 function addCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QAdd') throw new Error('unreachable');
   return {
-    partial: 'portable_add', kernel: 'qgc_add_s8', consts: [], macs: 0,
+    partial: 'portable_add', kernel: 'qgc_add_s8', consts: [],
     values: { ...io(step, ctx), input2: ctx.offset(step.inputs[1]), ...addValues(step.node.attrs, elementCount(step.output.shape)) },
   };
 }
@@ -230,7 +230,7 @@ function poolCall(step: NodeStep, ctx: CallContext): KernelCall {
   const a = step.node.attrs;
   const fn = step.node.op === 'QAveragePool' ? 'qgc_avg_pool_s8' : 'qgc_max_pool_s8';
   return {
-    partial: 'portable_pool', kernel: fn, consts: [], macs: 0,
+    partial: 'portable_pool', kernel: fn, consts: [],
     values: { ...io(step, ctx), fn, in: nhwcOf(step.inputs[0].shape), out: nhwcOf(step.output.shape), win: window2d(a), actMin: a.actMin, actMax: a.actMax },
   };
 }
@@ -241,7 +241,7 @@ function softmaxCall(step: NodeStep, ctx: CallContext): KernelCall {
   const x = step.inputs[0];
   const rowSize = x.shape[x.shape.length - 1];
   return {
-    partial: 'portable_softmax', kernel: 'qgc_softmax_s8', consts: [], macs: 0,
+    partial: 'portable_softmax', kernel: 'qgc_softmax_s8', consts: [],
     values: { ...io(step, ctx), rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) },
   };
 }
@@ -249,7 +249,7 @@ function softmaxCall(step: NodeStep, ctx: CallContext): KernelCall {
 function clampCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QClamp') throw new Error('unreachable');
   return {
-    partial: 'portable_clamp', kernel: 'qgc_clamp_s8', consts: [], macs: 0,
+    partial: 'portable_clamp', kernel: 'qgc_clamp_s8', consts: [],
     values: { ...io(step, ctx), size: elementCount(step.output.shape), actMin: step.node.attrs.actMin, actMax: step.node.attrs.actMax },
   };
 }
@@ -270,7 +270,7 @@ export function addLutCall(step: NodeStep, ctx: CallContext): KernelCall {
 
 function copyCall(step: CopyStep, ctx: CallContext): KernelCall {
   return {
-    partial: 'portable_copy', kernel: 'qgc_copy_s8', consts: [], macs: 0,
+    partial: 'portable_copy', kernel: 'qgc_copy_s8', consts: [],
     values: { input: ctx.offset(step.src), output: ctx.offset(step.dst), step: ctx.stepNumber, ...copyValues(step.copy) },
   };
 }
@@ -297,7 +297,7 @@ function concatCall(step: NodeStep, ctx: CallContext): KernelCall {
     offset += srcRow;
     return part;
   });
-  return { partial: 'portable_concat', kernel: 'qgc_concat_s8', consts: [], macs: 0, values: { parts, step: ctx.stepNumber } };
+  return { partial: 'portable_concat', kernel: 'qgc_concat_s8', consts: [], values: { parts, step: ctx.stepNumber } };
 }
 
 function padCall(step: NodeStep, ctx: CallContext): KernelCall {
@@ -317,7 +317,7 @@ function padCall(step: NodeStep, ctx: CallContext): KernelCall {
   const fill = Math.round(a.value);
   const consts = [constArray(ctx, 'pad_map', 'int32_t', flat, `source index per output index, per dim (${a.mode} pad; -1: fill)`)];
   return {
-    partial: 'portable_pad', kernel: 'qgc_pad_s8', consts, macs: 0,
+    partial: 'portable_pad', kernel: 'qgc_pad_s8', consts,
     values: {
       input: ctx.offset(x), output: ctx.offset(step.output), step: ctx.stepNumber, rank, dims: list(maps.map((m) => m.length)),
       strides: list(inStrides), fill: a.mode === 'constant' ? fill : 0, maps: consts[0].id,
