@@ -136,30 +136,20 @@ export function reference(graph: Graph, samples: readonly ReadonlyMap<string, Va
   const r: Reference = { count: samples.length, in8: [], out8: [], ...(float ? { inF: [], outF: [] } : {}), inputs, outputs };
   for (const s of samples) {
     const env = interpretSample(graph, s, true);
-    r.in8.push(concat8(b.inputs.map((i) => int8(env.get(i.int8)!, i.int8))));
-    r.out8.push(concat8(b.outputs.map((o) => int8(env.get(o.int8)!, o.int8))));
+    r.in8.push(concat(b.inputs.map((i) => int8(env.get(i.int8)!, i.int8)), (n) => new Int8Array(n)));
+    r.out8.push(concat(b.outputs.map((o) => int8(env.get(o.int8)!, o.int8)), (n) => new Int8Array(n)));
     if (float) {
-      r.inF!.push(concatF(b.inputs.map((i) => s.get(i.name)!.data as Float32Array)));
-      r.outF!.push(concatF(b.outputs.map((o) => env.get(o.name)!.data as Float32Array)));
+      r.inF!.push(concat(b.inputs.map((i) => s.get(i.name)!.data as Float32Array), (n) => new Float32Array(n)));
+      r.outF!.push(concat(b.outputs.map((o) => env.get(o.name)!.data as Float32Array), (n) => new Float32Array(n)));
     }
   }
   return r;
 }
 
-function concat8(parts: Int8Array[]): Int8Array {
+/** The parts one after the other (the part itself when there is one). */
+function concat<T extends Int8Array | Float32Array>(parts: T[], make: (n: number) => T): T {
   if (parts.length === 1) return parts[0];
-  const out = new Int8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function concatF(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  const out = make(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
   for (const p of parts) {
     out.set(p, o);

@@ -7,7 +7,7 @@
  */
 import type { QAddAttrs } from '../../ir/qops.js';
 import { CompileError, ErrorCode } from '../../errors.js';
-import type { Node, Tensor } from '../../ir/graph.js';
+import { elementCount, type Node, type Tensor } from '../../ir/graph.js';
 import type { OpName, PoolAttrs } from '../../ir/ops.js';
 import type { KernelProvider, OpKernel } from '../../schedule/provider.js';
 import type { CopyStep, NodeStep, ScheduledTensor, Step } from '../../schedule/types.js';
@@ -152,4 +152,14 @@ export function addValues(a: QAddAttrs, size: number): Record<string, unknown> {
     out: { offset: cInt(a.output.zeroPoint), mult: cInt(a.output.multiplier), shift: a.output.shift },
     actMin: a.actMin, actMax: a.actMax,
   };
+}
+
+/** The template values of a softmax over the last axis (CMSIS-NN's arm_softmax_s8 and qgc's
+ * portable softmax take the same arguments). */
+export function softmaxValues(step: NodeStep): Record<string, unknown> {
+  if (step.node.op !== 'QSoftmax') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const x = step.inputs[0];
+  const rowSize = x.shape[x.shape.length - 1];
+  return { rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) };
 }

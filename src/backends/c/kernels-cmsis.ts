@@ -21,7 +21,7 @@ import {
 import { convFunction, depthwiseFunction, rowsScratchBytes, type ConvFunction, type DepthwiseFunction } from './cmsis-dispatch.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel,
-  type CallContext, type CKernel, type CKernelTable, type CProvider, type KernelCall, addValues } from './kernel-call.js';
+  type CallContext, type CKernel, type CKernelTable, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
 import { addLutCall, checkLinear, checkSameShapes, checkWindowRank, portableKernels, portableProvider } from './kernels-portable.js';
 import { weightsDepthwise, weightsOHWI, weightsOWHI } from './weights.js';
 
@@ -209,14 +209,7 @@ function pool(op: 'QMaxPool' | 'QAveragePool', isa: CmsisIsa): CKernel {
 }
 
 function softmaxCall(step: NodeStep, ctx: CallContext): KernelCall {
-  if (step.node.op !== 'QSoftmax') throw new Error('unreachable');
-  const a = step.node.attrs;
-  const x = step.inputs[0];
-  const rowSize = x.shape[x.shape.length - 1];
-  return {
-    partial: 'cmsis_softmax', kernel: 'arm_softmax_s8', consts: [],
-    values: { ...cmsisIo(step, ctx), rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) },
-  };
+  return { partial: 'cmsis_softmax', kernel: 'arm_softmax_s8', consts: [], values: { ...cmsisIo(step, ctx), ...softmaxValues(step) } };
 }
 
 /** The cmsis-nn provider for a target: its ISA ('dsp' for Cortex-M4/M7/M33, 'mve' for M55/M85)

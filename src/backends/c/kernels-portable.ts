@@ -14,7 +14,7 @@ import type { CopyStep, KernelChoice, NodeStep, StorageDType } from '../../sched
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel,
-  type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues } from './kernel-call.js';
+  type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
 import { weightsOHWI } from './weights.js';
 
 /** numpy.pad index map of one dim: output index → source index, or -1 for the constant. */
@@ -236,14 +236,7 @@ function poolCall(step: NodeStep, ctx: CallContext): KernelCall {
 }
 
 function softmaxCall(step: NodeStep, ctx: CallContext): KernelCall {
-  if (step.node.op !== 'QSoftmax') throw new Error('unreachable');
-  const a = step.node.attrs;
-  const x = step.inputs[0];
-  const rowSize = x.shape[x.shape.length - 1];
-  return {
-    partial: 'portable_softmax', kernel: 'qgc_softmax_s8', consts: [],
-    values: { ...io(step, ctx), rows: elementCount(x.shape) / rowSize, rowSize, mult: cInt(a.multiplier), shift: a.shift, diffMin: cInt(a.diffMin) },
-  };
+  return { partial: 'portable_softmax', kernel: 'qgc_softmax_s8', consts: [], values: { ...io(step, ctx), ...softmaxValues(step) } };
 }
 
 function clampCall(step: NodeStep, ctx: CallContext): KernelCall {
