@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
+import { graphToJson } from '../../ir/serialize.js';
 import { exportQdq } from '../../onnx/export-qdq.js';
 import { loadTarget, type Target } from '../../targets/target.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
@@ -38,8 +39,8 @@ export interface CompileCOptions {
   force?: boolean;
   /** Model name for the header comments (default: the graph's name). */
   modelName?: string;
-  /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), from which `qgc verify`
-   * rebuilds the integer graph; the graph must then be exportable as QDQ. */
+  /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), for tools that read QDQ
+   * ONNX; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
   qdq?: boolean;
 }
 
@@ -109,7 +110,12 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 
   const NAME = macroPrefix(name);
   const r0 = cRenderer();
-  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r0.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), `${name}_report.json`];
+  // BEGIN schedule.json (issue #9 item 5, branch irjson; the lead merges this with the schedule rewrite):
+  // the quantized graph qgc verify rebuilds the integer graph from.
+  const scheduleFile = `${name}_schedule.json`;
+  const scheduleJson = JSON.stringify({ format: 'qgc-schedule', formatVersion: 1, name, target: target.name, kernels: opts.kernels, graph: graphToJson(graph) }, null, 1) + '\n';
+  // END schedule.json
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r0.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa, files }, schedule, calls, scratch, plan);
   const view = {
     name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa, kernels: opts.kernels,
@@ -134,6 +140,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     [`${name}.cmake`, r.render('net.cmake', view)],
     [`${name}.mk`, r.render('net.mk', view)],
     ...r.staticFiles.map((f): [string, string] => [f.name, f.text]),
+    [scheduleFile, scheduleJson],
     [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
   ]);
   if (opts.outDir !== undefined) writeOutputDir(opts.outDir, qdq ? new Map<string, string | Uint8Array>([...out, [`${name}.qdq.onnx`, qdq]]) : out);
