@@ -131,6 +131,7 @@ const BAD: [string, (d: Doc) => void, RegExp][] = [
   ['a shift of the wrong array type', (d) => { d.nodes[1].attrs.shift.type = 'int8'; }, /^graph\.nodes\[1\]\.attrs\.shift\.type: the string "int8" is not one of int32/],
   ['a boolean that is a number', (d) => { d.nodes[2].attrs.ceilMode = 0; }, /^graph\.nodes\[2\]\.attrs\.ceilMode: expected true or false, found 0/],
   ['a float that is a word', (d) => { d.nodes[0].attrs.scale = 'big'; }, /^graph\.nodes\[0\]\.attrs\.scale: expected a number, found the string "big"/],
+  ['a field inherited from Object.prototype is not a field', (d) => { delete d.nodes[0].attrs.scale; d.nodes[0].attrs = JSON.parse(JSON.stringify(d.nodes[0].attrs).replace('{', '{"__proto__":{"scale":1},')); }, /^graph\.nodes\[0\]\.attrs: (the field 'scale' is missing|unknown field '__proto__')/],
   ['a clamp without max', (d) => { d.nodes[1].clamp = { min: 0 }; }, /^graph\.nodes\[1\]\.clamp: the field 'max' is missing/],
 ];
 

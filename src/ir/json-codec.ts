@@ -36,11 +36,16 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : typeof v;
 }
 
+/** True when `o` has its own field `key` (never one inherited from Object.prototype). */
+export function has(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
 /** Reads a JSON object with exactly the keys `required` plus any of `optional`. */
 export function readObject(v: unknown, at: string, ctx: ReadContext, required: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed(ctx, at, `expected an object, found ${describe(v)}`);
   const o = v as Record<string, unknown>;
-  for (const k of required) if (!(k in o)) throw malformed(ctx, at, `the field '${k}' is missing`);
+  for (const k of required) if (!has(o, k)) throw malformed(ctx, at, `the field '${k}' is missing`);
   for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) throw malformed(ctx, at, `unknown field '${k}'`);
   return o;
 }
@@ -187,5 +192,5 @@ export function typedArrayCodec<K extends ArrayType>(types: readonly K[]): Codec
 
 /** An optional field: read when present, absent (undefined) otherwise. */
 export function optional<T>(o: Record<string, unknown>, key: string, c: Codec<T>, at: string, ctx: ReadContext): T | undefined {
-  return key in o ? c.read(o[key], `${at}.${key}`, ctx) : undefined;
+  return has(o, key) ? c.read(o[key], `${at}.${key}`, ctx) : undefined;
 }

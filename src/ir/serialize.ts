@@ -15,7 +15,7 @@ import { CompileError, ErrorCode } from '../errors.js';
 import { storageCtor, type DType } from './dtype.js';
 import { elementCount, type Graph, type Node, type QuantParams, type Tensor } from './graph.js';
 import {
-  arrayOf, arrayTypeOf, ARRAY_TYPES, count, float, int, malformed, optional, readArray, readObject, str, typedArrayCodec,
+  arrayOf, arrayTypeOf, ARRAY_TYPES, count, float, has, int, malformed, optional, readArray, readObject, str, typedArrayCodec,
   type ArrayType, type Codec, type Json, type ReadContext,
 } from './json-codec.js';
 import type { OpAttrMap, OpName } from './ops.js';
@@ -130,7 +130,7 @@ function readTensor(v: unknown, at: string, ctx: ReadContext): Tensor {
     if (!(data instanceof storageCtor(dtype))) throw malformed(ctx, `${at}.data.type`, `${arrayTypeOf(data)} data, but a ${dtype} tensor is stored as ${arrayTypeOf(new (storageCtor(dtype))(0))}`);
     if (data.length !== size) throw malformed(ctx, `${at}.data`, `${data.length} elements, but the shape [${shape.join(', ')}] holds ${size}`);
   }
-  const quant = 'quant' in o ? readQuant(o.quant, `${at}.quant`, ctx, shape) : undefined;
+  const quant = has(o, 'quant') ? readQuant(o.quant, `${at}.quant`, ctx, shape) : undefined;
   return { name, dtype, shape, ...(data ? { data } : {}), ...(quant ? { quant } : {}) };
 }
 
@@ -146,7 +146,7 @@ function readNode(v: unknown, at: string, file: string): Node {
     inputs: strings.read(o.inputs, `${at}.inputs`, ctx),
     outputs: strings.read(o.outputs, `${at}.outputs`, ctx),
     attrs: attrCodec(op).read(o.attrs, `${at}.attrs`, ctx),
-    ...('clamp' in o ? { clamp: clampCodec.read(o.clamp, `${at}.clamp`, ctx) } : {}),
+    ...(has(o, 'clamp') ? { clamp: clampCodec.read(o.clamp, `${at}.clamp`, ctx) } : {}),
   };
   return node as Node;
 }
