@@ -141,7 +141,7 @@ describe('the output folder', () => {
     const g = cnn().graph;
     const dir = join(tmp('dir'), 'out');
     compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: dir });
-    expect(readdirSync(dir).sort()).toEqual(['.qgc-output', 'net.c', 'net.cmake', 'net.h', 'net.mk', 'net_report.json', 'net_weights.c', 'qgc_data.c', 'qgc_kernels.c', 'qgc_kernels.h', 'qgc_math.h']);
+    expect(readdirSync(dir).sort()).toEqual(['.qgc-output', 'net.c', 'net.cmake', 'net.h', 'net.mk', 'net_report.json', 'net_schedule.json', 'net_weights.c', 'qgc_data.c', 'qgc_kernels.c', 'qgc_kernels.h', 'qgc_math.h']);
     compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'model', outDir: dir }); // ours: rewritten, stale net.* removed
     expect(readdirSync(dir).filter((f) => f.startsWith('net'))).toEqual([]);
     writeFileSync(join(dir, 'main.c'), 'int main(void) { return 0; }\n');

@@ -63,7 +63,7 @@ describe('qgc verify on the example models (compiled for cortex-m4)', () => {
         expect(q.get('cortex-m4')).toMatch(new RegExp(`mps2-an386.*folder\\s+${n}\\s+${(n * outBytes).toLocaleString('en-US')}\\s+bit-exact\\s+[\\d,]+`));
         // A CMSIS-NN folder built for the M4's DSP kernels cannot run the M55's MVE kernels: verify runs the C generated for the M55.
         expect(q.get('cortex-m55')).toMatch(new RegExp(`mps3-an547.*${kernels === 'portable' ? 'folder' : 'regenerated'}\\s+${n}\\s+[\\d,]+\\s+bit-exact`));
-        expect(`${host.out}${qemu.out}`).toContain(`sources: as qgc generates them from net.qdq.onnx`);
+        expect(`${host.out}${qemu.out}`).toContain(`sources: as qgc generates them from net_schedule.json`);
         expect(`${host.out}${qemu.out}`).not.toContain('MISMATCH');
       }, 600_000);
     }
@@ -105,13 +105,13 @@ describe('qgc verify finds a difference', () => {
     const want = expectedChange(dir, node, value, `${ex.dir}/test_x.npy`);
     const r = await cli('verify', dir, '--inputs', `${ex.dir}/test_x.npy`, '--targets', 'host', '--limit', '16');
     expect(r.code).toBe(2);
-    expect(r.out).toContain('net_weights.c differs from what qgc generates from net.qdq.onnx');
+    expect(r.out).toContain('net_weights.c differs from what qgc generates from net_schedule.json');
     expect(r.out).toMatch(/host \(.*MISMATCH/);
     const line = r.err.trim().split('\n').at(-1)!;
     expect(line).toMatch(/^error QGC4007: host: /);
     expect(line).toContain(`sample ${want.sample}, net_run output 'logits_int8' of node '/fc/Gemm' (QFullyConnected) element [0, ${want.index}]: C gives ${want.got}, the interpreter ${want.want}`);
     expect(line).toMatch(new RegExp(`first differing layer: step \\d+, node '${node.replace(/[.]/g, '\\.')}' \\(QConv, `));
-    expect(line).toContain('net_weights.c is not what qgc generates from net.qdq.onnx: compile the model again.');
+    expect(line).toContain('net_weights.c is not what qgc generates from net_schedule.json: compile the model again.');
   }, 300_000);
 
   it('runs the host build under AddressSanitizer: a header that understates the output size is a buffer overflow', async (ctx) => {
@@ -133,10 +133,10 @@ describe('qgc verify finds a difference', () => {
     const shape = await cli('verify', dir, '--inputs', `${ex.dir}/test_y.npy`, '--targets', 'host');
     expect(shape.code).toBe(2);
     expect(shape.err).toMatch(/^error QGC1201: .*test_y\.npy: the inputs have shape \[\d+\], which is neither the model's input \[1, 1, 28, 28\] nor a batch of it/m);
-    rmSync(join(dir, 'net.qdq.onnx'));
+    rmSync(join(dir, 'net_schedule.json'));
     const r = await cli('verify', dir, '--inputs', `${ex.dir}/test_x.npy`);
     expect(r.code).toBe(2);
-    expect(r.err.trim()).toMatch(/^error QGC1201: .*: no net\.qdq\.onnx in the folder: verify rebuilds the integer graph from it\. Compile the model again/);
+    expect(r.err.trim()).toMatch(/^error QGC1201: .*: no net_schedule\.json in the folder: verify rebuilds the integer graph from it\. Compile the model again/);
   }, 300_000);
 });
 

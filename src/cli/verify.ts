@@ -42,10 +42,10 @@ export function formatVerify(r: VerifyResult, inputs: string): string {
   const samples = Math.max(...r.targets.map((t) => t.samples));
   const lines = [`qgc verify: ${f.name} (compiled for ${f.target.name}, ${f.kernels}) on ${samples} sample${samples === 1 ? '' : 's'} of ${inputs}`];
   lines.push(r.drift === undefined
-    ? `sources: not compared: qgc cannot generate C from ${f.name}.qdq.onnx now (${r.regenerateError ?? 'unknown error'})`
+    ? `sources: not compared: qgc cannot generate C from ${f.name}_schedule.json now (${r.regenerateError ?? 'unknown error'})`
     : r.drift.length === 0
-      ? `sources: as qgc generates them from ${f.name}.qdq.onnx`
-      : `sources: ${r.drift.map((d) => (d.line === 0 ? `${d.file} missing` : `${d.file} differs from what qgc generates from ${f.name}.qdq.onnx (line ${d.line})`)).join('; ')}`);
+      ? `sources: as qgc generates them from ${f.name}_schedule.json`
+      : `sources: ${r.drift.map((d) => (d.line === 0 ? `${d.file} missing` : `${d.file} differs from what qgc generates from ${f.name}_schedule.json (line ${d.line})`)).join('; ')}`);
   const rows = [['target', 'code', 'samples', 'bytes compared', 'result', 'instructions/inference', 'stack B', 'text', 'data', 'bss', 'build+run s']];
   for (const t of r.targets) {
     rows.push([
@@ -57,7 +57,7 @@ export function formatVerify(r: VerifyResult, inputs: string): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) lines.push(row.map((cell, c) => (c >= 2 && c !== 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
   if (r.targets.some((t) => t.code === 'regenerated')) {
-    lines.push(`regenerated: CMSIS-NN for that core's ISA takes other buffers than ${f.target.name}'s, so the C qgc generates for it from ${f.name}.qdq.onnx was run`);
+    lines.push(`regenerated: CMSIS-NN for that core's ISA takes other buffers than ${f.target.name}'s, so the C qgc generates for it from ${f.name}_schedule.json was run`);
   }
   if (r.targets.some((t) => t.instructions)) lines.push('instructions: executed by QEMU (-icount shift=0), SysTick ticks times the board\'s instructions per tick; stack: high-water mark of one inference');
   for (const t of r.targets.filter((x) => x.mismatch)) lines.push(`mismatch on ${mismatchLine(t)}`);
@@ -101,7 +101,7 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
       const bad = r.targets.find((t) => t.mismatch);
       if (bad) {
         const hint = r.drift && r.drift.length > 0
-          ? `${r.drift[0].file} is not what qgc generates from ${r.folder.name}.qdq.onnx: compile the model again.`
+          ? `${r.drift[0].file} is not what qgc generates from ${r.folder.name}_schedule.json: compile the model again.`
           : 'The sources are what qgc generates: this is a qgc bug; please report it with the folder and inputs.';
         throw new VerifyError(VerifyErrorCode.Mismatch, mismatchLine(bad), hint);
       }

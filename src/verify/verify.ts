@@ -2,7 +2,7 @@
  * `qgc verify`, as a library: builds and runs the C in a folder written by `qgc compile` on the
  * host (cc with AddressSanitizer and UBSan) and on Cortex-M targets under QEMU, and compares
  * every output byte, of `<name>_run` (int8) and of `<name>_run_f32` (float bits), with the
- * integer interpreter on the graph rebuilt from `<name>.qdq.onnx`.
+ * integer interpreter on the graph read from `<name>_schedule.json`.
  *
  *   const r = await verifyFolder({ dir: 'out', inputs: 'test_x.npy', targets: ['host', 'cortex-m4'] });
  *   r.ok; r.targets[0].mismatch; r.targets[1].instructions
@@ -199,7 +199,7 @@ async function locate(spec: BuildRunSpec, compiled: CompileCResult | undefined, 
   // The trace reads the arena at the planned offsets: only valid when the C's plan is the one we have.
   if (!compiled || !own) return { kind: 'unavailable', why: 'qgc cannot generate C from the folder\'s graph now' };
   if (compiled === own && JSON.stringify(folder.report.memoryPlan) !== JSON.stringify(own.report.memoryPlan)) {
-    return { kind: 'unavailable', why: `the folder's memory plan is not the one qgc plans for ${folder.name}.qdq.onnx now` };
+    return { kind: 'unavailable', why: `the folder's memory plan is not the one qgc plans for ${folder.name}_schedule.json now` };
   }
   const one: Reference = { ...ref, count: 1, in8: [ref.in8[m.sample]], out8: [ref.out8[m.sample]], ...(ref.inF ? { inF: [ref.inF[m.sample]], outF: [ref.outF![m.sample]] } : {}) };
   const runDir = join(ctx.root, 'trace-input');

@@ -10,8 +10,10 @@
 import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
+import { graphToJson } from '../../ir/serialize.js';
 import { exportQdq } from '../../onnx/export-qdq.js';
 import { buildSchedule } from '../../schedule/build.js';
+import { scheduleToJson } from '../../schedule/json.js';
 import { channelsLast, isRowMajor, sameBytes } from '../../schedule/layout.js';
 import type { MemoryPlan } from '../../schedule/memory-plan.js';
 import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
@@ -39,8 +41,8 @@ export interface CompileCOptions {
   force?: boolean;
   /** Model name for the header comments (default: the graph's name). */
   modelName?: string;
-  /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), from which `qgc verify`
-   * rebuilds the integer graph; the graph must then be exportable as QDQ. */
+  /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), for tools that read QDQ
+   * ONNX; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
   qdq?: boolean;
 }
 
@@ -101,7 +103,13 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 
   const NAME = macroPrefix(name);
   const r = cRenderer();
-  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), `${name}_report.json`];
+  // The schedule and the quantized graph, for qgc verify (which rebuilds the integer graph from
+  // it) and for tools that want to know where every tensor lives.
+  const scheduleFile = `${name}_schedule.json`;
+  const scheduleJson = JSON.stringify({
+    format: 'qgc-schedule', formatVersion: 1, name, target: target.name, kernels: opts.kernels, schedule: scheduleToJson(schedule), graph: graphToJson(graph),
+  }, null, 1) + '\n';
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa: provider.isa, files }, schedule, calls);
   const io = boundaryViews(schedule, plan, ids);
   const view = {
@@ -125,6 +133,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     [`${name}.cmake`, r.render('net.cmake', view)],
     [`${name}.mk`, r.render('net.mk', view)],
     ...r.staticFiles.map((f): [string, string] => [f.name, f.text]),
+    [scheduleFile, scheduleJson],
     [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
   ]);
   if (opts.outDir !== undefined) writeOutputDir(opts.outDir, qdq ? new Map<string, string | Uint8Array>([...out, [`${name}.qdq.onnx`, qdq]]) : out);

@@ -1,0 +1,123 @@
+/**
+ * The JSON form of every op's attributes (src/ir/ops.ts, src/ir/qops.ts): one record codec per
+ * op, type-checked against its attribute interface, so an op added to the IR without a row here
+ * does not compile. Reading requires exactly these fields.
+ */
+import type { DType } from './dtype.js';
+import { arrayOf, bool, float, int, malformed, readObject, stringCodec, typedArrayCodec, type Codec, type Json } from './json-codec.js';
+import type { OpAttrMap, OpName, PadAttrs, PoolAttrs, WindowAttrs } from './ops.js';
+import type { ActClamp, OperandRequant } from './qops.js';
+
+/** One codec per field of A, in the order they are written. */
+type Fields<A> = { [P in keyof A]-?: Codec<A[P]> };
+
+/** An object with exactly the fields of `fields`, in the object's own order: the order an
+ * op's attributes were built in shows in printGraph, so it survives the round trip (and the
+ * text still depends only on the graph). Writing an object with other fields is a qgc bug. */
+export function record<A>(fields: Fields<A>): Codec<A> {
+  const keys = Object.keys(fields) as (keyof A & string)[];
+  return {
+    write(value) {
+      const own = Object.keys(value as object) as (keyof A & string)[];
+      const odd = [...own.filter((k) => !keys.includes(k)).map((k) => `unexpected '${k}'`), ...keys.filter((k) => !own.includes(k)).map((k) => `no '${k}'`)];
+      if (odd.length > 0) throw new Error(`internal: the attributes do not match the op's fields (${odd.join(', ')})`);
+      const out: Record<string, Json> = {};
+      for (const k of own) out[k] = fields[k].write(value[k]);
+      return out;
+    },
+    read(v, at, ctx) {
+      const o = readObject(v, at, ctx, keys);
+      const out = {} as A;
+      for (const k of Object.keys(o) as (keyof A & string)[]) out[k] = fields[k].read(o[k], `${at}.${k}`, ctx);
+      return out;
+    },
+  };
+}
+
+const DTYPES: Record<DType, true> = {
+  float32: true, float64: true, float16: true, int8: true, uint8: true, int16: true, uint16: true,
+  int32: true, uint32: true, int64: true, uint64: true, bool: true, int4: true, uint4: true,
+};
+
+/** A DType name. */
+export const dtypeCodec: Codec<DType> = stringCodec(Object.keys(DTYPES) as DType[]);
+
+const ints = arrayOf(int);
+const int32s = typedArrayCodec(['int32']);
+const none = record<Record<string, never>>({});
+
+const window: Fields<WindowAttrs> = { kernel: ints, strides: ints, dilations: ints, pads: ints };
+const pool: Fields<PoolAttrs> = { ...window, countIncludePad: bool, ceilMode: bool };
+const clamp: Fields<ActClamp> = { actMin: int, actMax: int };
+const operand = record<OperandRequant>({ zeroPoint: int, multiplier: int, shift: int });
+const conv = record<OpAttrMap['Conv']>({ ...window, group: int });
+const axis = record<OpAttrMap['Flatten']>({ axis: int });
+const shape = record<OpAttrMap['Reshape']>({ shape: ints });
+const quantizeLinear = record<OpAttrMap['QuantizeLinear']>({ axis: int, saturate: bool, blockSize: int, outputDtype: dtypeCodec });
+const boundary = record<OpAttrMap['Quantize']>({ scale: float, zeroPoint: int });
+const padMode = stringCodec<PadAttrs['mode']>(['constant', 'reflect', 'edge', 'wrap']);
+
+/** The attribute codec of every op. */
+export const ATTR_CODECS: { [K in OpName]: Codec<OpAttrMap[K]> } = {
+  Conv: conv,
+  ConvInteger: conv,
+  QLinearConv: conv,
+  Gemm: record({ alpha: float, beta: float, transA: bool, transB: bool }),
+  MatMul: none,
+  MatMulInteger: none,
+  QLinearMatMul: none,
+  Add: none,
+  Sub: none,
+  Mul: none,
+  Div: none,
+  Relu: none,
+  Clip: record({ min: float, max: float }),
+  LeakyRelu: record({ alpha: float }),
+  Sigmoid: none,
+  HardSigmoid: record({ alpha: float, beta: float }),
+  HardSwish: none,
+  Tanh: none,
+  Softmax: record({ axis: int, coerce2d: bool }),
+  MaxPool: record(pool),
+  AveragePool: record(pool),
+  GlobalAveragePool: none,
+  BatchNormalization: record({ epsilon: float }),
+  Flatten: axis,
+  Reshape: shape,
+  Transpose: record({ perm: ints }),
+  Concat: axis,
+  Squeeze: shape,
+  Unsqueeze: shape,
+  Pad: record({ mode: padMode, pads: ints, value: float }),
+  Identity: none,
+  Shape: none,
+  Gather: record({ axis: int }),
+  Cast: record({ to: dtypeCodec }),
+  QuantizeLinear: quantizeLinear,
+  DequantizeLinear: quantizeLinear,
+  QConv: record({ ...window, group: int, ...clamp, multiplier: int32s, shift: int32s, inputZeroPoint: int, outputZeroPoint: int }),
+  QFullyConnected: record({ ...clamp, multiplier: int32s, shift: int32s, inputZeroPoint: int, outputZeroPoint: int }),
+  QAdd: record({ ...clamp, leftShift: int, input1: operand, input2: operand, output: operand }),
+  QMaxPool: record({ ...pool, ...clamp }),
+  QAveragePool: record({ ...pool, ...clamp }),
+  QSoftmax: record({ multiplier: int, shift: int, diffMin: int }),
+  QConcat: record({ axis: int, inputs: arrayOf(operand), outputZeroPoint: int }),
+  QClamp: record(clamp),
+  Quantize: boundary,
+  Dequantize: boundary,
+};
+
+/** True when `op` names an IR op. */
+export function isOpName(op: string): op is OpName {
+  return Object.prototype.hasOwnProperty.call(ATTR_CODECS, op);
+}
+
+/** Reads the op name of a node, refusing one the IR does not have. */
+export const opCodec: Codec<OpName> = {
+  write: (op) => op,
+  read(v, at, ctx) {
+    const op = stringCodec().read(v, at, ctx);
+    if (!isOpName(op)) throw malformed(ctx, at, `unknown op '${op}'`);
+    return op;
+  },
+};
