@@ -143,13 +143,13 @@ function fcCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
     constArray(ctx, 'shift', 'int32_t', a.shift, per ? 'shifts, one per output' : 'shift (per tensor)'),
     constArray(ctx, 'bias', 'int32_t', bias ?? new Int32Array(m), bias ? 'bias (int32)' : 'bias (none in the model: zeros)'),
   ];
-  let kernelSum = 'NULL';
+  let kernelSum: string | null = null;
   let kernelSumBytes = 0;
   if (isa === 'mve') {
     // The MVE kernels read bias + input_offset * sum(w) precomputed (TFLM does it in Prepare).
     const sums = constArray(ctx, 'kernel_sum', 'int32_t', kernelSums(w, m, k, -a.inputZeroPoint, 0, bias), 'MVE kernel sums: bias + input_offset * sum(w)');
     consts.push(sums);
-    kernelSum = `(void *)${sums.id}`;
+    kernelSum = sums.id;
     kernelSumBytes = fullyConnectedS8BufferSize(isa, { n: k, h: 1, w: 1, c: m });
   }
   const batches = elementCount(step.inputs[0].shape) / k;

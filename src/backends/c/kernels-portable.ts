@@ -188,7 +188,7 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
     partial: 'portable_conv', kernel: step.choice.kernel, consts,
     values: {
       ...io(step, ctx), in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
-      actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
+      actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : null,
     },
   };
 }
@@ -212,7 +212,7 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
     partial: 'portable_fc', kernel: step.choice.kernel, consts,
     values: {
       ...io(step, ctx), batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
-      actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : 'NULL',
+      actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : null,
     },
   };
 }
