@@ -1,7 +1,7 @@
 import type { Node } from '../ir/graph.js';
 import type { OpName } from '../ir/ops.js';
 import type { Pass } from './pass.js';
-import { consumers, producers, pruneTensors, renameUses, singleUse } from './rewrite.js';
+import { consumers, producers, pruneTensors, renameUses, singleUse } from '../ir/rewrite.js';
 
 /** Ops that only reinterpret the shape of their first input (no data movement). */
 const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);

@@ -3,7 +3,7 @@ import type { OpName } from '../ir/ops.js';
 import { runNode } from '../interp/run.js';
 import type { Value } from '../interp/types.js';
 import type { Pass } from './pass.js';
-import { cloneGraph, pruneTensors } from './rewrite.js';
+import { cloneGraph, pruneTensors } from '../ir/rewrite.js';
 
 /** Ops never folded: quantization boundaries carry scales the quantizer must see. */
 const KEEP: ReadonlySet<OpName> = new Set<OpName>(['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize']);

@@ -1,7 +1,7 @@
 import type { Graph, Node } from '../ir/graph.js';
 import type { OpName } from '../ir/ops.js';
 import type { Pass } from './pass.js';
-import { consumers, producers, pruneTensors, singleUse } from './rewrite.js';
+import { consumers, producers, pruneTensors, singleUse } from '../ir/rewrite.js';
 
 /** A fusion row: an activation op, the clamp it equals, and the producers whose kernels clamp. */
 interface FusionRow {

@@ -1,6 +1,6 @@
 import type { Graph, Node } from '../ir/graph.js';
 import type { Pass } from './pass.js';
-import { cloneGraph, consumers, freshName, producers, pruneTensors, singleUse } from './rewrite.js';
+import { cloneGraph, consumers, freshName, producers, pruneTensors, singleUse } from '../ir/rewrite.js';
 
 /** The constant operand of an Add whose other operand is `x`, if any. */
 function constOperand(g: Graph, add: Node, x: string): string | undefined {

@@ -5,7 +5,7 @@ import { isFloat, type TensorData } from '../ir/dtype.js';
 import type { Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { OpAttrMap, OpName, PoolAttrs } from '../ir/ops.js';
 import { roundHalfEven } from '../interp/quant.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../quant/intmath.js';
+import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../ir/intmath.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
 import {
   actParams, biasScales, fmt, int32Bias, int8Weights, quantConst, sameParams,

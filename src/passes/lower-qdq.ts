@@ -17,7 +17,7 @@
  * directly; an integer graph input or output becomes int8 — feed uint8 data − 128 and add
  * 128 to such outputs). Weights must be int8/uint8 with a zero point that can be removed
  * exactly (see int8Weights). Requantization multipliers come from quantizeMultiplier
- * (src/quant/intmath.ts) exactly as qgc's quantizer computes them. Float graph inputs and
+ * (src/ir/intmath.ts) exactly as qgc's quantizer computes them. Float graph inputs and
  * outputs become Quantize/Dequantize boundary nodes.
  *
  * Semantics: the lowered graph follows the device contract (design.md: CMSIS-NN's
@@ -36,7 +36,7 @@ import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.
 import { actParams, fmt, quantConst, sameParams } from './lower-qdq-params.js';
 import { lowerFloatOp, lowerQLinearConv, lowerQLinearMatMul } from './lower-qdq-ops.js';
 import type { Pass } from './pass.js';
-import { consumers } from './rewrite.js';
+import { consumers } from '../ir/rewrite.js';
 import { verifyGraph } from './verify.js';
 
 function lowerQuantize(ctx: LowerCtx, n: NodeOf<'QuantizeLinear'>): void {

@@ -8,7 +8,7 @@
 import { ErrorCode } from '../errors.js';
 import type { Node, NodeOf } from '../ir/graph.js';
 import type { Requant } from '../ir/qops.js';
-import { activationClamp, convRequant } from './intmath.js';
+import { activationClamp, convRequant } from '../ir/intmath.js';
 import type { LowerContext } from './lower-context.js';
 import type { ActParams } from './params.js';
 

@@ -8,7 +8,7 @@
 import { ErrorCode } from '../errors.js';
 import type { Node, NodeOf } from '../ir/graph.js';
 import type { PoolAttrs } from '../ir/ops.js';
-import { activationClamp, addParams, concatOperand, softmaxParams } from './intmath.js';
+import { activationClamp, addParams, concatOperand, softmaxParams } from '../ir/intmath.js';
 import type { LowerContext } from './lower-context.js';
 import { clampOf } from './lower-linear.js';
 import { activationParamsAtLeast, quantizeValue } from './params.js';

@@ -13,7 +13,7 @@
  * - A bias that would not fit in ±BIAS_LIMIT at scale s_in * s_w[c] raises s_w[c] until it
  *   does (reported through `onAdjust`), so the int32 bias never saturates silently.
  */
-import { roundHalfAwayFromZero } from './intmath.js';
+import { roundHalfAwayFromZero } from '../ir/intmath.js';
 import type { QuantParams } from '../ir/graph.js';
 import type { Range } from './histogram.js';
 

@@ -1,9 +1,9 @@
 /** Hand-made quantized IR graphs for backend tests: a builder that adds Q ops with random
- * (seeded) int8 weights and parameters computed by src/quant/intmath.ts, so every value is
+ * (seeded) int8 weights and parameters computed by src/ir/intmath.ts, so every value is
  * one the quantizer could produce. */
 import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
 import type { PadAttrs } from '../../src/ir/ops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/quant/intmath.js';
+import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/ir/intmath.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 export function rng(seed: number): () => number {
