@@ -2,6 +2,7 @@
  * that resolve an ONNX tensor to the int8 activation of the lowered graph. */
 import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph, Node, Tensor } from '../ir/graph.js';
+import { QUANT_BITS } from '../ir/qops.js';
 import { fmt, sameParams, type ActRef, type QuantConst } from './lower-qdq-params.js';
 
 /** What the lowering knows about a tensor of the ONNX graph: an int8 activation of the new
@@ -29,7 +30,7 @@ export const where = (n: Node): ErrorLocation => ({ node: n.name, op: n.op });
 export function addAct(ctx: LowerCtx, name: string, shape: readonly number[], p: { scale: number; zeroPoint: number }): ActRef {
   ctx.tensors.set(name, {
     name, dtype: 'int8', shape: [...shape],
-    quant: { scale: Float32Array.of(p.scale), zeroPoint: Int32Array.of(p.zeroPoint) },
+    quant: { scale: Float32Array.of(p.scale), zeroPoint: Int32Array.of(p.zeroPoint), bits: QUANT_BITS.activation },
   });
   return { name, scale: Math.fround(p.scale), zeroPoint: p.zeroPoint };
 }

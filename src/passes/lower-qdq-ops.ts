@@ -3,6 +3,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import { isFloat, type TensorData } from '../ir/dtype.js';
 import type { Node, NodeOf, Tensor } from '../ir/graph.js';
+import { QUANT_BITS } from '../ir/qops.js';
 import type { OpAttrMap, OpName, PoolAttrs } from '../ir/ops.js';
 import { roundHalfEven } from '../interp/quant.js';
 import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../ir/intmath.js';
@@ -132,13 +133,13 @@ function biasOf(ctx: LowerCtx, name: string, n: Node, beta = 1): QuantConst | Te
 function addWeight(ctx: LowerCtx, base: string, shape: readonly number[], w: Int8Weights): string {
   const name = ctx.tensors.has(base) ? ctx.fresh(base) : base;
   const zeroPoint = new Int32Array(w.scale.length);
-  ctx.tensors.set(name, { name, dtype: 'int8', shape: [...shape], data: w.data, quant: w.scale.length > 1 ? { scale: w.scale, zeroPoint, axis: 0 } : { scale: w.scale, zeroPoint } });
+  ctx.tensors.set(name, { name, dtype: 'int8', shape: [...shape], data: w.data, quant: w.scale.length > 1 ? { scale: w.scale, zeroPoint, axis: 0, bits: QUANT_BITS.weight } : { scale: w.scale, zeroPoint, bits: QUANT_BITS.weight } });
   return name;
 }
 
 function addBias(ctx: LowerCtx, base: string, data: Int32Array, scales: Float32Array): string {
   const name = ctx.tensors.has(base) ? ctx.fresh(base) : base;
-  ctx.tensors.set(name, { name, dtype: 'int32', shape: [data.length], data, quant: { scale: scales, zeroPoint: new Int32Array(scales.length), axis: 0 } });
+  ctx.tensors.set(name, { name, dtype: 'int32', shape: [data.length], data, quant: { scale: scales, zeroPoint: new Int32Array(scales.length), axis: 0, bits: QUANT_BITS.bias } });
   return name;
 }
 

@@ -6,6 +6,7 @@
 import { CompileError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import { isFloat, toNumbers, type NumericData } from '../ir/dtype.js';
 import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.js';
+import { QUANT_BITS } from '../ir/qops.js';
 import type { Range } from './histogram.js';
 import {
   activationParams,
@@ -179,8 +180,8 @@ export class LowerContext {
       this.warnings.push(`node '${node.name}' (${node.op}): weight scale of channel ${c} raised from ${from.toPrecision(4)} to ${to.toPrecision(4)} so that its bias fits in int32`),
     );
     const wq: QuantParams = perTensor
-      ? { scale: scales, zeroPoint: new Int32Array(1) }
-      : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0 };
+      ? { scale: scales, zeroPoint: new Int32Array(1), bits: QUANT_BITS.weight }
+      : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0, bits: QUANT_BITS.weight };
     const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int8`), dtype: 'int8', shape: wShape, data: quantizeWeights(weight.data, scales), quant: wq });
     let b = '';
     if (bias) {
@@ -190,7 +191,7 @@ export class LowerContext {
         dtype: 'int32',
         shape: [channels],
         data: quantizeBias(bias, bs),
-        quant: { scale: bs, zeroPoint: new Int32Array(channels), axis: 0 },
+        quant: { scale: bs, zeroPoint: new Int32Array(channels), axis: 0, bits: QUANT_BITS.bias },
       });
     }
     return { weight: w, bias: b, scales };
