@@ -7,7 +7,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
+import { inGroup } from '../ir/ops.js';
 import { exportQdq } from '../onnx/export-qdq.js';
 import { lowerQdq } from '../passes/lower-qdq.js';
 import { runPipeline } from '../passes/pass.js';
@@ -26,12 +26,9 @@ export interface CalibCliOptions {
   perTensor?: boolean;
 }
 
-/** Ops that mark an imported model as already quantized. */
-const QUANTIZED_ONNX_OPS: ReadonlySet<OpName> = new Set<OpName>(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger']);
-
 /** True when an imported graph is a QDQ / QOperator model. */
 export function isQuantizedModel(graph: Graph): boolean {
-  return graph.nodes.some((n) => QUANTIZED_ONNX_OPS.has(n.op));
+  return graph.nodes.some((n) => inGroup('onnxQuantized', n.op));
 }
 
 /** Parses and checks --calib-method and --percentile. */

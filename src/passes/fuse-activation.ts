@@ -1,5 +1,5 @@
 import type { Graph, Node } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
+import { inGroup, type OpName } from '../ir/ops.js';
 import type { Pass } from './pass.js';
 import { consumers, producers, pruneTensors, singleUse } from '../ir/rewrite.js';
 
@@ -8,9 +8,6 @@ interface FusionRow {
   activation: OpName;
   clamp(node: Node, g: Graph): { min: number; max: number } | undefined;
 }
-
-/** Ops whose device kernels apply an output clamp (CMSIS-NN's activation min/max). */
-const CLAMPING_PRODUCERS: ReadonlySet<OpName> = new Set<OpName>(['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool']);
 
 const ROWS: readonly FusionRow[] = [
   { activation: 'Relu', clamp: () => ({ min: 0, max: Infinity }) },
@@ -40,7 +37,7 @@ export const fuseActivation: Pass = {
       if (!row) continue;
       const x = act.inputs[0];
       const src = prod.get(x);
-      if (!src || !CLAMPING_PRODUCERS.has(src.op) || replaced.has(src) || !singleUse(graph, uses, x)) continue;
+      if (!src || !inGroup('clamping', src.op) || replaced.has(src) || !singleUse(graph, uses, x)) continue;
       const c = row.clamp(act, graph);
       if (!c) continue;
       const prev = src.clamp ?? { min: -Infinity, max: Infinity };

@@ -3,7 +3,8 @@
 import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { QUANT_BITS } from '../ir/qops.js';
-import { fmt, sameParams, type ActRef, type QuantConst } from './lower-qdq-params.js';
+import { sameParams } from '../quant/lowering/source.js';
+import { fmt, type ActRef, type QuantConst } from './lower-qdq-params.js';
 
 /** What the lowering knows about a tensor of the ONNX graph: an int8 activation of the new
  * graph (for a float tensor: the activation it dequantizes), or a quantized constant. */

@@ -33,8 +33,9 @@ import { isFloat } from '../ir/dtype.js';
 import type { Graph, NodeOf, Tensor } from '../ir/graph.js';
 import { quantKernels } from '../interp/quant.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
-import { actParams, fmt, quantConst, sameParams } from './lower-qdq-params.js';
-import { lowerFloatOp, lowerQLinearConv, lowerQLinearMatMul } from './lower-qdq-ops.js';
+import { sameParams } from '../quant/lowering/source.js';
+import { actParams, fmt, quantConst } from './lower-qdq-params.js';
+import { lowerFloatOp, lowerQLinearConv, lowerQLinearMatMul, QdqSource } from './lower-qdq-ops.js';
 import type { Pass } from './pass.js';
 import { consumers } from '../ir/rewrite.js';
 import { verifyGraph } from './verify.js';
@@ -131,6 +132,7 @@ export function lowerQdq(graph: Graph): Graph {
       return name;
     },
   };
+  const source = new QdqSource(ctx);
   for (const n of graph.nodes) {
     if (ctx.fused.has(n)) continue;
     switch (n.op) {
@@ -155,7 +157,7 @@ export function lowerQdq(graph: Graph): Graph {
         lowerQLinearMatMul(ctx, n);
         break;
       default:
-        lowerFloatOp(ctx, n);
+        lowerFloatOp(source, n);
     }
   }
   const outputs = lowerOutputs(ctx);
