@@ -160,6 +160,9 @@ export const OpGroups = {
   /** Float ops whose device kernels apply an output clamp (CMSIS-NN's activation min/max), so a
    * following Relu/Clip fuses into them. */
   clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool'],
+  /** Float ops whose int8 form (src/quant/lowering/) applies an output clamp: lowerQdq fuses a
+   * Relu/Clip between them and their QuantizeLinear into it. */
+  int8Clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool'],
   /** Ops between float and integer; constant folding keeps them (it would dequantize weights). */
   boundary: ['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize'],
   pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool'],

@@ -17,8 +17,6 @@ export interface LowerCtx {
   known: Map<string, Known>;
   /** Constant tensors by name: the graph's, plus QuantizeLinear of float constants (folded). */
   consts: Map<string, Tensor>;
-  /** Relu/Clip nodes absorbed into their producer's clamp. */
-  fused: Set<Node>;
   tensors: Map<string, Tensor>;
   nodes: Node[];
   /** A tensor name used by neither graph, derived from `base`. */

@@ -17,8 +17,8 @@ import {
   type ActRef, type Int8Weights, type QuantConst,
 } from './lower-qdq-params.js';
 
-/** Where a lowered op writes: the float tensor it stands for (after fused activations),
- * the fused clamp bounds (real values), and the QuantizeLinear that reads it, if any. */
+/** Where a lowered op writes: the float tensor it stands for, the fused clamp bounds (real
+ * values), and the QuantizeLinear that reads it, if any. */
 interface OutPlan {
   floatOut: string;
   lo: number;
@@ -26,29 +26,12 @@ interface OutPlan {
   q?: { name: string; p: Params };
 }
 
-/** Real bounds of a Relu or a Clip with constant bounds; undefined for anything else. */
-function activationBounds(ctx: LowerCtx, a: Node): { lo: number; hi: number } | undefined {
-  if (a.op === 'Relu') return { lo: 0, hi: Infinity };
-  if (a.op !== 'Clip') return undefined;
-  if (a.inputs.slice(1).some((i) => i !== '' && !ctx.consts.get(i)?.data)) return undefined;
-  return { lo: a.attrs.min, hi: a.attrs.max };
-}
-
-/** Follows n's output through Relu/Clip nodes (when `clamping`) to the QuantizeLinear
+/** n's output (a fused Relu/Clip, when `clamping`, gives its bounds) and the QuantizeLinear
  * nodes that read it; they must all use the same parameters. */
 function planOutput(ctx: LowerCtx, n: Node, clamping: boolean): OutPlan {
-  let out = n.outputs[0];
-  let lo = -Infinity;
-  let hi = Infinity;
-  for (;;) {
-    const us = ctx.uses.get(out) ?? [];
-    const b = clamping && us.length === 1 && !ctx.src.outputs.includes(out) ? activationBounds(ctx, us[0]) : undefined;
-    if (!b) break;
-    lo = Math.max(lo, b.lo);
-    hi = Math.min(hi, b.hi);
-    ctx.fused.add(us[0]);
-    out = us[0].outputs[0];
-  }
+  const out = n.outputs[0];
+  const lo = clamping && n.clamp ? n.clamp.min : -Infinity;
+  const hi = clamping && n.clamp ? n.clamp.max : Infinity;
   const qs = (ctx.uses.get(out) ?? []).filter((u): u is NodeOf<'QuantizeLinear'> => u.op === 'QuantizeLinear' && u.inputs[0] === out);
   if (qs.length === 0) return { floatOut: out, lo, hi };
   const ps = qs.map((q) => actParams(ctx.src.tensors.get(q.inputs[1]), q.inputs[2] ? ctx.src.tensors.get(q.inputs[2]) : undefined, q.attrs.outputDtype, where(q)));

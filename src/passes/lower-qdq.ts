@@ -37,7 +37,10 @@ import { sameParams } from '../quant/lowering/source.js';
 import { actParams, fmt, quantConst } from './lower-qdq-params.js';
 import { lowerFloatOp, lowerQLinearConv, lowerQLinearMatMul, QdqSource } from './lower-qdq-ops.js';
 import type { Pass } from './pass.js';
+import { OpGroups } from '../ir/ops.js';
 import { consumers } from '../ir/rewrite.js';
+import { activationFusion } from './fuse-activation.js';
+import { fuseToFixpoint } from './fusion.js';
 import { verifyGraph } from './verify.js';
 
 function lowerQuantize(ctx: LowerCtx, n: NodeOf<'QuantizeLinear'>): void {
@@ -115,14 +118,16 @@ function lowerOutputs(ctx: LowerCtx): string[] {
 }
 
 /** Lowers an imported QDQ/QOperator graph onto qgc's int8 ops (see the file comment). */
-export function lowerQdq(graph: Graph): Graph {
-  const taken = new Set<string>(graph.tensors.keys());
+export function lowerQdq(imported: Graph): Graph {
+  const taken = new Set<string>(imported.tensors.keys());
+  // A Relu/Clip between an op and its QuantizeLinear becomes the op's clamp (the same fusion row
+  // as the float pipeline's, over the ops whose int8 form clamps; chains fuse to one clamp).
+  const graph = fuseToFixpoint(imported, [activationFusion(OpGroups.int8Clamping)]);
   const ctx: LowerCtx = {
     src: graph,
     uses: consumers(graph),
     known: new Map(),
     consts: new Map([...graph.tensors].filter(([, t]) => t.data !== undefined)),
-    fused: new Set(),
     tensors: new Map(),
     nodes: [],
     fresh(base) {
@@ -134,7 +139,6 @@ export function lowerQdq(graph: Graph): Graph {
   };
   const source = new QdqSource(ctx);
   for (const n of graph.nodes) {
-    if (ctx.fused.has(n)) continue;
     switch (n.op) {
       case 'QuantizeLinear':
         lowerQuantize(ctx, n);

@@ -4,6 +4,7 @@
  */
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { NodeOf } from '../../ir/graph.js';
+import { inGroup } from '../../ir/ops.js';
 import { activationClamp, addParams } from '../../ir/intmath.js';
 import { clampOf } from './linear.js';
 import type { ScaleSource } from './source.js';
@@ -23,7 +24,7 @@ export function lowerAdd(s: ScaleSource, n: NodeOf<'Add'>): void {
   const x2 = s.operand(n, n.inputs[1]);
   // The output multiplier must stay below one (TFLite's Add prepare requires it).
   const minScale = ((2 * Math.max(x1.scale, x2.scale)) / 2 ** ADD_LEFT_SHIFT) * (1 + 2 ** -10);
-  const out = s.output(n, { kind: 'own', clamps: true, minScale });
+  const out = s.output(n, { kind: 'own', clamps: inGroup('int8Clamping', n.op), minScale });
   const p = out.params;
   s.add(n, 'QAdd', { ...addParams(x1.scale, x1.zeroPoint, x2.scale, x2.zeroPoint, p.scale, p.zeroPoint), ...clampOf(out) }, [x1.name, x2.name], out);
 }

@@ -6,6 +6,7 @@
  */
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Node, NodeOf } from '../../ir/graph.js';
+import { inGroup } from '../../ir/ops.js';
 import { activationClamp, convRequant } from '../../ir/intmath.js';
 import type { ActClamp, Requant } from '../../ir/qops.js';
 import type { Output, ScaleSource } from './source.js';
@@ -35,7 +36,7 @@ export function checkRequant(s: ScaleSource, node: Node, r: Requant, sIn: number
 export function lowerConv(s: ScaleSource, n: NodeOf<'Conv'>): void {
   const x = s.activation(n, n.inputs[0]);
   const w = s.linear(n, x, { weight: n.inputs[1], outAxis: 0, shape: s.shape(n.inputs[1]), alpha: 1, bias: n.inputs[2] ?? '', beta: 1 });
-  const out = s.output(n, { kind: 'own', clamps: true });
+  const out = s.output(n, { kind: 'own', clamps: inGroup('int8Clamping', n.op) });
   const requant = convRequant(x.scale, w.scales, out.params.scale);
   checkRequant(s, n, requant, x.scale, out.params.scale);
   s.add(n, 'QConv', { ...n.attrs, inputZeroPoint: x.zeroPoint, outputZeroPoint: out.params.zeroPoint, ...requant, ...clampOf(out) }, [x.name, w.weight, w.bias], out);
@@ -65,7 +66,7 @@ export function lowerFullyConnected(s: ScaleSource, n: NodeOf<'Gemm'> | NodeOf<'
   }
   const gemm = n.op === 'Gemm' ? n.attrs : undefined;
   const w = s.linear(n, x, { weight: n.inputs[1], outAxis, shape: [m, k], alpha: gemm?.alpha ?? 1, bias: (gemm && n.inputs[2]) || '', beta: gemm?.beta ?? 1 });
-  const out = s.output(n, { kind: 'own', clamps: true });
+  const out = s.output(n, { kind: 'own', clamps: inGroup('int8Clamping', n.op) });
   const requant = convRequant(x.scale, w.scales, out.params.scale);
   checkRequant(s, n, requant, x.scale, out.params.scale);
   s.add(n, 'QFullyConnected', { inputZeroPoint: x.zeroPoint, outputZeroPoint: out.params.zeroPoint, ...requant, ...clampOf(out) }, [x.name, w.weight, w.bias], out);

@@ -2,7 +2,7 @@
  * QAveragePool over the whole spatial extent; the output keeps the input's parameters. */
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { NodeOf } from '../../ir/graph.js';
-import type { PoolAttrs } from '../../ir/ops.js';
+import { inGroup, type PoolAttrs } from '../../ir/ops.js';
 import { clampOf } from './linear.js';
 import type { ScaleSource } from './source.js';
 
@@ -14,7 +14,7 @@ export function lowerPool(s: ScaleSource, n: NodeOf<'MaxPool'> | NodeOf<'Average
       "qgc's int8 average pool divides by the valid elements (TFLite semantics); export with count_include_pad=False or without padding.");
   }
   const x = s.activation(n, n.inputs[0]);
-  const out = s.output(n, { kind: 'keep', clamps: true, input: x });
+  const out = s.output(n, { kind: 'keep', clamps: inGroup('int8Clamping', n.op), input: x });
   const attrs = { ...n.attrs, ...clampOf(out) };
   if (n.op === 'MaxPool') s.add(n, 'QMaxPool', attrs, [x.name], out);
   else s.add(n, 'QAveragePool', attrs, [x.name], out);
@@ -23,7 +23,7 @@ export function lowerPool(s: ScaleSource, n: NodeOf<'MaxPool'> | NodeOf<'Average
 /** GlobalAveragePool → QAveragePool with a window of the whole spatial extent. */
 export function lowerGlobalAveragePool(s: ScaleSource, n: NodeOf<'GlobalAveragePool'>): void {
   const x = s.activation(n, n.inputs[0]);
-  const out = s.output(n, { kind: 'keep', clamps: true, input: x });
+  const out = s.output(n, { kind: 'keep', clamps: inGroup('int8Clamping', n.op), input: x });
   const spatial = s.shape(n.inputs[0]).slice(2);
   const ones = spatial.map(() => 1);
   const pool: PoolAttrs = { kernel: [...spatial], strides: ones, dilations: [...ones], pads: [...ones, ...ones].map(() => 0), countIncludePad: false, ceilMode: false };
