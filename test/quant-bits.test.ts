@@ -3,6 +3,7 @@
  * refuses widths it has no kernel for (int4 weights, int16 activations) with a CompileError
  * naming the node, op and tensor. */
 import { describe, expect, it } from 'vitest';
+import { quantizedLayers } from '../src/cli/quantize.js';
 import { ErrorCode } from '../src/errors.js';
 import { runGraph } from '../src/interp/run.js';
 import type { Graph, Tensor } from '../src/ir/graph.js';
@@ -66,6 +67,13 @@ describe('bit-widths in the quantized IR', () => {
     expect(printGraph(g)).not.toContain('bits=');
     const w = g.nodes.find((n) => n.op === 'QConv')!.inputs[1];
     expect(printGraph(withBits(g, w, 4))).toContain(`%${w}:int8[2x2x3x3] const q(axis=0, 2 scales, bits=4)`);
+  });
+
+  it('qgc inspect --quantized lists the recorded widths', () => {
+    const g = quantizedConv();
+    const w = g.nodes.find((n) => n.op === 'QConv')!.inputs[1];
+    expect(quantizedLayers(g).find((l) => l.op === 'QConv')!.bits).toBe('w8/a8/b32');
+    expect(quantizedLayers(withBits(g, w, 4)).find((l) => l.op === 'QConv')!.bits).toBe('w4/a8/b32');
   });
 
   it('the integer interpreter runs 8/8/32 and refuses 4-bit weights', () => {
