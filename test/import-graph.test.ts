@@ -5,7 +5,7 @@
  * A node is a top-level folder of src/ (src/ir, src/quant, ...); a file directly in src/ (src/errors.ts)
  * is its own node. The allowed layering, lowest first (a folder imports only from folders before it):
  *
- *   errors, targets                 no qgc imports (targets reads only errors)
+ *   errors, diagnostics, targets    the error type and its message table; targets reads only errors
  *   ir                              graph, ops, qops, dtype, intmath (the Q* arithmetic), rewrite helpers, cost
  *   interp                          kernels for IR ops (float and int8); knows nothing of ONNX
  *   onnx                            decode, import (folds constants with interp), export QDQ
