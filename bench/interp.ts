@@ -4,7 +4,7 @@
  * Run: npm run bench   (not a test; numbers depend on the machine)
  */
 import * as ort from 'onnxruntime-node';
-import { macsOf } from '../src/ir/cost.js';
+import { macsOf } from '../src/ir/geometry.js';
 import { loadModel } from '../src/onnx/load.js';
 import { runGraph } from '../src/interp/run.js';
 import { availableExamples } from '../test/support/examples.js';

@@ -9,7 +9,7 @@ import { int8Kernels } from '../src/interp/int8.js';
 import { kernels } from '../src/interp/kernels.js';
 import type { Kernel, Value } from '../src/interp/types.js';
 import type { OpName } from '../src/ir/ops.js';
-import { concatOperand, convRequant, requantize } from '../src/quant/intmath.js';
+import { concatOperand, convRequant, requantize } from '../src/ir/intmath.js';
 import { CMSIS_NN, CaseWriter, GCC, cmsisLibrary, compileProgram, removePrograms, runDriver, supportSource, type DriverResult } from './support/cmsis.js';
 import { Rng, addCase, convCase, fullyConnectedCase, mkNode, poolCase, softmaxCase, type Int8Case } from './support/int8-cases.js';
 import { describeNeeding } from './support/tools.js';

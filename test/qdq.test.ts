@@ -16,7 +16,7 @@ import { loadModel, loadModelBytes, readFileChecked } from '../src/onnx/load.js'
 import { decodeModel, decodeTensor } from '../src/onnx/proto.js';
 import { tensorFromProto } from '../src/onnx/tensor.js';
 import { lowerQdq } from '../src/passes/lower-qdq.js';
-import { activationClamp } from '../src/quant/intmath.js';
+import { activationClamp } from '../src/ir/intmath.js';
 import { listCases, NODE_TEST_ROOT, runCase } from './support/conformance.js';
 import { availableExamples } from './support/examples.js';
 import {

@@ -1,5 +1,5 @@
 /** The shared requantization table (test/data/requant-vectors.json) against its generator,
- * src/quant/intmath.ts and CMSIS-NN's own arm_nnsupportfunctions.h compiled on the host;
+ * src/ir/intmath.ts and CMSIS-NN's own arm_nnsupportfunctions.h compiled on the host;
  * the softmax fixed-point helpers and TFLite's parameter formulas against C. */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ import {
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
   softmaxParams,
-} from '../src/quant/intmath.js';
+} from '../src/ir/intmath.js';
 import { CMSIS_NN, GCC, compileProgram, removePrograms, runProgram, supportSource } from './support/cmsis.js';
 import { describeNeeding } from './support/tools.js';
 import { mulberry32 as rng } from './support/random.js';

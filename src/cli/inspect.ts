@@ -1,6 +1,7 @@
 /** `qgc inspect`: ops, tensors, shapes, parameters and MACs of a model. */
 import type { Graph } from '../ir/graph.js';
-import { macsOf, paramsOf } from '../ir/cost.js';
+import { paramsOf } from '../ir/cost.js';
+import { macsOf } from '../ir/geometry.js';
 import { printGraph } from '../ir/printer.js';
 
 export interface InspectReport {

@@ -6,8 +6,8 @@
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../errors.js';
-import type { Graph } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
+import type { Graph, Tensor } from '../ir/graph.js';
+import { inGroup } from '../ir/ops.js';
 import { exportQdq } from '../onnx/export-qdq.js';
 import { lowerQdq } from '../passes/lower-qdq.js';
 import { runPipeline } from '../passes/pass.js';
@@ -26,12 +26,9 @@ export interface CalibCliOptions {
   perTensor?: boolean;
 }
 
-/** Ops that mark an imported model as already quantized. */
-const QUANTIZED_ONNX_OPS: ReadonlySet<OpName> = new Set<OpName>(['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger']);
-
 /** True when an imported graph is a QDQ / QOperator model. */
 export function isQuantizedModel(graph: Graph): boolean {
-  return graph.nodes.some((n) => QUANTIZED_ONNX_OPS.has(n.op));
+  return graph.nodes.some((n) => inGroup('onnxQuantized', n.op));
 }
 
 /** Parses and checks --calib-method and --percentile. */
@@ -138,9 +135,10 @@ export function quantizedLayers(graph: Graph, sqnr?: readonly LayerSqnr[]): Quan
     const out = graph.tensors.get(n.outputs[0]);
     const w = n.op === 'QConv' || n.op === 'QFullyConnected' ? graph.tensors.get(n.inputs[1]) : undefined;
     const b = w && n.inputs[2] ? graph.tensors.get(n.inputs[2]) : undefined;
-    const bitsOf = (dtype: string | undefined) => (dtype === undefined ? '' : dtype.replace(/^u?int/, '').replace('float', 'f'));
-    const act = out && out.dtype.startsWith('float') ? bitsOf(out.dtype) : `a${bitsOf(out?.dtype)}`;
-    const bits = [w ? `w${bitsOf(w.dtype)}` : '', act, b ? `b${bitsOf(b.dtype)}` : ''].filter((s) => s !== '').join('/');
+    // The width the quantized IR records (QuantParams.bits), else the storage type's.
+    const bitsOf = (t: Tensor | undefined) => (t === undefined ? '' : t.quant ? String(t.quant.bits) : t.dtype.replace(/^u?int/, '').replace('float', 'f'));
+    const act = out && out.dtype.startsWith('float') ? bitsOf(out) : `a${bitsOf(out)}`;
+    const bits = [w ? `w${bitsOf(w)}` : '', act, b ? `b${bitsOf(b)}` : ''].filter((s) => s !== '').join('/');
     const row: QuantizedLayer = { node: n.name, op: n.op, output: n.outputs[0], bits };
     if (out?.quant) {
       row.scale = out.quant.scale[0];

@@ -5,26 +5,11 @@
  * accumulation four taps at a time. Float64 accumulators throughout. Also exports the
  * window geometry that the pooling kernels share. */
 import { allocate, type NumericData } from '../ir/dtype.js';
+import { windowOutShape } from '../ir/geometry.js';
 import type { WindowAttrs } from '../ir/ops.js';
 import type { Kernel, KernelTable } from './types.js';
 import { gemmRows, type RowSink } from './gemm.js';
 import { req } from './util.js';
-
-/** Output size of one spatial dim for explicit (already resolved) pads. With `ceilMode`,
- * the last window must start inside the input or the begin padding (PyTorch/ORT rule). */
-export function windowOutSize(inSize: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number, ceilMode: boolean): number {
-  const span = inSize + padBegin + padEnd - ((kernel - 1) * dilation + 1);
-  if (!ceilMode) return Math.floor(span / stride) + 1;
-  let out = Math.ceil(span / stride) + 1;
-  if ((out - 1) * stride >= inSize + padBegin) out--;
-  return out;
-}
-
-/** Output spatial dims of a window op over `spatialIn`. */
-export function windowOutShape(spatialIn: readonly number[], w: WindowAttrs, ceilMode = false): number[] {
-  const n = spatialIn.length;
-  return spatialIn.map((d, i) => windowOutSize(d, w.kernel[i], w.strides[i], w.dilations[i], w.pads[i], w.pads[i + n], ceilMode));
-}
 
 /**
  * Where the windows of a window op read inside one channel, once the channel is copied into

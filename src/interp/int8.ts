@@ -1,7 +1,7 @@
 /**
  * The integer interpreter kernels of qgc's quantized IR (src/ir/qops.ts): bit-exact with
  * CMSIS-NN's default build (and so with TFLite Micro's reference kernels). The arithmetic
- * lives in src/quant/intmath.ts; test/int8-kernels.test.ts compares every kernel with the
+ * lives in src/ir/intmath.ts; test/int8-kernels.test.ts compares every kernel with the
  * real CMSIS-NN functions on random cases. Kernels by family live in src/interp/int8/.
  */
 import type { KernelTable } from './types.js';

@@ -2,7 +2,8 @@
  * spatial rank), on padded channel copies with precomputed tap offsets (see conv.ts). */
 import { allocate, type NumericData } from '../ir/dtype.js';
 import type { PoolAttrs } from '../ir/ops.js';
-import { fillPadded, windowGeometry, windowOutShape, type WindowGeometry } from './conv.js';
+import { windowOutShape } from '../ir/geometry.js';
+import { fillPadded, windowGeometry, type WindowGeometry } from './conv.js';
 import type { Kernel, KernelTable, Value } from './types.js';
 import { req } from './util.js';
 

@@ -3,6 +3,7 @@ import { CompileError, ErrorCode } from '../errors.js';
 import { elementCount, type Graph, type Node } from '../ir/graph.js';
 import type { NumericData } from '../ir/dtype.js';
 import type { OpName } from '../ir/ops.js';
+import { checkGraphBitWidths } from './int8/bits.js';
 import { kernels } from './kernels.js';
 import type { Kernel, Value } from './types.js';
 
@@ -13,6 +14,7 @@ export interface RunOptions {
 
 /** Runs `graph` on named inputs; returns the graph outputs (or every tensor with keepAll). */
 export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Value>, opts: RunOptions = {}): Map<string, Value> {
+  checkGraphBitWidths(graph);
   const env = new Map<string, Value>();
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;

@@ -5,10 +5,17 @@ import type { OpAttrMap, OpName } from './ops.js';
 
 /** Affine quantization parameters: real = scale * (q - zeroPoint). One entry for
  * per-tensor, one per channel along `axis` for per-axis. */
+/** How the integers of a quantized tensor stand for reals: real = scale * (q - zeroPoint), one
+ * entry per tensor or per slice along `axis`. */
 export interface QuantParams {
   scale: Float32Array;
   zeroPoint: Int32Array;
   axis?: number;
+  /** Bit-width of the integer values (the one place the quantized IR records it): weights,
+   * activations and biases each carry their own (QUANT_BITS in src/ir/qops.ts holds today's
+   * 8 / 8 / 32). `dtype` is the storage type; a narrower width (int4 weights) is packed by the
+   * backend. The integer interpreter refuses widths it has no kernel for. */
+  bits: number;
 }
 
 export interface Tensor {

@@ -155,5 +155,31 @@ export const OpGroups = {
   binary: ['Add', 'Sub', 'Mul', 'Div'],
   unary: ['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh'],
   movement: ['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity'],
+  /** Ops that only reinterpret the shape (canonicalize-views makes them one Reshape). */
+  view: ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze'],
+  /** Float ops whose device kernels apply an output clamp (CMSIS-NN's activation min/max), so a
+   * following Relu/Clip fuses into them. */
+  clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool'],
+  /** Float ops whose int8 form (src/quant/lowering/) applies an output clamp: lowerQdq fuses a
+   * Relu/Clip between them and their QuantizeLinear into it. */
+  int8Clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool'],
+  /** Ops between float and integer; constant folding keeps them (it would dequantize weights). */
+  boundary: ['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize'],
   pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool'],
+  /** Float ops with an int8 lowering row (src/quant/lowering/table.ts): what `qgc quantize` and
+   * lowerQdq turn into the ops of src/ir/qops.ts. */
+  int8: [
+    'Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'Concat', 'Relu', 'Clip',
+    'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Pad',
+  ],
+  /** ONNX ops that mark a model as already quantized (QDQ or QOperator form). */
+  onnxQuantized: ['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger'],
 } as const satisfies Record<string, readonly OpName[]>;
+
+/** The ops of one group. */
+export type OpGroup<G extends keyof typeof OpGroups> = (typeof OpGroups)[G][number];
+
+/** True when `op` is in group `g` (narrows the op name). */
+export function inGroup<G extends keyof typeof OpGroups>(g: G, op: OpName): op is OpGroup<G> {
+  return (OpGroups[g] as readonly OpName[]).includes(op);
+}

@@ -1,5 +1,6 @@
 /** Renders a graph as readable, deterministic text (one line per node), for debugging
  * passes by diffing and for `qgc inspect`. */
+import { storageBytes } from './dtype.js';
 import type { Graph, Tensor } from './graph.js';
 
 function shapeText(t: Tensor): string {
@@ -17,9 +18,11 @@ function attrText(v: unknown): string {
 
 function quantText(t: Tensor): string {
   if (!t.quant) return '';
-  const { scale, zeroPoint, axis } = t.quant;
-  if (scale.length === 1) return ` q(s=${Number(scale[0].toPrecision(6))}, zp=${zeroPoint[0]})`;
-  return ` q(axis=${axis ?? 0}, ${scale.length} scales)`;
+  const { scale, zeroPoint, axis, bits } = t.quant;
+  // The width is shown only where it is not the storage type's (int8 tensors hold 8-bit values).
+  const b = bits === 8 * storageBytes(t.dtype) ? '' : `, bits=${bits}`;
+  if (scale.length === 1) return ` q(s=${Number(scale[0].toPrecision(6))}, zp=${zeroPoint[0]}${b})`;
+  return ` q(axis=${axis ?? 0}, ${scale.length} scales${b})`;
 }
 
 export function printGraph(graph: Graph): string {

@@ -6,10 +6,19 @@
  *
  * Conventions: activations are int8 asymmetric per tensor (real = s * (q - zp));
  * weights int8 symmetric per output channel; bias int32 with scale s_in * s_w[c].
+ * Bit-widths are data: every quantized tensor's QuantParams.bits says how many bits its
+ * values use (QUANT_BITS below are the widths both lowerings produce today); the op
+ * attributes here do not repeat them.
  * Layout stays NCHW (ONNX order) in the IR; backends that want NHWC (CMSIS-NN)
  * transpose when they emit: integer sums do not depend on the order.
  */
 import type { ConvAttrs, PoolAttrs } from './ops.js';
+
+/** The role of a quantized tensor at an int8 op, which decides its bit-width. */
+export type QuantRole = 'weight' | 'activation' | 'bias';
+
+/** The bit-widths both lowerings (`qgc quantize` and lowerQdq) give each role today. */
+export const QUANT_BITS = { weight: 8, activation: 8, bias: 32 } as const satisfies Record<QuantRole, number>;
 
 /** Output clamp in the quantized output domain (fused Relu/Relu6/Clip, or the int8 range). */
 export interface ActClamp {

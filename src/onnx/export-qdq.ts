@@ -8,7 +8,7 @@
  *
  * A QDQ file states scales, not multipliers: the exporter refuses a graph whose multipliers,
  * shifts or clamps do not follow from its tensors' scales the way qgc computes them
- * (src/quant/intmath.ts), so `lowerQdq(import(exportQdq(g)))` gives back the same ops,
+ * (src/ir/intmath.ts), so `lowerQdq(import(exportQdq(g)))` gives back the same ops,
  * multipliers, shifts, zero points and weights. Names are kept: each int8 tensor of the IR is
  * the tensor of that name in the model, each int8 op's ONNX node has the op's name. The
  * bytes are a function of the graph alone (same graph, same bytes).
@@ -16,7 +16,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { ActClamp, Requant } from '../ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../quant/intmath.js';
+import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../ir/intmath.js';
 import { attr, GraphBuilder, valueInfo } from './export-proto.js';
 import { onnx } from './proto.js';
 

@@ -1,10 +1,7 @@
 import type { Node } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
+import { inGroup } from '../ir/ops.js';
 import type { Pass } from './pass.js';
-import { consumers, producers, pruneTensors, renameUses, singleUse } from './rewrite.js';
-
-/** Ops that only reinterpret the shape of their first input (no data movement). */
-const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
+import { consumers, producers, pruneTensors, renameUses, singleUse } from '../ir/rewrite.js';
 
 /** Afterwards: every shape-only op is a Reshape{shape} of its first input (a view: backends
  * alias its buffer), chains of them are one Reshape, and a Reshape to the same shape is gone. */
@@ -16,7 +13,7 @@ export const canonicalizeViews: Pass = {
     let g = {
       ...graph,
       nodes: graph.nodes.map((n): Node => {
-        if (!VIEW_OPS.has(n.op) || n.op === 'Reshape') return n;
+        if (!inGroup('view', n.op) || n.op === 'Reshape') return n;
         const shape = [...graph.tensors.get(n.outputs[0])!.shape];
         return { name: n.name, op: 'Reshape', attrs: { shape }, inputs: [n.inputs[0]], outputs: [n.outputs[0]] };
       }),

@@ -1,5 +1,5 @@
 import type { Pass } from './pass.js';
-import { pruneTensors } from './rewrite.js';
+import { pruneTensors } from '../ir/rewrite.js';
 
 /** Afterwards: every node contributes to a graph output; unused tensors are gone. */
 export const eliminateDead: Pass = {

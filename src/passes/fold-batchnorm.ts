@@ -1,7 +1,7 @@
 import type { NumericData } from '../ir/dtype.js';
 import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { Pass } from './pass.js';
-import { cloneGraph, consumers, freshName, producers, pruneTensors, singleUse } from './rewrite.js';
+import { cloneGraph, consumers, freshName, producers, pruneTensors, singleUse } from '../ir/rewrite.js';
 
 interface BnParams {
   /** Per-channel multiplier gamma / sqrt(var + eps). */

@@ -1,12 +1,11 @@
 import type { Node } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
+import { inGroup } from '../ir/ops.js';
 import { runNode } from '../interp/run.js';
 import type { Value } from '../interp/types.js';
 import type { Pass } from './pass.js';
-import { cloneGraph, pruneTensors } from './rewrite.js';
+import { cloneGraph, pruneTensors } from '../ir/rewrite.js';
 
 /** Ops never folded: quantization boundaries carry scales the quantizer must see. */
-const KEEP: ReadonlySet<OpName> = new Set<OpName>(['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize']);
 
 /** Folding is skipped for outputs larger than this (a constant that big belongs in the model). */
 const MAX_FOLDED_ELEMENTS = 1 << 22;
@@ -22,7 +21,7 @@ export const foldConstants: Pass = {
     for (const n of graph.nodes) {
       const inputs = n.inputs.map((i) => (i === '' ? undefined : g.tensors.get(i)));
       const foldable =
-        !KEEP.has(n.op) &&
+        !inGroup('boundary', n.op) &&
         inputs.some((t) => t !== undefined) &&
         inputs.every((t) => t === undefined || t.data !== undefined) &&
         n.outputs.every((o) => o === '' || (g.tensors.get(o)?.shape ?? []).reduce((a, b) => a * b, 1) <= MAX_FOLDED_ELEMENTS);

@@ -1,7 +1,7 @@
 import { getNumber } from '../ir/dtype.js';
 import type { Node } from '../ir/graph.js';
 import type { Pass } from './pass.js';
-import { consumers, pruneTensors, renameUses, singleUse } from './rewrite.js';
+import { consumers, pruneTensors, renameUses, singleUse } from '../ir/rewrite.js';
 
 /** Afterwards: a constant-zero Pad that pads nothing is gone, and one that pads only the
  * spatial dims in front of a Conv is merged into the Conv's pads (padding with zeros is what

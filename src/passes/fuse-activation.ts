@@ -1,54 +1,38 @@
 import type { Graph, Node } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
+import { OpGroups, type OpName } from '../ir/ops.js';
+import { fusionRow, runFusions, type AnyFusionRow } from './fusion.js';
 import type { Pass } from './pass.js';
-import { consumers, producers, pruneTensors, singleUse } from './rewrite.js';
 
-/** A fusion row: an activation op, the clamp it equals, and the producers whose kernels clamp. */
-interface FusionRow {
-  activation: OpName;
-  clamp(node: Node, g: Graph): { min: number; max: number } | undefined;
+/** The real bounds a Relu or a Clip with constant bounds equals; undefined for a Clip whose
+ * min/max are computed at run time (it stays a separate node). */
+export function activationBounds(n: Node, g: Graph): { min: number; max: number } | undefined {
+  if (n.op === 'Relu') return { min: 0, max: Infinity };
+  if (n.op !== 'Clip') return undefined;
+  const dynamic = n.inputs.slice(1).some((i) => i !== '' && !g.tensors.get(i)?.data);
+  return dynamic ? undefined : { min: n.attrs.min, max: n.attrs.max };
 }
 
-/** Ops whose device kernels apply an output clamp (CMSIS-NN's activation min/max). */
-const CLAMPING_PRODUCERS: ReadonlySet<OpName> = new Set<OpName>(['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool']);
-
-const ROWS: readonly FusionRow[] = [
-  { activation: 'Relu', clamp: () => ({ min: 0, max: Infinity }) },
-  {
-    activation: 'Clip',
-    // Only Clip with constant bounds (dynamic min/max inputs stay a separate node).
-    clamp: (n, g) => {
-      if (n.op !== 'Clip') return undefined;
-      const dynamic = n.inputs.slice(1).some((i) => i !== '' && !g.tensors.get(i)?.data);
-      return dynamic ? undefined : { min: n.attrs.min, max: n.attrs.max };
+/** `producer → Relu/Clip ⇒ producer{clamp}` for the given producers (the bounds intersect an
+ * existing clamp). */
+export function activationFusion(producers: readonly OpName[]): AnyFusionRow {
+  return fusionRow({
+    name: 'activation',
+    producer: producers,
+    consumer: ['Relu', 'Clip'] as const,
+    via: 'first',
+    rewrite({ producer, consumer }, g) {
+      const c = activationBounds(consumer, g);
+      if (!c) return undefined;
+      const prev = producer.clamp ?? { min: -Infinity, max: Infinity };
+      return { ...producer, clamp: { min: Math.max(prev.min, c.min), max: Math.min(prev.max, c.max) } };
     },
-  },
-];
+  });
+}
 
 /** Afterwards: a Relu or constant Clip that alone reads the output of a clamping producer
- * (Conv, Gemm, MatMul, Add, pools) is gone; the producer carries it as `clamp`. */
+ * (Conv, Gemm, MatMul, Add, pools: OpGroups.clamping) is gone; the producer carries it as `clamp`. */
 export const fuseActivation: Pass = {
   name: 'fuse-activation',
   guarantees: 'Relu/Relu6/Clip after Conv, Gemm, MatMul, Add and pools are fused clamps',
-  run(graph) {
-    const uses = consumers(graph);
-    const prod = producers(graph);
-    const replaced = new Map<Node, Node>();
-    const removed = new Set<Node>();
-    for (const act of graph.nodes) {
-      const row = ROWS.find((r) => r.activation === act.op);
-      if (!row) continue;
-      const x = act.inputs[0];
-      const src = prod.get(x);
-      if (!src || !CLAMPING_PRODUCERS.has(src.op) || replaced.has(src) || !singleUse(graph, uses, x)) continue;
-      const c = row.clamp(act, graph);
-      if (!c) continue;
-      const prev = src.clamp ?? { min: -Infinity, max: Infinity };
-      const clamp = { min: Math.max(prev.min, c.min), max: Math.min(prev.max, c.max) };
-      replaced.set(src, { ...src, clamp, outputs: [act.outputs[0], ...src.outputs.slice(1)] });
-      removed.add(act);
-    }
-    const nodes = graph.nodes.flatMap((n) => (removed.has(n) ? [] : [replaced.get(n) ?? n]));
-    return pruneTensors({ ...graph, nodes });
-  },
+  run: (graph) => runFusions(graph, [activationFusion(OpGroups.clamping)]).graph,
 };

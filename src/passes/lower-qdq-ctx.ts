@@ -2,7 +2,9 @@
  * that resolve an ONNX tensor to the int8 activation of the lowered graph. */
 import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph, Node, Tensor } from '../ir/graph.js';
-import { fmt, sameParams, type ActRef, type QuantConst } from './lower-qdq-params.js';
+import { QUANT_BITS } from '../ir/qops.js';
+import { sameParams } from '../quant/lowering/source.js';
+import { fmt, type ActRef, type QuantConst } from './lower-qdq-params.js';
 
 /** What the lowering knows about a tensor of the ONNX graph: an int8 activation of the new
  * graph (for a float tensor: the activation it dequantizes), or a quantized constant. */
@@ -15,8 +17,6 @@ export interface LowerCtx {
   known: Map<string, Known>;
   /** Constant tensors by name: the graph's, plus QuantizeLinear of float constants (folded). */
   consts: Map<string, Tensor>;
-  /** Relu/Clip nodes absorbed into their producer's clamp. */
-  fused: Set<Node>;
   tensors: Map<string, Tensor>;
   nodes: Node[];
   /** A tensor name used by neither graph, derived from `base`. */
@@ -29,7 +29,7 @@ export const where = (n: Node): ErrorLocation => ({ node: n.name, op: n.op });
 export function addAct(ctx: LowerCtx, name: string, shape: readonly number[], p: { scale: number; zeroPoint: number }): ActRef {
   ctx.tensors.set(name, {
     name, dtype: 'int8', shape: [...shape],
-    quant: { scale: Float32Array.of(p.scale), zeroPoint: Int32Array.of(p.zeroPoint) },
+    quant: { scale: Float32Array.of(p.scale), zeroPoint: Int32Array.of(p.zeroPoint), bits: QUANT_BITS.activation },
   });
   return { name, scale: Math.fround(p.scale), zeroPoint: p.zeroPoint };
 }

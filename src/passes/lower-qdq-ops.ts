@@ -1,21 +1,24 @@
-/** Per-op lowerings of lowerQdq (see lower-qdq.ts): float ops between DequantizeLinear and
- * QuantizeLinear, and QLinearConv/QLinearMatMul, each to one int8 op of src/ir/qops.ts. */
+/** lowerQdq's side of the int8 lowering (see lower-qdq.ts): the QDQ ScaleSource through which
+ * float ops between DequantizeLinear and QuantizeLinear go to the shared lowering rows
+ * (src/quant/lowering/table.ts), and QLinearConv/QLinearMatMul, which state their own scales. */
 import { CompileError, ErrorCode } from '../errors.js';
 import { isFloat, type TensorData } from '../ir/dtype.js';
 import type { Node, NodeOf, Tensor } from '../ir/graph.js';
-import type { OpAttrMap, OpName, PoolAttrs } from '../ir/ops.js';
+import { QUANT_BITS } from '../ir/qops.js';
+import { inGroup, OpGroups, type OpAttrMap, type OpName } from '../ir/ops.js';
 import { roundHalfEven } from '../interp/quant.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../quant/intmath.js';
+import { convRequant } from '../ir/intmath.js';
+import type { LinearOperands, Operand, Output, OutputRule, Params, ScaleSource, WeightSpec } from '../quant/lowering/source.js';
+import { sameParams } from '../quant/lowering/source.js';
+import { lowerInt8 } from '../quant/lowering/table.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
 import {
-  actParams, biasScales, fmt, int32Bias, int8Weights, quantConst, sameParams,
+  actParams, biasScales, fmt, int32Bias, int8Weights, quantConst,
   type ActRef, type Int8Weights, type QuantConst,
 } from './lower-qdq-params.js';
 
-type Params = { scale: number; zeroPoint: number };
-
-/** Where a lowered op writes: the float tensor it stands for (after fused activations),
- * the fused clamp bounds (real values), and the QuantizeLinear that reads it, if any. */
+/** Where a lowered op writes: the float tensor it stands for, the fused clamp bounds (real
+ * values), and the QuantizeLinear that reads it, if any. */
 interface OutPlan {
   floatOut: string;
   lo: number;
@@ -23,29 +26,12 @@ interface OutPlan {
   q?: { name: string; p: Params };
 }
 
-/** Real bounds of a Relu or a Clip with constant bounds; undefined for anything else. */
-function activationBounds(ctx: LowerCtx, a: Node): { lo: number; hi: number } | undefined {
-  if (a.op === 'Relu') return { lo: 0, hi: Infinity };
-  if (a.op !== 'Clip') return undefined;
-  if (a.inputs.slice(1).some((i) => i !== '' && !ctx.consts.get(i)?.data)) return undefined;
-  return { lo: a.attrs.min, hi: a.attrs.max };
-}
-
-/** Follows n's output through Relu/Clip nodes (when `clamping`) to the QuantizeLinear
+/** n's output (a fused Relu/Clip, when `clamping`, gives its bounds) and the QuantizeLinear
  * nodes that read it; they must all use the same parameters. */
 function planOutput(ctx: LowerCtx, n: Node, clamping: boolean): OutPlan {
-  let out = n.outputs[0];
-  let lo = -Infinity;
-  let hi = Infinity;
-  for (;;) {
-    const us = ctx.uses.get(out) ?? [];
-    const b = clamping && us.length === 1 && !ctx.src.outputs.includes(out) ? activationBounds(ctx, us[0]) : undefined;
-    if (!b) break;
-    lo = Math.max(lo, b.lo);
-    hi = Math.min(hi, b.hi);
-    ctx.fused.add(us[0]);
-    out = us[0].outputs[0];
-  }
+  const out = n.outputs[0];
+  const lo = clamping && n.clamp ? n.clamp.min : -Infinity;
+  const hi = clamping && n.clamp ? n.clamp.max : Infinity;
   const qs = (ctx.uses.get(out) ?? []).filter((u): u is NodeOf<'QuantizeLinear'> => u.op === 'QuantizeLinear' && u.inputs[0] === out);
   if (qs.length === 0) return { floatOut: out, lo, hi };
   const ps = qs.map((q) => actParams(ctx.src.tensors.get(q.inputs[1]), q.inputs[2] ? ctx.src.tensors.get(q.inputs[2]) : undefined, q.attrs.outputDtype, where(q)));
@@ -132,13 +118,13 @@ function biasOf(ctx: LowerCtx, name: string, n: Node, beta = 1): QuantConst | Te
 function addWeight(ctx: LowerCtx, base: string, shape: readonly number[], w: Int8Weights): string {
   const name = ctx.tensors.has(base) ? ctx.fresh(base) : base;
   const zeroPoint = new Int32Array(w.scale.length);
-  ctx.tensors.set(name, { name, dtype: 'int8', shape: [...shape], data: w.data, quant: w.scale.length > 1 ? { scale: w.scale, zeroPoint, axis: 0 } : { scale: w.scale, zeroPoint } });
+  ctx.tensors.set(name, { name, dtype: 'int8', shape: [...shape], data: w.data, quant: w.scale.length > 1 ? { scale: w.scale, zeroPoint, axis: 0, bits: QUANT_BITS.weight } : { scale: w.scale, zeroPoint, bits: QUANT_BITS.weight } });
   return name;
 }
 
 function addBias(ctx: LowerCtx, base: string, data: Int32Array, scales: Float32Array): string {
   const name = ctx.tensors.has(base) ? ctx.fresh(base) : base;
-  ctx.tensors.set(name, { name, dtype: 'int32', shape: [data.length], data, quant: { scale: scales, zeroPoint: new Int32Array(scales.length), axis: 0 } });
+  ctx.tensors.set(name, { name, dtype: 'int32', shape: [data.length], data, quant: { scale: scales, zeroPoint: new Int32Array(scales.length), axis: 0, bits: QUANT_BITS.bias } });
   return name;
 }
 
@@ -149,27 +135,14 @@ function transpose(d: Int8Array, k: number, n: number): Int8Array {
   return out;
 }
 
-/** Weights, bias and requantization of a QConv/QFullyConnected. */
-function weightsAndBias(ctx: LowerCtx, n: Node, x: ActRef, p: Params, w: Int8Weights, wName: string, wShape: readonly number[],
-  bias: QuantConst | TensorData | undefined, biasBase: string) {
+/** Adds the int8 weight and int32 bias (scale s_x * s_w[c]) of a QConv/QFullyConnected. */
+function weightsAndBias(ctx: LowerCtx, n: Node, x: ActRef, w: Int8Weights, wName: string, wShape: readonly number[],
+  bias: QuantConst | TensorData | undefined, biasBase: string): [string, string] {
   const m = wShape[0];
-  const inputs = [x.name, addWeight(ctx, wName, wShape, w), ''];
-  if (bias) {
-    const scales = biasScales(x.scale, w.scale, m);
-    inputs[2] = addBias(ctx, ArrayBuffer.isView(bias) ? ctx.fresh(biasBase) : bias.name, int32Bias(bias, scales, where(n)), scales);
-  }
-  return { inputs, requant: convRequant(x.scale, w.scale, p.scale), zps: { inputZeroPoint: x.zeroPoint, outputZeroPoint: p.zeroPoint } };
-}
-
-function lowerConv(ctx: LowerCtx, n: NodeOf<'Conv'>): void {
-  const x = floatAct(ctx, n.inputs[0], n);
-  const wq = weightOf(ctx, n.inputs[1], n);
-  const w = int8Weights(wq, 0, where(n));
-  const plan = planOutput(ctx, n, true);
-  const p = needQ(n, plan);
-  const bias = n.inputs[2] ? biasOf(ctx, n.inputs[2], n) : undefined;
-  const { inputs, requant, zps } = weightsAndBias(ctx, n, x, p, w, wq.name, wq.shape, bias, `${n.name}_bias`);
-  emit(ctx, n, plan, p, 'QConv', { ...n.attrs, ...zps, ...requant, ...activationClamp(p.scale, p.zeroPoint, plan.lo, plan.hi) }, inputs);
+  const weight = addWeight(ctx, wName, wShape, w);
+  if (!bias) return [weight, ''];
+  const scales = biasScales(x.scale, w.scale, m);
+  return [weight, addBias(ctx, ArrayBuffer.isView(bias) ? ctx.fresh(biasBase) : bias.name, int32Bias(bias, scales, where(n)), scales)];
 }
 
 function rank2(ctx: LowerCtx, n: Node, name: string, what: string): readonly number[] {
@@ -181,146 +154,87 @@ function rank2(ctx: LowerCtx, n: Node, name: string, what: string): readonly num
   return s;
 }
 
-/** Gemm / MatMul (x [N, K] times a constant weight) → QFullyConnected with w as [M, K]. */
-function lowerFullyConnected(ctx: LowerCtx, n: NodeOf<'Gemm'> | NodeOf<'MatMul'>): void {
-  const x = floatAct(ctx, n.inputs[0], n);
-  rank2(ctx, n, n.inputs[0], 'input');
-  const transB = n.op === 'Gemm' && n.attrs.transB;
-  if (n.op === 'Gemm' && (n.attrs.transA || n.attrs.alpha !== 1)) {
-    throw new CompileError(ErrorCode.BadAttribute, `Gemm with ${n.attrs.transA ? 'transA' : `alpha ${n.attrs.alpha}`} cannot be lowered`, where(n),
-      'Export the layer as a plain Gemm (transA = 0, alpha = 1), e.g. torch.nn.Linear.');
-  }
-  const wq = weightOf(ctx, n.inputs[1], n);
-  rank2(ctx, n, n.inputs[1], 'weight');
-  const w = int8Weights(wq, transB ? 0 : 1, where(n));
-  const [k, m] = transB ? [wq.shape[1], wq.shape[0]] : wq.shape;
-  if (!transB) w.data = transpose(w.data, k, m);
-  const plan = planOutput(ctx, n, true);
-  const p = needQ(n, plan);
-  const c = n.op === 'Gemm' && n.inputs[2] ? biasOf(ctx, n.inputs[2], n, n.attrs.beta) : undefined;
-  const { inputs, requant, zps } = weightsAndBias(ctx, n, x, p, w, wq.name, [m, k], c, `${n.name}_bias`);
-  emit(ctx, n, plan, p, 'QFullyConnected', { ...zps, ...requant, ...activationClamp(p.scale, p.zeroPoint, plan.lo, plan.hi) }, inputs);
-}
+/**
+ * The QDQ model's ScaleSource for the int8 lowering rows (src/quant/lowering/): every scale is
+ * the model's own, read from the DequantizeLinear before an op and the QuantizeLinear after it
+ * (a Relu/Clip between them becomes the op's clamp).
+ */
+export class QdqSource implements ScaleSource {
+  private readonly plans = new Map<Node, OutPlan>();
 
-function lowerAdd(ctx: LowerCtx, n: NodeOf<'Add'>): void {
-  const [a, b] = n.inputs.map((i) => operandOf(ctx, i, n));
-  const [sa, sb] = n.inputs.map((i) => ctx.src.tensors.get(i)!.shape);
-  if (sa.length !== sb.length || sa.some((d, i) => d !== sb[i])) {
-    throw new CompileError(ErrorCode.ShapeMismatch, `Add of shapes [${sa.join(', ')}] and [${sb.join(', ')}]: qgc's QAdd takes operands of one shape`, where(n),
-      'Remove the broadcast (expand the smaller operand) before quantizing.');
-  }
-  const plan = planOutput(ctx, n, true);
-  const p = needQ(n, plan);
-  const attrs = { ...addParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, p.scale, p.zeroPoint), ...activationClamp(p.scale, p.zeroPoint, plan.lo, plan.hi) };
-  emit(ctx, n, plan, p, 'QAdd', attrs, [a.name, b.name]);
-}
+  constructor(private readonly ctx: LowerCtx) {}
 
-function lowerPool(ctx: LowerCtx, n: NodeOf<'MaxPool'> | NodeOf<'AveragePool'> | NodeOf<'GlobalAveragePool'>): void {
-  const x = actIn(ctx, n.inputs[0], n);
-  const plan = planOutput(ctx, n, true);
-  const p = keepParams(n, plan, x);
-  const clamp = activationClamp(p.scale, p.zeroPoint, plan.lo, plan.hi);
-  if (n.op === 'MaxPool') {
-    emit(ctx, n, plan, p, 'QMaxPool', { ...n.attrs, ...clamp }, [x.name]);
-    return;
+  shape(name: string): readonly number[] {
+    return this.ctx.src.tensors.get(name)!.shape;
   }
-  let pool: PoolAttrs;
-  if (n.op === 'GlobalAveragePool') {
-    const spatial = ctx.src.tensors.get(n.inputs[0])!.shape.slice(2);
-    const ones = spatial.map(() => 1);
-    pool = { kernel: [...spatial], strides: ones, dilations: [...ones], pads: [...ones, ...ones].map(() => 0), countIncludePad: false, ceilMode: false };
-  } else {
-    pool = n.attrs;
-    // Without padding count_include_pad changes nothing; it is kept as the model states it.
-    if (pool.countIncludePad && pool.pads.some((v) => v !== 0)) {
-      throw new CompileError(ErrorCode.BadAttribute, 'count_include_pad = 1 with padding cannot be lowered: qgc\'s int8 AveragePool divides by the valid elements', where(n),
-        'Export the pool with count_include_pad = 0 (PyTorch: AvgPool2d(count_include_pad=False)) or without padding.');
+
+  constant(name: string): Tensor | undefined {
+    return this.ctx.consts.get(name);
+  }
+
+  activation(node: Node, name: string): Operand {
+    return actIn(this.ctx, name, node);
+  }
+
+  operand(node: Node, name: string): Operand {
+    return operandOf(this.ctx, name, node);
+  }
+
+  /** The model's int8 weights (zero point removed, output channels first) and its bias. */
+  linear(node: Node, x: Operand, spec: WeightSpec): LinearOperands {
+    if (spec.alpha !== 1) {
+      throw new CompileError(ErrorCode.BadAttribute, `Gemm with alpha ${spec.alpha} cannot be lowered`, where(node),
+        'Export the layer as a plain Gemm (transA = 0, alpha = 1), e.g. torch.nn.Linear.');
     }
+    const wq = weightOf(this.ctx, spec.weight, node);
+    const w = int8Weights(wq, spec.outAxis, where(node));
+    if (spec.outAxis === 1) w.data = transpose(w.data, wq.shape[0], wq.shape[1]);
+    const bias = spec.bias ? biasOf(this.ctx, spec.bias, node, spec.beta) : undefined;
+    const [weight, b] = weightsAndBias(this.ctx, node, x, w, wq.name, spec.shape, bias, `${node.name}_bias`);
+    return { weight, bias: b, scales: w.scale };
   }
-  emit(ctx, n, plan, p, 'QAveragePool', { ...pool, ...clamp }, [x.name]);
-}
 
-function lowerSoftmax(ctx: LowerCtx, n: NodeOf<'Softmax'>): void {
-  const x = floatAct(ctx, n.inputs[0], n);
-  const rank = ctx.src.tensors.get(n.inputs[0])!.shape.length;
-  if (n.attrs.axis !== rank - 1) {
-    throw new CompileError(ErrorCode.BadAttribute, `Softmax over axis ${n.attrs.axis} of a rank-${rank} tensor: qgc's QSoftmax works on the last axis`, where(n),
-      'Transpose so the softmax runs over the last axis.');
+  /** The QuantizeLinear's parameters (own), the input's (keep, checked against the model's), or
+   * the fixed ones (checked). */
+  output(node: Node, rule: OutputRule): Output {
+    const plan = planOutput(this.ctx, node, rule.clamps);
+    let p: Params;
+    if (rule.kind === 'keep') p = keepParams(node, plan, rule.input);
+    else if (rule.kind === 'own') p = !plan.q && rule.shared ? rule.shared : needQ(node, plan);
+    else {
+      p = needQ(node, plan);
+      if (!sameParams(p, rule.params)) {
+        const what = `scale ${fmt(rule.params.scale)} (1/${Math.round(1 / rule.params.scale)}), zero point ${rule.params.zeroPoint}`;
+        throw new CompileError(ErrorCode.BadGraph, `${node.op} output is quantized with scale ${fmt(p.scale)}, zero point ${p.zeroPoint} (int8 terms); qgc's int8 ${node.op} writes ${what}`,
+          where(node), `Quantize the ${node.op} output with ${what} (int8; zero point ${rule.params.zeroPoint + 128} for uint8), as onnxruntime and TFLite do.`);
+      }
+    }
+    this.plans.set(node, plan);
+    return { params: p, lo: plan.lo, hi: plan.hi };
   }
-  const plan = planOutput(ctx, n, false);
-  const p = needQ(n, plan);
-  if (!sameParams(p, { scale: 1 / 256, zeroPoint: -128 })) {
-    throw new CompileError(ErrorCode.BadGraph, `Softmax output is quantized with scale ${fmt(p.scale)}, zero point ${p.zeroPoint} (int8 terms); qgc's QSoftmax writes scale 1/256, zero point -128`,
-      where(n), 'Quantize the softmax output with scale 1/256 and zero point -128 (int8) or 0 (uint8), as onnxruntime and TFLite do.');
+
+  /** A float input's fill is quantized as QuantizeLinear does; an integer input's is shifted to int8. */
+  fill(_node: Node, input: string, p: Params, value: number): number {
+    const dtype = this.ctx.src.tensors.get(input)!.dtype;
+    if (isFloat(dtype)) return Math.min(127, Math.max(-128, p.zeroPoint + roundHalfEven(Math.fround(value / p.scale))));
+    return value + (dtype === 'uint8' ? -128 : 0);
   }
-  emit(ctx, n, plan, p, 'QSoftmax', softmaxParams(x.scale), [x.name]);
-}
 
-function lowerConcat(ctx: LowerCtx, n: NodeOf<'Concat'>): void {
-  const xs = n.inputs.map((i) => operandOf(ctx, i, n));
-  const plan = planOutput(ctx, n, false);
-  // Without a QuantizeLinear after it, a Concat of equally quantized inputs keeps their parameters.
-  const p = plan.q || !xs.every((x) => sameParams(x, xs[0])) ? needQ(n, plan) : xs[0];
-  const attrs = { axis: n.attrs.axis, inputs: xs.map((x) => concatOperand(x.scale, x.zeroPoint, p.scale)), outputZeroPoint: p.zeroPoint };
-  emit(ctx, n, plan, p, 'QConcat', attrs, xs.map((x) => x.name));
-}
+  /** lowerQdq reports nothing but errors. */
+  warn(): void {}
 
-/** Relu/Clip not fused into a producer: a QClamp in the input's own parameters. */
-function lowerClamp(ctx: LowerCtx, n: NodeOf<'Relu'> | NodeOf<'Clip'>): void {
-  const b = activationBounds(ctx, n);
-  if (!b) throw new CompileError(ErrorCode.BadAttribute, 'Clip with bounds computed at run time cannot be lowered', where(n), 'Make min and max initializers.');
-  const x = actIn(ctx, n.inputs[0], n);
-  const plan = planOutput(ctx, n, false);
-  const p = keepParams(n, plan, x);
-  emit(ctx, n, plan, p, 'QClamp', activationClamp(p.scale, p.zeroPoint, b.lo, b.hi), [x.name]);
-}
-
-/** Data movement in the input's parameters: Reshape/Flatten/Squeeze/Unsqueeze become a
- * Reshape view; Transpose and Pad stay (Pad's fill value quantized as QuantizeLinear does). */
-function lowerMovement(ctx: LowerCtx, n: Node): void {
-  const x = actIn(ctx, n.inputs[0], n);
-  const plan = planOutput(ctx, n, false);
-  const p = keepParams(n, plan, x);
-  if (n.op === 'Transpose') emit(ctx, n, plan, p, 'Transpose', n.attrs, [x.name]);
-  else if (n.op === 'Pad') {
-    const real = isFloat(ctx.src.tensors.get(n.inputs[0])!.dtype);
-    const value = real ? Math.min(127, Math.max(-128, p.zeroPoint + roundHalfEven(Math.fround(n.attrs.value / p.scale)))) : n.attrs.value + (ctx.src.tensors.get(n.inputs[0])!.dtype === 'uint8' ? -128 : 0);
-    emit(ctx, n, plan, p, 'Pad', { ...n.attrs, value }, [x.name]);
-  } else emit(ctx, n, plan, p, 'Reshape', { shape: [...ctx.src.tensors.get(n.outputs[0])!.shape] }, [x.name]);
-}
-
-/** Lowers one float op of a QDQ graph (its inputs dequantized, its output quantized). */
-export function lowerFloatOp(ctx: LowerCtx, n: Node): void {
-  switch (n.op) {
-    case 'Conv':
-      return lowerConv(ctx, n);
-    case 'Gemm':
-    case 'MatMul':
-      return lowerFullyConnected(ctx, n);
-    case 'Add':
-      return lowerAdd(ctx, n);
-    case 'MaxPool':
-    case 'AveragePool':
-    case 'GlobalAveragePool':
-      return lowerPool(ctx, n);
-    case 'Softmax':
-      return lowerSoftmax(ctx, n);
-    case 'Concat':
-      return lowerConcat(ctx, n);
-    case 'Relu':
-    case 'Clip':
-      return lowerClamp(ctx, n);
-    case 'Reshape':
-    case 'Flatten':
-    case 'Squeeze':
-    case 'Unsqueeze':
-    case 'Transpose':
-    case 'Pad':
-      return lowerMovement(ctx, n);
-    default:
-      throw new CompileError(ErrorCode.UnsupportedOp, `${n.op} has no int8 lowering`, where(n),
-        'lowerQdq handles Conv, Gemm, MatMul, Add, MaxPool, AveragePool, GlobalAveragePool, Softmax, Concat, Relu, Clip, Reshape-like ops, Transpose and Pad (with QLinearConv and QLinearMatMul); compile the float model and let qgc quantize it, or remove this op.');
+  add<K extends OpName>(node: Node, op: K, attrs: OpAttrMap[K], inputs: string[], out: Output): void {
+    emit(this.ctx, node, this.plans.get(node)!, out.params, op, attrs, inputs);
   }
+}
+
+/** Lowers one float op of a QDQ graph (its inputs dequantized, its output quantized) with its row. */
+export function lowerFloatOp(source: QdqSource, n: Node): void {
+  if (!inGroup('int8', n.op)) {
+    throw new CompileError(ErrorCode.UnsupportedOp, `${n.op} has no int8 lowering`, where(n),
+      `lowerQdq handles ${OpGroups.int8.join(', ')} (with QLinearConv and QLinearMatMul); compile the float model and let qgc quantize it, or remove this op.`);
+  }
+  lowerInt8(source, n as never);
 }
 
 const tensorOf = (ctx: LowerCtx, name: string | undefined): Tensor | undefined => (name ? ctx.src.tensors.get(name) : undefined);
@@ -347,8 +261,9 @@ export function lowerQLinearConv(ctx: LowerCtx, n: NodeOf<'QLinearConv'>): void 
   const w = int8Weights(wq, 0, where(n));
   const bias = bn ? qlinearBias(ctx, bn, n, x.scale, wq, wq.shape[0]) : undefined;
   const plan: OutPlan = { floatOut: n.outputs[0], lo: -Infinity, hi: Infinity, q: { name: n.outputs[0], p } };
-  const { inputs, requant, zps } = weightsAndBias(ctx, n, x, p, w, wq.name, wq.shape, bias, `${n.name}_bias`);
-  emit(ctx, n, plan, p, 'QConv', { ...n.attrs, ...zps, ...requant, actMin: -128, actMax: 127 }, inputs);
+  const [weight, b] = weightsAndBias(ctx, n, x, w, wq.name, wq.shape, bias, `${n.name}_bias`);
+  const zps = { inputZeroPoint: x.zeroPoint, outputZeroPoint: p.zeroPoint };
+  emit(ctx, n, plan, p, 'QConv', { ...n.attrs, ...zps, ...convRequant(x.scale, w.scale, p.scale), actMin: -128, actMax: 127 }, [x.name, weight, b]);
 }
 
 /** QLinearMatMul (a [N, K], b a constant [K, M]) → QFullyConnected. */
@@ -364,6 +279,7 @@ export function lowerQLinearMatMul(ctx: LowerCtx, n: NodeOf<'QLinearMatMul'>): v
   const [k, m] = wq.shape;
   w.data = transpose(w.data, k, m);
   const plan: OutPlan = { floatOut: n.outputs[0], lo: -Infinity, hi: Infinity, q: { name: n.outputs[0], p } };
-  const { inputs, requant, zps } = weightsAndBias(ctx, n, x, p, w, wq.name, [m, k], undefined, '');
-  emit(ctx, n, plan, p, 'QFullyConnected', { ...zps, ...requant, actMin: -128, actMax: 127 }, inputs);
+  const [weight] = weightsAndBias(ctx, n, x, w, wq.name, [m, k], undefined, '');
+  const zps = { inputZeroPoint: x.zeroPoint, outputZeroPoint: p.zeroPoint };
+  emit(ctx, n, plan, p, 'QFullyConnected', { ...zps, ...convRequant(x.scale, w.scale, p.scale), actMin: -128, actMax: 127 }, [x.name, weight, '']);
 }

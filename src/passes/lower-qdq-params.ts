@@ -77,11 +77,6 @@ export function actParams(scale: Tensor | undefined, zp: Tensor | undefined, dty
   return { scale: s, zeroPoint: getNumber(z, 0) + int8Shift(zp.dtype, where) };
 }
 
-/** Same parameters (float32 scale equality, same zero point). */
-export function sameParams(a: { scale: number; zeroPoint: number }, b: { scale: number; zeroPoint: number }): boolean {
-  return Math.fround(a.scale) === Math.fround(b.scale) && a.zeroPoint === b.zeroPoint;
-}
-
 /** Reads a DequantizeLinear of a constant integer tensor. */
 export function quantConst(x: Tensor, scale: Tensor | undefined, zp: Tensor | undefined, axis: number, where: ErrorLocation): QuantConst {
   const sd = constData(scale, 'scale', where);

@@ -17,7 +17,7 @@
  * directly; an integer graph input or output becomes int8 — feed uint8 data − 128 and add
  * 128 to such outputs). Weights must be int8/uint8 with a zero point that can be removed
  * exactly (see int8Weights). Requantization multipliers come from quantizeMultiplier
- * (src/quant/intmath.ts) exactly as qgc's quantizer computes them. Float graph inputs and
+ * (src/ir/intmath.ts) exactly as qgc's quantizer computes them. Float graph inputs and
  * outputs become Quantize/Dequantize boundary nodes.
  *
  * Semantics: the lowered graph follows the device contract (design.md: CMSIS-NN's
@@ -33,10 +33,14 @@ import { isFloat } from '../ir/dtype.js';
 import type { Graph, NodeOf, Tensor } from '../ir/graph.js';
 import { quantKernels } from '../interp/quant.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
-import { actParams, fmt, quantConst, sameParams } from './lower-qdq-params.js';
-import { lowerFloatOp, lowerQLinearConv, lowerQLinearMatMul } from './lower-qdq-ops.js';
+import { sameParams } from '../quant/lowering/source.js';
+import { actParams, fmt, quantConst } from './lower-qdq-params.js';
+import { lowerFloatOp, lowerQLinearConv, lowerQLinearMatMul, QdqSource } from './lower-qdq-ops.js';
 import type { Pass } from './pass.js';
-import { consumers } from './rewrite.js';
+import { OpGroups } from '../ir/ops.js';
+import { consumers } from '../ir/rewrite.js';
+import { activationFusion } from './fuse-activation.js';
+import { fuseToFixpoint } from './fusion.js';
 import { verifyGraph } from './verify.js';
 
 function lowerQuantize(ctx: LowerCtx, n: NodeOf<'QuantizeLinear'>): void {
@@ -114,14 +118,16 @@ function lowerOutputs(ctx: LowerCtx): string[] {
 }
 
 /** Lowers an imported QDQ/QOperator graph onto qgc's int8 ops (see the file comment). */
-export function lowerQdq(graph: Graph): Graph {
-  const taken = new Set<string>(graph.tensors.keys());
+export function lowerQdq(imported: Graph): Graph {
+  const taken = new Set<string>(imported.tensors.keys());
+  // A Relu/Clip between an op and its QuantizeLinear becomes the op's clamp (the same fusion row
+  // as the float pipeline's, over the ops whose int8 form clamps; chains fuse to one clamp).
+  const graph = fuseToFixpoint(imported, [activationFusion(OpGroups.int8Clamping)]);
   const ctx: LowerCtx = {
     src: graph,
     uses: consumers(graph),
     known: new Map(),
     consts: new Map([...graph.tensors].filter(([, t]) => t.data !== undefined)),
-    fused: new Set(),
     tensors: new Map(),
     nodes: [],
     fresh(base) {
@@ -131,8 +137,8 @@ export function lowerQdq(graph: Graph): Graph {
       return name;
     },
   };
+  const source = new QdqSource(ctx);
   for (const n of graph.nodes) {
-    if (ctx.fused.has(n)) continue;
     switch (n.op) {
       case 'QuantizeLinear':
         lowerQuantize(ctx, n);
@@ -155,7 +161,7 @@ export function lowerQdq(graph: Graph): Graph {
         lowerQLinearMatMul(ctx, n);
         break;
       default:
-        lowerFloatOp(ctx, n);
+        lowerFloatOp(source, n);
     }
   }
   const outputs = lowerOutputs(ctx);

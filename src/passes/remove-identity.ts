@@ -1,5 +1,5 @@
 import type { Pass } from './pass.js';
-import { cloneGraph, pruneTensors, renameUses } from './rewrite.js';
+import { cloneGraph, pruneTensors, renameUses } from '../ir/rewrite.js';
 
 /** Afterwards: no Identity node remains (Dropout imports as Identity), except one that
  * copies a graph input straight to a graph output. */

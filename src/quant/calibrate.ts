@@ -14,7 +14,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { runGraph } from '../interp/run.js';
-import { producers } from '../passes/rewrite.js';
+import { producers } from '../ir/rewrite.js';
 import type { CalibSample } from './calib-data.js';
 import { DEFAULT_BINS, Histogram, type Range } from './histogram.js';
 

@@ -1,14 +1,19 @@
 /**
- * The state of one float → int8 lowering: the graph being built, the int8 tensor standing for
- * each float activation and its parameters, and the helpers every lowering row shares
- * (calibrated parameters, constant weights and biases, new names, errors naming the node).
+ * The state of one float → int8 lowering (`qgc quantize`): the graph being built, the int8
+ * tensor standing for each float activation and its parameters. It is the calibration's
+ * ScaleSource for the rows of src/quant/lowering/: activations get calibrated parameters,
+ * constants their own min/max, weights symmetric per-channel scales, biases s_in * s_w[c].
  */
 import { CompileError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import { isFloat, toNumbers, type NumericData } from '../ir/dtype.js';
 import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.js';
+import { QUANT_BITS } from '../ir/qops.js';
+import type { OpAttrMap, OpName } from '../ir/ops.js';
 import type { Range } from './histogram.js';
+import type { LinearOperands, Operand, Output, OutputRule, Params, ScaleSource, WeightSpec } from './lowering/source.js';
 import {
   activationParams,
+  activationParamsAtLeast,
   biasScales,
   fitBiasScales,
   fromQuantParams,
@@ -47,7 +52,7 @@ export interface LinearWeights {
   scales: Float32Array;
 }
 
-export class LowerContext {
+export class LowerContext implements ScaleSource {
   readonly tensors = new Map<string, Tensor>();
   readonly nodes: Node[] = [];
   /** Float activation name → name of the int8 tensor standing for it. */
@@ -179,8 +184,8 @@ export class LowerContext {
       this.warnings.push(`node '${node.name}' (${node.op}): weight scale of channel ${c} raised from ${from.toPrecision(4)} to ${to.toPrecision(4)} so that its bias fits in int32`),
     );
     const wq: QuantParams = perTensor
-      ? { scale: scales, zeroPoint: new Int32Array(1) }
-      : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0 };
+      ? { scale: scales, zeroPoint: new Int32Array(1), bits: QUANT_BITS.weight }
+      : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0, bits: QUANT_BITS.weight };
     const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int8`), dtype: 'int8', shape: wShape, data: quantizeWeights(weight.data, scales), quant: wq });
     let b = '';
     if (bias) {
@@ -190,9 +195,96 @@ export class LowerContext {
         dtype: 'int32',
         shape: [channels],
         data: quantizeBias(bias, bs),
-        quant: { scale: bs, zeroPoint: new Int32Array(channels), axis: 0 },
+        quant: { scale: bs, zeroPoint: new Int32Array(channels), axis: 0, bits: QUANT_BITS.bias },
       });
     }
     return { weight: w, bias: b, scales };
   }
+
+  // ScaleSource: what the lowering rows ask for.
+
+  shape(name: string): readonly number[] {
+    return this.src.tensors.get(name)!.shape;
+  }
+
+  constant(name: string): Tensor | undefined {
+    const t = this.src.tensors.get(name);
+    return t?.data ? t : undefined;
+  }
+
+  activation(node: Node, name: string): Operand {
+    const x = this.input(node, name);
+    return { name: x.name, scale: x.params.scale, zeroPoint: x.params.zeroPoint };
+  }
+
+  operand(node: Node, name: string): Operand {
+    return this.activation(node, name);
+  }
+
+  /** Float weights (alpha folded, output channels first) and bias (beta folded), quantized. */
+  linear(node: Node, x: Operand, w: WeightSpec): LinearOperands {
+    const wf = this.constFloat(node, w.weight, 'weight');
+    const m = w.shape[0];
+    const data = weightRows(wf.data, m, wf.data.length / m, w.outAxis === 1, w.alpha);
+    const bias = w.bias ? this.biasRows(node, this.constFloat(node, w.bias, 'bias'), m, w.beta) : undefined;
+    return this.linearWeights(node, { name: wf.name, shape: w.shape, data }, w.shape, bias, x.scale);
+  }
+
+  /** One bias per output channel: beta * C, where C is [M], one value, or rows that all agree. */
+  private biasRows(node: Node, c: FloatConst, m: number, beta: number): Float32Array {
+    const rows = c.data.length / (c.data.length === 1 ? 1 : m);
+    if (c.data.length !== 1 && !Number.isInteger(rows)) throw this.error(node, ErrorCode.ShapeMismatch, `bias '${c.name}' has ${c.data.length} elements for ${m} outputs`);
+    const bias = new Float32Array(m);
+    for (let j = 0; j < m; j++) bias[j] = beta * c.data[c.data.length === 1 ? 0 : j];
+    for (let r = 1; c.data.length > 1 && r < rows; r++) {
+      for (let j = 0; j < m; j++) {
+        if (c.data[r * m + j] !== c.data[j]) {
+          throw this.error(node, ErrorCode.UnsupportedOp, `bias '${c.name}' differs between rows; qgc's int8 fully connected layer takes one bias per output`,
+            'Use a bias of shape [N] (torch.nn.Linear does).');
+        }
+      }
+    }
+    return bias;
+  }
+
+  /** Calibrated (own), the input's (keep) or fixed parameters; the fused clamp is the node's. */
+  output(node: Node, rule: OutputRule): Output {
+    if (!rule.clamps && node.clamp) {
+      // The fusion pass only fuses into clamping producers.
+      throw this.error(node, ErrorCode.Internal, `${node.op} carries a fused clamp qgc cannot lower`, 'This is a qgc bug; report it.');
+    }
+    let params: Params;
+    if (rule.kind === 'keep') params = { scale: rule.input.scale, zeroPoint: rule.input.zeroPoint };
+    else if (rule.kind === 'fixed') params = rule.params;
+    else {
+      params = this.calibrated(node, node.outputs[0]);
+      if (rule.minScale !== undefined && params.scale < rule.minScale) {
+        params = activationParamsAtLeast(this.ranges.get(node.outputs[0])!, rule.minScale);
+        this.warnings.push(`node '${node.name}' (${node.op}): output scale raised to ${params.scale.toPrecision(4)} (at least 2^-19 of the larger input scale)`);
+      }
+    }
+    return { params, lo: node.clamp?.min ?? -Infinity, hi: node.clamp?.max ?? Infinity };
+  }
+
+  fill(_node: Node, _input: string, p: Params, value: number): number {
+    return quantizeValue(value, p);
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message);
+  }
+
+  add<K extends OpName>(node: Node, op: K, attrs: OpAttrMap[K], inputs: string[], out: Output): void {
+    const y = this.defineInt8(node.outputs[0], out.params);
+    this.emit({ name: node.name, op, inputs, outputs: [y], attrs } as Node);
+  }
+}
+
+/** W[m, k] = alpha * B[k, m] (transposed) or alpha * B[m, k]. */
+function weightRows(b: Float32Array, rows: number, cols: number, transposed: boolean, alpha: number): Float32Array {
+  const w = new Float32Array(rows * cols);
+  for (let m = 0; m < rows; m++) {
+    for (let k = 0; k < cols; k++) w[m * cols + k] = alpha * (transposed ? b[k * rows + m] : b[m * cols + k]);
+  }
+  return w;
 }

@@ -1,41 +1,13 @@
 /**
- * The float → int8 lowering table: one row per float op qgc can quantize, and for the rest a
- * hint saying why not and what to do instead. A row reads the float node and emits int8 nodes
- * into the LowerContext; adding an op is adding a row here.
+ * `qgc quantize`'s entry to the int8 lowering table (src/quant/lowering/table.ts, shared with
+ * lowerQdq): a float op of OpGroups.int8 goes to its row with calibrated scales; for the rest,
+ * a hint saying why it has no int8 form and what to do instead.
  */
 import { ErrorCode } from '../errors.js';
-import type { Node, NodeOf } from '../ir/graph.js';
-import type { OpName } from '../ir/ops.js';
+import type { Node } from '../ir/graph.js';
+import { inGroup, type OpName } from '../ir/ops.js';
 import type { LowerContext } from './lower-context.js';
-import { lowerConv, lowerGemm, lowerMatMul } from './lower-linear.js';
-import { lowerAdd, lowerClamp, lowerConcat, lowerGlobalAveragePool, lowerMovement, lowerPad, lowerPool, lowerSoftmax } from './lower-ops.js';
-
-/** Lowers one float node of op K. */
-export type LowerRow<K extends OpName> = (ctx: LowerContext, node: NodeOf<K>) => void;
-
-type LowerTable = { [K in OpName]?: LowerRow<K> };
-
-/** The float ops qgc quantizes, and how. */
-export const lowerRows: LowerTable = {
-  Conv: lowerConv,
-  Gemm: lowerGemm,
-  MatMul: lowerMatMul,
-  Add: lowerAdd,
-  MaxPool: lowerPool,
-  AveragePool: lowerPool,
-  GlobalAveragePool: lowerGlobalAveragePool,
-  Softmax: lowerSoftmax,
-  Concat: lowerConcat,
-  Relu: lowerClamp,
-  Clip: lowerClamp,
-  Reshape: lowerMovement,
-  Transpose: lowerMovement,
-  Flatten: lowerMovement,
-  Squeeze: lowerMovement,
-  Unsqueeze: lowerMovement,
-  Identity: lowerMovement,
-  Pad: lowerPad,
-};
+import { lowerInt8 } from './lowering/table.js';
 
 const NONLINEAR = 'qgc has no int8 kernel for it (int8 activations: Relu, Relu6/Clip, fused into the layer before); retrain with Relu/Relu6, or keep this model in float.';
 
@@ -63,9 +35,8 @@ const UNSUPPORTED_HINTS: Partial<Record<OpName, string>> = {
 
 /** Lowers one float node, or throws a CompileError naming it and saying what to do. */
 export function lowerNode(ctx: LowerContext, node: Node): void {
-  const row = lowerRows[node.op] as LowerRow<typeof node.op> | undefined;
-  if (row) {
-    row(ctx, node as never);
+  if (inGroup('int8', node.op)) {
+    lowerInt8(ctx, node as never);
     return;
   }
   const hint = UNSUPPORTED_HINTS[node.op] ?? 'qgc has no int8 form of this op; keep this model in float or replace the op.';

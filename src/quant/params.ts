@@ -13,8 +13,9 @@
  * - A bias that would not fit in ±BIAS_LIMIT at scale s_in * s_w[c] raises s_w[c] until it
  *   does (reported through `onAdjust`), so the int32 bias never saturates silently.
  */
-import { roundHalfAwayFromZero } from './intmath.js';
+import { roundHalfAwayFromZero } from '../ir/intmath.js';
 import type { QuantParams } from '../ir/graph.js';
+import { QUANT_BITS } from '../ir/qops.js';
 import type { Range } from './histogram.js';
 
 /** Smallest activation scale qgc picks (2^-20 ≈ 9.5e-7). */
@@ -68,7 +69,7 @@ export function activationParamsAtLeast(range: Range, minScale: number): ActPara
 
 /** The IR form of per-tensor parameters. */
 export function toQuantParams(p: ActParams): QuantParams {
-  return { scale: Float32Array.of(p.scale), zeroPoint: Int32Array.of(p.zeroPoint) };
+  return { scale: Float32Array.of(p.scale), zeroPoint: Int32Array.of(p.zeroPoint), bits: QUANT_BITS.activation };
 }
 
 /** Reads per-tensor parameters back from the IR form. */

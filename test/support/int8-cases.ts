@@ -5,8 +5,8 @@ import type { NodeOf } from '../../src/ir/graph.js';
 import type { OpName } from '../../src/ir/ops.js';
 import type { QuantizedOpAttrMap } from '../../src/ir/qops.js';
 import type { Value } from '../../src/interp/types.js';
-import { addParams, convRequant, softmaxParams } from '../../src/quant/intmath.js';
-import { windowOutSize } from '../../src/interp/conv.js';
+import { addParams, convRequant, softmaxParams } from '../../src/ir/intmath.js';
+import { windowOutSize } from '../../src/ir/geometry.js';
 import { DriverOp, type CaseWriter } from './cmsis.js';
 import { mulberry32 } from './random.js';
 

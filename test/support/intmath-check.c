@@ -2,7 +2,7 @@
  * Evaluates CMSIS-NN's integer helpers (from arm_nnsupportfunctions.h, compiled as the
  * default build) and TFLite's parameter formulas (restated below in C, with the host's
  * frexp/round) on lines read from stdin; prints one result line per input line.
- * Used by test/requant.test.ts to check src/quant/intmath.ts.
+ * Used by test/requant.test.ts to check src/ir/intmath.ts.
  *
  *   r value multiplier shift      arm_nn_requantize
  *   n a b                         arm_nn_doubling_high_mult_no_sat

@@ -1,9 +1,10 @@
 /** Hand-made quantized IR graphs for backend tests: a builder that adds Q ops with random
- * (seeded) int8 weights and parameters computed by src/quant/intmath.ts, so every value is
+ * (seeded) int8 weights and parameters computed by src/ir/intmath.ts, so every value is
  * one the quantizer could produce. */
 import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
 import type { PadAttrs } from '../../src/ir/ops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/quant/intmath.js';
+import { QUANT_BITS } from '../../src/ir/qops.js';
+import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/ir/intmath.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -44,7 +45,7 @@ export class QGraphBuilder {
 
   private act(shape: number[], scale?: number, zp?: number): Act {
     const a: Act = { name: this.fresh('t'), shape, scale: scale ?? 0.02 + this.rand() * 0.08, zp: zp ?? this.int(-20, 20) };
-    this.tensors.set(a.name, { name: a.name, dtype: 'int8', shape, quant: { scale: Float32Array.of(a.scale), zeroPoint: Int32Array.of(a.zp) } });
+    this.tensors.set(a.name, { name: a.name, dtype: 'int8', shape, quant: { scale: Float32Array.of(a.scale), zeroPoint: Int32Array.of(a.zp), bits: QUANT_BITS.activation } });
     return a;
   }
 

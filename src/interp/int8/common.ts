@@ -2,7 +2,7 @@
 import { CompileError, ErrorCode, check } from '../../errors.js';
 import type { NodeOf } from '../../ir/graph.js';
 import type { OpName, WindowAttrs } from '../../ir/ops.js';
-import { windowOutShape } from '../conv.js';
+import { windowOutShape } from '../../ir/geometry.js';
 import type { Value } from '../types.js';
 import { req } from '../util.js';
 

@@ -4,7 +4,7 @@
  * arm_fully_connected_wrapper_s8. Padded taps contribute nothing (CMSIS-NN skips them, which is
  * the same as an input equal to the zero point). Sums wrap like C's int32. */
 import { ErrorCode, check } from '../../errors.js';
-import { requantize } from '../../quant/intmath.js';
+import { requantize } from '../../ir/intmath.js';
 import type { Kernel, KernelTable } from '../types.js';
 import { biasInput, int8Input, windowTable } from './common.js';
 

@@ -5,7 +5,7 @@
 import { ErrorCode, check } from '../../errors.js';
 import { elementCount } from '../../ir/graph.js';
 import type { NumericData } from '../../ir/dtype.js';
-import { isIdentityOperand, requantize } from '../../quant/intmath.js';
+import { isIdentityOperand, requantize } from '../../ir/intmath.js';
 import type { Kernel, KernelTable, Value } from '../types.js';
 import { broadcastIndex, broadcastShape, req } from '../util.js';
 import { int8Input } from './common.js';

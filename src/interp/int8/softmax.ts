@@ -7,7 +7,7 @@ import {
   oneOverOnePlusX,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul as mulSat,
-} from '../../quant/intmath.js';
+} from '../../ir/intmath.js';
 import type { Kernel, KernelTable } from '../types.js';
 import { int8Input } from './common.js';
 

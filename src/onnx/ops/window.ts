@@ -2,6 +2,7 @@
  * (kernel_shape, strides, dilations, pads, auto_pad, ceil_mode) to explicit values
  * and computes the output spatial size. */
 import { ErrorCode } from '../../errors.js';
+import { samePadding, windowOutShape } from '../../ir/geometry.js';
 import type { WindowAttrs } from '../../ir/ops.js';
 import type { ImportContext } from './types.js';
 
@@ -33,29 +34,16 @@ export function resolveWindow(ctx: ImportContext, spatialIn: readonly number[], 
   }
   if (pads.length !== 2 * n || pads.some((p) => p < 0)) throw a.bad('pads', `must hold ${2 * n} non-negative values`);
 
-  const effKernel = kernel.map((k, i) => (k - 1) * dilations[i] + 1);
-  const outSpatial = new Array<number>(n);
+  let outSpatial: number[];
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    pads = new Array<number>(2 * n).fill(0);
-    for (let i = 0; i < n; i++) {
-      const out = Math.ceil(spatialIn[i] / strides[i]);
-      const total = Math.max(0, (out - 1) * strides[i] + effKernel[i] - spatialIn[i]);
-      const small = Math.floor(total / 2);
-      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
-      pads[i + n] = total - pads[i];
-      outSpatial[i] = out;
-    }
+    const same = spatialIn.map((d, i) => samePadding(d, kernel[i], strides[i], dilations[i], autoPad === 'SAME_UPPER'));
+    pads = [...same.map((p) => p.begin), ...same.map((p) => p.end)];
+    outSpatial = same.map((p) => p.out);
   } else if (autoPad === 'VALID') {
     pads = new Array<number>(2 * n).fill(0);
-    for (let i = 0; i < n; i++) outSpatial[i] = Math.floor((spatialIn[i] - effKernel[i]) / strides[i]) + 1;
+    outSpatial = windowOutShape(spatialIn, { kernel: [...kernel], strides, dilations, pads }, false);
   } else if (autoPad === 'NOTSET') {
-    for (let i = 0; i < n; i++) {
-      const span = spatialIn[i] + pads[i] + pads[i + n] - effKernel[i];
-      let out = (ceilMode ? Math.ceil(span / strides[i]) : Math.floor(span / strides[i])) + 1;
-      // ceil_mode: the last window must start inside the input or the begin padding.
-      if (ceilMode && (out - 1) * strides[i] >= spatialIn[i] + pads[i]) out--;
-      outSpatial[i] = out;
-    }
+    outSpatial = windowOutShape(spatialIn, { kernel: [...kernel], strides, dilations, pads }, ceilMode);
   } else {
     throw a.bad('auto_pad', `'${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
   }

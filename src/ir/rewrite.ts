@@ -1,5 +1,5 @@
 /** Small helpers for passes that rewrite a graph. */
-import type { Graph, Node, Tensor } from '../ir/graph.js';
+import type { Graph, Node, Tensor } from './graph.js';
 
 /** Nodes reading each tensor. */
 export function consumers(graph: Graph): Map<string, Node[]> {
