@@ -1,13 +1,13 @@
 /**
  * Generates test/data/requant-vectors.json, the shared table that pins down qgc's
- * requantization for every backend: the integer interpreter (src/quant/intmath.ts), CMSIS-NN
+ * requantization for every backend: the integer interpreter (src/ir/intmath.ts), CMSIS-NN
  * itself, the portable C kernels, the Wasm kernels and the WGSL shaders (which emulate the
  * 64-bit product with 32-bit pieces). Each backend's test evaluates its requantize on every
  * row and must reproduce `result` exactly.
  *
  *   npx tsx scripts/gen-requant-vectors.ts     (deterministic: rewrites the same file)
  *
- * The results are computed here, independently of src/quant/intmath.ts, from the
+ * The results are computed here, independently of src/ir/intmath.ts, from the
  * mathematical definition with BigInt; test/requant.test.ts checks that this definition,
  * intmath.ts and CMSIS-NN's arm_nn_requantize (compiled from its header) all agree.
  *

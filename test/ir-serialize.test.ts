@@ -59,7 +59,7 @@ describe('graphToJson / graphFromJson round trip', () => {
         ['b', { name: 'b', dtype: 'bool', shape: [3], data: new Uint8Array([1, 0, 1]) }],
         ['y', { name: 'y', dtype: 'float32', shape: [2, 3] }],
         ['z', { name: 'z', dtype: 'float32', shape: [2, 3] }],
-        ['w', { name: 'w', dtype: 'int8', shape: [3, 1], data: new Int8Array([-128, 0, 127]), quant: { scale: new Float32Array([0.5, 1e-30, 3]), zeroPoint: new Int32Array([0, 0, 0]), axis: 0 } }],
+        ['w', { name: 'w', dtype: 'int8', shape: [3, 1], data: new Int8Array([-128, 0, 127]), quant: { scale: new Float32Array([0.5, 1e-30, 3]), zeroPoint: new Int32Array([0, 0, 0]), axis: 0, bits: 8 } }],
       ]),
       nodes: [
         { name: 'clip', op: 'Clip', inputs: ['x', 'lo', ''], outputs: ['y'], attrs: { min: -Infinity, max: Infinity }, clamp: { min: 0, max: Infinity } },

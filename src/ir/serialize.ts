@@ -31,6 +31,7 @@ export interface QuantJson {
   scale: TypedArrayJson;
   zeroPoint: TypedArrayJson;
   axis?: number;
+  bits: number;
 }
 
 export interface TensorJson {
@@ -91,7 +92,7 @@ export function graphToJson(graph: Graph): GraphJson {
     dtype: t.dtype,
     shape: [...t.shape],
     ...(t.data ? { data: typedJson(t.data) } : {}),
-    ...(t.quant ? { quant: { scale: typedJson(t.quant.scale), zeroPoint: typedJson(t.quant.zeroPoint), ...(t.quant.axis !== undefined ? { axis: t.quant.axis } : {}) } } : {}),
+    ...(t.quant ? { quant: { scale: typedJson(t.quant.scale), zeroPoint: typedJson(t.quant.zeroPoint), ...(t.quant.axis !== undefined ? { axis: t.quant.axis } : {}), bits: t.quant.bits } } : {}),
   }));
   const nodes = graph.nodes.map((n): NodeJson => ({
     name: n.name,
@@ -105,17 +106,19 @@ export function graphToJson(graph: Graph): GraphJson {
 }
 
 function readQuant(v: unknown, at: string, ctx: ReadContext, shape: readonly number[]): QuantParams {
-  const o = readObject(v, at, ctx, ['scale', 'zeroPoint'], ['axis']);
+  const o = readObject(v, at, ctx, ['scale', 'zeroPoint', 'bits'], ['axis']);
   const scale = float32s.read(o.scale, `${at}.scale`, ctx);
   const zeroPoint = int32s.read(o.zeroPoint, `${at}.zeroPoint`, ctx);
   const axis = optional(o, 'axis', int, at, ctx);
+  const bits = int.read(o.bits, `${at}.bits`, ctx);
+  if (bits < 1 || bits > 64) throw malformed(ctx, `${at}.bits`, `a bit-width of ${bits}`);
   if (scale.length === 0) throw malformed(ctx, `${at}.scale`, 'no scale');
   if (zeroPoint.length !== scale.length) throw malformed(ctx, `${at}.zeroPoint`, `${zeroPoint.length} zero points for ${scale.length} scales`);
   if (axis !== undefined && (axis < 0 || axis >= shape.length)) throw malformed(ctx, `${at}.axis`, `axis ${axis} is outside the tensor's ${shape.length} dimensions`);
   if (scale.length > 1 && (axis === undefined || shape[axis] !== scale.length)) {
     throw malformed(ctx, `${at}.scale`, `${scale.length} scales, but ${axis === undefined ? 'no axis' : `dimension ${axis} has ${shape[axis]} entries`}`);
   }
-  return { scale, zeroPoint, ...(axis !== undefined ? { axis } : {}) };
+  return { scale, zeroPoint, ...(axis !== undefined ? { axis } : {}), bits };
 }
 
 function readTensor(v: unknown, at: string, ctx: ReadContext): Tensor {

@@ -22,7 +22,7 @@ import {
 } from './layout.js';
 import { planMemory } from './memory-plan.js';
 import type { InputLayout, KernelProvider, OpKernel } from './provider.js';
-import { storageBytes, type Boundary, type Schedule, type ScheduledTensor, type Step, type Storage, type StorageDType } from './types.js';
+import { storageBytes, storageTypeOf, type Boundary, type Schedule, type ScheduledTensor, type Step, type Storage, type StorageDType } from './types.js';
 
 /** Alignment of kernel scratch buffers in the arena. */
 const SCRATCH_ALIGN = 4;
@@ -63,7 +63,7 @@ class ScheduleBuilder {
     const inputs = ins.map(({ name, q8, quantize }) => {
       const t = this.tensor(q8);
       const layout = this.wantsChannelsLast(q8, 0) ? channelsLast(t.shape) : rowMajor(t.shape);
-      const tensor = this.newTensor(q8, t.shape, 'int8', layout, 0, this.quantOf(q8, quantize));
+      const tensor = this.newTensor(q8, t.shape, storageTypeOf(t) ?? 'int8', layout, 0, this.quantOf(q8, quantize));
       this.tensors.set(q8, tensor);
       return { tensor, apiName: name, shape: t.shape, scale: tensor.scale, zeroPoint: tensor.zeroPoint, copy: fromRowMajor(tensor.layout) };
     });
@@ -253,11 +253,14 @@ class ScheduleBuilder {
     }
     if (!kernel) throw new Error('unreachable');
 
-    const choice = kernel.choose({ node, inputs: arriving, consts, outputShape: outIr.shape });
-    const dtype: StorageDType = 'int8';
-    if (!kernel.dtypes.includes(dtype)) {
-      throw new CompileError(ErrorCode.UnsupportedDType, `${this.p.name} kernels of ${node.op} take ${kernel.dtypes.join(', ')}, not ${dtype}`, { node: node.name, op: node.op });
+    const dtype: StorageDType = storageTypeOf(outIr) ?? 'int8';
+    for (const t of [...arriving.map((a) => a.dtype), dtype]) {
+      if (!kernel.dtypes.includes(t)) {
+        throw new CompileError(ErrorCode.UnsupportedDType, `${this.p.name} kernels of ${node.op} take ${kernel.dtypes.join(', ')} activations, not ${t}`, { node: node.name, op: node.op },
+          'Quantize this layer\'s activations to a width the target has kernels for.');
+      }
     }
+    const choice = kernel.choose({ node, inputs: arriving, consts, outputShape: outIr.shape });
     const inputs: ScheduledTensor[] = [];
     for (const t of arriving) inputs.push(this.arrange(t, kernel.inputLayout, inputs[0], node.op));
     const outLayout = this.outputLayout(kernel, inputs[0], outIr.shape);

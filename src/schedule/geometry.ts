@@ -1,8 +1,9 @@
 /**
  * Geometry of scheduled steps that every backend reads the same way: NHWC dims of conv/pool
- * tensors, 2-D windows (1-D windows as height 1), and the multiply-accumulates of a step.
+ * tensors, 2-D windows (1-D windows as height 1), and the multiply-accumulates of a step (from
+ * src/ir/geometry.ts, which import, the interpreter and `inspect` share).
  */
-import { elementCount } from '../ir/graph.js';
+import { convMacs, matMulMacs } from '../ir/geometry.js';
 import type { WindowAttrs } from '../ir/ops.js';
 import type { Step } from './types.js';
 
@@ -47,17 +48,10 @@ export function window2d(a: WindowAttrs): Window2d {
 export function stepMacs(step: Step): number {
   if (step.kind !== 'node') return 0;
   const w = step.consts[0];
+  if (!w) return 0;
   switch (step.node.op) {
-    case 'QConv': {
-      const o = nhwcOf(step.output.shape);
-      return w ? o.n * o.h * o.w * o.c * elementCount(w.shape.slice(1)) : 0;
-    }
-    case 'QFullyConnected': {
-      if (!w) return 0;
-      const [m, k] = w.shape;
-      return (elementCount(step.inputs[0].shape) / k) * m * k;
-    }
-    default:
-      return 0;
+    case 'QConv': return convMacs(step.output.shape, w.shape);
+    case 'QFullyConnected': return matMulMacs(step.output.shape, w.shape[1]);
+    default: return 0;
   }
 }

@@ -12,6 +12,13 @@ import type { MemoryPlan } from './memory-plan.js';
  * CMSIS-NN's `_s4` kernels read them). */
 export type StorageDType = 'int8' | 'int4' | 'int16' | 'int32';
 
+/** How a quantized IR tensor is stored: by its bit-width (QuantParams.bits), else its dtype;
+ * undefined for anything that is not an integer activation type. */
+export function storageTypeOf(t: { dtype: string; quant?: { bits: number } }): StorageDType | undefined {
+  const bits = t.quant?.bits ?? ({ int8: 8, int16: 16, int32: 32, int4: 4 } as Record<string, number | undefined>)[t.dtype];
+  return bits === 4 ? 'int4' : bits === 8 ? 'int8' : bits === 16 ? 'int16' : bits === 32 ? 'int32' : undefined;
+}
+
 /** Bytes of `elements` values of `dtype`. */
 export function storageBytes(dtype: StorageDType, elements: number): number {
   switch (dtype) {

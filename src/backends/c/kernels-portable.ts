@@ -6,7 +6,7 @@
 import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, stridesOf } from '../../ir/graph.js';
 import type { PadAttrs } from '../../ir/ops.js';
-import { isIdentityOperand, requantize } from '../../quant/intmath.js';
+import { isIdentityOperand, requantize } from '../../ir/intmath.js';
 import { nhwcOf, window2d } from '../../schedule/geometry.js';
 import { channelsLast, physicalShape, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
