@@ -50,7 +50,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .action((model: string, o: CompileCliOptions) => {
       const target = loadTarget(o.target); // a bad target fails before the (slow) calibration
       const { graph: imported } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
-      const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err });
+      const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target });
       for (const w of warnings) io.err(`warning: ${w}\n`);
       const { report } = compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName: basename(model), qdq: true });
       io.out(formatReport(report));

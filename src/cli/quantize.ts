@@ -10,7 +10,7 @@ import type { Graph, Tensor } from '../ir/graph.js';
 import { inGroup } from '../ir/ops.js';
 import { exportQdq } from '../onnx/export-qdq.js';
 import { lowerQdq } from '../passes/lower-qdq.js';
-import { runPipeline } from '../passes/pass.js';
+import { runPipeline, type PassContext } from '../passes/pass.js';
 import { optimizationPasses } from '../passes/pipeline.js';
 import { quantizeGraph, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
@@ -52,14 +52,15 @@ export interface QuantizedModel {
   samples: number;
 }
 
-/** Optimizes an imported float graph, calibrates it on --calib data, and quantizes it. */
-export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: ProgressStream): QuantizedModel {
+/** Optimizes an imported float graph, calibrates it on --calib data, and quantizes it; `ctx`
+ * reaches the passes (e.g. the target being compiled for). */
+export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}): QuantizedModel {
   if (isQuantizedModel(imported)) {
     throw new CompileError(ErrorCode.BadInput, 'the model is already quantized (it has QuantizeLinear/DequantizeLinear or QLinear* nodes)', {},
       'Run it as it is (qgc run --int model.onnx), without --calib.');
   }
   const { method, percentile } = parseCalibOptions(o);
-  const float = runPipeline(imported, optimizationPasses);
+  const float = runPipeline(imported, optimizationPasses, ctx);
   const source = openCalibration(float, o.calib);
   const bar = progressBar('calibrating', stream);
   let stats;
@@ -96,8 +97,9 @@ export function quantizeToFile(imported: Graph, o: CalibCliOptions, output: stri
   return { summary, warnings: q.result.warnings };
 }
 
-/** The int8 graph `qgc run --int` runs: a QDQ model lowered, or a float model quantized with --calib. */
-export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream): { graph: Graph; warnings: string[] } {
+/** The int8 graph `qgc run --int` and `qgc compile` run: a QDQ model lowered, or a float model
+ * quantized with --calib. */
+export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}): { graph: Graph; warnings: string[] } {
   if (isQuantizedModel(imported)) {
     if (o.calib.length > 0) {
       throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to run the model with its own scales.');
@@ -107,7 +109,7 @@ export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: Progr
   if (o.calib.length === 0) {
     throw new CompileError(ErrorCode.BadInput, '--int on a float model needs calibration data', {}, 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.');
   }
-  const q = quantizeInMemory(imported, o, stream);
+  const q = quantizeInMemory(imported, o, stream, ctx);
   return { graph: q.result.graph, warnings: q.result.warnings };
 }
 

@@ -80,10 +80,13 @@ const pad = (s: string | number, n: number) => String(s).padStart(n);
 /** The report as a table for the terminal. */
 export function formatReport(r: CReport): string {
   const lines = [`qgc compile: ${r.name} for ${r.target} (${r.kernels}, ${r.isa})`];
-  lines.push(`${pad('step', 4)}  ${'op'.padEnd(16)} ${'kernel'.padEnd(30)} ${pad('MACs', 10)} ${pad('flash B', 8)} ${pad('out B', 7)} ${pad('scratch', 7)} ${pad('live B', 7)}  node`);
+  // The op and kernel columns are as wide as their longest entry, so the table stays aligned.
+  const opW = Math.max(16, ...r.layers.map((l) => l.op.length));
+  const kernelW = Math.max(30, ...r.layers.map((l) => l.kernel.length));
+  lines.push(`${pad('step', 4)}  ${'op'.padEnd(opW)} ${'kernel'.padEnd(kernelW)} ${pad('MACs', 10)} ${pad('flash B', 8)} ${pad('out B', 7)} ${pad('scratch', 7)} ${pad('live B', 7)}  node`);
   for (const l of r.layers) {
     const node = JSON.stringify(l.node).slice(1, -1);
-    lines.push(`${pad(l.step, 4)}  ${l.op.padEnd(16)} ${l.kernel.padEnd(30)} ${pad(l.macs, 10)} ${pad(l.flashBytes, 8)} ${pad(l.inPlace ? 'in-place' : l.outputBytes, 7)} ${pad(l.scratchBytes, 7)} ${pad(l.liveBytes, 7)}  ${node}`);
+    lines.push(`${pad(l.step, 4)}  ${l.op.padEnd(opW)} ${l.kernel.padEnd(kernelW)} ${pad(l.macs, 10)} ${pad(l.flashBytes, 8)} ${pad(l.inPlace ? 'in-place' : l.outputBytes, 7)} ${pad(l.scratchBytes, 7)} ${pad(l.liveBytes, 7)}  ${node}`);
   }
   const t = r.totals;
   lines.push(`total: ${t.macs} MACs, weights ${t.weightsFlashBytes} B flash, arena ${t.arenaBytes} B RAM (lower bound ${t.arenaLowerBound} B${t.arenaBytes === t.arenaLowerBound ? ', reached' : ''})`);
