@@ -166,6 +166,9 @@ export const OpGroups = {
   /** Ops between float and integer; constant folding keeps them (it would dequantize weights). */
   boundary: ['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize'],
   pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool'],
+  /** Ops whose only computed input is the first: the others are constants (weights and bias,
+   * a shape, pads, axes). */
+  firstInputComputed: ['QConv', 'QFullyConnected', 'Reshape', 'Pad', 'Squeeze', 'Unsqueeze'],
   /** Float ops with an int8 lowering row (src/quant/lowering/table.ts): what `qgc quantize` and
    * lowerQdq turn into the ops of src/ir/qops.ts. */
   int8: [

@@ -16,7 +16,7 @@
  */
 import { CompileError, ErrorCode } from '../errors.js';
 import { elementCount, type Graph, type Node, type Tensor } from '../ir/graph.js';
-import { OpGroups, type OpName } from '../ir/ops.js';
+import { OpGroups, inGroup, type OpName } from '../ir/ops.js';
 import {
   batchRowsContiguous, channelsLast, fromRowMajor, isCanonical, isRowMajor, rowMajor, sameBytes, toRowMajor, transposeView, type Layout,
 } from './layout.js';
@@ -300,17 +300,7 @@ class ScheduleBuilder {
   }
 }
 
-/** Names of the node's activation (non-constant) inputs: the leading inputs that are computed. */
+/** Names of the node's activation (computed) inputs: the leading inputs that are computed. */
 function activationInputs(node: Node): string[] {
-  switch (node.op) {
-    case 'QConv':
-    case 'QFullyConnected':
-    case 'Reshape':
-    case 'Pad':
-    case 'Squeeze':
-    case 'Unsqueeze':
-      return [node.inputs[0]];
-    default:
-      return node.inputs.filter((n) => n !== '');
-  }
+  return inGroup('firstInputComputed', node.op) ? [node.inputs[0]] : node.inputs.filter((n) => n !== '');
 }
