@@ -115,6 +115,16 @@ export const diagnostics = {
       'at run time.',
     action: 'Check the model with onnx.checker.check_model and re-export it.',
   },
+  InvalidModel: {
+    code: 'QGC1110',
+    title: 'The model breaks the ONNX specification.',
+    cause: 'The model decodes, but something in it is not valid ONNX, and onnx.checker (with full_check) and ' +
+      'onnxruntime refuse it too: an ir_version outside 3..14, a tensor written by two nodes, a graph input ' +
+      'or output listed twice or without a type, a tensor storing its values in two fields or values outside ' +
+      'its type, an attribute without a type, a window attribute out of range, auto_pad together with pads, ' +
+      'inputs whose types the op requires to match, or a quantization scale that is not finite and positive.',
+    action: 'Re-export the model; onnx.checker.check_model(model, full_check=True) points at the same problem.',
+  },
   BadInput: {
     code: 'QGC1201',
     title: 'Bad command-line usage or a bad input file.',

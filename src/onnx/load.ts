@@ -6,6 +6,7 @@ import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { importModel, type ImportOptions } from './import.js';
 import { decodeModel, type ModelProto } from './proto.js';
+import { validateModel } from './validate.js';
 
 /** Largest .onnx file read into memory (external data is read tensor by tensor). */
 export const MAX_MODEL_BYTES = 2 ** 31 - 1;
@@ -90,6 +91,7 @@ export function loadModel(path: string, opts: Omit<ImportOptions, 'readExternal'
 export function loadModelBytes(bytes: Uint8Array, opts: ImportOptions = {}): LoadedModel {
   const proto = decodeModel(bytes, opts.file);
   try {
+    validateModel(proto, opts.file);
     return { proto, graph: importModel(proto, opts) };
   } catch (e) {
     if (e instanceof CompileError) throw e;

@@ -1,0 +1,227 @@
+/**
+ * Validation at the door: a decoded model is checked against the ONNX specification for what
+ * qgc reads, before the importer sees it. onnx.checker and onnxruntime refuse these models; so
+ * does qgc, with a coded error naming the node, attribute or tensor and what to do, instead of
+ * importing something the spec does not define (or failing later with an internal error).
+ *
+ * Checked here: the IR version; the graph's names (one producer per tensor, inputs and outputs
+ * listed once, outputs typed); every tensor's data fields (exactly one, values in the declared
+ * type's range); attributes (a type, window attributes in range, auto_pad without pads); the type
+ * rules that tie an op's inputs together (Clip's bounds, BatchNormalization's parameters, Reshape's
+ * shape, ...) where both types are known without inference; and quantization parameters (scales
+ * finite and positive, zero points in range).
+ */
+import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
+import { int64ToNumber, onnx, type AttributeProto, type GraphProto, type Int64Like, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
+
+/** IR versions of the ONNX releases qgc reads: 3 (ONNX 1.0) to 14 (ONNX 1.23). */
+export const IR_VERSIONS = { min: 3, max: 14 } as const;
+
+/** Largest window attribute (kernel, stride, dilation, pad) qgc accepts: far beyond any real
+ * network, small enough that no size computed from it can overflow. */
+export const MAX_WINDOW_VALUE = 2 ** 24;
+
+const DT = onnx.TensorProto.DataType;
+const AT = onnx.AttributeProto.AttributeType;
+
+/** Ranges of the integer types whose values ONNX stores in `int32_data`. */
+const INT32_DATA_RANGE: Partial<Record<number, [number, number]>> = {
+  [DT.INT8]: [-128, 127], [DT.UINT8]: [0, 255], [DT.INT16]: [-32768, 32767], [DT.UINT16]: [0, 65535], [DT.BOOL]: [0, 1],
+  [DT.FLOAT16]: [0, 65535], [DT.BFLOAT16]: [0, 65535], [DT.INT32]: [-(2 ** 31), 2 ** 31 - 1],
+  /** INT4 / UINT4 (codes 22 / 21): two per int32_data entry, packed as a byte. */
+  22: [0, 255], 21: [0, 255],
+};
+
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(DT).map(([k, v]) => [v, k.toLowerCase()]));
+const typeName = (t: number): string => TYPE_NAMES[t] ?? (t === 21 ? 'uint4' : t === 22 ? 'int4' : `type ${t}`);
+
+/** Ops whose window attributes are checked. */
+const WINDOW_OPS = new Set(['Conv', 'ConvInteger', 'QLinearConv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'LpPool']);
+
+/** Type rules between an op's inputs: `[a, b]` means inputs a and b have one type. */
+const SAME_TYPE: Record<string, readonly (readonly [number, number])[]> = {
+  Clip: [[0, 1], [0, 2]],
+  Add: [[0, 1]], Sub: [[0, 1]], Mul: [[0, 1]], Div: [[0, 1]],
+  MatMul: [[0, 1]], Gemm: [[0, 1], [0, 2]], Conv: [[0, 1], [0, 2]],
+  // Opset 15 let scale/bias (T1) and mean/var (T2) differ from X; each pair still has one type.
+  BatchNormalization: [[1, 2], [3, 4]],
+  Concat: [[0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [0, 6], [0, 7]],
+};
+
+/** Inputs that must be int64 (a shape, axes, repeats). */
+const INT64_INPUTS: Record<string, readonly number[]> = { Reshape: [1], Expand: [1], Tile: [1], ConstantOfShape: [0] };
+
+/** The scale inputs of the quantized ops (their zero points are range-checked with every tensor,
+ * since an int8 or uint8 value in raw data cannot be out of range). */
+const QUANT_SCALES: Record<string, readonly number[]> = {
+  QuantizeLinear: [1], DequantizeLinear: [1], QLinearConv: [1, 4, 6], QLinearMatMul: [1, 4, 6],
+};
+
+function invalid(message: string, where: ErrorLocation, hint = 'The model breaks the ONNX specification; re-export it (onnx.checker.check_model(model, full_check=True) shows the same).'): CompileError {
+  return new CompileError(ErrorCode.InvalidModel, message, where, hint);
+}
+
+/** Checks `model` (see the file comment); throws the first violation as a CompileError. */
+export function validateModel(model: ModelProto, file?: string): void {
+  const at = (w: ErrorLocation): ErrorLocation => (file === undefined ? w : { file, ...w });
+  const ir = int64ToNumber(model.irVersion as Int64Like);
+  if (!Number.isSafeInteger(ir) || ir < IR_VERSIONS.min || ir > IR_VERSIONS.max) {
+    throw invalid(`ir_version ${ir} is outside ${IR_VERSIONS.min}..${IR_VERSIONS.max} (ONNX 1.0 to 1.23)`, at({}),
+      ir > IR_VERSIONS.max ? 'The model comes from a newer ONNX than qgc knows; save it with onnx 1.23 or older.' : 'Set the model\'s ir_version (onnx.helper.make_model sets it), or re-export the model.');
+  }
+  if (model.graph) validateGraph(model.graph, at);
+}
+
+function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): void {
+  const initializers = new Map<string, TensorProto>();
+  for (const t of g.initializer ?? []) {
+    const name = t.name ?? '';
+    if (initializers.has(name)) throw invalid(`two initializers are named '${name}'`, at({ tensor: name }));
+    initializers.set(name, t);
+    validateTensor(t, at({ tensor: name }));
+  }
+  const types = new Map<string, number>();
+  for (const [name, t] of initializers) types.set(name, t.dataType ?? 0);
+
+  const inputs = new Set<string>();
+  for (const vi of g.input ?? []) {
+    const name = vi.name ?? '';
+    if (inputs.has(name)) throw invalid(`graph input '${name}' is listed twice`, at({ tensor: name }), 'List every graph input once.');
+    inputs.add(name);
+    const elem = vi.type?.tensorType?.elemType ?? 0;
+    if (elem === 0 && !initializers.has(name)) throw invalid(`graph input '${name}' has no element type`, at({ tensor: name }), 'Declare the input\'s type (e.g. float32) and shape.');
+    if (elem !== 0 && !types.has(name)) types.set(name, elem);
+  }
+
+  // One producer per tensor: graph inputs, initializers (which may also be listed as inputs,
+  // IR < 4) and node outputs.
+  const producer = new Map<string, string>();
+  for (const name of inputs) producer.set(name, 'a graph input');
+  for (const name of initializers.keys()) if (!inputs.has(name)) producer.set(name, 'an initializer');
+  for (const [i, n] of (g.node ?? []).entries()) {
+    const where = at({ node: n.name || `#${i}`, op: n.opType ?? '' });
+    for (const a of n.attribute ?? []) validateAttribute(a, where);
+    validateNode(n, where, initializers, types);
+    for (const o of n.output ?? []) {
+      if (o === '') continue;
+      const before = producer.get(o);
+      if (before !== undefined) throw invalid(`tensor '${o}' is written by this node and by ${before}`, where, 'Give every tensor exactly one producer (ONNX graphs are in SSA form).');
+      producer.set(o, `node '${n.name || `#${i}`}'`);
+    }
+    if (n.opType === 'Constant') {
+      const v = (n.attribute ?? []).find((a) => a.name === 'value')?.t;
+      if (v && n.output?.[0]) types.set(n.output[0], v.dataType ?? 0);
+    }
+  }
+
+  const outputs = new Set<string>();
+  for (const vi of g.output ?? []) {
+    const name = vi.name ?? '';
+    if (outputs.has(name)) throw invalid(`graph output '${name}' is listed twice`, at({ tensor: name }), 'List every graph output once (add an Identity for a second name).');
+    outputs.add(name);
+    if ((vi.type?.tensorType?.elemType ?? 0) === 0) throw invalid(`graph output '${name}' has no element type`, at({ tensor: name }), 'Declare the output\'s type (onnx.helper.make_tensor_value_info).');
+  }
+}
+
+/** Exactly one data field, and integer values stored in int32_data within the type's range. */
+function validateTensor(t: TensorProto, where: ErrorLocation): void {
+  const typed = ([
+    ['float_data', t.floatData], ['int32_data', t.int32Data], ['int64_data', t.int64Data], ['double_data', t.doubleData],
+    ['uint64_data', t.uint64Data], ['string_data', t.stringData],
+  ] as const).filter(([, v]) => v !== undefined && v !== null && v.length > 0).map(([k]) => k);
+  const raw = t.rawData !== undefined && t.rawData !== null && t.rawData.byteLength > 0;
+  const fields = [...(raw ? ['raw_data'] : []), ...typed, ...(t.dataLocation === 1 ? ['external data'] : [])];
+  if (fields.length > 1) throw invalid(`the tensor stores its values twice (${fields.join(' and ')})`, where, 'Keep one data field: onnx.numpy_helper.from_array writes raw_data only.');
+  const range = INT32_DATA_RANGE[t.dataType ?? 0];
+  if (range && t.int32Data && t.int32Data.length > 0) {
+    for (const v of t.int32Data) {
+      if (v < range[0] || v > range[1]) {
+        throw invalid(`int32_data holds ${v}, outside ${typeName(t.dataType ?? 0)}'s range ${range[0]}..${range[1]}`, where,
+          'Store values the tensor\'s type can hold (a zero point of a uint8 tensor is 0..255, of an int8 tensor -128..127).');
+      }
+    }
+  }
+}
+
+function validateAttribute(a: AttributeProto, where: ErrorLocation): void {
+  if ((a.type ?? 0) === AT.UNDEFINED) {
+    throw invalid(`attribute '${a.name ?? ''}' has no type (UNDEFINED)`, where, 'Set the attribute\'s type (onnx.helper.make_attribute does), or re-export the model with a current exporter.');
+  }
+  if (a.type === AT.TENSOR && a.t) validateTensor(a.t, { ...where, tensor: a.t.name || a.name || '' });
+}
+
+function ints(n: NodeProto, name: string): number[] | undefined {
+  const a = (n.attribute ?? []).find((x) => x.name === name);
+  return a?.ints ? a.ints.map((v) => int64ToNumber(v as Int64Like)) : undefined;
+}
+
+function validateNode(n: NodeProto, where: ErrorLocation, initializers: ReadonlyMap<string, TensorProto>, types: ReadonlyMap<string, number>): void {
+  const op = n.opType ?? '';
+  const inputs = n.input ?? [];
+  if (WINDOW_OPS.has(op)) validateWindow(n, where);
+  for (const [a, b] of SAME_TYPE[op] ?? []) {
+    const ta = inputs[a] ? types.get(inputs[a]) : undefined;
+    const tb = inputs[b] ? types.get(inputs[b]) : undefined;
+    if (ta && tb && ta !== tb) {
+      throw invalid(`input ${b + 1} ('${inputs[b]}') is ${typeName(tb)} but input ${a + 1} ('${inputs[a]}') is ${typeName(ta)}; ${op} takes one type for both`, where,
+        `Store '${inputs[b]}' as ${typeName(ta)}.`);
+    }
+  }
+  for (const i of INT64_INPUTS[op] ?? []) {
+    const t = inputs[i] ? types.get(inputs[i]) : undefined;
+    if (t && t !== DT.INT64) throw invalid(`input ${i + 1} ('${inputs[i]}') is ${typeName(t)}; ${op} takes int64 there`, where, `Store '${inputs[i]}' as int64.`);
+  }
+  for (const s of QUANT_SCALES[op] ?? []) {
+    const scale = inputs[s] ? initializers.get(inputs[s]) : undefined;
+    if (scale) validateScale(scale, n, where, initializers);
+  }
+}
+
+function validateWindow(n: NodeProto, where: ErrorLocation): void {
+  const checks: [string, number][] = [['kernel_shape', 1], ['strides', 1], ['dilations', 1], ['pads', 0]];
+  for (const [name, min] of checks) {
+    for (const v of ints(n, name) ?? []) {
+      if (!Number.isSafeInteger(v) || v < min || v > MAX_WINDOW_VALUE) {
+        throw invalid(`${name} holds ${v}; it must be ${min === 1 ? 'positive' : 'zero or more'} and at most ${MAX_WINDOW_VALUE}`, where, `Fix the node's ${name}.`);
+      }
+    }
+  }
+  const group = (n.attribute ?? []).find((a) => a.name === 'group');
+  if (group) {
+    const g = int64ToNumber(group.i as Int64Like);
+    if (!Number.isSafeInteger(g) || g < 1 || g > MAX_WINDOW_VALUE) throw invalid(`group is ${g}; it must be positive`, where, 'Fix the node\'s group.');
+  }
+  const autoPad = (n.attribute ?? []).find((a) => a.name === 'auto_pad');
+  const mode = autoPad?.s ? Buffer.from(autoPad.s).toString('utf8') : 'NOTSET';
+  if (mode !== 'NOTSET' && ints(n, 'pads') !== undefined) {
+    throw invalid(`auto_pad is ${mode} and pads are given too; the spec allows one or the other`, where, 'Drop pads (auto_pad computes them) or set auto_pad to NOTSET.');
+  }
+}
+
+/** A quantization scale must be finite and positive; a zero scale on an all-zero weight channel
+ * is explained. */
+function validateScale(t: TensorProto, n: NodeProto, where: ErrorLocation, initializers: ReadonlyMap<string, TensorProto>): void {
+  const values = floatValues(t);
+  if (!values) return;
+  for (let c = 0; c < values.length; c++) {
+    const v = values[c];
+    if (Number.isFinite(v) && v > 0) continue;
+    const which = values.length === 1 ? '' : ` (channel ${c})`;
+    const data = n.opType === 'DequantizeLinear' && n.input?.[0] ? initializers.get(n.input[0]) : undefined;
+    const hint = v === 0 && data
+      ? `A zero scale makes every value of this channel 0; if its weights are all zero, give the channel any positive scale (e.g. 1): the result is the same.`
+      : 'Quantization scales must be finite and greater than 0; recalibrate or re-export the model.';
+    throw invalid(`scale '${t.name ?? ''}'${which} is ${v}; scales must be finite and > 0`, { ...where, tensor: t.name ?? '' }, hint);
+  }
+}
+
+/** The values of a float32 tensor stored in raw_data or float_data (undefined otherwise). */
+function floatValues(t: TensorProto): number[] | undefined {
+  if (t.dataType !== DT.FLOAT) return undefined;
+  if (t.rawData && t.rawData.byteLength > 0) {
+    if (t.rawData.byteLength % 4 !== 0) return undefined;
+    const dv = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
+    return Array.from({ length: t.rawData.byteLength / 4 }, (_, i) => dv.getFloat32(4 * i, true));
+  }
+  return t.floatData ? [...t.floatData] : undefined;
+}
