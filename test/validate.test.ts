@@ -69,6 +69,22 @@ describe('validation at the door', () => {
     expect(refused(untyped)).toMatch(/graph output 'y' has no element type/);
   });
 
+  it('refuses an attribute given twice (onnxruntime: "appeared multiple times")', () => {
+    expect(refused(conv([attr.ints('kernel_shape', [3, 3])]))).toMatch(/attribute 'kernel_shape' appears twice/);
+  });
+
+  it('refuses a graph output declared with another type than the one computed', () => {
+    for (const t of ['float64', 'uint8', 'int64'] as const) {
+      const bytes = encode([{ opType: 'Relu', name: 'r', input: ['x'], output: ['y'] }], [], [valueInfo('x', 'float32', [2])], [valueInfo('y', t, [2])]);
+      expect(refused(bytes)).toMatch(/tensor 'y': 'y' is declared \w+ but is float/);
+    }
+  });
+
+  it('refuses unnamed graph inputs and initializers', () => {
+    const bytes = encode([{ opType: 'Relu', name: 'r', input: [''], output: ['y'] }], [], [valueInfo('', 'float32', [2])], [valueInfo('y', 'float32', [2])]);
+    expect(refused(bytes)).toMatch(/a graph input has no name/);
+  });
+
   it('refuses a tensor written by two nodes', () => {
     const bytes = encode(
       [{ opType: 'Relu', name: 'a', input: ['x'], output: ['y'] }, { opType: 'Relu', name: 'b', input: ['x'], output: ['y'] }],

@@ -6,7 +6,7 @@ import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { importModel, type ImportOptions } from './import.js';
 import { decodeModel, type ModelProto } from './proto.js';
-import { validateModel } from './validate.js';
+import { checkDeclaredTypes, validateModel } from './validate.js';
 
 /** Largest .onnx file read into memory (external data is read tensor by tensor). */
 export const MAX_MODEL_BYTES = 2 ** 31 - 1;
@@ -92,7 +92,9 @@ export function loadModelBytes(bytes: Uint8Array, opts: ImportOptions = {}): Loa
   const proto = decodeModel(bytes, opts.file);
   try {
     validateModel(proto, opts.file);
-    return { proto, graph: importModel(proto, opts) };
+    const graph = importModel(proto, opts);
+    checkDeclaredTypes(proto, graph, opts.file);
+    return { proto, graph };
   } catch (e) {
     if (e instanceof CompileError) throw e;
     // A corrupted file can reach states no importer anticipated (a RangeError from a typed array,

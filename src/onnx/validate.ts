@@ -12,7 +12,9 @@
  * finite and positive, zero points in range).
  */
 import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
 import { int64ToNumber, onnx, type AttributeProto, type GraphProto, type Int64Like, type ModelProto, type NodeProto, type TensorProto } from './proto.js';
+import { onnxCodeOf } from './tensor.js';
 
 /** IR versions of the ONNX releases qgc reads: 3 (ONNX 1.0) to 14 (ONNX 1.23). */
 export const IR_VERSIONS = { min: 3, max: 14 } as const;
@@ -76,6 +78,7 @@ function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): 
   const initializers = new Map<string, TensorProto>();
   for (const t of g.initializer ?? []) {
     const name = t.name ?? '';
+    if (name === '') throw invalid('an initializer has no name', at({}), 'Name every initializer.');
     if (initializers.has(name)) throw invalid(`two initializers are named '${name}'`, at({ tensor: name }));
     initializers.set(name, t);
     validateTensor(t, at({ tensor: name }));
@@ -86,6 +89,7 @@ function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): 
   const inputs = new Set<string>();
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
+    if (name === '') throw invalid('a graph input has no name', at({}), 'Name every graph input.');
     if (inputs.has(name)) throw invalid(`graph input '${name}' is listed twice`, at({ tensor: name }), 'List every graph input once.');
     inputs.add(name);
     const elem = vi.type?.tensorType?.elemType ?? 0;
@@ -100,7 +104,7 @@ function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): 
   for (const name of initializers.keys()) if (!inputs.has(name)) producer.set(name, 'an initializer');
   for (const [i, n] of (g.node ?? []).entries()) {
     const where = at({ node: n.name || `#${i}`, op: n.opType ?? '' });
-    for (const a of n.attribute ?? []) validateAttribute(a, where);
+    validateAttributes(n, where);
     validateNode(n, where, initializers, types);
     for (const o of n.output ?? []) {
       if (o === '') continue;
@@ -117,6 +121,7 @@ function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): 
   const outputs = new Set<string>();
   for (const vi of g.output ?? []) {
     const name = vi.name ?? '';
+    if (name === '') throw invalid('a graph output has no name', at({}), 'Name every graph output.');
     if (outputs.has(name)) throw invalid(`graph output '${name}' is listed twice`, at({ tensor: name }), 'List every graph output once (add an Identity for a second name).');
     outputs.add(name);
     if ((vi.type?.tensorType?.elemType ?? 0) === 0) throw invalid(`graph output '${name}' has no element type`, at({ tensor: name }), 'Declare the output\'s type (onnx.helper.make_tensor_value_info).');
@@ -140,6 +145,17 @@ function validateTensor(t: TensorProto, where: ErrorLocation): void {
           'Store values the tensor\'s type can hold (a zero point of a uint8 tensor is 0..255, of an int8 tensor -128..127).');
       }
     }
+  }
+}
+
+function validateAttributes(n: NodeProto, where: ErrorLocation): void {
+  const seen = new Set<string>();
+  for (const a of n.attribute ?? []) {
+    const name = a.name ?? '';
+    if (name === '') throw invalid('an attribute has no name', where);
+    if (seen.has(name)) throw invalid(`attribute '${name}' appears twice`, where, 'Give every attribute once.');
+    seen.add(name);
+    validateAttribute(a, where);
   }
 }
 
@@ -224,4 +240,20 @@ function floatValues(t: TensorProto): number[] | undefined {
     return Array.from({ length: t.rawData.byteLength / 4 }, (_, i) => dv.getFloat32(4 * i, true));
   }
   return t.floatData ? [...t.floatData] : undefined;
+}
+
+/** After import: every graph input and output has the element type the model declares for it
+ * (a float result declared int64, say, is a model onnxruntime refuses). */
+export function checkDeclaredTypes(model: ModelProto, graph: Graph, file?: string): void {
+  for (const vi of [...(model.graph?.input ?? []), ...(model.graph?.output ?? [])]) {
+    const name = vi.name ?? '';
+    const declared = vi.type?.tensorType?.elemType ?? 0;
+    const t = graph.tensors.get(name);
+    if (!t || declared === 0 || t.data) continue;
+    const actual = onnxCodeOf(t.dtype);
+    if (actual !== declared) {
+      throw invalid(`'${name}' is declared ${typeName(declared)} but is ${typeName(actual)}`, { ...(file === undefined ? {} : { file }), tensor: name },
+        `Declare '${name}' as ${typeName(actual)} (or fix the ops that compute it).`);
+    }
+  }
 }
