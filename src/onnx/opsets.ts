@@ -18,6 +18,9 @@ export const MIN_OPSET = 1;
 /** Highest default-domain opset qgc imports (onnx 1.23's newest). */
 export const MAX_OPSET = 28;
 
+/** Highest opset for an op that has an importer but no row in `OP_FACTS`. */
+export const UNCHECKED_MAX_OPSET = 21;
+
 /** An attribute that appeared in a later version of an op, or whose values qgc implements only in part. */
 export interface AttrFact {
   /** First opset whose schema of the op defines the attribute. */
@@ -154,10 +157,18 @@ export interface OpsetCheckContext {
 
 /** Refuses what the table says the model's opset does not define, or qgc does not implement:
  * an op before its first version, an attribute before the version that added it, an
- * attribute value qgc does not implement. Ops outside the table are left to their importers. */
+ * attribute value qgc does not implement. An op outside the table is taken up to opset 21 only
+ * (`UNCHECKED_MAX_OPSET`), the range its importer was written for. */
 export function checkOpsetFacts(ctx: OpsetCheckContext): void {
   const facts = OP_FACTS[ctx.opType];
-  if (!facts) return;
+  if (!facts) {
+    // An importer without a row here was checked against opsets up to 21 only.
+    if (ctx.opset > UNCHECKED_MAX_OPSET) {
+      throw ctx.error(ErrorCode.UnsupportedOpset, `${ctx.opType} at opset ${ctx.opset} is not supported (qgc's opset table has no row for it; it imports ${ctx.opType} up to opset ${UNCHECKED_MAX_OPSET})`,
+        `Convert the model with onnx.version_converter.convert_version(model, ${UNCHECKED_MAX_OPSET}), or add ${ctx.opType}'s row to src/onnx/opsets.ts.`);
+    }
+    return;
+  }
   if (schemaVersion(ctx.opType, ctx.opset) === undefined) {
     throw ctx.error(ErrorCode.UnsupportedOpset, `${ctx.opType} is not defined at opset ${ctx.opset} (ONNX adds it in opset ${facts.versions[0]})`,
       `The model is inconsistent; declare opset ${facts.versions[0]} or later (onnx.version_converter.convert_version).`);
