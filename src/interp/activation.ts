@@ -8,7 +8,11 @@ const relu: Kernel<'Relu'> = (_n, [x]) => [mapFloat(req([x], 0), (v) => (v > 0 ?
 const clip: Kernel<'Clip'> = (n, inputs) => {
   const lo = inputs[1] ? getNumber(inputs[1].data, 0) : n.attrs.min;
   const hi = inputs[2] ? getNumber(inputs[2].data, 0) : n.attrs.max;
-  return [mapFloat(req(inputs, 0), (v) => (v < lo ? lo : v > hi ? hi : v))];
+  // min(max(x, lo), hi): when lo > hi every value becomes hi, as ONNX defines it (NaN stays NaN).
+  return [mapFloat(req(inputs, 0), (v) => {
+    const c = v < lo ? lo : v;
+    return c > hi ? hi : c;
+  })];
 };
 
 const softmax: Kernel<'Softmax'> = (n, inputs) => {

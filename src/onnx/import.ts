@@ -7,18 +7,19 @@ import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { runNode } from '../interp/run.js';
 import type { Value } from '../interp/types.js';
 import { AttrReader } from './attrs.js';
+import { checkOpsetFacts, MAX_OPSET, MIN_OPSET } from './opsets.js';
 import { importers, supportedOnnxOps } from './ops/index.js';
 import type { ImportContext } from './ops/types.js';
 import { int64ToNumber, type Int64Like, type ModelProto, type ValueInfoProto } from './proto.js';
 import { checkedShape, dtypeFromOnnx, tensorFromProto, type TensorReadOptions } from './tensor.js';
 
-/** Default-domain opsets qgc imports. Ops whose semantics changed inside this range are
- * handled per version by their importers; legacy attributes of early versions (e.g.
- * `consumed_inputs`, `broadcast`) are never read, so a model that uses them fails with
- * "attribute not supported" instead of being misread. Opsets 11..21 are the target range;
- * earlier ones work where the op is unchanged. */
-export const MIN_OPSET = 1;
-export const MAX_OPSET = 21;
+/** Default-domain opsets qgc imports: 1 to 28. What each version of each claimed op changed,
+ * and what qgc refuses of it, is one table in ./opsets.ts (checked for every node before its
+ * importer runs); ops whose semantics changed in ways the table cannot express are handled per
+ * version by their importers. Legacy attributes of early versions (e.g. `consumed_inputs`,
+ * `broadcast`) are never read, so a model that uses them fails with "attribute not supported"
+ * instead of being misread. */
+export { MAX_OPSET, MIN_OPSET } from './opsets.js';
 
 export interface ImportOptions extends TensorReadOptions {
   /** Shapes for graph inputs, replacing the model's (e.g. to set a symbolic batch dim). */
@@ -108,6 +109,7 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Graph 
       outputCount: (np.output ?? []).length,
       error: fail,
     };
+    checkOpsetFacts(ctx);
     const imported = importer.import(ctx);
     const unused = attrs.unused();
     if (unused.length > 0) {

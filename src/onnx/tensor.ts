@@ -3,6 +3,7 @@ import { allocate, type DType, type TensorData } from '../ir/dtype.js';
 import { elementCount, type Tensor } from '../ir/graph.js';
 import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import { int64ToNumber, type Int64Like, type TensorProto } from './proto.js';
+import { NEWER_ELEMENT_TYPES } from './opsets.js';
 
 /** Largest tensor qgc accepts: 2^28 elements (1 GiB of float32). A model for a
  * microcontroller or a browser has nothing near this; a larger declared size is
@@ -62,7 +63,8 @@ const CODE_NAMES: Record<number, string> = Object.fromEntries(
 export function dtypeFromOnnx(code: number, where: ErrorLocation): DType {
   const dt = CODE_TO_DTYPE[code];
   if (dt === undefined) {
-    const name = CODE_NAMES[code] ?? `unknown code ${code}`;
+    const newer = NEWER_ELEMENT_TYPES[code];
+    const name = CODE_NAMES[code] ?? (newer ? `${newer.name} (ONNX opset ${newer.opset})` : `unknown code ${code}`);
     throw new CompileError(
       ErrorCode.UnsupportedDType,
       `element type ${name} is not supported`,

@@ -1,6 +1,7 @@
 /** The per-op conformance table shown in the README. */
-import type { CaseResult } from './conformance.js';
+import type { CaseResult, CaseSet } from './conformance.js';
 
+/** Passed and out-of-scope counts per claimed op (cases of unclaimed ops left out). */
 export function perOpTable(results: readonly CaseResult[]): string {
   const perOp = new Map<string, { pass: number; fail: number }>();
   for (const r of results) {
@@ -15,17 +16,24 @@ export function perOpTable(results: readonly CaseResult[]): string {
   return ['| op | passed | out of scope |', '|---|---|---|', ...rows].join('\n');
 }
 
-const BEGIN = '<!-- conformance-table -->';
-const END = '<!-- /conformance-table -->';
-
-export function readmeTable(readme: string): string | undefined {
-  const i = readme.indexOf(BEGIN);
-  const j = readme.indexOf(END);
-  return i < 0 || j < 0 ? undefined : readme.slice(i + BEGIN.length, j).trim();
+/** The README's markers around the table of one case set. */
+function markers(set: CaseSet['id']): [string, string] {
+  return [`<!-- conformance-table ${set} -->`, `<!-- /conformance-table ${set} -->`];
 }
 
-export function replaceReadmeTable(readme: string, table: string): string {
-  const i = readme.indexOf(BEGIN);
-  const j = readme.indexOf(END);
-  return readme.slice(0, i + BEGIN.length) + '\n' + table + '\n' + readme.slice(j);
+/** The table of `set` in the README, or undefined when its markers are missing. */
+export function readmeTable(readme: string, set: CaseSet['id']): string | undefined {
+  const [begin, end] = markers(set);
+  const i = readme.indexOf(begin);
+  const j = readme.indexOf(end);
+  return i < 0 || j < 0 ? undefined : readme.slice(i + begin.length, j).trim();
+}
+
+/** The README with the table of `set` replaced (its markers must be there). */
+export function replaceReadmeTable(readme: string, set: CaseSet['id'], table: string): string {
+  const [begin, end] = markers(set);
+  const i = readme.indexOf(begin);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < 0) throw new Error(`README.md has no ${begin} ... ${end} markers`);
+  return readme.slice(0, i + begin.length) + '\n' + table + '\n' + readme.slice(j);
 }

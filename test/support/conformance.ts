@@ -1,7 +1,9 @@
-/** Runs ONNX's own node conformance cases (Debian package libonnx-testdata) through the
- * qgc frontend and reference interpreter, with ONNX's backend-test tolerances. */
+/** Runs ONNX's own node conformance cases through the qgc frontend and reference interpreter,
+ * with ONNX's backend-test tolerances. Two sets: Debian's libonnx-testdata (ONNX 1.12) and
+ * onnx 1.23.1's node cases, written out by scripts/onnx-node-cases.py (see CASE_SETS). */
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CompileError } from '../../src/errors.js';
 import { getNumber, isFloat } from '../../src/ir/dtype.js';
 import type { Tensor } from '../../src/ir/graph.js';
@@ -13,7 +15,25 @@ import { importers } from '../../src/onnx/ops/index.js';
 import { decodeModel, decodeTensor, type ModelProto } from '../../src/onnx/proto.js';
 import { tensorFromProto } from '../../src/onnx/tensor.js';
 
+/** Debian's libonnx-testdata node cases (ONNX 1.12). */
 export const NODE_TEST_ROOT = process.env.ONNX_TESTDATA ?? '/usr/share/libonnx-testdata/data/node';
+/** onnx 1.23.1's node cases, as scripts/onnx-node-cases.py writes them (.ci/run does). */
+export const ONNX_123_ROOT = process.env.ONNX_123_TESTDATA ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/onnx-1.23-node');
+
+/** One folder of node cases in libonnx-testdata's layout. */
+export interface CaseSet {
+  /** Short id, used in the README's markers and the out-of-scope lists. */
+  id: 'onnx-1.12' | 'onnx-1.23';
+  /** What it is, for headings and messages. */
+  title: string;
+  root: string;
+}
+
+/** The two sets the conformance test runs, oldest first. */
+export const CASE_SETS: readonly CaseSet[] = [
+  { id: 'onnx-1.12', title: "Debian's libonnx-testdata (ONNX 1.12)", root: NODE_TEST_ROOT },
+  { id: 'onnx-1.23', title: "onnx 1.23.1's node cases (collect_testcases)", root: ONNX_123_ROOT },
+];
 
 /** ONNX backend test defaults (onnx/backend/test/runner: rtol=1e-3, atol=1e-7). */
 export const RTOL = 1e-3;
@@ -28,10 +48,11 @@ export interface CaseResult {
   detail?: string;
 }
 
-export function listCases(filter?: RegExp): string[] {
-  if (!existsSync(NODE_TEST_ROOT)) return [];
-  return readdirSync(NODE_TEST_ROOT)
-    .filter((d) => existsSync(join(NODE_TEST_ROOT, d, 'model.onnx')))
+/** Case folder names under `root` (default: Debian's set), sorted, optionally filtered. */
+export function listCases(filter?: RegExp, root: string = NODE_TEST_ROOT): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => existsSync(join(root, d, 'model.onnx')))
     .filter((d) => !filter || filter.test(d))
     .sort();
 }
@@ -50,9 +71,14 @@ function readPb(path: string): Tensor {
   return tensorFromProto(t, t.name || path);
 }
 
-/** Runs one case directory; never throws. */
+/** Runs one case of Debian's set; never throws. */
 export function runCase(name: string): CaseResult {
-  const dir = join(NODE_TEST_ROOT, name);
+  return runCaseIn(NODE_TEST_ROOT, name);
+}
+
+/** Runs the case folder `root/name`; never throws. */
+export function runCaseIn(root: string, name: string): CaseResult {
+  const dir = join(root, name);
   const model = decodeModel(readFileChecked(join(dir, 'model.onnx')));
   const ops = opsOf(model);
   const opset = opsetOf(model);
@@ -122,4 +148,9 @@ function compare(got: Value | undefined, want: Tensor): string | undefined {
     if (!ok) return `element ${i}: got ${a}, expected ${b}`;
   }
   return undefined;
+}
+
+/** Every case of `set`, run (empty when its folder is missing). */
+export function runSet(set: CaseSet, filter?: RegExp): CaseResult[] {
+  return listCases(filter, set.root).map((name) => runCaseIn(set.root, name));
 }
