@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import type { onnx as OnnxNs } from 'onnx-proto';
 import { CompileError, ErrorCode } from '../errors.js';
+import { checkWireFormat } from './wire.js';
 
 // onnx-proto is CommonJS; load it through require so its namespace object keeps its shape.
 const require = createRequire(import.meta.url);
@@ -32,8 +33,10 @@ export function int64ToNumber(v: Int64Like | null | undefined): number {
 /** Decodes a ModelProto, turning every protobuf failure into a CompileError. */
 export function decodeModel(bytes: Uint8Array, file?: string): ModelProto {
   try {
+    checkWireFormat(bytes, file);
     return onnx.ModelProto.decode(bytes);
   } catch (e) {
+    if (e instanceof CompileError) throw e;
     const why = e instanceof Error ? e.message : String(e);
     throw new CompileError(
       ErrorCode.MalformedModel,
