@@ -14,9 +14,10 @@ The weights are RANDOM (seed 2026, He-style scaling), and so is the data: the mo
 measure and verify a keyword-spotting-sized network, not to spot keywords; its accuracy means
 nothing. The data imitates the shape and rough statistics of MFCC features (coefficient 0 large
 and negative, higher coefficients smaller, smooth along time, a per-sample spectral envelope);
-it is not audio. Only the FC layer is not purely random: it standardizes each pooled channel
-over the calibration samples (computed here in numpy) before a random projection, so that the
-logits depend on the input instead of naming one class for every sample.
+it is not audio. Only the FC layer is not purely random: its bias centers each pooled channel
+on its mean over the calibration samples (computed here in numpy) and its random weights are
+scaled by the channels' mean spread, so that the logits depend on the input instead of naming
+one class for every sample.
 
 Run with Debian's interpreter (python3-onnx, python3-numpy):
     /usr/bin/python3 examples/kws-dscnn/make_model.py
@@ -112,11 +113,13 @@ def main():
     nodes.append(helper.make_node('Flatten', ['gap'], ['gap_flat'], name='flatten', axis=1))
     # The pooled ReLU features of a random network differ far more between channels than between
     # inputs, so random FC weights alone would pick the same class for every input. The FC layer
-    # therefore standardizes each pooled channel over the calibration data (like a BatchNorm
-    # folded into it) before its random projection: the logits then depend on the input.
+    # therefore centers each pooled channel on its mean over the calibration data (its bias) and
+    # scales its random weights by the channels' mean spread: the logits then depend on the input.
+    # (One scale for all channels: dividing each by its own spread would blow up near-constant
+    # channels, and one int8 step of those would move the logits by many steps.)
     calib = mfcc_like(64)
     pooled = forward_pooled(calib)
-    w = rng.normal(size=(CLASSES, CH)) * np.sqrt(1.0 / CH) / (pooled.std(axis=0) + 1e-6)
+    w = rng.normal(size=(CLASSES, CH)) * np.sqrt(1.0 / CH) / (pooled.std(axis=0).mean() + 1e-6)
     fc_w = tensor('fc.w', w)
     fc_b = tensor('fc.b', -w @ pooled.mean(axis=0))
     nodes.append(helper.make_node('Gemm', ['gap_flat', fc_w, fc_b], ['logits'], name='fc', transB=1))
