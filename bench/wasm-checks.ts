@@ -92,7 +92,7 @@ export async function perOp(int8: Graph, ort: OrtLike, options: object, samples:
   const envs = samples.map((x) => runGraph(int8, new Map([[int8.inputs[0], x]]), { keepAll: true }));
   const all: Steps = { max: 0, differ: 0, total: 0 };
   let worst = '';
-  let worstMax = -1;
+  let worstBadness = -1;
   for (const n of int8.nodes) {
     if (n.op === 'Quantize' || n.op === 'Dequantize') continue;
     const acts = n.inputs.filter((i) => i !== '' && !int8.tensors.get(i)!.data);
@@ -107,7 +107,8 @@ export async function perOp(int8: Graph, ort: OrtLike, options: object, samples:
     all.max = Math.max(all.max, mine.max);
     all.differ += mine.differ;
     all.total += mine.total;
-    if (mine.max > worstMax) [worst, worstMax] = [`${n.name} (${n.op}): max ${mine.max}, ${mine.differ}/${mine.total} differ`, mine.max];
+    const badness = mine.max + mine.differ / (mine.total + 1); // the largest difference first, then the share
+    if (badness > worstBadness) [worst, worstBadness] = [`${n.name} (${n.op}): max ${mine.max}, ${mine.differ}/${mine.total} differ`, badness];
   }
   return { all, worst };
 }
