@@ -53,6 +53,9 @@ const SAME_TYPE: Record<string, readonly (readonly [number, number])[]> = {
 /** Inputs that must be int64 (a shape, axes, repeats). */
 const INT64_INPUTS: Record<string, readonly number[]> = { Reshape: [1], Expand: [1], Tile: [1], ConstantOfShape: [0] };
 
+/** QOperator ops whose scales are float32 by their schema (QuantizeLinear's may be float16 too). */
+const FLOAT32_SCALES = new Set(['QLinearConv', 'QLinearMatMul']);
+
 /** The scale inputs of the quantized ops (their zero points are range-checked with every tensor,
  * since an int8 or uint8 value in raw data cannot be out of range). */
 const QUANT_SCALES: Record<string, readonly number[]> = {
@@ -74,7 +77,18 @@ export function validateModel(model: ModelProto, file?: string): void {
   if (model.graph) validateGraph(model.graph, at);
 }
 
+/** A name with a NUL byte cannot cross a C API (onnxruntime's, or the C qgc writes). */
+function checkName(name: string, what: string, at: (w: ErrorLocation) => ErrorLocation): void {
+  if (name.includes('\u0000')) throw invalid(`${what} '${name}' has a NUL character in its name`, at({}), 'Rename it: names cannot hold NUL characters.');
+}
+
 function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): void {
+  for (const t of g.initializer ?? []) checkName(t.name ?? '', 'initializer', at);
+  for (const vi of [...(g.input ?? []), ...(g.output ?? [])]) checkName(vi.name ?? '', 'graph input or output', at);
+  for (const n of g.node ?? []) {
+    checkName(n.name ?? '', 'node', at);
+    for (const name of [...(n.input ?? []), ...(n.output ?? [])]) checkName(name, 'tensor', at);
+  }
   const initializers = new Map<string, TensorProto>();
   for (const t of g.initializer ?? []) {
     const name = t.name ?? '';
@@ -134,7 +148,8 @@ function validateTensor(t: TensorProto, where: ErrorLocation): void {
     ['float_data', t.floatData], ['int32_data', t.int32Data], ['int64_data', t.int64Data], ['double_data', t.doubleData],
     ['uint64_data', t.uint64Data], ['string_data', t.stringData],
   ] as const).filter(([, v]) => v !== undefined && v !== null && v.length > 0).map(([k]) => k);
-  const raw = t.rawData !== undefined && t.rawData !== null && t.rawData.byteLength > 0;
+  // protobuf presence: a raw_data field on the wire (even empty) is an own property after decoding.
+  const raw = Object.prototype.hasOwnProperty.call(t, 'rawData') && t.rawData !== undefined && t.rawData !== null && (t.rawData.byteLength > 0 || typed.length > 0);
   const fields = [...(raw ? ['raw_data'] : []), ...typed, ...(t.dataLocation === 1 ? ['external data'] : [])];
   if (fields.length > 1) throw invalid(`the tensor stores its values twice (${fields.join(' and ')})`, where, 'Keep one data field: onnx.numpy_helper.from_array writes raw_data only.');
   const range = INT32_DATA_RANGE[t.dataType ?? 0];
@@ -189,6 +204,10 @@ function validateNode(n: NodeProto, where: ErrorLocation, initializers: Readonly
   }
   for (const s of QUANT_SCALES[op] ?? []) {
     const scale = inputs[s] ? initializers.get(inputs[s]) : undefined;
+    const t = inputs[s] ? types.get(inputs[s]) : undefined;
+    if (t && FLOAT32_SCALES.has(op) && t !== DT.FLOAT) {
+      throw invalid(`scale input ${s + 1} ('${inputs[s]}') is ${typeName(t)}; ${op} takes float scales`, where, `Store '${inputs[s]}' as float32.`);
+    }
     if (scale) validateScale(scale, n, where, initializers);
   }
 }
