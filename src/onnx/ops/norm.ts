@@ -1,6 +1,5 @@
 /** Importers for BatchNormalization (inference mode only) and LayerNormalization. */
 import { ErrorCode } from '../../errors.js';
-import { broadcastShape } from '../../interp/util.js';
 import { expectFloat, expectInputs, input, normAxis } from './common.js';
 import { node, type OpImporter } from './types.js';
 
@@ -89,8 +88,8 @@ export const normImporters: OpImporter[] = [
         if (t.dtype !== x.dtype) {
           throw ctx.error(ErrorCode.UnsupportedDType, `${what} '${t.name}' is ${t.dtype} but X is ${x.dtype}`, `Give ${what} the type of X.`);
         }
-        const b = broadcastShape(normalized, t.shape);
-        if (t.shape.length > normalized.length || b.some((d, j) => d !== normalized[j])) {
+        const off = normalized.length - t.shape.length;
+        if (off < 0 || t.shape.some((d, j) => d !== 1 && d !== normalized[off + j])) {
           throw ctx.error(ErrorCode.ShapeMismatch, `${what} '${t.name}' has shape ${shapeStr(t.shape)}, which does not broadcast to the normalized shape ${shapeStr(normalized)}`,
             'The model is inconsistent; check the input shape (--input-shape).');
         }
