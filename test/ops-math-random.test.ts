@@ -26,16 +26,21 @@ function ours(m: RandomModel, optimize: boolean): Value {
   return runGraph(graph, feeds).get(m.output)!;
 }
 
-/** Largest |ours - theirs| over the range of theirs (max - min; 1 when the output is constant). */
+/** Largest |ours - theirs| over the range of theirs (max - min), the range floored at 1% of the
+ * largest magnitude: a chain can squash its output to nearly one value (Tanh → Exp twice), and
+ * then float32 rounding alone (onnxruntime rounds every intermediate, the interpreter every op's
+ * result) would be a sizeable part of a range of 1e-4. */
 function relativeToRange(got: Value, want: ort.Tensor): number {
   const w = want.data as Float32Array;
   let lo = Infinity;
   let hi = -Infinity;
+  let mag = 0;
   for (const v of w) {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
+    mag = Math.max(mag, Math.abs(v));
   }
-  const range = hi > lo ? hi - lo : 1;
+  const range = Math.max(hi - lo, 0.01 * mag, Number.MIN_VALUE);
   let worst = 0;
   for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs(getNumber(got.data, i) - w[i]));
   return worst / range;
