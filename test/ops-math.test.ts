@@ -128,6 +128,10 @@ describe('kernels: hand-checked values', () => {
     expect(list(r('ReduceSum', [1], false, empty))).toEqual([0, 0]);
     expect(list(r('ReduceMax', [1], false, empty))).toEqual([-Infinity, -Infinity]);
     expect(list(r('ReduceSum', [], true, y)), 'no axes: a copy').toEqual([3, -4, 1, 2]);
+    const flags = val('bool', [2, 2], [1, 0, 1, 1]);
+    expect([list(r('ReduceMax', [1], false, flags)), list(r('ReduceMin', [1], false, flags))], 'bool: any, all').toEqual([[1, 1], [0, 1]]);
+    const none = val('bool', [1, 0], []);
+    expect([list(r('ReduceMax', [1], false, none)), list(r('ReduceMin', [1], false, none))], 'bool empty set').toEqual([[0], [1]]);
   });
 
   it('Equal, Greater (bool out, 64-bit exact) and Where with three-way broadcasting', () => {
@@ -193,8 +197,10 @@ describe('import: shapes and opsets', () => {
     expect(e.message).toMatch(/keepdims' is 2/);
     expect(r([attr.ints('axes', [1, -1])], 13).message).toMatch(/twice/);
     expect(r([attr.ints('axes', [2])], 13).message).toMatch(/out of range/);
-    e = importError(model([{ opType: 'ReduceMax', input: ['b'], output: ['y'] }], [['b', 'bool', [2]]], ['y'], 13));
-    expect([e.code, e.where.node]).toEqual([ErrorCode.UnsupportedDType, 'ReduceMax_0']);
+    e = importError(model([{ opType: 'ReduceMax', input: ['b'], output: ['y'] }], [['b', 'bool', [2]]], ['y'], 18));
+    expect([e.code, e.where.node, e.message]).toEqual([ErrorCode.UnsupportedDType, 'ReduceMax_0', expect.stringMatching(/bool from opset 20/)]);
+    expect(load(model([{ opType: 'ReduceMax', input: ['b'], output: ['y'] }], [['b', 'bool', [2]]], ['y'], 20)).tensors.get('y')!.dtype).toBe('bool');
+    expect(importError(model([{ opType: 'ReduceSum', input: ['b'], output: ['y'] }], [['b', 'bool', [2]]], ['y'], 20)).code).toBe(ErrorCode.UnsupportedDType);
     expect(r([], 13, ['x', 'ax', 'x'], [i64('ax', [0])], 'ReduceSum').message).toMatch(/has 3 inputs, expected 1 to 2/);
   });
 

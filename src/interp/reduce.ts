@@ -1,6 +1,6 @@
 /** Kernels of the reductions (ReduceMean, ReduceMax, ReduceMin, ReduceSum, ReduceL2) over the
  * axes the importer resolved, accumulated in float64 (ONNX semantics; over an empty set the sum
- * is 0, the max -Infinity, the min +Infinity, the mean NaN). */
+ * is 0, the max -Infinity, the min +Infinity, the mean NaN; bool max and min are any and all). */
 import { allocate, getNumber, isBigInt, type NumericData } from '../ir/dtype.js';
 import { elementCount, stridesOf } from '../ir/graph.js';
 import type { ReduceAttrs } from '../ir/ops.js';
@@ -66,7 +66,9 @@ export function reduce(x: Value, attrs: ReduceAttrs, r: Reducer): Value {
   } else {
     const f = out as NumericData;
     const half = x.dtype === 'float16';
-    for (let i = 0; i < m; i++) f[i] = half ? roundToFloat16(r.finish(acc[i], count)) : r.finish(acc[i], count);
+    // bool (ReduceMax: any, ReduceMin: all): the empty set gives -Infinity (false) or +Infinity (true).
+    if (x.dtype === 'bool') for (let i = 0; i < m; i++) f[i] = acc[i] > 0 ? 1 : 0;
+    else for (let i = 0; i < m; i++) f[i] = half ? roundToFloat16(r.finish(acc[i], count)) : r.finish(acc[i], count);
   }
   return { dtype: x.dtype, shape, data: out };
 }

@@ -20,8 +20,11 @@ function reduction(op: OpGroup<'reduce'>, axesInputFrom: number): OpImporter {
       const axesAsInput = ctx.opset >= axesInputFrom;
       expectInputs(ctx, 1, axesAsInput ? 2 : 1);
       const x = input(ctx, 0);
-      if (x.dtype === 'bool' || x.dtype === 'int4' || x.dtype === 'uint4') {
-        throw ctx.error(ErrorCode.UnsupportedDType, `input '${x.name}' is ${x.dtype}; ${op} takes numeric tensors`, 'Cast the input to float first.');
+      // Opset 20 lets ReduceMax and ReduceMin take bool (any / all).
+      const boolOk = ctx.opset >= 20 && (op === 'ReduceMax' || op === 'ReduceMin');
+      if ((x.dtype === 'bool' && !boolOk) || x.dtype === 'int4' || x.dtype === 'uint4') {
+        throw ctx.error(ErrorCode.UnsupportedDType, `input '${x.name}' is ${x.dtype}; ${op} takes numeric tensors${x.dtype === 'bool' ? ' (bool from opset 20 for ReduceMax and ReduceMin)' : ''}`,
+          'Cast the input to float first.');
       }
       const keepdims = flag(ctx, 'keepdims', 1);
       let raw: number[];
