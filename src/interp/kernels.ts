@@ -5,9 +5,12 @@ import { convKernels } from './conv.js';
 import { elementwiseKernels } from './elementwise.js';
 import { gemmKernels } from './gemm.js';
 import { int8Kernels } from './int8.js';
+import { logicKernels } from './logic.js';
+import { mathKernels } from './math.js';
 import { normKernels } from './norm.js';
 import { poolKernels } from './pool.js';
 import { quantKernels } from './quant.js';
+import { reduceKernels } from './reduce.js';
 import { shapeKernels } from './shape.js';
 
 export const kernels: KernelTable = {
@@ -16,8 +19,11 @@ export const kernels: KernelTable = {
   ...elementwiseKernels,
   ...gemmKernels,
   ...int8Kernels,
+  ...logicKernels,
+  ...mathKernels,
   ...normKernels,
   ...poolKernels,
   ...quantKernels,
+  ...reduceKernels,
   ...shapeKernels,
 };

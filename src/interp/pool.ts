@@ -126,8 +126,31 @@ const globalAveragePool: Kernel<'GlobalAveragePool'> = (_node, inputs) => {
   return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)), data: out }];
 };
 
+/** Max over all spatial positions of each channel (NaN propagates, as in onnxruntime's
+ * GlobalMaxPool, which uses a plain maximum over the channel). */
+const globalMaxPool: Kernel<'GlobalMaxPool'> = (_node, inputs) => {
+  const x = req(inputs, 0);
+  const NC = x.shape[0] * x.shape[1];
+  let S = 1;
+  for (let i = 2; i < x.shape.length; i++) S *= x.shape[i];
+  const xd = x.data as NumericData;
+  const out = allocate(x.dtype, NC) as NumericData;
+  for (let c = 0; c < NC; c++) {
+    let m = -Infinity;
+    const base = c * S;
+    for (let i = 0; i < S; i++) {
+      const v = xd[base + i];
+      if (v > m || v !== v) m = v;
+      if (m !== m) break;
+    }
+    out[c] = m;
+  }
+  return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)), data: out }];
+};
+
 export const poolKernels = {
   MaxPool: maxPool,
   AveragePool: averagePool,
   GlobalAveragePool: globalAveragePool,
+  GlobalMaxPool: globalMaxPool,
 } satisfies Partial<KernelTable>;

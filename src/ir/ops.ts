@@ -105,6 +105,24 @@ export interface CastAttrs {
   to: import('./dtype.js').DType;
 }
 
+export interface ReduceAttrs {
+  /** The reduced axes, positive and ascending; empty means the op copies its input
+   * (noop_with_empty_axes = 1 with no axes). "No axes" meaning "all axes" is resolved on import. */
+  axes: number[];
+  keepdims: boolean;
+}
+
+export interface LayerNormAttrs {
+  /** First normalized axis (positive): statistics over axes [axis, rank). */
+  axis: number;
+  epsilon: number;
+}
+
+export interface GeluAttrs {
+  /** 'none': x * Phi(x) with the exact erf; 'tanh': the tanh approximation. */
+  approximate: 'none' | 'tanh';
+}
+
 export type NoAttrs = Record<string, never>;
 
 /** Every IR op with its attribute record: the ONNX-level ops below and the int8 ops of
@@ -144,6 +162,29 @@ export interface OpAttrMap extends QuantizedOpAttrMap {
   Shape: NoAttrs;
   Gather: GatherAttrs;
   Cast: CastAttrs;
+  Abs: NoAttrs;
+  Neg: NoAttrs;
+  Exp: NoAttrs;
+  Log: NoAttrs;
+  Sqrt: NoAttrs;
+  Reciprocal: NoAttrs;
+  Erf: NoAttrs;
+  Softplus: NoAttrs;
+  Gelu: GeluAttrs;
+  Pow: NoAttrs;
+  PRelu: NoAttrs;
+  Max: NoAttrs;
+  Min: NoAttrs;
+  ReduceMean: ReduceAttrs;
+  ReduceMax: ReduceAttrs;
+  ReduceMin: ReduceAttrs;
+  ReduceSum: ReduceAttrs;
+  ReduceL2: ReduceAttrs;
+  GlobalMaxPool: NoAttrs;
+  LayerNormalization: LayerNormAttrs;
+  Where: NoAttrs;
+  Equal: NoAttrs;
+  Greater: NoAttrs;
   QuantizeLinear: QuantizeAttrs;
   DequantizeLinear: QuantizeAttrs;
 }
@@ -152,8 +193,16 @@ export type OpName = keyof OpAttrMap;
 
 /** Ops grouped so passes can say "every elementwise binary op" instead of listing them. */
 export const OpGroups = {
-  binary: ['Add', 'Sub', 'Mul', 'Div'],
-  unary: ['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh'],
+  /** Two inputs, numpy broadcasting (Pow's exponent may have another type; PRelu's slope
+   * broadcasts to the input's shape). */
+  binary: ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu'],
+  unary: ['Relu', 'Clip', 'LeakyRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'Softplus', 'Gelu'],
+  /** Any number of same-type inputs, numpy broadcasting. */
+  variadic: ['Max', 'Min'],
+  /** Reductions over constant axes (ONNX's Reduce* ops). */
+  reduce: ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceL2'],
+  /** Comparisons: bool output of the broadcast shape. */
+  comparison: ['Equal', 'Greater'],
   movement: ['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity'],
   /** Ops that only reinterpret the shape (canonicalize-views makes them one Reshape). */
   view: ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze'],
@@ -165,7 +214,7 @@ export const OpGroups = {
   int8Clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool'],
   /** Ops between float and integer; constant folding keeps them (it would dequantize weights). */
   boundary: ['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize'],
-  pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool'],
+  pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
   /** Ops whose only computed input is the first: the others are constants (weights and bias,
    * a shape, pads, axes). */
   firstInputComputed: ['QConv', 'QFullyConnected', 'Reshape', 'Pad', 'Squeeze', 'Unsqueeze'],

@@ -56,6 +56,7 @@ const shape = record<OpAttrMap['Reshape']>({ shape: ints });
 const quantizeLinear = record<OpAttrMap['QuantizeLinear']>({ axis: int, saturate: bool, blockSize: int, outputDtype: dtypeCodec });
 const boundary = record<OpAttrMap['Quantize']>({ scale: float, zeroPoint: int });
 const padMode = stringCodec<PadAttrs['mode']>(['constant', 'reflect', 'edge', 'wrap']);
+const reduce = record<OpAttrMap['ReduceMean']>({ axes: ints, keepdims: bool });
 
 /** The attribute codec of every op. */
 export const ATTR_CODECS: { [K in OpName]: Codec<OpAttrMap[K]> } = {
@@ -93,6 +94,29 @@ export const ATTR_CODECS: { [K in OpName]: Codec<OpAttrMap[K]> } = {
   Shape: none,
   Gather: record({ axis: int }),
   Cast: record({ to: dtypeCodec }),
+  Abs: none,
+  Neg: none,
+  Exp: none,
+  Log: none,
+  Sqrt: none,
+  Reciprocal: none,
+  Erf: none,
+  Softplus: none,
+  Gelu: record({ approximate: stringCodec<OpAttrMap['Gelu']['approximate']>(['none', 'tanh']) }),
+  Pow: none,
+  PRelu: none,
+  Max: none,
+  Min: none,
+  ReduceMean: reduce,
+  ReduceMax: reduce,
+  ReduceMin: reduce,
+  ReduceSum: reduce,
+  ReduceL2: reduce,
+  GlobalMaxPool: none,
+  LayerNormalization: record({ axis: int, epsilon: float }),
+  Where: none,
+  Equal: none,
+  Greater: none,
   QuantizeLinear: quantizeLinear,
   DequantizeLinear: quantizeLinear,
   QConv: record({ ...window, group: int, ...clamp, multiplier: int32s, shift: int32s, inputZeroPoint: int, outputZeroPoint: int }),

@@ -222,7 +222,9 @@ function checkDeclaredOutputShapes(outs: readonly ValueInfoProto[], tensors: Map
   }
 }
 
-const INTEGER_SHAPE_TYPES: readonly DType[] = ['int64', 'int32'];
+/** Outputs of shape arithmetic: integers, and bool (Equal/Greater feeding Where in exporters'
+ * shape subgraphs). */
+const INTEGER_SHAPE_TYPES: readonly DType[] = ['int64', 'int32', 'bool'];
 
 /** Evaluates a node at import time when it is integer shape arithmetic on constants,
  * returning the outputs as constant tensors (the node then disappears from the graph). */

@@ -4,9 +4,12 @@ import { activationImporters } from './activation.js';
 import { convImporters } from './conv.js';
 import { elementwiseImporters } from './elementwise.js';
 import { gemmImporters } from './gemm.js';
+import { logicImporters } from './logic.js';
+import { mathImporters } from './math.js';
 import { normImporters } from './norm.js';
 import { poolImporters } from './pool.js';
 import { quantImporters } from './quant.js';
+import { reduceImporters } from './reduce.js';
 import { shapeImporters } from './shape.js';
 
 const all: OpImporter[] = [
@@ -14,9 +17,12 @@ const all: OpImporter[] = [
   ...convImporters,
   ...elementwiseImporters,
   ...gemmImporters,
+  ...logicImporters,
+  ...mathImporters,
   ...normImporters,
   ...poolImporters,
   ...quantImporters,
+  ...reduceImporters,
   ...shapeImporters,
 ];
 

@@ -1,6 +1,6 @@
-/** Importer for BatchNormalization (inference mode only). */
+/** Importers for BatchNormalization (inference mode only) and LayerNormalization. */
 import { ErrorCode } from '../../errors.js';
-import { expectFloat, expectInputs, input } from './common.js';
+import { expectFloat, expectInputs, input, normAxis } from './common.js';
 import { node, type OpImporter } from './types.js';
 
 const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -56,6 +56,52 @@ export const normImporters: OpImporter[] = [
         }
       });
       return node('BatchNormalization', { epsilon }, [{ dtype: x.dtype, shape: [...x.shape] }]);
+    },
+  },
+  {
+    // Y = (X - mean) / sqrt(var + epsilon) * Scale + B over the axes [axis, rank); the optional
+    // outputs Mean and InvStdDev are float32 (stash_type 1).
+    onnxOp: 'LayerNormalization',
+    import(ctx) {
+      if (ctx.opset < 17) {
+        throw ctx.error(ErrorCode.UnsupportedOpset, `LayerNormalization is defined from opset 17; the model is at opset ${ctx.opset}`,
+          'Export the model at opset 17 or later (torch.onnx.export(opset_version=17)).');
+      }
+      expectInputs(ctx, 2, 3);
+      const x = input(ctx, 0);
+      expectFloat(ctx, x);
+      if (x.shape.length === 0) {
+        throw ctx.error(ErrorCode.ShapeMismatch, `input '${x.name}' is a scalar; LayerNormalization needs rank >= 1`, 'Check the input shape (--input-shape).');
+      }
+      const axis = normAxis(ctx, ctx.attrs.int('axis', -1), x.shape.length);
+      const epsilon = ctx.attrs.float('epsilon', 1e-5);
+      if (!(epsilon >= 0) || !Number.isFinite(epsilon)) throw ctx.attrs.bad('epsilon', `is ${epsilon}; it must be a finite non-negative number`);
+      const stash = ctx.attrs.int('stash_type', 1);
+      if (stash !== 1) {
+        throw ctx.attrs.bad('stash_type', `is ${stash}; qgc computes the statistics in float32 or wider (stash_type 1) only`,
+          'Re-export the model with the default stash_type (1, float32).');
+      }
+      const normalized = x.shape.slice(axis);
+      const params: [number, string][] = ctx.inputs[2] ? [[1, 'Scale'], [2, 'B']] : [[1, 'Scale']];
+      for (const [i, what] of params) {
+        const t = input(ctx, i);
+        if (t.dtype !== x.dtype) {
+          throw ctx.error(ErrorCode.UnsupportedDType, `${what} '${t.name}' is ${t.dtype} but X is ${x.dtype}`, `Give ${what} the type of X.`);
+        }
+        const off = normalized.length - t.shape.length;
+        if (off < 0 || t.shape.some((d, j) => d !== 1 && d !== normalized[off + j])) {
+          throw ctx.error(ErrorCode.ShapeMismatch, `${what} '${t.name}' has shape ${shapeStr(t.shape)}, which does not broadcast to the normalized shape ${shapeStr(normalized)}`,
+            'The model is inconsistent; check the input shape (--input-shape).');
+        }
+      }
+      if (ctx.outputCount > 3) throw ctx.error(ErrorCode.BadGraph, `has ${ctx.outputCount} outputs, expected at most 3`, 'Re-export the model.');
+      const stat = x.shape.map((d, i) => (i < axis ? d : 1));
+      const outputs = [
+        { dtype: x.dtype, shape: [...x.shape] },
+        { dtype: 'float32' as const, shape: stat },
+        { dtype: 'float32' as const, shape: [...stat] },
+      ];
+      return node('LayerNormalization', { axis, epsilon }, outputs.slice(0, Math.max(1, ctx.outputCount)));
     },
   },
 ];

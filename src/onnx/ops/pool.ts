@@ -83,4 +83,12 @@ export const poolImporters: OpImporter[] = [
       return node('GlobalAveragePool', {}, [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }]);
     },
   },
+  {
+    onnxOp: 'GlobalMaxPool',
+    import(ctx) {
+      const x = spatialInput(ctx, 2);
+      expectFloat(ctx, x);
+      return node('GlobalMaxPool', {}, [{ dtype: x.dtype, shape: x.shape.map((d, i) => (i < 2 ? d : 1)) }]);
+    },
+  },
 ];
