@@ -34,7 +34,7 @@ export function renderErrorsDoc(): string {
     'Every error qgc reports is one line on stderr, and the command exits with code 2:',
     '',
     '```text',
-    "error QGC1101: model.onnx, node 'foo' (Erf): op Erf is not supported. Replace the op ...",
+    "error QGC1101: model.onnx, node 'foo' (Hardmax): op Hardmax is not supported. Replace the op ...",
     '```',
     '',
     'The line names the code, where the problem is (file, node and op, tensor), what went wrong and',

@@ -57,18 +57,18 @@ describe('qgc CLI', () => {
 
   it('names the node and op of an unsupported op, and shows a stack only with --debug', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qgc-cli-'));
-    const path = join(dir, 'erf.onnx');
+    const path = join(dir, 'hardmax.onnx');
     const { onnx } = await import('../src/onnx/proto.js');
     const vi = (name: string) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 4 }] } } } });
     const model = onnx.ModelProto.create({
       irVersion: 8,
       opsetImport: [{ domain: '', version: 13 }],
-      graph: { name: 'g', node: [{ name: 'my_erf', opType: 'Erf', input: ['x'], output: ['y'] }], input: [vi('x')], output: [vi('y')] },
+      graph: { name: 'g', node: [{ name: 'my_hardmax', opType: 'Hardmax', input: ['x'], output: ['y'] }], input: [vi('x')], output: [vi('y')] },
     });
     writeFileSync(path, onnx.ModelProto.encode(model).finish());
     const r = await cli('inspect', path);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^error QGC1101: .*erf\.onnx, node 'my_erf' \(Erf\): op Erf is not supported\. qgc imports: /);
+    expect(r.err).toMatch(/^error QGC1101: .*hardmax\.onnx, node 'my_hardmax' \(Hardmax\): op Hardmax is not supported\. qgc imports: /);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     const d = await cli('inspect', path, '--debug');
     expect(d.err).toMatch(/CompileError/);

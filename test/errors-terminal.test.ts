@@ -28,7 +28,7 @@ describe('terminal-safe error text', () => {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       opsetImport: [{ domain: '', version: 13 }],
-      graph: { name: 'g', node: [{ name, opType: 'Erf', input: ['x'], output: ['y'] }], input: [vi('x')], output: [vi('y')] },
+      graph: { name: 'g', node: [{ name, opType: 'Hardmax', input: ['x'], output: ['y'] }], input: [vi('x')], output: [vi('y')] },
     });
     writeFileSync(path, onnx.ModelProto.encode(model).finish());
     for (const args of [['inspect', path], ['inspect', path, '--debug']]) {
@@ -37,7 +37,7 @@ describe('terminal-safe error text', () => {
       expect(r.err).not.toMatch(RAW);
       const line = r.err.split('\n')[0];
       expect(line).toMatch(/^error QGC1101: /);
-      expect(line).toContain("evil\\u202e.onnx, node 'x\\x1b[2J\\x00y\\x0dz\\u202e' (Erf): op Erf is not supported");
+      expect(line).toContain("evil\\u202e.onnx, node 'x\\x1b[2J\\x00y\\x0dz\\u202e' (Hardmax): op Hardmax is not supported");
     }
   });
 });

@@ -40,14 +40,13 @@ const typeName = (t: number): string => TYPE_NAMES[t] ?? (t === 21 ? 'uint4' : t
 /** Ops whose window attributes are checked. */
 const WINDOW_OPS = new Set(['Conv', 'ConvInteger', 'QLinearConv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'LpPool']);
 
-/** Type rules between an op's inputs: `[a, b]` means inputs a and b have one type. */
+/** Type rules between an op's inputs that the importers do not check themselves: `[a, b]` means
+ * inputs a and b have one type. (Elementwise ops, MatMul, Gemm, Conv and Concat refuse mixed
+ * types in their importers, with QGC1105.) */
 const SAME_TYPE: Record<string, readonly (readonly [number, number])[]> = {
   Clip: [[0, 1], [0, 2]],
-  Add: [[0, 1]], Sub: [[0, 1]], Mul: [[0, 1]], Div: [[0, 1]],
-  MatMul: [[0, 1]], Gemm: [[0, 1], [0, 2]], Conv: [[0, 1], [0, 2]],
   // Opset 15 let scale/bias (T1) and mean/var (T2) differ from X; each pair still has one type.
   BatchNormalization: [[1, 2], [3, 4]],
-  Concat: [[0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [0, 6], [0, 7]],
 };
 
 /** Inputs that must be int64 (a shape, axes, repeats). */
@@ -77,7 +76,8 @@ export function validateModel(model: ModelProto, file?: string): void {
   if (model.graph) validateGraph(model.graph, at);
 }
 
-/** A name with a NUL byte cannot cross a C API (onnxruntime's, or the C qgc writes). */
+/** A tensor name with a NUL byte cannot cross a C API (onnxruntime's feeds, or the C qgc writes);
+ * node names only appear in messages and comments, which escape it. */
 function checkName(name: string, what: string, at: (w: ErrorLocation) => ErrorLocation): void {
   if (name.includes('\u0000')) throw invalid(`${what} '${name}' has a NUL character in its name`, at({}), 'Rename it: names cannot hold NUL characters.');
 }
@@ -85,10 +85,7 @@ function checkName(name: string, what: string, at: (w: ErrorLocation) => ErrorLo
 function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): void {
   for (const t of g.initializer ?? []) checkName(t.name ?? '', 'initializer', at);
   for (const vi of [...(g.input ?? []), ...(g.output ?? [])]) checkName(vi.name ?? '', 'graph input or output', at);
-  for (const n of g.node ?? []) {
-    checkName(n.name ?? '', 'node', at);
-    for (const name of [...(n.input ?? []), ...(n.output ?? [])]) checkName(name, 'tensor', at);
-  }
+  for (const n of g.node ?? []) for (const name of [...(n.input ?? []), ...(n.output ?? [])]) checkName(name, 'tensor', at);
   const initializers = new Map<string, TensorProto>();
   for (const t of g.initializer ?? []) {
     const name = t.name ?? '';
