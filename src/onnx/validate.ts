@@ -49,6 +49,18 @@ const SAME_TYPE: Record<string, readonly (readonly [number, number])[]> = {
   BatchNormalization: [[1, 2], [3, 4]],
 };
 
+/** Attributes the spec requires of early versions of an op. */
+const REQUIRED_BEFORE: Record<string, { opset: number; attrs: readonly string[] }> = {
+  BatchNormalization: { opset: 6, attrs: ['consumed_inputs'] },
+};
+
+/** Ops whose first N inputs are required (QOperator ops: zero points are not optional). */
+const REQUIRED_INPUTS: Record<string, number> = { QLinearConv: 8, QLinearMatMul: 8 };
+
+/** Element types that appeared after opset 1 and that qgc reads: a tensor of one of them in a
+ * model of an earlier opset is not valid there. */
+const TYPE_SINCE: Partial<Record<number, number>> = { 21: 21, 22: 21 };
+
 /** Inputs that must be int64 (a shape, axes, repeats). */
 const INT64_INPUTS: Record<string, readonly number[]> = { Reshape: [1], Expand: [1], Tile: [1], ConstantOfShape: [0] };
 
@@ -73,7 +85,8 @@ export function validateModel(model: ModelProto, file?: string): void {
     throw invalid(`ir_version ${ir} is outside ${IR_VERSIONS.min}..${IR_VERSIONS.max} (ONNX 1.0 to 1.23)`, at({}),
       ir > IR_VERSIONS.max ? 'The model comes from a newer ONNX than qgc knows; save it with onnx 1.23 or older.' : 'Set the model\'s ir_version (onnx.helper.make_model sets it), or re-export the model.');
   }
-  if (model.graph) validateGraph(model.graph, at);
+  const opset = int64ToNumber((model.opsetImport ?? []).find((o) => !o.domain)?.version as Int64Like);
+  if (model.graph) validateGraph(model.graph, at, opset);
 }
 
 /** A tensor name with a NUL byte cannot cross a C API (onnxruntime's feeds, or the C qgc writes);
@@ -82,7 +95,7 @@ function checkName(name: string, what: string, at: (w: ErrorLocation) => ErrorLo
   if (name.includes('\u0000')) throw invalid(`${what} '${name}' has a NUL character in its name`, at({}), 'Rename it: names cannot hold NUL characters.');
 }
 
-function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): void {
+function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation, opset: number): void {
   for (const t of g.initializer ?? []) checkName(t.name ?? '', 'initializer', at);
   for (const vi of [...(g.input ?? []), ...(g.output ?? [])]) checkName(vi.name ?? '', 'graph input or output', at);
   for (const n of g.node ?? []) for (const name of [...(n.input ?? []), ...(n.output ?? [])]) checkName(name, 'tensor', at);
@@ -93,6 +106,10 @@ function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): 
     if (initializers.has(name)) throw invalid(`two initializers are named '${name}'`, at({ tensor: name }));
     initializers.set(name, t);
     validateTensor(t, at({ tensor: name }));
+    const since = TYPE_SINCE[t.dataType ?? 0];
+    if (since !== undefined && opset < since) {
+      throw invalid(`the tensor is ${typeName(t.dataType ?? 0)}, which ONNX defines from opset ${since} (the model declares ${opset})`, at({ tensor: name }), `Declare opset ${since} or later.`);
+    }
   }
   const types = new Map<string, number>();
   for (const [name, t] of initializers) types.set(name, t.dataType ?? 0);
@@ -116,7 +133,7 @@ function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation): 
   for (const [i, n] of (g.node ?? []).entries()) {
     const where = at({ node: n.name || `#${i}`, op: n.opType ?? '' });
     validateAttributes(n, where);
-    validateNode(n, where, initializers, types);
+    validateNode(n, where, initializers, types, opset);
     for (const o of n.output ?? []) {
       if (o === '') continue;
       const before = producer.get(o);
@@ -171,9 +188,22 @@ function validateAttributes(n: NodeProto, where: ErrorLocation): void {
   }
 }
 
+/** The value field each attribute type uses (protobufjs: scalars are own properties when present
+ * on the wire, repeated fields are arrays). */
+const ATTR_FIELDS: Record<number, string> = {
+  [AT.FLOAT]: 'f', [AT.INT]: 'i', [AT.STRING]: 's', [AT.TENSOR]: 't', [AT.GRAPH]: 'g', [AT.SPARSE_TENSOR]: 'sparseTensor', [AT.TYPE_PROTO]: 'tp',
+  [AT.FLOATS]: 'floats', [AT.INTS]: 'ints', [AT.STRINGS]: 'strings', [AT.TENSORS]: 'tensors', [AT.GRAPHS]: 'graphs', [AT.SPARSE_TENSORS]: 'sparseTensors', [AT.TYPE_PROTOS]: 'typeProtos',
+};
+
 function validateAttribute(a: AttributeProto, where: ErrorLocation): void {
   if ((a.type ?? 0) === AT.UNDEFINED) {
     throw invalid(`attribute '${a.name ?? ''}' has no type (UNDEFINED)`, where, 'Set the attribute\'s type (onnx.helper.make_attribute does), or re-export the model with a current exporter.');
+  }
+  const own = ATTR_FIELDS[a.type ?? 0];
+  const record = a as Record<string, unknown>;
+  const others = Object.values(ATTR_FIELDS).filter((f) => f !== own && (Array.isArray(record[f]) ? (record[f] as unknown[]).length > 0 : Object.prototype.hasOwnProperty.call(a, f)));
+  if (others.length > 0) {
+    throw invalid(`attribute '${a.name ?? ''}' is of type ${onnx.AttributeProto.AttributeType[a.type ?? 0]} but also holds ${others.join(', ')}`, where, 'An attribute holds exactly the value its type names; re-export the model.');
   }
   if (a.type === AT.TENSOR && a.t) validateTensor(a.t, { ...where, tensor: a.t.name || a.name || '' });
 }
@@ -183,10 +213,18 @@ function ints(n: NodeProto, name: string): number[] | undefined {
   return a?.ints ? a.ints.map((v) => int64ToNumber(v as Int64Like)) : undefined;
 }
 
-function validateNode(n: NodeProto, where: ErrorLocation, initializers: ReadonlyMap<string, TensorProto>, types: ReadonlyMap<string, number>): void {
+function validateNode(n: NodeProto, where: ErrorLocation, initializers: ReadonlyMap<string, TensorProto>, types: ReadonlyMap<string, number>, opset: number): void {
   const op = n.opType ?? '';
   const inputs = n.input ?? [];
   if (WINDOW_OPS.has(op)) validateWindow(n, where);
+  const legacy = REQUIRED_BEFORE[op];
+  if (legacy && opset < legacy.opset) {
+    for (const name of legacy.attrs) {
+      if (!(n.attribute ?? []).some((a) => a.name === name)) {
+        throw invalid(`${op} at opset ${opset} requires the attribute '${name}' (ONNX drops it in opset ${legacy.opset})`, where, `Declare opset ${legacy.opset} or later (onnx.version_converter.convert_version).`);
+      }
+    }
+  }
   for (const [a, b] of SAME_TYPE[op] ?? []) {
     const ta = inputs[a] ? types.get(inputs[a]) : undefined;
     const tb = inputs[b] ? types.get(inputs[b]) : undefined;
@@ -194,6 +232,11 @@ function validateNode(n: NodeProto, where: ErrorLocation, initializers: Readonly
       throw invalid(`input ${b + 1} ('${inputs[b]}') is ${typeName(tb)} but input ${a + 1} ('${inputs[a]}') is ${typeName(ta)}; ${op} takes one type for both`, where,
         `Store '${inputs[b]}' as ${typeName(ta)}.`);
     }
+  }
+  if (op === 'QuantizeLinear') validateQuantizeTypes(n, where, types, opset);
+  const required = REQUIRED_INPUTS[op] ?? 0;
+  for (let i = 0; i < required; i++) {
+    if (!inputs[i]) throw invalid(`input ${i + 1} is missing; ${op} requires its first ${required} inputs`, where, `Give ${op} all its required inputs (zero points too).`);
   }
   for (const i of INT64_INPUTS[op] ?? []) {
     const t = inputs[i] ? types.get(inputs[i]) : undefined;
@@ -206,6 +249,18 @@ function validateNode(n: NodeProto, where: ErrorLocation, initializers: Readonly
       throw invalid(`scale input ${s + 1} ('${inputs[s]}') is ${typeName(t)}; ${op} takes float scales`, where, `Store '${inputs[s]}' as float32.`);
     }
     if (scale) validateScale(scale, n, where, initializers);
+  }
+}
+
+/** QuantizeLinear's input and scale types: before opset 19 the input is float32 or int32 and the
+ * scale float32; from 19 the two have one type (float32, float16, bfloat16 or int32). */
+function validateQuantizeTypes(n: NodeProto, where: ErrorLocation, types: ReadonlyMap<string, number>, opset: number): void {
+  const [x, scale] = [n.input?.[0], n.input?.[1]].map((t) => (t ? types.get(t) : undefined));
+  if (opset < 19) {
+    if (x && x !== DT.FLOAT && x !== DT.INT32) throw invalid(`input 1 is ${typeName(x)}; QuantizeLinear before opset 19 takes float or int32`, where, 'Cast the input to float32, or declare opset 19 or later.');
+    if (scale && scale !== DT.FLOAT) throw invalid(`the scale is ${typeName(scale)}; QuantizeLinear before opset 19 takes a float scale`, where, 'Store the scale as float32.');
+  } else if (x && scale && x !== scale && x !== DT.INT32) {
+    throw invalid(`input 1 is ${typeName(x)} but the scale is ${typeName(scale)}; QuantizeLinear takes one type for both`, where, `Store the scale as ${typeName(x)}.`);
   }
 }
 
