@@ -85,6 +85,15 @@ describe('validation at the door', () => {
     expect(refused(bytes)).toMatch(/a graph input has no name/);
   });
 
+  it('refuses an inferred shape beyond the element limit (a Pad to 32M × 32M ended in QGC9000 at run time)', () => {
+    const bytes = encode([{ opType: 'Pad', name: 'pad', input: ['x', 'pads'], output: ['y'] }],
+      [init('pads', 'int64', [8], BigInt64Array.from([0n, 0n, 16000000n, 16000000n, 0n, 0n, 16000000n, 16000000n]))],
+      [valueInfo('x', 'float32', [1, 1, 5, 5])], [valueInfo('y', 'float32', [1, 1, 32000005, 32000005])]);
+    const e = errorOf(() => loadModelBytes(bytes));
+    expect(e.code).toBe('QGC1003');
+    expect(e.format()).toMatch(/node 'pad' \(Pad\), tensor 'y': shape \[1, 1, 32000005, 32000005\] declares more than 268435456 elements/);
+  });
+
   it('refuses a tensor written by two nodes', () => {
     const bytes = encode(
       [{ opType: 'Relu', name: 'a', input: ['x'], output: ['y'] }, { opType: 'Relu', name: 'b', input: ['x'], output: ['y'] }],

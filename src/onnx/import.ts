@@ -141,6 +141,9 @@ export function importModel(model: ModelProto, opts: ImportOptions = {}): Graph 
       attrs: imported.attrs,
     } as Node;
     const outTensors: Tensor[] = imported.outputs.map((o, i) => ({ name: node.outputs[i], dtype: o.dtype, shape: o.shape }));
+    // An inferred shape as large as no real model has (a huge Pad or Resize, say) is refused here,
+    // before any kernel tries to allocate it.
+    for (const t of outTensors) checkedShape(t.shape, { ...fileLoc, node: name, op: node.op, tensor: t.name });
 
     const folded = foldShapeArithmetic(node, keep.map((i) => inputTensors[i]), outTensors);
     for (const t of folded ?? outTensors) if (t.name !== '') tensors.set(t.name, t);

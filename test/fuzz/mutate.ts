@@ -13,7 +13,7 @@ const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo 
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
 /** Values that break arithmetic: zero, negatives, the int32 and float32 edges, huge. */
-const HOSTILE_INTS = [0, -1, 1, 2, 3, 7, 1000, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 40, -(2 ** 53)];
+const HOSTILE_INTS = [0, -1, 1, 2, 3, 7, 1000, 65536, 2 ** 24, 16000000, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 40, -(2 ** 53)];
 const HOSTILE_FLOATS = [0, -0, -1, 1e-45, 1e38, 3.4e38, Infinity, -Infinity, NaN, 0.5];
 /** Names with control characters, bidi overrides, quotes, comment markers, nothing, a lot. */
 const HOSTILE_NAMES = ['', 'x\u0000y', 'esc\u001b[2Jhere', 'cr\rlf\n', 'rtl\u202eevil', '*/ /*', '"quoted\\"', 'é', 'a'.repeat(5000), '../../etc/passwd', 'con', '0digit'];
