@@ -19,6 +19,16 @@ describe('terminal-safe error text', () => {
     expect(terminalSafeLines('a\u001b\nb\r\n')).toBe('a\\x1b\nb\\x0d\n');
   });
 
+  it('shows invalid UTF-8 (decoded as U+FFFD) escaped, and cuts a 5,000-character name with an ellipsis', () => {
+    expect(terminalSafe("tensor 'a\ufffdb'")).toBe("tensor 'a\\ufffdb'");
+    const line = terminalSafe(`error QGC1101: node '${'n'.repeat(5000)}' (Hardmax): op Hardmax is not supported`);
+    expect(line.length).toBeLessThan(300);
+    expect(line).toMatch(/^error QGC1101: node 'n{79}…\(4882 more\)…n{39}' \(Hardmax\): op Hardmax is not supported$/);
+    // Anything up to 200 characters without a space stays whole.
+    const path = `/models/${'x'.repeat(180)}.onnx`;
+    expect(terminalSafe(path)).toBe(path);
+  });
+
   it('prints a node name holding ESC[2J, NUL, CR and U+202E escaped in the one-line error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qgc-errors-'));
     const path = join(dir, 'evil\u202e.onnx');

@@ -56,8 +56,11 @@ describe('validation at the door', () => {
     expect(loadModelBytes(conv([attr.string('auto_pad', 'VALID')])).graph.nodes).toHaveLength(1);
   });
 
-  it('refuses an attribute of type UNDEFINED', () => {
+  it('refuses an attribute of type UNDEFINED, of a type other than its op reads, or holding a value its type does not name', () => {
     expect(refused(conv([{ name: 'group', type: 0, i: 1 }]))).toMatch(/attribute 'group' has no type \(UNDEFINED\)/);
+    const wrong = errorOf(() => loadModelBytes(conv([{ name: 'group', type: onnx.AttributeProto.AttributeType.FLOAT, f: 1 }])));
+    expect([wrong.code, wrong.message]).toEqual(['QGC1103', "attribute 'group' must be an int"]);
+    expect(refused(conv([{ name: 'group', type: onnx.AttributeProto.AttributeType.INT, i: 1, s: new Uint8Array([65]) }]))).toMatch(/attribute 'group' is of type INT but also holds s/);
   });
 
   it('refuses a graph output or input listed twice, and an output without a type', () => {

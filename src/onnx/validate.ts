@@ -273,7 +273,7 @@ function validateWindow(n: NodeProto, where: ErrorLocation): void {
       }
     }
   }
-  const group = (n.attribute ?? []).find((a) => a.name === 'group');
+  const group = (n.attribute ?? []).find((a) => a.name === 'group' && a.type === AT.INT);
   if (group) {
     const g = int64ToNumber(group.i as Int64Like);
     if (!Number.isSafeInteger(g) || g < 1 || g > MAX_WINDOW_VALUE) throw invalid(`group is ${g}; it must be positive`, where, 'Fix the node\'s group.');
