@@ -83,6 +83,11 @@ describe('validation at the door', () => {
     }
   });
 
+  it('refuses a graph without outputs (a bit flip can drop the field; onnxruntime then has nothing to run)', () => {
+    const bytes = encode([{ opType: 'Relu', name: 'r', input: ['x'], output: ['y'] }], [], [valueInfo('x', 'float32', [2])], []);
+    expect(refused(bytes)).toMatch(/the graph has no outputs/);
+  });
+
   it('refuses unnamed graph inputs and initializers', () => {
     const bytes = encode([{ opType: 'Relu', name: 'r', input: [''], output: ['y'] }], [], [valueInfo('', 'float32', [2])], [valueInfo('y', 'float32', [2])]);
     expect(refused(bytes)).toMatch(/a graph input has no name/);

@@ -146,6 +146,7 @@ function validateGraph(g: GraphProto, at: (w: ErrorLocation) => ErrorLocation, o
     }
   }
 
+  if ((g.output ?? []).length === 0) throw invalid('the graph has no outputs', at({}), 'Declare the tensors the model computes as graph outputs.');
   const outputs = new Set<string>();
   for (const vi of g.output ?? []) {
     const name = vi.name ?? '';
