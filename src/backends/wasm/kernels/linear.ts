@@ -1,0 +1,295 @@
+/**
+ * QConv and QFullyConnected in Wasm, NHWC. Per output position the (x - zero point) values of
+ * the window are gathered into an int16 column in scratch (0 for padded taps), then every output
+ * channel is a dot product of that column with its weight row: `i32x4.dot_i16x8_s` over rows
+ * pre-extended to int16 and interleaved four channels at a time (SIMD), or a scalar loop over
+ * int8 rows (OHWI). Depthwise layers (one input and one output channel per group) take their own
+ * kernel: eight channels per vector, `i32x4.extmul_*_i16x8_s` per tap. The int32 sums wrap like
+ * the interpreter's; requantization is `requantizeInto` per output, reading a 16-byte record per
+ * channel {bias, multiplier, left shift, right shift}. A fully connected layer is a 1x1
+ * convolution over its rows.
+ */
+import { elementCount } from '../../../ir/graph.js';
+import { nhwcOf, window2d } from '../../../schedule/geometry.js';
+import { weightsForInputLayout } from '../../../schedule/layout.js';
+import type { NodeStep } from '../../../schedule/types.js';
+import { constData, perChannel } from '../../c/kernel-call.js';
+import { weightsOHWI } from '../../c/weights.js';
+import type { BuildContext } from '../kernel.js';
+import { requantizeInto, v128, type Expr, type Fn } from '../fn.js';
+
+/** Everything a convolution step's code is specialized on. */
+export interface ConvSpec {
+  N: number; H: number; W: number; C: number;
+  OH: number; OW: number; M: number;
+  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number;
+  G: number;
+  zp: number; ozp: number; lo: number; hi: number;
+  /** [M][kh][kw][C / G] */
+  w: Int8Array;
+  bias: Int32Array | undefined;
+  mult: Int32Array;
+  shift: Int32Array;
+  input: number;
+  output: number;
+}
+
+const ceilTo = (x: number, k: number) => Math.ceil(x / k) * k;
+
+/** Scratch bytes of a convolution: the int16 column (with room for 8-wide stores past its end)
+ * and one int32 accumulator per output channel (with room for 8-wide stores). */
+export function convScratchBytes(cgk: number, m: number): number {
+  return ceilTo((ceilTo(cgk, 8) + 8) * 2, 16) + (m + 8) * 4;
+}
+
+export function isDepthwise(s: { G: number; C: number; M: number }): boolean {
+  return s.G > 1 && s.G === s.C && s.G === s.M;
+}
+
+/** The spec of a QConv step. */
+export function convSpec(step: NodeStep, ctx: BuildContext): ConvSpec {
+  if (step.node.op !== 'QConv') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const inD = nhwcOf(step.inputs[0].shape);
+  const outD = nhwcOf(step.output.shape);
+  const win = window2d(a);
+  const q = perChannel(step, a.multiplier, a.shift, outD.c);
+  return {
+    N: inD.n, H: inD.h, W: inD.w, C: inD.c, OH: outD.h, OW: outD.w, M: outD.c,
+    kh: win.kernelH, kw: win.kernelW, sh: win.strideH, sw: win.strideW, ph: win.padH, pw: win.padW, dh: win.dilationH, dw: win.dilationW,
+    G: a.group, zp: a.inputZeroPoint, ozp: a.outputZeroPoint, lo: a.actMin, hi: a.actMax,
+    w: weightsOHWI(constData(step, 0, 'int8'), step.consts[0]!.shape), bias: constData(step, 1, 'int32'), mult: q.mult, shift: q.shift,
+    input: ctx.addr(step.inputs[0]), output: ctx.addr(step.output),
+  };
+}
+
+/** The spec of a QFullyConnected step: rows of K input bytes as a 1x1 convolution. */
+export function fcSpec(step: NodeStep, ctx: BuildContext): ConvSpec {
+  if (step.node.op !== 'QFullyConnected') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const x = step.inputs[0];
+  const [m, k] = step.consts[0]!.shape;
+  const q = perChannel(step, a.multiplier, a.shift, m);
+  return {
+    N: elementCount(x.shape) / k, H: 1, W: 1, C: k, OH: 1, OW: 1, M: m, kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, G: 1,
+    zp: a.inputZeroPoint, ozp: a.outputZeroPoint, lo: a.actMin, hi: a.actMax,
+    w: weightsForInputLayout(constData(step, 0, 'int8'), m, k, x.layout), bias: constData(step, 1, 'int32'), mult: q.mult, shift: q.shift,
+    input: ctx.addr(x), output: ctx.addr(step.output),
+  };
+}
+
+/** {bias, multiplier, left shift, right shift} per output channel. */
+function channelRecords(s: ConvSpec): Int32Array {
+  const r = new Int32Array(s.M * 4);
+  for (let m = 0; m < s.M; m++) {
+    r[m * 4] = s.bias ? s.bias[m] : 0;
+    r[m * 4 + 1] = s.mult[m];
+    r[m * 4 + 2] = Math.max(s.shift[m], 0);
+    r[m * 4 + 3] = Math.max(-s.shift[m], 0);
+  }
+  return r;
+}
+
+/** Requantizes `count` accumulators at `acc` with the records at `records` into int8 at `out`. */
+export function requantizeRun(f: Fn, acc: Expr, records: number, out: Expr, count: number, s: { ozp: number; lo: number; hi: number }): Expr[] {
+  const m = f.m;
+  const ap = f.local();
+  const rp = f.local();
+  const op = f.local();
+  const v = f.local();
+  return [
+    f.set(ap, acc), f.set(rp, f.c(records)), f.set(op, out),
+    f.repeat(count, [
+      f.set(v, m.i32.add(m.i32.load(0, 4, f.get(ap)), m.i32.load(0, 4, f.get(rp)))),
+      ...requantizeInto(f, v, m.i32.load(4, 4, f.get(rp)), m.i32.load(8, 4, f.get(rp)), m.i32.load(12, 4, f.get(rp))),
+      f.set(v, m.i32.add(f.get(v), f.c(s.ozp))),
+      m.i32.store8(0, 1, f.get(op), f.clamp(v, s.lo, s.hi)),
+      f.inc(ap, 4), f.inc(rp, 16), f.inc(op, 1),
+    ]),
+  ];
+}
+
+/** Sum of each of four i32x4 vectors, as one i32x4. */
+function hsum4(f: Fn, a: readonly number[]): Expr {
+  const m = f.m;
+  const lanes = (l: number[]) => l.flatMap((x) => [x * 4, x * 4 + 1, x * 4 + 2, x * 4 + 3]);
+  const sh = (x: Expr, y: Expr, l: number[]) => m.i8x16.shuffle(x, y, lanes(l));
+  const pair = (x: number, y: number) => m.i32x4.add(sh(f.get(x), f.get(y), [0, 4, 1, 5]), sh(f.get(x), f.get(y), [2, 6, 3, 7]));
+  const x = f.local(v128);
+  const y = f.local(v128);
+  return m.block(null, [
+    f.set(x, pair(a[0], a[1])),
+    f.set(y, pair(a[2], a[3])),
+    m.i32x4.add(sh(f.get(x), f.get(y), [0, 1, 4, 5]), sh(f.get(x), f.get(y), [2, 3, 6, 7])),
+  ], v128);
+}
+
+/** SIMD weights: per group, per block of four channels, per 8-value chunk j, the four channels'
+ * chunks one after the other (64 bytes per j), int16, zero past the row and past the channels. */
+function packSimd(s: ConvSpec, cgk: number, J: number, mg: number, mg4: number): Int16Array {
+  const out = new Int16Array(s.G * mg4 * J * 8);
+  let o = 0;
+  for (let g = 0; g < s.G; g++) {
+    for (let mb = 0; mb < mg4; mb += 4) {
+      for (let j = 0; j < J; j++) {
+        for (let i = 0; i < 4; i++) {
+          for (let e = 0; e < 8; e++) {
+            const ch = mb + i;
+            const k = j * 8 + e;
+            out[o++] = ch < mg && k < cgk ? s.w[(g * mg + ch) * cgk + k] : 0;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The body of a convolution step. */
+export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
+  const { f } = ctx;
+  const m = f.m;
+  const simd = f.simd;
+  if (simd && isDepthwise(s)) return depthwiseBody(s, ctx);
+  const cg = s.C / s.G;
+  const mg = s.M / s.G;
+  const K = s.kh * s.kw;
+  const cgk = cg * K;
+  const J = Math.ceil(cgk / 8);
+  const mg4 = ceilTo(mg, 4);
+  const col = ctx.scratch;
+  const acc = col + ceilTo((ceilTo(cgk, 8) + 8) * 2, 16);
+  const records = ctx.consts.add(channelRecords(s));
+  const wAddr = simd ? ctx.consts.add(packSimd(s, cgk, J, mg, mg4)) : ctx.consts.add(s.w);
+  const [n, oy, ox, ky, kx, iy, ix, g] = [f.local(), f.local(), f.local(), f.local(), f.local(), f.local(), f.local(), f.local()];
+  const [xb, sp, dp, wp, ap, cp] = [f.local(), f.local(), f.local(), f.local(), f.local(), f.local()];
+  const vec = () => (simd ? f.local(v128) : -1);
+  const zpv = vec();
+  const a = [vec(), vec(), vec(), vec()];
+  const cv = vec();
+  const sum = f.local();
+
+  // The column of group g at this position.
+  const fill = (valid: boolean): Expr[] => {
+    if (simd) {
+      return [f.repeat(Math.ceil(cg / 8), [
+        m.v128.store(0, 1, f.get(dp), valid ? m.i16x8.sub(m.v128.load8x8_s(0, 1, f.get(sp)), f.get(zpv)) : m.v128.const(new Array(16).fill(0))),
+        f.inc(dp, 16), ...(valid ? [f.inc(sp, 8)] : []),
+      ])];
+    }
+    return [f.repeat(cg, [
+      m.i32.store16(0, 2, f.get(dp), valid ? m.i32.sub(m.i32.load8_s(0, 1, f.get(sp)), f.c(s.zp)) : f.c(0)),
+      f.inc(dp, 2), ...(valid ? [f.inc(sp, 1)] : []),
+    ])];
+  };
+  const tapAddr = () => m.i32.add(f.get(xb), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(iy), f.c(s.W)), f.get(ix)), f.c(s.C)), m.i32.mul(f.get(g), f.c(cg))));
+  const column: Expr[] = [
+    f.loop(ky, 0, s.kh, 1, [
+      f.set(iy, m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(-s.ph + 0))),
+      f.set(iy, m.i32.add(f.get(iy), m.i32.mul(f.get(ky), f.c(s.dh)))),
+      f.loop(kx, 0, s.kw, 1, [
+        f.set(ix, m.i32.add(m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(-s.pw)), m.i32.mul(f.get(kx), f.c(s.dw)))),
+        f.set(dp, m.i32.add(f.c(col), m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(cg * 2)))),
+        m.if(m.i32.and(f.inRange(f.get(iy), s.H), f.inRange(f.get(ix), s.W)),
+          f.block([f.set(sp, tapAddr()), ...fill(true)]),
+          f.block(fill(false))),
+      ]),
+    ]),
+  ];
+  const dots: Expr[] = simd
+    ? [
+      f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(mg4 * J * 16)))),
+      f.set(ap, m.i32.add(f.c(acc), m.i32.mul(f.get(g), f.c(mg * 4)))),
+      f.repeat(mg4 / 4, [
+        ...a.map((r) => f.set(r, m.v128.const(new Array(16).fill(0)))),
+        f.set(cp, f.c(col)),
+        f.repeat(J, [
+          f.set(cv, m.v128.load(0, 1, f.get(cp))),
+          ...a.map((r, i) => f.set(r, m.i32x4.add(f.get(r), m.i32x4.dot_i16x8_s(f.get(cv), m.v128.load(i * 16, 1, f.get(wp)))))),
+          f.inc(cp, 16), f.inc(wp, 64),
+        ]),
+        m.v128.store(0, 1, f.get(ap), hsum4(f, a)),
+        f.inc(ap, 16),
+      ]),
+    ]
+    : [
+      f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(mg * cgk)))),
+      f.set(ap, m.i32.add(f.c(acc), m.i32.mul(f.get(g), f.c(mg * 4)))),
+      f.repeat(mg, [
+        f.set(sum, f.c(0)),
+        f.set(cp, f.c(col)),
+        f.repeat(cgk, [
+          f.set(sum, m.i32.add(f.get(sum), m.i32.mul(m.i32.load16_s(0, 2, f.get(cp)), m.i32.load8_s(0, 1, f.get(wp))))),
+          f.inc(cp, 2), f.inc(wp, 1),
+        ]),
+        m.i32.store(0, 4, f.get(ap), f.get(sum)),
+        f.inc(ap, 4),
+      ]),
+    ];
+  const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
+  return [
+    ...(simd ? [f.set(zpv, m.i16x8.splat(f.c(s.zp)))] : []),
+    f.loop(n, 0, s.N, 1, [
+      f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
+      f.loop(oy, 0, s.OH, 1, [
+        f.loop(ox, 0, s.OW, 1, [
+          f.loop(g, 0, s.G, 1, [...column, ...dots]),
+          ...requantizeRun(f, f.c(acc), records, position(), s.M, s),
+        ]),
+      ]),
+    ]),
+  ];
+}
+
+/** Depthwise (SIMD): eight channels per pair of i32x4 accumulators, taps inside. */
+function depthwiseBody(s: ConvSpec, ctx: BuildContext): Expr[] {
+  const { f } = ctx;
+  const m = f.m;
+  const C8 = Math.ceil(s.C / 8);
+  const K = s.kh * s.kw;
+  const acc = ctx.scratch;
+  const records = ctx.consts.add(channelRecords(s));
+  // w [M][kh][kw][1] → [tap][C8 * 8] int16.
+  const wt = new Int16Array(K * C8 * 8);
+  for (let c = 0; c < s.C; c++) for (let t = 0; t < K; t++) wt[t * C8 * 8 + c] = s.w[c * K + t];
+  const wAddr = ctx.consts.add(wt);
+  const [n, oy, ox, ky, kx, iy, ix, cb, xb, xp, wp] = Array.from({ length: 11 }, () => f.local());
+  const zpv = f.local(v128);
+  const a0 = f.local(v128);
+  const a1 = f.local(v128);
+  const xv = f.local(v128);
+  const wv = f.local(v128);
+  const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
+  const tap: Expr[] = [
+    f.set(xp, m.i32.add(f.get(xb), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(iy), f.c(s.W)), f.get(ix)), f.c(s.C)), m.i32.shl(f.get(cb), f.c(3))))),
+    f.set(wp, m.i32.add(f.c(wAddr), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(C8 * 16)), m.i32.shl(f.get(cb), f.c(4))))),
+    f.set(xv, m.i16x8.sub(m.v128.load8x8_s(0, 1, f.get(xp)), f.get(zpv))),
+    f.set(wv, m.v128.load(0, 1, f.get(wp))),
+    f.set(a0, m.i32x4.add(f.get(a0), m.i32x4.extmul_low_i16x8_s(f.get(xv), f.get(wv)))),
+    f.set(a1, m.i32x4.add(f.get(a1), m.i32x4.extmul_high_i16x8_s(f.get(xv), f.get(wv)))),
+  ];
+  return [
+    f.set(zpv, m.i16x8.splat(f.c(s.zp))),
+    f.loop(n, 0, s.N, 1, [
+      f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
+      f.loop(oy, 0, s.OH, 1, [
+        f.loop(ox, 0, s.OW, 1, [
+          f.loop(cb, 0, C8, 1, [
+            f.set(a0, m.v128.const(new Array(16).fill(0))),
+            f.set(a1, m.v128.const(new Array(16).fill(0))),
+            f.loop(ky, 0, s.kh, 1, [
+              f.set(iy, m.i32.add(m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(-s.ph)), m.i32.mul(f.get(ky), f.c(s.dh)))),
+              m.if(f.inRange(f.get(iy), s.H), f.loop(kx, 0, s.kw, 1, [
+                f.set(ix, m.i32.add(m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(-s.pw)), m.i32.mul(f.get(kx), f.c(s.dw)))),
+                m.if(f.inRange(f.get(ix), s.W), f.block(tap)),
+              ])),
+            ]),
+            m.v128.store(0, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a0)),
+            m.v128.store(16, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a1)),
+          ]),
+          ...requantizeRun(f, f.c(acc), records, position(), s.M, s),
+        ]),
+      ]),
+    ]),
+  ];
+}
