@@ -235,7 +235,7 @@ describe('target kinds', () => {
 
   it('lists targets by kind; the shipped ones are all mcu', () => {
     expect(listTargets(undefined, 'mcu')).toEqual(CORTEX_M);
-    expect(listTargets(undefined, 'wasm')).toEqual([]);
+    expect(listTargets(undefined, 'wasm')).toEqual(['wasm', 'wasm-scalar']);
     expect(listTargets(FIXTURES, 'wasm')).toEqual(['wasm-simd']);
     expect(listTargets(FIXTURES, 'webgpu')).toEqual(['webgpu-dp4a']);
   });

@@ -126,6 +126,9 @@ function addFunctions(m: binaryen.Module, schedule: Schedule, provider: WasmProv
   });
   m.addFunction('run', binaryen.none, binaryen.none, [], calls.length ? m.block(null, calls) : m.nop());
   m.addFunctionExport('run', 'run');
+  // Which module this is, for the loader's `net.simd`.
+  m.addGlobal('qgc_simd', binaryen.i32, false, m.i32.const(opts.simd ? 1 : 0));
+  m.addGlobalExport('qgc_simd', 'qgc_simd');
   return stepConstBytes;
 }
 
@@ -136,6 +139,17 @@ function newModule(opts: ModuleOptions): binaryen.Module {
   if (opts.bulkMemory) features |= binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt;
   m.setFeatures(features);
   return m;
+}
+
+/** The bytes of a module with one SIMD128 instruction (the loader's feature probe). */
+export function simdProbe(): Uint8Array {
+  const m = newModule({ simd: true, bulkMemory: false, maximumPages: null });
+  try {
+    m.addFunction('probe', binaryen.none, binaryen.v128, [], m.i32x4.splat(m.i32.const(0)));
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
 }
 
 /** Builds, validates and optimizes the module of `schedule` for `provider`'s kernels. Binaryen
