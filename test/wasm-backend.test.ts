@@ -173,6 +173,23 @@ describe('the loader (net.js)', () => {
     expect(v.modules.map((m) => [m.description, m.mismatch])).toEqual([['wasm scalar (node)', undefined]]);
   });
 
+  it('verify finds a module that computes something else (same layout, other weights)', async () => {
+    const make = (seed: number) => {
+      const b = new QGraphBuilder(seed);
+      return b.build(b.fc(b.reshape(b.conv(b.input([1, 2, 6, 6]), { outC: 4, k: [3, 3] }), [1, 64]), 5));
+    };
+    const dir = join(tmp(), 'out');
+    compileWasm(make(1), { target: 'wasm', name: 'net', outDir: dir });
+    const other = compileWasm(make(2), { target: 'wasm', name: 'net' });
+    writeFileSync(join(dir, 'net.scalar.wasm'), other.modules.scalar!);
+    const x = { dtype: 'float32' as const, shape: [4, 2, 6, 6], data: new Float32Array(288).map((_, i) => Math.cos(i)) };
+    const r = await verifyWasmFolder({ dir, inputs: x });
+    expect(r.modules[0].mismatch).toBeUndefined();
+    expect(r.modules[1].mismatch).toBeDefined();
+    expect(r.modules[1].message).toMatch(/^sample 0, net\.run output .* the scalar module gives -?\d+, the interpreter -?\d+/);
+    expect(r.ok).toBe(false);
+  });
+
   it('the same graph gives the same bytes', () => {
     const a = compileWasm(cnn().graph, { target: 'wasm', name: 'net' });
     const b = compileWasm(cnn().graph, { target: 'wasm', name: 'net' });
