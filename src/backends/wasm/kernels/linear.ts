@@ -109,6 +109,74 @@ export function requantizeRun(f: Fn, acc: Expr, records: number, out: Expr, coun
   ];
 }
 
+/** The SIMD requantization records, per block of four channels (112 bytes): bias, multiplier and
+ * 2^left as i32x4, then as i64x2 pairs L = 2^(32 - right) and T = ((2^right - 1) >> 1) * L. With
+ * h the doubling high product, floor(h / 2^right) = (h * L) >> 32 and the remainder test of the
+ * rounding division is ((h * L) & (2^32 - 1)) > T + (h < 0 ? L : 0), all exact in i64 lanes. */
+function simdRecords(s: ConvSpec, blocks: number): Int32Array {
+  const r = new Int32Array(blocks * 28);
+  const dv = new DataView(r.buffer);
+  for (let b = 0; b < blocks; b++) {
+    const o = b * 112;
+    for (let i = 0; i < 4; i++) {
+      const m = b * 4 + i;
+      const left = Math.max(s.shift[m], 0);
+      const right = Math.max(-s.shift[m], 0);
+      const L = 2n ** BigInt(32 - right);
+      const T = ((2n ** BigInt(right) - 1n) >> 1n) * L;
+      dv.setInt32(o + i * 4, s.bias ? s.bias[m] : 0, true);
+      dv.setInt32(o + 16 + i * 4, s.mult[m], true);
+      dv.setInt32(o + 32 + i * 4, 2 ** left | 0, true);
+      dv.setBigInt64(o + 48 + i * 8, L, true);
+      dv.setBigInt64(o + 80 + i * 8, T, true);
+    }
+  }
+  // ConstPool writes Int32Array elements little-endian; the DataView wrote host order = LE.
+  return r;
+}
+
+/** requantizeRun for `count` channels, four at a time with i64x2 arithmetic (exact; see
+ * simdRecords), the remaining channels scalar. Multipliers must be non-negative (a Q31 multiplier
+ * of a positive scale always is), so the doubling high product fits 32 bits without wrapping. */
+function requantizeRunSimd(f: Fn, acc: Expr, s: ConvSpec, records: number, simdRecordsAt: number, out: Expr, count: number): Expr[] {
+  const m = f.m;
+  const blocks = Math.floor(count / 4);
+  const [ap, rp, op] = [f.local(), f.local(), f.local()];
+  const [a, h0, h1, q0, q1] = [f.local(v128), f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
+  const lo32 = m.v128.const([255, 255, 255, 255, 0, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 0]);
+  const half = (h: number, q: number, off: number): Expr[] => [
+    f.set(q, m.i64x2.mul(f.get(h), m.v128.load(48 + off, 1, f.get(rp)))),
+    // floor + (remainder > threshold): gt gives -1 per lane.
+    f.set(q, m.i64x2.sub(m.i64x2.shr_s(f.get(q), f.c(32)), m.i64x2.gt_s(m.v128.and(f.get(q), lo32),
+      m.i64x2.add(m.v128.load(80 + off, 1, f.get(rp)), m.v128.and(m.v128.load(48 + off, 1, f.get(rp)), m.i64x2.shr_s(f.get(h), f.c(63))))))),
+  ];
+  const evens = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+  const body: Expr[] = [
+    f.set(ap, acc), f.set(rp, f.c(simdRecordsAt)), f.set(op, out),
+    f.repeat(blocks, [
+      f.set(a, m.i32x4.mul(m.i32x4.add(m.v128.load(0, 1, f.get(ap)), m.v128.load(0, 1, f.get(rp))), m.v128.load(32, 1, f.get(rp)))),
+      f.set(h0, m.i64x2.shr_s(m.i64x2.add(m.i64x2.extmul_low_i32x4_s(f.get(a), m.v128.load(16, 1, f.get(rp))), m.i64x2.splat(m.i64.const(1n << 30n))), f.c(31))),
+      f.set(h1, m.i64x2.shr_s(m.i64x2.add(m.i64x2.extmul_high_i32x4_s(f.get(a), m.v128.load(16, 1, f.get(rp))), m.i64x2.splat(m.i64.const(1n << 30n))), f.c(31))),
+      ...half(h0, q0, 0), ...half(h1, q1, 16),
+      f.set(a, m.i32x4.add(m.i8x16.shuffle(f.get(q0), f.get(q1), evens), m.i32x4.splat(f.c(s.ozp)))),
+      f.set(a, m.i32x4.min_s(m.i32x4.max_s(f.get(a), m.i32x4.splat(f.c(s.lo))), m.i32x4.splat(f.c(s.hi)))),
+      m.v128.store32_lane(0, 1, 0, f.get(op), m.i8x16.narrow_i16x8_s(m.i16x8.narrow_i32x4_s(f.get(a), f.get(a)), f.get(a))),
+      f.inc(ap, 16), f.inc(rp, 112), f.inc(op, 4),
+    ]),
+  ];
+  if (count > blocks * 4) body.push(...requantizeRun(f, f.get(ap), records + blocks * 64, f.get(op), count - blocks * 4, s));
+  return body;
+}
+
+/** Requantization of a step's accumulators: SIMD where the module has it and the multipliers
+ * allow, else scalar. */
+function requantizeStep(f: Fn, ctx: BuildContext, s: ConvSpec, acc: number, out: Expr): Expr[] {
+  const records = ctx.consts.add(channelRecords(s));
+  if (!f.simd || s.M < 4 || s.mult.some((v) => v < 0)) return requantizeRun(f, f.c(acc), records, out, s.M, s);
+  const blocks = Math.floor(s.M / 4);
+  return requantizeRunSimd(f, f.c(acc), s, records, ctx.consts.add(simdRecords(s, blocks)), out, s.M);
+}
+
 /** Sum of each of four i32x4 vectors, as one i32x4. */
 function hsum4(f: Fn, a: readonly number[]): Expr {
   const m = f.m;
@@ -159,9 +227,10 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const mg4 = ceilTo(mg, 4);
   const col = ctx.scratch;
   const acc = col + ceilTo((ceilTo(cgk, 8) + 8) * 2, 16);
-  const records = ctx.consts.add(channelRecords(s));
   const wAddr = simd ? ctx.consts.add(packSimd(s, cgk, J, mg, mg4)) : ctx.consts.add(s.w);
+  const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
   const [n, oy, ox, ky, kx, iy, ix, g] = [f.local(), f.local(), f.local(), f.local(), f.local(), f.local(), f.local(), f.local()];
+  const requant = requantizeStep(f, ctx, s, acc, position());
   const [xb, sp, dp, wp, ap, cp] = [f.local(), f.local(), f.local(), f.local(), f.local(), f.local()];
   const vec = () => (simd ? f.local(v128) : -1);
   const zpv = vec();
@@ -226,7 +295,6 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
         f.inc(ap, 4),
       ]),
     ];
-  const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
   return [
     ...(simd ? [f.set(zpv, m.i16x8.splat(f.c(s.zp)))] : []),
     f.loop(n, 0, s.N, 1, [
@@ -234,7 +302,7 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
       f.loop(oy, 0, s.OH, 1, [
         f.loop(ox, 0, s.OW, 1, [
           f.loop(g, 0, s.G, 1, [...column, ...dots]),
-          ...requantizeRun(f, f.c(acc), records, position(), s.M, s),
+          ...requant,
         ]),
       ]),
     ]),
@@ -248,7 +316,6 @@ function depthwiseBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const C8 = Math.ceil(s.C / 8);
   const K = s.kh * s.kw;
   const acc = ctx.scratch;
-  const records = ctx.consts.add(channelRecords(s));
   // w [M][kh][kw][1] → [tap][C8 * 8] int16.
   const wt = new Int16Array(K * C8 * 8);
   for (let c = 0; c < s.C; c++) for (let t = 0; t < K; t++) wt[t * C8 * 8 + c] = s.w[c * K + t];
@@ -260,6 +327,7 @@ function depthwiseBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const xv = f.local(v128);
   const wv = f.local(v128);
   const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
+  const requant = requantizeStep(f, ctx, s, acc, position());
   const tap: Expr[] = [
     f.set(xp, m.i32.add(f.get(xb), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(iy), f.c(s.W)), f.get(ix)), f.c(s.C)), m.i32.shl(f.get(cb), f.c(3))))),
     f.set(wp, m.i32.add(f.c(wAddr), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(C8 * 16)), m.i32.shl(f.get(cb), f.c(4))))),
@@ -287,7 +355,7 @@ function depthwiseBody(s: ConvSpec, ctx: BuildContext): Expr[] {
             m.v128.store(0, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a0)),
             m.v128.store(16, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a1)),
           ]),
-          ...requantizeRun(f, f.c(acc), records, position(), s.M, s),
+          ...requant,
         ]),
       ]),
     ]),
