@@ -37,9 +37,10 @@ export interface ConvSpec {
 const ceilTo = (x: number, k: number) => Math.ceil(x / k) * k;
 
 /** Scratch bytes of a convolution: the int16 column (with room for 8-wide stores past its end)
- * and one int32 accumulator per output channel (with room for 8-wide stores). */
+ * and one int32 accumulator per output channel (with room for 8-wide stores), twice. */
 export function convScratchBytes(cgk: number, m: number): number {
-  return ceilTo((ceilTo(cgk, 8) + 8) * 2, 16) + (m + 8) * 4;
+  // Two of each: the SIMD module computes two output positions per pass.
+  return 2 * (ceilTo((ceilTo(cgk, 8) + 8) * 2, 16) + (m + 8) * 4);
 }
 
 export function isDepthwise(s: { G: number; C: number; M: number }): boolean {
@@ -169,12 +170,14 @@ function requantizeRunSimd(f: Fn, acc: Expr, s: ConvSpec, records: number, simdR
 }
 
 /** Requantization of a step's accumulators: SIMD where the module has it and the multipliers
- * allow, else scalar. */
-function requantizeStep(f: Fn, ctx: BuildContext, s: ConvSpec, acc: number, out: Expr): Expr[] {
+ * allow, else scalar. Places the records once; the returned function emits the code for one
+ * accumulator buffer and output address. */
+function requantizer(f: Fn, ctx: BuildContext, s: ConvSpec): (acc: number, out: Expr) => Expr[] {
   const records = ctx.consts.add(channelRecords(s));
-  if (!f.simd || s.M < 4 || s.mult.some((v) => v < 0)) return requantizeRun(f, f.c(acc), records, out, s.M, s);
+  if (!f.simd || s.M < 4 || s.mult.some((v) => v < 0)) return (acc, out) => requantizeRun(f, f.c(acc), records, out, s.M, s);
   const blocks = Math.floor(s.M / 4);
-  return requantizeRunSimd(f, f.c(acc), s, records, ctx.consts.add(simdRecords(s, blocks)), out, s.M);
+  const at = ctx.consts.add(simdRecords(s, blocks));
+  return (acc, out) => requantizeRunSimd(f, f.c(acc), s, records, at, out, s.M);
 }
 
 /** Sum of each of four i32x4 vectors, as one i32x4. */
@@ -213,7 +216,8 @@ function packSimd(s: ConvSpec, cgk: number, J: number, mg: number, mg4: number):
   return out;
 }
 
-/** The body of a convolution step. */
+/** The body of a convolution step. The SIMD module computes two output positions (along W) per
+ * pass, so each weight vector it loads feeds two dot products. */
 export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const { f } = ctx;
   const m = f.m;
@@ -225,24 +229,31 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const cgk = cg * K;
   const J = Math.ceil(cgk / 8);
   const mg4 = ceilTo(mg, 4);
-  const col = ctx.scratch;
-  const acc = col + ceilTo((ceilTo(cgk, 8) + 8) * 2, 16);
+  const colBytes = ceilTo((ceilTo(cgk, 8) + 8) * 2, 16);
+  const accBytes = (s.M + 8) * 4;
+  // Scratch: col0, acc0, col1, acc1 (the second pair for the SIMD module's second position).
+  const cols = [ctx.scratch, ctx.scratch + colBytes + accBytes];
+  const accs = [cols[0] + colBytes, cols[1] + colBytes];
   const wAddr = simd ? ctx.consts.add(packSimd(s, cgk, J, mg, mg4)) : ctx.consts.add(s.w);
-  const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
-  const [n, oy, ox, ky, kx, iy, ix, g] = [f.local(), f.local(), f.local(), f.local(), f.local(), f.local(), f.local(), f.local()];
-  const requant = requantizeStep(f, ctx, s, acc, position());
-  const [xb, sp, dp, wp, ap, cp] = [f.local(), f.local(), f.local(), f.local(), f.local(), f.local()];
+  const requant = requantizer(f, ctx, s);
+  const [n, oy, ox, ky, kx, iy, ix, g] = Array.from({ length: 8 }, () => f.local());
+  const [xb, sp, dp, wp, ap0, ap1, cp0, cp1, sum] = Array.from({ length: 9 }, () => f.local());
   const vec = () => (simd ? f.local(v128) : -1);
   const zpv = vec();
   const a = [vec(), vec(), vec(), vec()];
-  const cv = vec();
-  const sum = f.local();
+  const b = [vec(), vec(), vec(), vec()];
+  const cv0 = vec();
+  const cv1 = vec();
+  const wv = vec();
+  const zero = () => m.v128.const(new Array(16).fill(0));
 
-  // The column of group g at this position.
+  const position = (dx: number): Expr => m.i32.add(f.c(s.output + dx * s.M),
+    m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
+  // The column of group g at output position ox + dx.
   const fill = (valid: boolean): Expr[] => {
     if (simd) {
       return [f.repeat(Math.ceil(cg / 8), [
-        m.v128.store(0, 1, f.get(dp), valid ? m.i16x8.sub(m.v128.load8x8_s(0, 1, f.get(sp)), f.get(zpv)) : m.v128.const(new Array(16).fill(0))),
+        m.v128.store(0, 1, f.get(dp), valid ? m.i16x8.sub(m.v128.load8x8_s(0, 1, f.get(sp)), f.get(zpv)) : zero()),
         f.inc(dp, 16), ...(valid ? [f.inc(sp, 8)] : []),
       ])];
     }
@@ -252,59 +263,72 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
     ])];
   };
   const tapAddr = () => m.i32.add(f.get(xb), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(iy), f.c(s.W)), f.get(ix)), f.c(s.C)), m.i32.mul(f.get(g), f.c(cg))));
-  const column: Expr[] = [
+  const column = (dx: number): Expr[] => [
     f.loop(ky, 0, s.kh, 1, [
-      f.set(iy, m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(-s.ph + 0))),
-      f.set(iy, m.i32.add(f.get(iy), m.i32.mul(f.get(ky), f.c(s.dh)))),
+      f.set(iy, m.i32.add(m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(-s.ph)), m.i32.mul(f.get(ky), f.c(s.dh)))),
       f.loop(kx, 0, s.kw, 1, [
-        f.set(ix, m.i32.add(m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(-s.pw)), m.i32.mul(f.get(kx), f.c(s.dw)))),
-        f.set(dp, m.i32.add(f.c(col), m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(cg * 2)))),
+        f.set(ix, m.i32.add(m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(dx * s.sw - s.pw)), m.i32.mul(f.get(kx), f.c(s.dw)))),
+        f.set(dp, m.i32.add(f.c(cols[dx]), m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(cg * 2)))),
         m.if(m.i32.and(f.inRange(f.get(iy), s.H), f.inRange(f.get(ix), s.W)),
           f.block([f.set(sp, tapAddr()), ...fill(true)]),
           f.block(fill(false))),
       ]),
     ]),
   ];
-  const dots: Expr[] = simd
-    ? [
-      f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(mg4 * J * 16)))),
-      f.set(ap, m.i32.add(f.c(acc), m.i32.mul(f.get(g), f.c(mg * 4)))),
-      f.repeat(mg4 / 4, [
-        ...a.map((r) => f.set(r, m.v128.const(new Array(16).fill(0)))),
-        f.set(cp, f.c(col)),
-        f.repeat(J, [
-          f.set(cv, m.v128.load(0, 1, f.get(cp))),
-          ...a.map((r, i) => f.set(r, m.i32x4.add(f.get(r), m.i32x4.dot_i16x8_s(f.get(cv), m.v128.load(i * 16, 1, f.get(wp)))))),
-          f.inc(cp, 16), f.inc(wp, 64),
+  const start = (): Expr[] => [
+    f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(simd ? mg4 * J * 16 : mg * cgk)))),
+    f.set(ap0, m.i32.add(f.c(accs[0]), m.i32.mul(f.get(g), f.c(mg * 4)))),
+    f.set(ap1, m.i32.add(f.c(accs[1]), m.i32.mul(f.get(g), f.c(mg * 4)))),
+  ];
+  // SIMD dots of group g for one position (pair = false) or two.
+  const simdDots = (pair: boolean): Expr[] => [
+    ...start(),
+    f.repeat(mg4 / 4, [
+      ...a.map((r) => f.set(r, zero())),
+      ...(pair ? b.map((r) => f.set(r, zero())) : []),
+      f.set(cp0, f.c(cols[0])), f.set(cp1, f.c(cols[1])),
+      f.repeat(J, [
+        f.set(cv0, m.v128.load(0, 1, f.get(cp0))),
+        ...(pair ? [f.set(cv1, m.v128.load(0, 1, f.get(cp1)))] : []),
+        ...a.flatMap((r, i) => [
+          f.set(wv, m.v128.load(i * 16, 1, f.get(wp))),
+          f.set(r, m.i32x4.add(f.get(r), m.i32x4.dot_i16x8_s(f.get(cv0), f.get(wv)))),
+          ...(pair ? [f.set(b[i], m.i32x4.add(f.get(b[i]), m.i32x4.dot_i16x8_s(f.get(cv1), f.get(wv))))] : []),
         ]),
-        m.v128.store(0, 1, f.get(ap), hsum4(f, a)),
-        f.inc(ap, 16),
+        f.inc(cp0, 16), f.inc(cp1, 16), f.inc(wp, 64),
       ]),
-    ]
-    : [
-      f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(mg * cgk)))),
-      f.set(ap, m.i32.add(f.c(acc), m.i32.mul(f.get(g), f.c(mg * 4)))),
-      f.repeat(mg, [
-        f.set(sum, f.c(0)),
-        f.set(cp, f.c(col)),
-        f.repeat(cgk, [
-          f.set(sum, m.i32.add(f.get(sum), m.i32.mul(m.i32.load16_s(0, 2, f.get(cp)), m.i32.load8_s(0, 1, f.get(wp))))),
-          f.inc(cp, 2), f.inc(wp, 1),
-        ]),
-        m.i32.store(0, 4, f.get(ap), f.get(sum)),
-        f.inc(ap, 4),
+      m.v128.store(0, 1, f.get(ap0), hsum4(f, a)),
+      ...(pair ? [m.v128.store(0, 1, f.get(ap1), hsum4(f, b))] : []),
+      f.inc(ap0, 16), f.inc(ap1, 16),
+    ]),
+  ];
+  const scalarDots = (): Expr[] => [
+    ...start(),
+    f.repeat(mg, [
+      f.set(sum, f.c(0)),
+      f.set(cp0, f.c(cols[0])),
+      f.repeat(cgk, [
+        f.set(sum, m.i32.add(f.get(sum), m.i32.mul(m.i32.load16_s(0, 2, f.get(cp0)), m.i32.load8_s(0, 1, f.get(wp))))),
+        f.inc(cp0, 2), f.inc(wp, 1),
       ]),
-    ];
+      m.i32.store(0, 4, f.get(ap0), f.get(sum)),
+      f.inc(ap0, 4),
+    ]),
+  ];
+  const one = (): Expr[] => [f.loop(g, 0, s.G, 1, [...column(0), ...(simd ? simdDots(false) : scalarDots())]), ...requant(accs[0], position(0))];
+  const two = (): Expr[] => [
+    f.loop(g, 0, s.G, 1, [...column(0), ...column(1), ...simdDots(true)]),
+    ...requant(accs[0], position(0)), ...requant(accs[1], position(1)),
+  ];
+  const pairs = simd ? Math.floor(s.OW / 2) : 0;
+  const row: Expr[] = [];
+  if (pairs > 0) row.push(f.loop(ox, 0, pairs * 2, 2, two()));
+  if (pairs * 2 < s.OW) row.push(f.loop(ox, pairs * 2, s.OW, 1, one()));
   return [
     ...(simd ? [f.set(zpv, m.i16x8.splat(f.c(s.zp)))] : []),
     f.loop(n, 0, s.N, 1, [
       f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
-      f.loop(oy, 0, s.OH, 1, [
-        f.loop(ox, 0, s.OW, 1, [
-          f.loop(g, 0, s.G, 1, [...column, ...dots]),
-          ...requant,
-        ]),
-      ]),
+      f.loop(oy, 0, s.OH, 1, row),
     ]),
   ];
 }
@@ -327,7 +351,7 @@ function depthwiseBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const xv = f.local(v128);
   const wv = f.local(v128);
   const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
-  const requant = requantizeStep(f, ctx, s, acc, position());
+  const requant = requantizer(f, ctx, s)(acc, position());
   const tap: Expr[] = [
     f.set(xp, m.i32.add(f.get(xb), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(iy), f.c(s.W)), f.get(ix)), f.c(s.C)), m.i32.shl(f.get(cb), f.c(3))))),
     f.set(wp, m.i32.add(f.c(wAddr), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(C8 * 16)), m.i32.shl(f.get(cb), f.c(4))))),
