@@ -70,7 +70,9 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
   },
   webgpu: {
     check: (t) => {
-      throw new CompileError(ErrorCode.BadInput, `target ${t.name} is of kind webgpu, which has no backend yet`, { file: t.file }, 'Use a Cortex-M or wasm target.');
+      throw new CompileError(ErrorCode.BadInput,
+        `target ${t.name} is of kind webgpu: the C backend compiles for kind mcu targets and the Wasm backend for kind wasm targets; kind webgpu has no backend yet`,
+        { file: t.file }, 'Use a Cortex-M or wasm target.');
     },
     run: () => '',
   },
