@@ -216,6 +216,22 @@ function packSimd(s: ConvSpec, cgk: number, J: number, mg: number, mg4: number):
   return out;
 }
 
+/** Scalar weights: per group, per block of `bs` channels (4, or 1 for groups of fewer than four
+ * channels), for each column index the block's weights (int8), zero past the group's channels. */
+function packScalar(s: ConvSpec, cgk: number, mg: number, bs: number): Int8Array {
+  const mgB = ceilTo(mg, bs);
+  const out = new Int8Array(s.G * mgB * cgk);
+  let o = 0;
+  for (let g = 0; g < s.G; g++) {
+    for (let mb = 0; mb < mgB; mb += bs) {
+      for (let k = 0; k < cgk; k++) {
+        for (let i = 0; i < bs; i++) out[o++] = mb + i < mg ? s.w[(g * mg + mb + i) * cgk + k] : 0;
+      }
+    }
+  }
+  return out;
+}
+
 /** The body of a convolution step. The SIMD module computes two output positions (along W) per
  * pass, so each weight vector it loads feeds two dot products. */
 export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
@@ -234,7 +250,8 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   // Scratch: col0, acc0, col1, acc1 (the second pair for the SIMD module's second position).
   const cols = [ctx.scratch, ctx.scratch + colBytes + accBytes];
   const accs = [cols[0] + colBytes, cols[1] + colBytes];
-  const wAddr = simd ? ctx.consts.add(packSimd(s, cgk, J, mg, mg4)) : ctx.consts.add(s.w);
+  const bs = mg >= 4 ? 4 : 1;
+  const wAddr = ctx.consts.add(simd ? packSimd(s, cgk, J, mg, mg4) : packScalar(s, cgk, mg, bs));
   const requant = requantizer(f, ctx, s);
   const [n, oy, ox, ky, kx, iy, ix, g] = Array.from({ length: 8 }, () => f.local());
   const [xb, sp, dp, wp, ap0, ap1, cp0, cp1, sum] = Array.from({ length: 9 }, () => f.local());
@@ -276,7 +293,7 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
     ]),
   ];
   const start = (): Expr[] => [
-    f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(simd ? mg4 * J * 16 : mg * cgk)))),
+    f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(simd ? mg4 * J * 16 : ceilTo(mg, bs) * cgk)))),
     f.set(ap0, m.i32.add(f.c(accs[0]), m.i32.mul(f.get(g), f.c(mg * 4)))),
     f.set(ap1, m.i32.add(f.c(accs[1]), m.i32.mul(f.get(g), f.c(mg * 4)))),
   ];
@@ -302,17 +319,21 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
       f.inc(ap0, 16), f.inc(ap1, 16),
     ]),
   ];
+  // Scalar: four channels per pass share each column value.
+  const sums = bs === 4 ? [sum, f.local(), f.local(), f.local()] : [sum];
+  const xv = f.local();
   const scalarDots = (): Expr[] => [
     ...start(),
-    f.repeat(mg, [
-      f.set(sum, f.c(0)),
+    f.repeat(ceilTo(mg, bs) / bs, [
+      ...sums.map((r) => f.set(r, f.c(0))),
       f.set(cp0, f.c(cols[0])),
       f.repeat(cgk, [
-        f.set(sum, m.i32.add(f.get(sum), m.i32.mul(m.i32.load16_s(0, 2, f.get(cp0)), m.i32.load8_s(0, 1, f.get(wp))))),
-        f.inc(cp0, 2), f.inc(wp, 1),
+        f.set(xv, m.i32.load16_s(0, 2, f.get(cp0))),
+        ...sums.map((r, i) => f.set(r, m.i32.add(f.get(r), m.i32.mul(f.get(xv), m.i32.load8_s(i, 1, f.get(wp)))))),
+        f.inc(cp0, 2), f.inc(wp, bs),
       ]),
-      m.i32.store(0, 4, f.get(ap0), f.get(sum)),
-      f.inc(ap0, 4),
+      ...sums.map((r, i) => m.i32.store(i * 4, 4, f.get(ap0), f.get(r))),
+      f.inc(ap0, bs * 4),
     ]),
   ];
   const one = (): Expr[] => [f.loop(g, 0, s.G, 1, [...column(0), ...(simd ? simdDots(false) : scalarDots())]), ...requant(accs[0], position(0))];
