@@ -72,6 +72,28 @@ describe('Wasm backend: bit-exact with the integer interpreter on every kernel p
     }, 120_000);
   }
 
+  it('requantization at the ends of its range (shifts -31..30, multipliers 0..2^31-1) in conv, depthwise and FC', async () => {
+    const b = new QGraphBuilder(5);
+    let y = b.conv(b.input([1, 3, 6, 6]), { outC: 13, k: [3, 3], pads: [1, 1, 1, 1] });
+    y = b.conv(y, { outC: 13, k: [3, 3], pads: [1, 1, 1, 1], group: 13 });
+    y = b.fc(b.reshape(y, [1, 13 * 36]), 11);
+    const g = b.build(y);
+    const shifts = [-31, -25, -17, -12, -9, -5, -1, 0, 1, 2, 7, 18, 30];
+    const mults = [0, 1, 2 ** 30, 2 ** 31 - 1, 1518500250, 1073741825, 2147483000];
+    let k = 0;
+    for (const n of g.nodes) {
+      if (n.op !== 'QConv' && n.op !== 'QFullyConnected') continue;
+      const len = n.attrs.multiplier.length;
+      n.attrs.multiplier = Int32Array.from({ length: len }, (_, i) => mults[(i + k) % mults.length]);
+      n.attrs.shift = Int32Array.from({ length: len }, (_, i) => shifts[(i * 5 + k) % shifts.length]);
+      // A wide output range so that few outputs clamp.
+      n.attrs.outputZeroPoint = 0;
+      k++;
+    }
+    const { result } = await compileAndVerify(g, [1, 3, 6, 6], b.rand, 8);
+    for (const m of result.modules) expect(m.mismatch, m.message).toBeUndefined();
+  }, 120_000);
+
   it('the QLinearConv conformance case (lowered from ONNX) is bit-exact in both modules', async (ctx) => {
     needs(ctx, ONNX_TESTDATA);
     const dir = join(NODE_TEST_ROOT, 'test_qlinearconv');
