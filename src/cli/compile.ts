@@ -9,7 +9,6 @@ import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { compileC, type KernelsOption } from '../backends/c/emit.js';
 import { formatReport } from '../backends/c/report.js';
-import { compileWasm } from '../backends/wasm/emit.js';
 import { formatWasmReport } from '../backends/wasm/report.js';
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
@@ -50,7 +49,7 @@ interface BackendRun<K extends TargetKind> {
  * is loaded), `run` compiles, writes the folder and returns the printed report. */
 interface Backend<K extends TargetKind> {
   check(target: TargetOf<K>, o: CompileCliOptions, kernelsGiven: boolean): void;
-  run(r: BackendRun<K>): string;
+  run(r: BackendRun<K>): string | Promise<string>;
 }
 
 const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
@@ -65,8 +64,11 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     check: (t, _o, kernelsGiven) => {
       if (kernelsGiven) throw new CompileError(ErrorCode.BadInput, '--kernels chooses the kernel provider of a C target; wasm targets have one', {}, `Drop --kernels for --target ${t.name}.`);
     },
-    run: ({ target, graph, o, modelName }) =>
-      formatWasmReport(compileWasm(graph, { target, name: o.name, outDir: o.output, force: o.force === true, modelName, embed: o.embed === true }).report),
+    // binaryen (several MB of JS) loads only when a Wasm module is built.
+    run: async ({ target, graph, o, modelName }) => {
+      const { compileWasm } = await import('../backends/wasm/emit.js');
+      return formatWasmReport(compileWasm(graph, { target, name: o.name, outDir: o.output, force: o.force === true, modelName, embed: o.embed === true }).report);
+    },
   },
   webgpu: {
     check: (t) => {
@@ -99,7 +101,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
     .addOption(new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); symbolic dims default to 1').argParser(collect).default([]))
-    .action((model: string, o: CompileCliOptions, cmd: Command) => {
+    .action(async (model: string, o: CompileCliOptions, cmd: Command) => {
       const target: AnyTarget = loadAnyTarget(o.target); // a bad target fails before the (slow) calibration
       const kernelsGiven = cmd.getOptionValueSource('kernels') === 'cli';
       const backend = backendOf(target);
@@ -107,6 +109,6 @@ export function registerCompile(program: Command, io: CompileIo): Command {
       const { graph: imported } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
       const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target });
       for (const w of warnings) io.err(`warning: ${w}\n`);
-      io.out(backend.run({ target, graph, o, kernelsGiven, modelName: basename(model) }));
+      io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model) }));
     });
 }
