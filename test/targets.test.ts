@@ -233,9 +233,9 @@ describe('target kinds', () => {
     expect(r.err).toContain('the C backend compiles for kind mcu targets');
   });
 
-  it('lists targets by kind; the shipped ones are all mcu', () => {
+  it('lists targets by kind; the shipped ones are mcu and wasm', () => {
     expect(listTargets(undefined, 'mcu')).toEqual(CORTEX_M);
-    expect(listTargets(undefined, 'wasm')).toEqual([]);
+    expect(listTargets(undefined, 'wasm')).toEqual(['wasm', 'wasm-scalar']);
     expect(listTargets(FIXTURES, 'wasm')).toEqual(['wasm-simd']);
     expect(listTargets(FIXTURES, 'webgpu')).toEqual(['webgpu-dp4a']);
   });

@@ -11,6 +11,7 @@ import { CompileError, ErrorCode } from '../errors.js';
 import { listTargets, loadTarget } from '../targets/target.js';
 import { VerifyError, VerifyErrorCode } from '../verify/errors.js';
 import { mismatchLine, verifyFolder, type TargetResult, type VerifyResult } from '../verify/verify.js';
+import { isWasmFolder, verifyWasmFolder, type WasmVerifyResult } from '../verify/wasm.js';
 import { collect } from './options.js';
 
 /** Where `qgc verify` writes: the table on `out`, progress on `err`. */
@@ -79,11 +80,27 @@ function targetsHelp(): string {
   return `comma-separated: host and/or targets with a QEMU board (${boards.join(', ')}); default: host, the folder's target${byDefault.map((n) => `, ${n}`).join('')} (board.verifyByDefault)`;
 }
 
+/** The table of a Wasm folder: one row per module, the columns of the C table. */
+export function formatWasmVerify(r: WasmVerifyResult, inputs: string): string {
+  const f = r.folder;
+  const samples = Math.max(...r.modules.map((m) => m.samples));
+  const lines = [`qgc verify: ${f.name} (compiled for ${f.report.target}, wasm) on ${samples} sample${samples === 1 ? '' : 's'} of ${inputs}`];
+  lines.push(`modules: ${r.modules.map((m) => `${m.file} (${num(m.moduleBytes)} B)`).join(', ')}, run through ${f.name}.js`);
+  const rows = [['target', 'code', 'samples', 'bytes compared', 'result', 'median µs/inference', 'build+run s']];
+  for (const m of r.modules) {
+    rows.push([m.description, 'folder', String(m.samples), num(m.bytes), m.mismatch ? 'MISMATCH' : 'bit-exact', m.medianUs.toFixed(1), (m.runMs / 1000).toFixed(1)]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) lines.push(row.map((cell, c) => (c >= 2 && c !== 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  for (const m of r.modules.filter((x) => x.mismatch)) lines.push(`mismatch on ${m.description}: ${m.message ?? 'outputs differ'}`);
+  return lines.join('\n') + '\n';
+}
+
 /** Adds the `verify` command to the qgc program. */
 export function registerVerify(program: Command, io: VerifyIo): Command {
   return program
     .command('verify')
-    .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU, and compare every output byte with the integer interpreter')
+    .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU (or, for a wasm folder, run both modules in Node), and compare every output byte with the integer interpreter')
     .argument('<dir>', 'the folder written by qgc compile -o')
     .addOption(new Option('--inputs <file.npy>', 'float32 inputs, samples stacked along the first axis; NAME=file.npy per input for a model with several (repeatable)').argParser(collect).makeOptionMandatory())
     .option('--targets <list>', targetsHelp())
@@ -93,6 +110,14 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
     .option('--timeout <seconds>', 'time limit of each run', '300')
     .action(async (dir: string, o: VerifyCliOptions) => {
       const targets = o.targets?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      if (isWasmFolder(dir, o.name)) {
+        if (targets) throw new CompileError(ErrorCode.BadInput, '--targets chooses C targets; a wasm folder is verified in Node (both modules)', { file: dir }, 'Drop --targets.');
+        const w = await verifyWasmFolder({ dir, name: o.name, inputs: o.inputs, limit: positive(o.limit, '--limit'), onProgress: (line) => io.err(`${line}\n`) });
+        io.out(formatWasmVerify(w, o.inputs.map((spec) => basename(spec)).join(', ')));
+        const bad = w.modules.find((m) => m.mismatch);
+        if (bad) throw new VerifyError(VerifyErrorCode.Mismatch, `${bad.description}: ${bad.message ?? 'outputs differ'}`, 'The folder\'s modules differ from the interpreter: compile the model again; if they still differ, this is a qgc bug.');
+        return;
+      }
       const r = await verifyFolder({
         dir, name: o.name, inputs: o.inputs, targets, limit: positive(o.limit, '--limit'), buildDir: o.keep,
         timeoutMs: (positive(o.timeout, '--timeout') ?? 300) * 1000, onProgress: (line) => io.err(`${line}\n`),

@@ -88,14 +88,21 @@ const hexBits = (v: number) => {
   return `0x${dv.getUint32(0, true).toString(16).padStart(8, '0')}`;
 };
 
+/** Who produced the outputs and what its two entry points are called (default: the C API). */
+export interface MismatchLabels {
+  who: string;
+  run: string;
+  runF32: string;
+}
+
 /** `sample 3, net_run output 'logits' [0, 7]: C 12, interpreter 13 (2 of 10 elements differ)`. */
-export function describeMismatch(m: Mismatch, ref: Reference, name: string): string {
-  const fn = m.api === 'int8' ? `${name}_run` : `${name}_run_f32`;
+export function describeMismatch(m: Mismatch, ref: Reference, name: string, labels?: MismatchLabels): string {
+  const fn = m.api === 'int8' ? labels?.run ?? `${name}_run` : labels?.runF32 ?? `${name}_run_f32`;
   if (m.element < 0) return `sample ${m.sample}, ${fn}: ${m.got} output bytes, the interpreter has ${m.want}`;
   const out = ref.outputs[m.output];
   const node = out.node ? ` of node '${out.node.name}' (${out.node.op})` : '';
   const show = (v: number) => (m.api === 'int8' ? String(v) : `${v} (${hexBits(v)})`);
   const tensor = m.api === 'int8' ? `'${out.name}'${node}` : `'${out.floatName ?? out.name}' (dequantized '${out.name}'${node})`;
-  return `sample ${m.sample}, ${fn} output ${tensor} element [${m.index.join(', ')}]: C gives ${show(m.got)}, ` +
+  return `sample ${m.sample}, ${fn} output ${tensor} element [${m.index.join(', ')}]: ${labels?.who ?? 'C'} gives ${show(m.got)}, ` +
     `the interpreter ${show(m.want)} (${m.differing} of ${ref.out8[0].length} elements differ)`;
 }

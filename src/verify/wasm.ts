@@ -1,0 +1,184 @@
+/**
+ * `qgc verify` on a folder the Wasm backend wrote: loads the folder's own loader (`<name>.js`)
+ * in Node, instantiates each module (SIMD128 and scalar) through it, runs every sample with
+ * `net.run` (int8) and `net.runF32` (float), and compares every output byte with the integer
+ * interpreter on the graph read from `<name>_schedule.json` (src/verify/reference.ts,
+ * compare.ts, exactly as for C).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { WasmReport, WasmVariant } from '../backends/wasm/report.js';
+import { CompileError, ErrorCode } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
+import { graphFromJson } from '../ir/serialize.js';
+import type { Value } from '../interp/types.js';
+import { specsByInput } from '../io/feeds.js';
+import { readNpy } from '../io/npy.js';
+import { bytesCompared, compareOutputs, describeMismatch, type Mismatch } from './compare.js';
+import type { SampleOutput } from './driver.js';
+import { VerifyError, VerifyErrorCode } from './errors.js';
+import { reference, samplesOf, type Reference } from './reference.js';
+
+/** A folder written by the Wasm backend. */
+export interface WasmFolder {
+  dir: string;
+  name: string;
+  report: WasmReport;
+  graph: Graph;
+}
+
+function fail(message: string, file: string, hint = 'Compile the model again with qgc compile.'): CompileError {
+  return new CompileError(ErrorCode.BadInput, message, { file }, hint);
+}
+
+function reportNames(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('_report.json')).map((f) => f.slice(0, -'_report.json'.length));
+}
+
+/** True when `dir` holds a network the Wasm backend compiled (its report says `backend: wasm`). */
+export function isWasmFolder(dir: string, name?: string): boolean {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
+  const names = name !== undefined ? [name] : reportNames(dir);
+  if (names.length !== 1) return false;
+  try {
+    const r = JSON.parse(readFileSync(join(dir, `${names[0]}_report.json`), 'utf8')) as { backend?: unknown };
+    return r.backend === 'wasm';
+  } catch {
+    return false;
+  }
+}
+
+/** Reads the report and the integer graph of a Wasm folder. */
+export function readWasmFolder(dir: string, name?: string): WasmFolder {
+  const names = name !== undefined ? [name] : reportNames(dir);
+  if (names.length !== 1) throw fail(names.length ? `several networks in one folder (${names.join(', ')})` : 'no <name>_report.json here', dir, 'Choose one with --name.');
+  const net = names[0];
+  const reportFile = join(dir, `${net}_report.json`);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as WasmReport;
+  if (report.backend !== 'wasm' || report.name !== net || !Array.isArray(report.modules)) throw fail('not the report of a Wasm network', reportFile);
+  const file = join(dir, `${net}_schedule.json`);
+  if (!existsSync(file)) throw fail(`no ${net}_schedule.json in the folder: verify rebuilds the integer graph from it`, dir);
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw fail(`not valid JSON (${(e as Error).message})`, file);
+  }
+  if (doc.format !== 'qgc-schedule' || doc.formatVersion !== 1 || doc.name !== net || doc.kernels !== 'wasm') throw fail('not a qgc-schedule (version 1) of this Wasm network', file);
+  return { dir, name: net, report, graph: graphFromJson(doc.graph, file) };
+}
+
+/** The outcome of one module. */
+export interface WasmModuleResult {
+  variant: WasmVariant;
+  /** `wasm simd (node)` / `wasm scalar (node)`. */
+  description: string;
+  file: string;
+  moduleBytes: number;
+  samples: number;
+  bytes: number;
+  mismatch?: Mismatch;
+  message?: string;
+  /** Median wall time of one `net.run`, microseconds. */
+  medianUs: number;
+  runMs: number;
+}
+
+export interface WasmVerifyResult {
+  folder: WasmFolder;
+  modules: WasmModuleResult[];
+  ok: boolean;
+}
+
+export interface WasmVerifyOptions {
+  dir: string;
+  name?: string;
+  inputs: string | readonly string[] | Value | ReadonlyMap<string, Value>;
+  limit?: number;
+  onProgress?: (line: string) => void;
+}
+
+/** The loader's API, as verify uses it. */
+interface LoadedNet {
+  simd: boolean;
+  outputs: readonly { name: string }[];
+  run(x: Record<string, Int8Array>): Int8Array | Record<string, Int8Array>;
+  runF32(x: Record<string, Float32Array>): Float32Array | Record<string, Float32Array>;
+}
+
+interface Loader {
+  createNet(source: Uint8Array): Promise<LoadedNet>;
+}
+
+function bytesOf(parts: readonly ArrayBufferView[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), o);
+    o += p.byteLength;
+  }
+  return out;
+}
+
+/** Splits a sample's concatenated inputs by input, keyed by API name. */
+function byName<T extends Int8Array | Float32Array>(ref: Reference, all: T): Record<string, T> {
+  const out: Record<string, T> = Object.create(null) as Record<string, T>;
+  let o = 0;
+  for (const i of ref.inputs) {
+    out[i.name] = all.subarray(o, o + i.size) as T;
+    o += i.size;
+  }
+  return out;
+}
+
+function outputsInOrder<T>(net: LoadedNet, r: T | Record<string, T>): T[] {
+  return net.outputs.length === 1 ? [r as T] : net.outputs.map((o) => (r as Record<string, T>)[o.name]);
+}
+
+/** Runs every module of the folder on every sample; mismatches are returned (`ok: false`). */
+export async function verifyWasmFolder(opts: WasmVerifyOptions): Promise<WasmVerifyResult> {
+  const folder = readWasmFolder(opts.dir, opts.name);
+  const specs = typeof opts.inputs === 'string' ? [opts.inputs] : Array.isArray(opts.inputs) ? (opts.inputs as readonly string[]) : undefined;
+  const files = specs ? specsByInput(folder.graph.inputs, specs, '--inputs') : undefined;
+  const x = files ? new Map([...files].map(([n, f]) => [n, readNpy(f)])) : (opts.inputs as Value | ReadonlyMap<string, Value>);
+  const samples = samplesOf(folder.graph, x, opts.limit ?? Infinity, files);
+  const ref = reference(folder.graph, samples);
+  const loaderFile = join(folder.dir, `${folder.name}.js`);
+  if (!existsSync(loaderFile)) throw fail(`no ${folder.name}.js in the folder`, folder.dir);
+  const loader = (await import(pathToFileURL(loaderFile).href)) as Loader;
+  const modules: WasmModuleResult[] = [];
+  for (const m of folder.report.modules) {
+    opts.onProgress?.(`verifying the ${m.variant} module in Node...`);
+    const binary = new Uint8Array(readFileSync(join(folder.dir, m.file)));
+    let net: LoadedNet;
+    try {
+      net = await loader.createNet(binary);
+    } catch (e) {
+      throw new VerifyError(VerifyErrorCode.RunFailed, `${m.file} does not load in Node: ${(e as Error).message}`, m.variant === 'simd' ? 'Node >= 20 runs SIMD128; compile again if the file is damaged.' : undefined);
+    }
+    const t0 = performance.now();
+    const outputs: SampleOutput[] = [];
+    const times: number[] = [];
+    for (let k = 0; k < ref.count; k++) {
+      const s = performance.now();
+      const o8 = outputsInOrder(net, net.run(byName(ref, ref.in8[k])));
+      times.push((performance.now() - s) * 1000);
+      const oF = ref.inF ? outputsInOrder(net, net.runF32(byName(ref, ref.inF[k]))) : [];
+      outputs.push({ index: k, instructions: 0n, stack: 0, out8: bytesOf(o8), outF: bytesOf(oF) });
+    }
+    const runMs = performance.now() - t0;
+    times.sort((a, b) => a - b);
+    const mismatch = compareOutputs(ref, outputs);
+    const r: WasmModuleResult = {
+      variant: m.variant, description: `wasm ${m.variant} (node)`, file: m.file, moduleBytes: binary.length, samples: ref.count, bytes: bytesCompared(ref),
+      medianUs: times[Math.floor(times.length / 2)], runMs,
+    };
+    if (mismatch) {
+      r.mismatch = mismatch;
+      r.message = describeMismatch(mismatch, ref, folder.name, { who: `the ${m.variant} module`, run: 'net.run', runF32: 'net.runF32' });
+    }
+    modules.push(r);
+  }
+  return { folder, modules, ok: modules.every((m) => !m.mismatch) };
+}
