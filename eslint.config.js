@@ -14,4 +14,11 @@ export default tseslint.config(
       'prefer-const': 'error',
     },
   },
+  {
+    // The browser example's page script.
+    files: ['examples/wasm-page/app.js'],
+    languageOptions: {
+      globals: { document: 'readonly', fetch: 'readonly', performance: 'readonly', OffscreenCanvas: 'readonly', URLSearchParams: 'readonly', location: 'readonly', Option: 'readonly' },
+    },
+  },
 );

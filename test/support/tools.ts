@@ -100,6 +100,9 @@ export const GCC = commandExists('gcc', INSTALL.hostCc);
 export const ARM_GCC = commandExists('arm-none-eabi-gcc', INSTALL.armGcc);
 export const QEMU = commandExists('qemu-system-arm', INSTALL.qemu);
 export const CMAKE = commandExists('cmake', 'apt-get install cmake');
+/** Debian's Chromium, which playwright-core drives for the browser tests (no downloaded browser). */
+export const CHROMIUM_PATH = process.env.QGC_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM = pathExists('Chromium', CHROMIUM_PATH, 'apt-get install chromium', 'chromium');
 export const MAKE = commandExists('make', 'apt-get install make');
 export const CMSIS_NN = pathExists('CMSIS-NN source', join(cmsisNnRoot(), 'Include', 'arm_nnfunctions.h'),
   'point CMSIS_NN_ROOT at a CMSIS-NN checkout (Include/ and Source/)', 'CMSIS_NN_ROOT');

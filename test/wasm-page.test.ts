@@ -1,0 +1,67 @@
+/** examples/wasm-page in a real browser: the Fashion-MNIST model compiled with `qgc compile
+ * --target wasm` next to the page, served on 127.0.0.1, loaded in headless Chromium (Debian's
+ * package, driven by playwright-core); the prediction the page shows must be the integer
+ * interpreter's for each bundled image. */
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readNpy } from '../src/io/npy.js';
+import { readCompiledFolder } from '../src/verify/folder.js';
+import { reference, samplesOf } from '../src/verify/reference.js';
+import { cli } from './support/cli.js';
+import { CHROMIUM, CHROMIUM_PATH, needs } from './support/tools.js';
+
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
+describe('examples/wasm-page', () => {
+  it('classifies the bundled images in headless Chromium as the integer interpreter does', async (ctx) => {
+    needs(ctx, CHROMIUM);
+    const root = mkdtempSync(join(tmpdir(), 'qgc-wasm-page-'));
+    roots.push(root);
+    const page = join(root, 'page');
+    cpSync('examples/wasm-page', page, { recursive: true });
+    const r = await cli('compile', 'examples/fashion-mnist/model.onnx', '--target', 'wasm', '--calib', 'examples/fashion-mnist/calib.npy', '-o', join(page, 'net'));
+    expect(r.code, r.err).toBe(0);
+
+    const { images } = JSON.parse(readFileSync(join(page, 'images.json'), 'utf8')) as { images: { label: number; pixels: number[] }[] };
+    const graph = readCompiledFolder(join(page, 'net')).graph;
+    const x = readNpy('examples/fashion-mnist/test_x.npy');
+    const ref = reference(graph, samplesOf(graph, x, images.length));
+    const want = ref.outF!.map(argmax);
+
+    const { serve } = await import('../examples/wasm-page/serve.mjs');
+    const server = await serve(page, 0);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      for (let i = 0; i < images.length; i++) {
+        await tab.goto(`http://127.0.0.1:${port}/index.html?image=${i}`);
+        const out = tab.locator('#prediction[data-index], #prediction[data-error]');
+        await out.waitFor({ timeout: 30_000 });
+        expect(await out.getAttribute('data-error'), await out.textContent() ?? '').toBeNull();
+        expect(Number(await out.getAttribute('data-index')), `image ${i}`).toBe(want[i]);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      server.close();
+    }
+  }, 180_000);
+});
