@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../src/io/npy.js';
-import { readCompiledFolder } from '../src/verify/folder.js';
+import { readWasmFolder } from '../src/verify/wasm.js';
 import { reference, samplesOf } from '../src/verify/reference.js';
 import { cli } from './support/cli.js';
 import { CHROMIUM, CHROMIUM_PATH, needs } from './support/tools.js';
@@ -37,7 +37,7 @@ describe('examples/wasm-page', () => {
     expect(r.code, r.err).toBe(0);
 
     const { images } = JSON.parse(readFileSync(join(page, 'images.json'), 'utf8')) as { images: { label: number; pixels: number[] }[] };
-    const graph = readCompiledFolder(join(page, 'net')).graph;
+    const graph = readWasmFolder(join(page, 'net')).graph;
     const x = readNpy('examples/fashion-mnist/test_x.npy');
     const ref = reference(graph, samplesOf(graph, x, images.length));
     const want = ref.outF!.map(argmax);
