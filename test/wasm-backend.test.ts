@@ -43,6 +43,8 @@ interface LoadedNet {
   outputs: { name: string; shape: number[] }[];
   run(x: unknown): Int8Array | Record<string, Int8Array>;
   runF32(x: unknown): Float32Array | Record<string, Float32Array>;
+  steps: { index: number; name: string; op: string; kernel: string }[];
+  runStep(i: number): void;
 }
 type Loader = { createNet(source?: unknown): Promise<LoadedNet>; simdSupported(): boolean };
 const load = async (file: string) => (await import(`${pathToFileURL(file).href}?v=${roots.length}-${Math.random()}`)) as Loader;
@@ -164,6 +166,13 @@ describe('the loader (net.js)', () => {
     expect(scalar.simd).toBe(false);
     expect(Array.from(scalar.run(x) as Int8Array)).toEqual(Array.from(a));
     await expect(loader.createNet(42)).rejects.toThrow(TypeError);
+    // The steps of the report, and each one runnable alone (per-layer timing): after a run, running
+    // every step again in order leaves the same output bytes.
+    const report = JSON.parse(readFileSync(join(dir, 'net_report.json'), 'utf8')) as { layers: { kernel: string }[] };
+    expect(net.steps.map((st) => st.kernel)).toEqual(report.layers.map((l) => l.kernel));
+    net.run(x);
+    for (let i = 0; i < net.steps.length; i++) net.runStep(i);
+    expect(() => net.runStep(net.steps.length)).toThrow(RangeError);
     // Nothing in the loader evaluates strings.
     expect(readFileSync(join(dir, 'net.js'), 'utf8')).not.toMatch(/\beval\b|new Function|Function\(/);
   });

@@ -87,6 +87,7 @@ export function compileWasm(graph: Graph, opts: CompileWasmOptions): CompileWasm
   const view = {
     file: `${name}.js`, dtsFile: `${name}.d.ts`, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name),
     inputs: JSON.stringify(inputs), outputs: JSON.stringify(outputs), files, filesJson: JSON.stringify(files),
+    steps: JSON.stringify(schedule.steps.map((s) => ({ index: s.index, name: s.kind === 'node' ? s.node.name : '', op: s.kind === 'node' ? s.node.op : 'LayoutCopy', kernel: s.choice.kernel }))),
     embedded: embed, embeddedJson: embed ? JSON.stringify({ simd: simd ? b64(simd.built.binary) : null, scalar: b64(scalar.built.binary) }) : 'null',
     probe: Array.from(simdProbe()).join(', '),
     single: inputs.length === 1 && outputs.length === 1,
