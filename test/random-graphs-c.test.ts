@@ -7,7 +7,7 @@ import type { KernelsOption } from '../src/backends/c/emit.js';
 import { printGraph } from '../src/ir/printer.js';
 import { compileAndRunBatch, type BatchResult } from './support/c-batch.js';
 import { firstDifference, expectedBytes, type Expected } from './support/c-harness.js';
-import { interpretRandomCase, randomQuantizedGraph, randomQuantizedGraphs, type RandomGraphCase } from './support/random-qgraphs.js';
+import { interpretRandomCase, MAX_ELEMENTS, randomQuantizedGraph, randomQuantizedGraphs, type RandomGraphCase } from './support/random-qgraphs.js';
 import { CMSIS_NN as CMSIS, GCC, needs } from './support/tools.js';
 
 const DEFAULT_SEED = 20261204;
@@ -48,7 +48,9 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     expect(interpretRandomCase(again, 1).out8[0]).toEqual(expectedOf(cases[17]).out8[0]);
     const ops = new Set(cases.flatMap((c) => c.graph.nodes.map((n) => n.op)));
     expect([...ops].sort()).toEqual(['Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QMaxPool', 'QSoftmax', 'Quantize', 'Reshape']);
-    const convs = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QConv' ? [{ a: n.attrs, c: c.graph.tensors.get(n.inputs[0])!.shape[1], bias: n.inputs.length === 3 }] : [])));
+    const convs = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QConv'
+      ? [{ a: n.attrs, c: c.graph.tensors.get(n.inputs[0])!.shape[1], outC: c.graph.tensors.get(n.inputs[1])!.shape[0], bias: n.inputs.length === 3 }]
+      : [])));
     const some = (p: (v: typeof convs[number]) => boolean): boolean => convs.some(p);
     expect(some((v) => v.a.group === v.c && v.c > 1), 'depthwise').toBe(true);
     expect(some((v) => v.a.group > 1 && v.a.group < v.c), 'grouped').toBe(true);
@@ -58,7 +60,7 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     expect(some((v) => v.a.kernel.some((k) => k === 5)), 'kernel 5').toBe(true);
     expect(some((v) => { const sp = v.a.kernel.length; return v.a.pads.some((p, j) => j < sp && p !== v.a.pads[j + sp]); }), 'asymmetric pads').toBe(true);
     expect(some((v) => !v.bias) && some((v) => v.bias), 'with and without bias').toBe(true);
-    expect(some((v) => v.a.multiplier.length === 1 && v.a.group !== 1) || some((v) => v.a.multiplier.length === 1), 'per-tensor').toBe(true);
+    expect(some((v) => v.a.multiplier.length === 1 && v.outC > 1) && some((v) => v.a.multiplier.length > 1), 'per-tensor and per-channel').toBe(true);
     expect(some((v) => v.a.actMin > -128) && some((v) => v.a.actMax < 127), 'fused clamps').toBe(true);
     const pools = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QMaxPool' || n.op === 'QAveragePool' ? [n] : [])));
     expect(pools.some((n) => n.op === 'QAveragePool' && n.attrs.pads.some((p) => p > 0)), 'padded average pool').toBe(true);
@@ -66,7 +68,8 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     expect(pools.some((n) => n.attrs.dilations.some((d) => d > 1)), 'dilated pool').toBe(true);
     expect(cases.some((c) => c.inputShape[0] === 2), 'batch 2').toBe(true);
     // Small tensors: the whole file runs in seconds.
-    for (const c of cases) for (const t of c.graph.tensors.values()) if (!t.data && t.dtype === 'int8') expect(t.shape.reduce((a, b) => a * b, 1)).toBeLessThanOrEqual(2 * 6144);
+    const largest = Math.max(...cases.flatMap((c) => [...c.graph.tensors.values()].filter((t) => !t.data && t.dtype === 'int8').map((t) => t.shape.reduce((a, b) => a * b, 1))));
+    expect(largest).toBeLessThanOrEqual(MAX_ELEMENTS);
   });
 
   for (const kernels of ['portable', 'cmsis-nn'] as const) {

@@ -4,19 +4,19 @@
  * function of the seed, `randomQuantizedGraphs(seed, count)` derives one seed per graph, and
  * `interpretRandomCase(c, n)` gives n seeded inputs with the interpreter's int8 outputs.
  *
- * What a graph holds: Quantize → 1 to 6 layers → (softmax, 30%) → Dequantize, on a random input
- * of rank 4 ([N, C, H, W], N = 2 in 10%) or rank 3 ([N, C, W], 1-D windows, 20%). Layers, drawn
- * from the LAYERS registry below by weight:
+ * What a graph holds: Quantize → 1 to 6 layers → softmax (30%, over a last axis longer than 1)
+ * → Dequantize, on a random input of rank 4 ([N, C, H, W], N = 2 in 10%) or rank 3 ([N, C, W],
+ * 1-D windows, 20%). Layers, drawn from the LAYERS registry below by weight:
  * - conv: dense, depthwise (channel multiplier 1 or 2), grouped (any divisor of C); kernel 1–5
- *   per axis (1×N, N×1 included), strides 1–3, dilations 1–3, pads 0–2 per side drawn
- *   independently (asymmetric), with or without bias, per-channel or per-tensor weight scales,
+ *   per axis (1×N, N×1 included), strides 1–3, dilations 1–3, pads 0–2 per side (at most the
+ *   dilated kernel's extent minus one) drawn independently (asymmetric), with or without bias, per-channel or per-tensor weight scales,
  *   fused ReLU, ReLU6 or a random Clip;
  * - max pool (dilated in 20%, then unpadded) and average pool (count_include_pad off), kernel
  *   1–4, strides 1–3, pads below the kernel, ceil mode where the last window starts inside the
  *   input, and global average pooling;
  * - residual: one or two shape-keeping layers (a conv of any group kind with pads split at
  *   random, a clamp, a same-size pool) added to their input, or x + x;
- * - concat along channels of two or three branches (the input itself, a conv, a same-size max
+ * - concat along channels of two or three branches (the input itself, a conv, a same-size
  *   pool), requantized or with the first input's parameters;
  * - Pad (constant, reflect, edge; constant may crop with a negative pad), QClamp;
  * - flatten + fully connected, and further fully connected layers on the flat tensor.
@@ -26,17 +26,18 @@
  * By construction it avoids what a valid graph cannot have or the C backend refuses: every
  * window output size is >= 1, pool pads are below the kernel (and every pooling window holds at
  * least one input element), reflect pads are below the dimension, no count_include_pad with
- * pads, no broadcasting adds, activations stay below MAX_ELEMENTS (about 4 KB).
- * Not covered: Transpose and Reshape other than flatten, concat along other axes, 'wrap' pads,
- * batched 1-D FC, graphs with several inputs or outputs, bit-widths other than 8, weights that
- * are not constants, 3-D windows.
+ * pads, no broadcasting adds, no activation above MAX_ELEMENTS (4 KB).
+ * Not covered: Transpose, Reshape other than flatten, concat along other axes, 'wrap' pads,
+ * count_include_pad, fully connected on rank > 2, graphs with several inputs or outputs,
+ * bit-widths other than 8, weights that are not constants, 3-D windows, large tensors (CMSIS-NN
+ * paths that only start above a size), the f32 entry points.
  */
 import { interpret, randomSamples, type Expected } from './c-harness.js';
 import type { GraphCase } from './c-graphs.js';
 import { QGraphBuilder, type Act } from './qgraph.js';
 import { mulberry32, uniform } from './random.js';
 
-/** The most elements an activation may have (int8: bytes, per batch of the graph). */
+/** The most elements (int8: bytes) an activation has, batch included. */
 export const MAX_ELEMENTS = 4096;
 
 /** A random graph: the case, its seed (reproduces it alone) and the layers it drew. */
@@ -144,23 +145,28 @@ function fusedClamp(d: Dice, outScale: number): { relu?: boolean; clip?: [number
 
 type GroupKind = 'dense' | 'depthwise' | 'grouped';
 
-/** A conv layer. `keepChannels`: outC = C (for residual branches); `same`: keeps the spatial size. */
-function conv(g: Gen, x: Act, o: { keepChannels?: boolean; same?: boolean; outC?: number } = {}): Act {
+/** A conv layer. `keepChannels`: outC = C (for residual branches); `same`: keeps the spatial
+ * size; `maxC`: at most that many output channels (a dense conv when the group kind needs more). */
+function conv(g: Gen, x: Act, o: { keepChannels?: boolean; same?: boolean; maxC?: number } = {}): Act {
   const { d } = g;
   const c = x.shape[1];
   const divisors = Array.from({ length: c }, (_, i) => i + 1).filter((v) => c % v === 0 && v > 1 && v < c);
   let kind: GroupKind = d.pick(['dense', 'dense', 'depthwise', 'depthwise', 'grouped'] as const);
   if (kind === 'grouped' && divisors.length === 0) kind = 'dense';
   if (kind === 'depthwise' && c === 1) kind = 'dense';
-  const group = kind === 'dense' ? 1 : kind === 'depthwise' ? c : d.pick(divisors);
+  let group = kind === 'dense' ? 1 : kind === 'depthwise' ? c : d.pick(divisors);
   const w = convWindow(d, spatialOf(x), o.same === true);
   const outSpatial = windowOut(spatialOf(x), w);
   let outC: number;
   if (o.keepChannels) outC = c;
-  else if (o.outC !== undefined && kind === 'dense') outC = o.outC;
   else if (kind === 'depthwise') outC = c * d.pick([1, 1, 2]);
   else if (kind === 'grouped') outC = group * d.int(1, 3);
   else outC = d.int(1, 12);
+  if (o.maxC !== undefined && outC > o.maxC) {
+    kind = 'dense';
+    group = 1;
+    outC = o.maxC;
+  }
   const room = Math.floor(MAX_ELEMENTS / (x.shape[0] * product(outSpatial)));
   while (outC > group && outC > room) outC -= group;
   const fanIn = (c / group) * product(w.k);
@@ -252,21 +258,25 @@ function residual(g: Gen, x: Act): Act {
 
 function concat(g: Gen, x: Act): Act {
   const { d } = g;
-  const n = d.chance(0.15) ? 3 : 2;
+  const c = x.shape[1];
+  // Channels the concat output may have; where two copies of the input do not fit, a conv.
+  const budget = Math.floor(MAX_ELEMENTS / product(x.shape.filter((_, i) => i !== 1)));
+  if (budget < 2 * c) return conv(g, x);
+  const n = budget >= 3 * c && d.chance(0.15) ? 3 : 2;
   note(g, `concat of ${n} {`);
   g.depth++;
   const parts: Act[] = [];
-  const budget = Math.floor(MAX_ELEMENTS / product(x.shape.filter((_, i) => i !== 1)));
   for (let i = 0; i < n; i++) {
     const r = d.int(0, 3);
-    const used = parts.reduce((s, p) => s + p.shape[1], 0);
-    if (r === 0 || budget - used < x.shape[1] + 1) {
+    // Room for this branch, leaving C channels for each branch after it (always >= C).
+    const room = budget - parts.reduce((s, p) => s + p.shape[1], 0) - c * (n - 1 - i);
+    if (r === 0) {
       note(g, 'input');
       parts.push(x);
     } else if (r === 3) {
       parts.push(pool(g, x, true));
     } else {
-      parts.push(conv(g, x, { same: true, outC: d.int(1, Math.max(1, Math.min(8, budget - used - x.shape[1] * (n - 1 - i)))) }));
+      parts.push(conv(g, x, { same: true, maxC: Math.min(room, 12) }));
     }
   }
   const same = d.chance(0.3);
@@ -355,7 +365,8 @@ export function randomQuantizedGraph(seed: number): RandomGraphCase {
   let x = b.input(inputShape, d.pick([1 / 64, 1 / 48, 1 / 32]), d.int(-20, 20));
   const count = d.int(1, 6);
   for (let i = 0; i < count; i++) x = drawLayer(d, x).make(g, x);
-  if (d.chance(0.3)) {
+  // Softmax over a last axis of one element is the constant 127: left out.
+  if (d.chance(0.3) && x.shape[x.shape.length - 1] > 1) {
     note(g, 'softmax');
     x = b.softmax(x);
   }
