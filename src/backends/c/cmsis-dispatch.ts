@@ -15,6 +15,14 @@
  * is wrong. There, qgc calls arm_depthwise_conv_s8_opt, which checks every column (it is also
  * what the wrapper runs on MVE builds for these layers, so the result is the same on every
  * ISA). The bottom edge needs nothing: the 3x3 kernel bounds its row loop by the input height.
+ * The wrapper's other pick for such layers (ch_mult == 1, batch 1, no dilation),
+ * arm_depthwise_conv_s8_opt, fills its im2col buffer on DSP builds with the rows of a window
+ * above the input (`ker_y_start`) and below it (`kernel_y - ker_y_end`) counted from the window's
+ * start: where a whole window lies more than its height in the top padding (pad_top > kernel_h)
+ * or past the bottom edge (a window starting below row input_h), that count exceeds the kernel
+ * height and the memset runs past the buffer (the output is wrong, the arena after the scratch
+ * overwritten). ONNX pads may be that large; there qgc calls arm_depthwise_conv_s8, which bounds
+ * every tap (the non-DSP build's choice; the MVE path checks each tap too).
  *
  * 1xN: arm_convolve_wrapper_s8 runs arm_convolve_1_x_n_s8 for 1-D layers (input height 1,
  * kernel height 1, stride_w * C_in % 4 == 0, no dilation). Without MVE that function is
@@ -41,7 +49,7 @@
 import type { ConvRowsCost, McuTarget } from '../../targets/target.js';
 import { isConv1x1, isConv1xN, type ConvGeometry, type NnDims } from './cmsis-buffers.js';
 
-export type DepthwiseFunction = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8_opt';
+export type DepthwiseFunction = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8_opt' | 'arm_depthwise_conv_s8';
 
 /** True when arm_depthwise_conv_wrapper_s8 runs arm_depthwise_conv_3x3_s8 (on a DSP or plain
  * build). `filter` is {n: 1, h, w, c: C_out}. */
@@ -57,8 +65,18 @@ export function rightOverhang(p: ConvGeometry, input: NnDims, filter: NnDims, ou
   return lastStart + (filter.w - 1) * p.dilationW + 1 - input.w;
 }
 
+/** True when some window lies entirely in the padding above the input by more than the kernel
+ * height, or starts below the input's last row: arm_depthwise_conv_s8_opt's DSP path overruns
+ * its buffer there (see the file comment). */
+export function windowRowsPastKernel(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): boolean {
+  const lastStart = (output.h - 1) * p.strideH - p.padH;
+  return p.padH > filter.h || lastStart > input.h;
+}
+
 /** The function to call for a depthwise convolution (see the file comment). */
 export function depthwiseFunction(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): DepthwiseFunction {
+  const optPath = output.c === input.c && input.n === 1 && p.dilationW === 1 && p.dilationH === 1;
+  if (optPath && windowRowsPastKernel(p, input, filter, output)) return 'arm_depthwise_conv_s8';
   if (wrapperRunsDepthwise3x3(p, input, filter, output) && rightOverhang(p, input, filter, output) > 1) return 'arm_depthwise_conv_s8_opt';
   return 'arm_depthwise_conv_wrapper_s8';
 }
