@@ -60,6 +60,7 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     expect(some((v) => v.a.kernel.some((k) => k === 5)), 'kernel 5').toBe(true);
     expect(some((v) => { const sp = v.a.kernel.length; return v.a.pads.some((p, j) => j < sp && p !== v.a.pads[j + sp]); }), 'asymmetric pads').toBe(true);
     expect(some((v) => !v.bias) && some((v) => v.bias), 'with and without bias').toBe(true);
+    expect(some((v) => { const sp = v.a.kernel.length; return v.a.pads.some((p, j) => p > v.a.dilations[j % sp] * (v.a.kernel[j % sp] - 1)); }), 'windows wholly in the padding').toBe(true);
     expect(some((v) => v.a.multiplier.length === 1 && v.outC > 1) && some((v) => v.a.multiplier.length > 1), 'per-tensor and per-channel').toBe(true);
     expect(some((v) => v.a.actMin > -128) && some((v) => v.a.actMax < 127), 'fused clamps').toBe(true);
     const pools = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QMaxPool' || n.op === 'QAveragePool' ? [n] : [])));

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileC, type KernelsOption } from '../../src/backends/c/emit.js';
 import type { Graph } from '../../src/ir/graph.js';
-import { runHost } from '../../src/verify/qemu.js';
-import { buildHost } from '../../src/verify/toolchain.js';
+import { runHost, runQemu } from '../../src/verify/qemu.js';
+import { buildElf, buildHost } from '../../src/verify/toolchain.js';
 import { SANITIZE, type Expected } from './c-harness.js';
 
 export interface BatchNet {
@@ -25,6 +25,8 @@ export interface BatchOptions {
   kernels: KernelsOption;
   /** Target the C is compiled for (scratch sizes, flags); default cortex-m4. */
   target?: string;
+  /** 'host' (cc, sanitizers on; the default) or a QEMU target name (that target's build). */
+  where?: 'host' | string;
   /** Network names; default `n<i>`. */
   name?: (i: number) => string;
 }
@@ -99,7 +101,7 @@ int main(void)
 `;
 }
 
-/** Compiles every network, builds one host program (sanitizers on) and runs it once. A network
+/** Compiles every network, builds one program (host with sanitizers, or a QEMU target) and runs it once. A network
  * that compileC refuses gets its error; the others still run. */
 export async function compileAndRunBatch(nets: readonly BatchNet[], opts: BatchOptions): Promise<BatchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'qgc-cbatch-'));
@@ -129,9 +131,16 @@ export async function compileAndRunBatch(nets: readonly BatchNet[], opts: BatchO
   const sources = [join(dir, 'main.c'), join(first, 'qgc_kernels.c'), join(first, 'qgc_data.c'), ...names.flatMap((n) => [join(dir, n, `${n}.c`), join(dir, n, `${n}_weights.c`)])];
   const defines = Object.fromEntries(cmsis ? names.map((n) => [`${n.toUpperCase()}_CHECK_SCRATCH`, true]) : []);
   const cmsisNn = cmsis ? (process.env.QGC_TEST_CMSIS_OPT ? { opt: process.env.QGC_TEST_CMSIS_OPT } : true) : false;
-  const { exe } = await buildHost({ sources, includeDirs: [first], defines, cmsisNn, outDir: join(dir, 'build'), cflags: SANITIZE, ldflags: SANITIZE });
-  const r = await runHost({ exe, cwd: run, timeoutMs: 120_000 });
-  if (r.exitCode !== 0) throw new Error(`batch run failed (${r.exitCode}, files in ${dir}): ${r.stdout.slice(-500)}\n${r.stderr.slice(-3000)}`);
+  const where = opts.where ?? 'host';
+  let r: { exitCode: number; stdout: string; stderr: string };
+  if (where === 'host') {
+    const { exe } = await buildHost({ sources, includeDirs: [first], defines, cmsisNn, outDir: join(dir, 'build'), cflags: SANITIZE, ldflags: SANITIZE });
+    r = await runHost({ exe, cwd: run, timeoutMs: 120_000 });
+  } else {
+    const { elf } = await buildElf({ target: where, sources, includeDirs: [first], defines, cmsisNn, outDir: join(dir, 'build') });
+    r = await runQemu({ target: where, elf, cwd: run, timeoutMs: 300_000 });
+  }
+  if (r.exitCode !== 0) throw new Error(`batch run on ${where} failed (${r.exitCode}, files in ${dir}): ${r.stdout.slice(-500)}\n${r.stderr.slice(-3000)}`);
   for (const line of r.stdout.split('\n')) {
     const m = /^(\d+) (\d+) ([0-9a-f]*|run-failed)$/.exec(line) ?? /^(\d+) (scratch-check-failed)$/.exec(line);
     if (!m) continue;

@@ -9,8 +9,9 @@
  * 1-D windows, 20%). Layers, drawn from the LAYERS registry below by weight:
  * - conv: dense, depthwise (channel multiplier 1 or 2), grouped (any divisor of C); kernel 1–5
  *   per axis (1×N, N×1 included), strides 1–3, dilations 1–3, pads 0–2 per side (at most the
- *   dilated kernel's extent minus one) drawn independently (asymmetric), with or without bias, per-channel or per-tensor weight scales,
- *   fused ReLU, ReLU6 or a random Clip;
+ *   dilated kernel's extent minus one; in 10% up to the extent + 1, at most 5, so that whole
+ *   windows lie in the padding) drawn independently (asymmetric), with or without bias,
+ *   per-channel or per-tensor weight scales, fused ReLU, ReLU6 or a random Clip;
  * - max pool (dilated in 20%, then unpadded) and average pool (count_include_pad off), kernel
  *   1–4, strides 1–3, pads below the kernel, ceil mode where the last window starts inside the
  *   input, and global average pooling;
@@ -106,14 +107,16 @@ function convWindow(d: Dice, spatial: readonly number[], same: boolean): Window 
       pb = d.int(0, total);
       pe = total - pb;
     } else {
-      pb = d.int(0, Math.min(2, dil * (k - 1)));
-      pe = d.int(0, Math.min(2, dil * (k - 1)));
+      // Mostly pads below the window's extent; sometimes windows wholly in the padding.
+      const most = d.chance(0.1) ? Math.min(5, dil * (k - 1) + 2) : Math.min(2, dil * (k - 1));
+      pb = d.int(0, most);
+      pe = d.int(0, most);
       // Shrink the window until it fits the padded input (output size >= 1).
       while (size + pb + pe < dil * (k - 1) + 1) {
         if (dil > 1) dil--;
         else k--;
-        pb = Math.min(pb, dil * (k - 1));
-        pe = Math.min(pe, dil * (k - 1));
+        pb = Math.min(pb, most);
+        pe = Math.min(pe, most);
       }
     }
     w.k.push(k);
@@ -168,7 +171,8 @@ function conv(g: Gen, x: Act, o: { keepChannels?: boolean; same?: boolean; maxC?
     outC = o.maxC;
   }
   const room = Math.floor(MAX_ELEMENTS / (x.shape[0] * product(outSpatial)));
-  while (outC > group && outC > room) outC -= group;
+  // A residual branch keeps its channels (the add needs them); elsewhere stay within the budget.
+  while (!o.keepChannels && outC > group && outC > room) outC -= group;
   const fanIn = (c / group) * product(w.k);
   const outScale = x.scale * Math.sqrt(fanIn) * 0.5 * d.real(0.5, 1.5);
   const act = fusedClamp(d, outScale);
