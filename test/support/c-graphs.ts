@@ -2,7 +2,7 @@
  * convolution variant (general, 1x1, 1xN, depthwise 3x3, depthwise with a channel multiplier,
  * grouped, dilated), pooling with padding and ceil mode, in-place add and clamp, concat with and
  * without requantization, Pad in every mode, Transpose views, softmax, batches, 1-D windows,
- * boundary transposes, and depthwise windows wholly in the padding. */
+ * boundary transposes, and windows wholly in the padding (depthwise, 1x1). */
 import type { Graph } from '../../src/ir/graph.js';
 import { QGraphBuilder } from './qgraph.js';
 
@@ -110,4 +110,14 @@ export const dwPadsPastKernel = (): GraphCase =>
     return b.conv(y, { outC: 6, k: [1, 1] });
   });
 
-export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput, dwOverhang, conv1dPads, dwPadsPastKernel];
+/** 1x1 convolutions with ONNX end pads only (stride 1 and 2), so some outputs lie wholly in the
+ * padding: CMSIS-NN's wrapper sees padding 0 and runs arm_convolve_1x1_s8_fast / _s8, which
+ * assume every output reads an input pixel. */
+export const conv1x1EndPads = (): GraphCase =>
+  make('conv1x1-end-pads', 23, [1, 4, 3, 3], (b, x) => {
+    let y = b.conv(x, { outC: 8, k: [1, 1], pads: [0, 0, 1, 2] }); // [1,8,4,5]
+    y = b.conv(y, { outC: 4, k: [1, 1], pads: [0, 0, 1, 1], stride: [2, 2], relu: true }); // [1,4,3,3]
+    return b.conv(y, { outC: 4, k: [1, 1] });
+  });
+
+export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput, dwOverhang, conv1dPads, dwPadsPastKernel, conv1x1EndPads];

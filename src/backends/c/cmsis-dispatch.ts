@@ -33,6 +33,12 @@
  * `mve1xNExact` replays that split column by column; where it differs from the real window,
  * qgc calls arm_convolve_s8 directly (what the non-MVE build runs anyway).
  *
+ * 1x1: the wrapper runs arm_convolve_1x1_s8_fast (stride 1) or arm_convolve_1x1_s8 whenever
+ * padding.w and padding.h (the begin pads) are 0. ONNX may still pad the end: then some outputs
+ * lie wholly in the padding (bias only), which the fast kernel never writes (it treats the input
+ * as an H*W by C matrix) and the strided one reads past the row for. qgc calls arm_convolve_s8
+ * there, which bounds every tap.
+ *
  * Rows (DSP and MVE builds): the wrapper's general path, arm_convolve_s8, copies each window
  * tap separately (a memcpy of C_in bytes, ~45 instructions each on a Cortex-M4), which costs
  * most where C_in or C_out is small (10.5 instructions per MAC on the M4, 3.8 on the M55, for a
@@ -161,7 +167,7 @@ export function rowsEligible(p: ConvGeometry, input: NnDims, filter: NnDims): bo
  * transitional (kernels-cmsis.ts passes one until it passes the target): it reads the cost model
  * of the shipped target with that ISA (cortex-m4 for 'dsp', cortex-m55 for 'mve'). */
 export function convFunction(target: McuTarget, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): ConvFunction {
-  if (isConv1x1(p, input, filter)) return 'arm_convolve_wrapper_s8';
+  if (isConv1x1(p, input, filter)) return windowsStartInInput(p, input, output) ? 'arm_convolve_wrapper_s8' : 'arm_convolve_s8';
   const mve = target.features.mve;
   const model = target.costModel.dispatch.convRows;
   const oneByN = isConv1xN(p, input, filter);
@@ -172,6 +178,13 @@ export function convFunction(target: McuTarget, p: ConvGeometry, input: NnDims, 
     if (cost.rows < cost.convS8) return 'rows';
   }
   return exact1xN ? 'arm_convolve_wrapper_s8' : 'arm_convolve_s8';
+}
+
+/** True when every window starts inside the input (none lies wholly in the end padding): what
+ * arm_convolve_1x1_s8 and arm_convolve_1x1_s8_fast assume (they read the input pixel under each
+ * output, the fast one the whole input as one matrix), see the file comment. */
+export function windowsStartInInput(p: ConvGeometry, input: NnDims, output: NnDims): boolean {
+  return (output.w - 1) * p.strideW - p.padW < input.w && (output.h - 1) * p.strideH - p.padH < input.h;
 }
 
 /** Bytes qgc_gather_rows_s8 writes for one output row (the scratch of the rows path). */
