@@ -3,43 +3,17 @@
  * into one host program per provider (sanitizers on) and run on 2 random inputs; every output
  * byte must equal the integer interpreter's. QGC_RANDOM_SEED picks another seed (printed). */
 import { describe, expect, it } from 'vitest';
-import type { KernelsOption } from '../src/backends/c/emit.js';
 import { printGraph } from '../src/ir/printer.js';
-import { compileAndRunBatch, type BatchResult } from './support/c-batch.js';
-import { firstDifference, expectedBytes, type Expected } from './support/c-harness.js';
-import { interpretRandomCase, MAX_ELEMENTS, randomQuantizedGraph, randomQuantizedGraphs, type RandomGraphCase } from './support/random-qgraphs.js';
+import { checkRandomCases, expectedOf, randomSeed } from './support/random-check.js';
+import { interpretRandomCase, MAX_ELEMENTS, randomQuantizedGraph, randomQuantizedGraphs } from './support/random-qgraphs.js';
 import { CMSIS_NN as CMSIS, GCC, needs } from './support/tools.js';
 
-const DEFAULT_SEED = 20261204;
-const SEED = process.env.QGC_RANDOM_SEED ? Number(process.env.QGC_RANDOM_SEED) : DEFAULT_SEED;
+const SEED = randomSeed();
 const COUNT = 200;
-const SAMPLES = 2;
 
 console.log(`random graphs: QGC_RANDOM_SEED=${SEED} (${COUNT} graphs)`);
 
 const cases = randomQuantizedGraphs(SEED, COUNT);
-const expected = new Map<RandomGraphCase, Expected>();
-const expectedOf = (c: RandomGraphCase): Expected => {
-  let e = expected.get(c);
-  if (!e) expected.set(c, (e = interpretRandomCase(c, SAMPLES)));
-  return e;
-};
-
-/** What went wrong on graph i, with everything needed to reproduce it; undefined when bit-exact. */
-function failure(kernels: KernelsOption, i: number, c: RandomGraphCase, r: BatchResult): string | undefined {
-  let what: string | undefined;
-  if ('error' in r) what = r.error;
-  else {
-    const e = expectedOf(c);
-    what = r.outputs.map((o, k) => {
-      const d = firstDifference(o, expectedBytes(e, k, false));
-      return d ? `sample ${k}: ${d}` : undefined;
-    }).filter(Boolean).join('; ') || undefined;
-  }
-  if (!what) return undefined;
-  return `${kernels}: QGC_RANDOM_SEED=${SEED}, graph ${i} (randomQuantizedGraph(${c.seed}), input [${c.inputShape}]): ${what}\n`
-    + `layers:\n  ${c.layers.join('\n  ')}\n${printGraph(c.graph)}`;
-}
 
 describe(`random quantized graphs (seed ${SEED})`, () => {
   it('the generator is deterministic and reaches every layer kind it documents', () => {
@@ -76,11 +50,8 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
   for (const kernels of ['portable', 'cmsis-nn'] as const) {
     it(`${COUNT} graphs, ${kernels} on the host (cortex-m4 build): bit-exact with the interpreter`, async (ctx) => {
       needs(ctx, GCC, ...(kernels === 'cmsis-nn' ? [CMSIS] : []));
-      const results = await compileAndRunBatch(cases.map((c) => ({ graph: c.graph, expected: expectedOf(c) })), { kernels, target: 'cortex-m4', name: (i) => `r${i}` });
-      const failures = results.map((r, i) => failure(kernels, i, cases[i], r)).filter((f): f is string => f !== undefined);
-      // The first failure in full (its IR), then one line for each other.
-      const summary = failures.length === 0 ? '' : `${failures.length} of ${COUNT} graphs differ\n${failures[0]}\nothers:\n${failures.slice(1).map((f) => f.split('\n')[0]).join('\n')}`;
-      expect(failures.length, summary).toBe(0);
+      const report = await checkRandomCases(cases, SEED, { kernels, target: 'cortex-m4', where: 'host' });
+      expect(report === '', report).toBe(true);
     }, 300_000);
   }
 });

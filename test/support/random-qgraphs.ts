@@ -9,7 +9,7 @@
  * 1-D windows, 20%). Layers, drawn from the LAYERS registry below by weight:
  * - conv: dense, depthwise (channel multiplier 1 or 2), grouped (any divisor of C); kernel 1–5
  *   per axis (1×N, N×1 included), strides 1–3, dilations 1–3, pads 0–2 per side (at most the
- *   dilated kernel's extent minus one; in 10% up to the extent + 1, at most 5, so that whole
+ *   dilated kernel's extent minus one; in 20% up to the extent + 1, at most 5, so that whole
  *   windows lie in the padding) drawn independently (asymmetric), with or without bias,
  *   per-channel or per-tensor weight scales, fused ReLU, ReLU6 or a random Clip;
  * - max pool (dilated in 20%, then unpadded) and average pool (count_include_pad off), kernel
@@ -108,7 +108,7 @@ function convWindow(d: Dice, spatial: readonly number[], same: boolean): Window 
       pe = total - pb;
     } else {
       // Mostly pads below the window's extent; sometimes windows wholly in the padding.
-      const most = d.chance(0.1) ? Math.min(5, dil * (k - 1) + 2) : Math.min(2, dil * (k - 1));
+      const most = d.chance(0.2) ? Math.min(5, dil * (k - 1) + 2) : Math.min(2, dil * (k - 1));
       pb = d.int(0, most);
       pe = d.int(0, most);
       // Shrink the window until it fits the padded input (output size >= 1).
