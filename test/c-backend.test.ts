@@ -7,7 +7,7 @@ import { compileC, type KernelsOption } from '../src/backends/c/emit.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
 import { loadModel } from '../src/onnx/load.js';
 import { compileAndRun, expectedBytes, firstDifference, interpret, randomSamples, type Expected } from './support/c-harness.js';
-import { ALL_CASES, cnn, conv1d, conv1dPads, dwOverhang, dwsepResidual, layouts, nchwOutput, type GraphCase } from './support/c-graphs.js';
+import { ALL_CASES, cnn, conv1d, conv1dPads, conv1x1EndPads, dwOverhang, dwPadsPastKernel, dwsepResidual, layouts, nchwOutput, type GraphCase } from './support/c-graphs.js';
 import { availableExamples } from './support/examples.js';
 import { ARM_GCC as ARM, CMSIS_NN as CMSIS, GCC, QEMU, needs, pathExists } from './support/tools.js';
 import type { Graph } from '../src/ir/graph.js';
@@ -118,6 +118,12 @@ describe('C backend: hand-made graphs reach the planned layouts', () => {
     // Pads that are not TFLite's SAME: arm_convolve_1_x_n_s8 fails or drops a column on MVE (the
     // first three layers are cheaper as gathered rows, the SAME-padded one keeps the 1xN kernel).
     expect(kernels(conv1dPads(), 'cortex-m55').slice(3)).toEqual(['arm_convolve_wrapper_s8', 'arm_convolve_s8']);
+    // Windows wholly in the padding by more than the kernel height: arm_depthwise_conv_s8_opt would
+    // overrun its buffer on DSP, so the bounded arm_depthwise_conv_s8 runs them.
+    expect(kernels(dwPadsPastKernel())).toEqual(['arm_depthwise_conv_s8', 'arm_depthwise_conv_s8', 'arm_convolve_wrapper_s8']);
+    // 1x1 with end pads only: the wrapper's 1x1 kernels would leave the padded outputs out.
+    expect(kernels(conv1x1EndPads())).toEqual(['arm_convolve_s8', 'arm_convolve_s8', 'arm_convolve_wrapper_s8']);
+    expect(kernels(conv1x1EndPads(), 'cortex-m55')).toEqual(['arm_convolve_s8', 'arm_convolve_s8', 'arm_convolve_wrapper_s8']);
     // Symmetric pads of 1 around a 3x3 depthwise filter: the wrapper (and its 3x3 kernel) is right.
     expect(kernels(dwsepResidual())[1]).toBe('arm_depthwise_conv_wrapper_s8');
   });

@@ -2,7 +2,7 @@
  * convolution variant (general, 1x1, 1xN, depthwise 3x3, depthwise with a channel multiplier,
  * grouped, dilated), pooling with padding and ceil mode, in-place add and clamp, concat with and
  * without requantization, Pad in every mode, Transpose views, softmax, batches, 1-D windows,
- * and boundary transposes. */
+ * boundary transposes, and windows wholly in the padding (depthwise, 1x1). */
 import type { Graph } from '../../src/ir/graph.js';
 import { QGraphBuilder } from './qgraph.js';
 
@@ -100,4 +100,24 @@ export const conv1dPads = (): GraphCase =>
     return b.conv(y, { outC: 6, k: [5], pads: [2, 2], stride: [2] }); // W 3
   });
 
-export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput, dwOverhang, conv1dPads];
+/** Depthwise layers with windows wholly in the padding by more than the kernel height (top pad
+ * 4 over a 3-row kernel; a 1-row kernel whose last windows start below the input): CMSIS-NN's
+ * arm_depthwise_conv_s8_opt (the wrapper's pick) overruns its im2col buffer there on DSP builds. */
+export const dwPadsPastKernel = (): GraphCase =>
+  make('dw-pads-past-kernel', 19, [1, 4, 3, 5], (b, x) => {
+    let y = b.conv(x, { outC: 4, k: [3, 3], pads: [4, 1, 1, 1], group: 4 }); // [1,4,6,5]
+    y = b.conv(y, { outC: 4, k: [1, 3], pads: [0, 1, 3, 1], group: 4, relu: true }); // [1,4,9,5]
+    return b.conv(y, { outC: 6, k: [1, 1] });
+  });
+
+/** 1x1 convolutions with ONNX end pads only (stride 1 and 2), so some outputs lie wholly in the
+ * padding: CMSIS-NN's wrapper sees padding 0 and runs arm_convolve_1x1_s8_fast / _s8, which
+ * assume every output reads an input pixel. */
+export const conv1x1EndPads = (): GraphCase =>
+  make('conv1x1-end-pads', 23, [1, 4, 3, 3], (b, x) => {
+    let y = b.conv(x, { outC: 8, k: [1, 1], pads: [0, 0, 1, 2] }); // [1,8,4,5]
+    y = b.conv(y, { outC: 4, k: [1, 1], pads: [0, 0, 1, 1], stride: [2, 2], relu: true }); // [1,4,3,3]
+    return b.conv(y, { outC: 4, k: [1, 1] });
+  });
+
+export const ALL_CASES = [cnn, dwsepResidual, layouts, conv1d, nchwOutput, dwOverhang, conv1dPads, dwPadsPastKernel, conv1x1EndPads];

@@ -17,7 +17,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-interface Act {
+/** A quantized activation the builder made: its tensor name, shape and parameters. */
+export interface Act {
   name: string;
   shape: number[];
   scale: number;
@@ -70,7 +71,9 @@ export class QGraphBuilder {
     return out;
   }
 
-  conv(x: Act, o: { outC: number; k: number[]; stride?: number[]; pads?: number[]; group?: number; dilation?: number[]; relu?: boolean; bias?: boolean; perTensor?: boolean }): Act {
+  /** A QConv. `clip` fuses a Clip(lo, hi) in real units (ReLU6: [0, 6]) and wins over `relu`;
+   * `outScale` / `outZp` fix the output parameters (default: drawn at random). */
+  conv(x: Act, o: { outC: number; k: number[]; stride?: number[]; pads?: number[]; group?: number; dilation?: number[]; relu?: boolean; clip?: [number, number]; bias?: boolean; perTensor?: boolean; outScale?: number; outZp?: number }): Act {
     const sp = o.k.length;
     const group = o.group ?? 1;
     const cg = x.shape[1] / group;
@@ -81,40 +84,45 @@ export class QGraphBuilder {
     const wShape = [o.outC, cg, ...o.k];
     const w = Int8Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => this.int(-127, 127));
     const wScales = Array.from({ length: o.perTensor ? 1 : o.outC }, () => 0.002 + this.rand() * 0.01);
-    const out = this.act([x.shape[0], o.outC, ...outSpatial]);
+    const out = this.act([x.shape[0], o.outC, ...outSpatial], o.outScale, o.outZp);
     const rq = convRequant(x.scale, wScales, out.scale);
     const inputs = [x.name, this.constant('int8', wShape, w)];
     if (o.bias !== false) inputs.push(this.constant('int32', [o.outC], Int32Array.from({ length: o.outC }, () => this.int(-3000, 3000))));
-    const clamp = activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity);
+    const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity);
     return this.node('QConv', inputs, out, {
       kernel: o.k, strides: stride, dilations: dil, pads, group, ...rq, ...clamp, inputZeroPoint: x.zp, outputZeroPoint: out.zp,
     });
   }
 
-  fc(x: Act, outF: number, relu = false): Act {
+  /** A QFullyConnected over the last axis; `o` as for conv (clip in real units, output parameters). */
+  fc(x: Act, outF: number, relu = false, o: { clip?: [number, number]; outScale?: number; outZp?: number } = {}): Act {
     const k = x.shape[x.shape.length - 1];
     const w = Int8Array.from({ length: outF * k }, () => this.int(-127, 127));
-    const out = this.act([...x.shape.slice(0, -1), outF]);
+    const out = this.act([...x.shape.slice(0, -1), outF], o.outScale, o.outZp);
     const rq = convRequant(x.scale, Array.from({ length: outF }, () => 0.001 + this.rand() * 0.004), out.scale);
     const inputs = [x.name, this.constant('int8', [outF, k], w), this.constant('int32', [outF], Int32Array.from({ length: outF }, () => this.int(-5000, 5000)))];
-    return this.node('QFullyConnected', inputs, out, { ...rq, ...activationClamp(out.scale, out.zp, relu ? 0 : -Infinity), inputZeroPoint: x.zp, outputZeroPoint: out.zp });
+    const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, relu ? 0 : -Infinity);
+    return this.node('QFullyConnected', inputs, out, { ...rq, ...clamp, inputZeroPoint: x.zp, outputZeroPoint: out.zp });
   }
 
-  pool(op: 'QMaxPool' | 'QAveragePool', x: Act, k: number[], stride: number[], pads?: number[], ceilMode = false): Act {
+  /** A pooling node (average pooling divides by the valid elements: count_include_pad off). */
+  pool(op: 'QMaxPool' | 'QAveragePool', x: Act, k: number[], stride: number[], pads?: number[], ceilMode = false, dilation?: number[]): Act {
     const sp = k.length;
     const p = pads ?? new Array(2 * sp).fill(0);
+    const dil = dilation ?? new Array(sp).fill(1);
     const outSpatial = x.shape.slice(2).map((d, i) => {
-      const v = (d + p[i] + p[i + sp] - k[i]) / stride[i];
+      const v = (d + p[i] + p[i + sp] - dil[i] * (k[i] - 1) - 1) / stride[i];
       return (ceilMode ? Math.ceil(v) : Math.floor(v)) + 1;
     });
     const out = this.act([x.shape[0], x.shape[1], ...outSpatial], x.scale, x.zp);
     return this.node(op, [x.name], out, {
-      kernel: k, strides: stride, dilations: new Array(sp).fill(1), pads: p, ceilMode, countIncludePad: false, actMin: -128, actMax: 127,
+      kernel: k, strides: stride, dilations: dil, pads: p, ceilMode, countIncludePad: false, actMin: -128, actMax: 127,
     });
   }
 
-  add(a: Act, b: Act, relu = false): Act {
-    const out = this.act(a.shape);
+  /** A QAdd of two same-shaped activations; `outScale` / `outZp` fix the output parameters. */
+  add(a: Act, b: Act, relu = false, outScale?: number, outZp?: number): Act {
+    const out = this.act(a.shape, outScale, outZp);
     return this.node('QAdd', [a.name, b.name], out, { ...addParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), ...activationClamp(out.scale, out.zp, relu ? 0 : -Infinity) });
   }
 

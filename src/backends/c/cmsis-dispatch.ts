@@ -15,6 +15,14 @@
  * is wrong. There, qgc calls arm_depthwise_conv_s8_opt, which checks every column (it is also
  * what the wrapper runs on MVE builds for these layers, so the result is the same on every
  * ISA). The bottom edge needs nothing: the 3x3 kernel bounds its row loop by the input height.
+ * The wrapper's other pick for such layers (ch_mult == 1, batch 1, no dilation),
+ * arm_depthwise_conv_s8_opt, fills its im2col buffer on DSP builds with the rows of a window
+ * above the input (`ker_y_start`) and below it (`kernel_y - ker_y_end`) counted from the window's
+ * start: where a whole window lies more than its height in the top padding (pad_top > kernel_h)
+ * or past the bottom edge (a window starting below row input_h), that count exceeds the kernel
+ * height and the memset runs past the buffer (the output is wrong, the arena after the scratch
+ * overwritten). ONNX pads may be that large; there qgc calls arm_depthwise_conv_s8, which bounds
+ * every tap (the non-DSP build's choice; the MVE path checks each tap too).
  *
  * 1xN: arm_convolve_wrapper_s8 runs arm_convolve_1_x_n_s8 for 1-D layers (input height 1,
  * kernel height 1, stride_w * C_in % 4 == 0, no dilation). Without MVE that function is
@@ -24,6 +32,12 @@
  * value (e.g. W = 12, kernel 3, stride 2, no pads: the last window loses its last column).
  * `mve1xNExact` replays that split column by column; where it differs from the real window,
  * qgc calls arm_convolve_s8 directly (what the non-MVE build runs anyway).
+ *
+ * 1x1: the wrapper runs arm_convolve_1x1_s8_fast (stride 1) or arm_convolve_1x1_s8 whenever
+ * padding.w and padding.h (the begin pads) are 0. ONNX may still pad the end: then some outputs
+ * lie wholly in the padding (bias only), which the fast kernel never writes (it treats the input
+ * as an H*W by C matrix) and the strided one reads past the row for. qgc calls arm_convolve_s8
+ * there, which bounds every tap.
  *
  * Rows (DSP and MVE builds): the wrapper's general path, arm_convolve_s8, copies each window
  * tap separately (a memcpy of C_in bytes, ~45 instructions each on a Cortex-M4), which costs
@@ -41,7 +55,7 @@
 import type { ConvRowsCost, McuTarget } from '../../targets/target.js';
 import { isConv1x1, isConv1xN, type ConvGeometry, type NnDims } from './cmsis-buffers.js';
 
-export type DepthwiseFunction = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8_opt';
+export type DepthwiseFunction = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8_opt' | 'arm_depthwise_conv_s8';
 
 /** True when arm_depthwise_conv_wrapper_s8 runs arm_depthwise_conv_3x3_s8 (on a DSP or plain
  * build). `filter` is {n: 1, h, w, c: C_out}. */
@@ -57,8 +71,18 @@ export function rightOverhang(p: ConvGeometry, input: NnDims, filter: NnDims, ou
   return lastStart + (filter.w - 1) * p.dilationW + 1 - input.w;
 }
 
+/** True when some window lies entirely in the padding above the input by more than the kernel
+ * height, or starts below the input's last row: arm_depthwise_conv_s8_opt's DSP path overruns
+ * its buffer there (see the file comment). */
+export function windowRowsPastKernel(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): boolean {
+  const lastStart = (output.h - 1) * p.strideH - p.padH;
+  return p.padH > filter.h || lastStart > input.h;
+}
+
 /** The function to call for a depthwise convolution (see the file comment). */
 export function depthwiseFunction(p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): DepthwiseFunction {
+  const optPath = output.c === input.c && input.n === 1 && p.dilationW === 1 && p.dilationH === 1;
+  if (optPath && windowRowsPastKernel(p, input, filter, output)) return 'arm_depthwise_conv_s8';
   if (wrapperRunsDepthwise3x3(p, input, filter, output) && rightOverhang(p, input, filter, output) > 1) return 'arm_depthwise_conv_s8_opt';
   return 'arm_depthwise_conv_wrapper_s8';
 }
@@ -143,7 +167,7 @@ export function rowsEligible(p: ConvGeometry, input: NnDims, filter: NnDims): bo
  * transitional (kernels-cmsis.ts passes one until it passes the target): it reads the cost model
  * of the shipped target with that ISA (cortex-m4 for 'dsp', cortex-m55 for 'mve'). */
 export function convFunction(target: McuTarget, p: ConvGeometry, input: NnDims, filter: NnDims, output: NnDims): ConvFunction {
-  if (isConv1x1(p, input, filter)) return 'arm_convolve_wrapper_s8';
+  if (isConv1x1(p, input, filter)) return windowsStartInInput(p, input, output) ? 'arm_convolve_wrapper_s8' : 'arm_convolve_s8';
   const mve = target.features.mve;
   const model = target.costModel.dispatch.convRows;
   const oneByN = isConv1xN(p, input, filter);
@@ -154,6 +178,13 @@ export function convFunction(target: McuTarget, p: ConvGeometry, input: NnDims, 
     if (cost.rows < cost.convS8) return 'rows';
   }
   return exact1xN ? 'arm_convolve_wrapper_s8' : 'arm_convolve_s8';
+}
+
+/** True when every window starts inside the input (none lies wholly in the end padding): what
+ * arm_convolve_1x1_s8 and arm_convolve_1x1_s8_fast assume (they read the input pixel under each
+ * output, the fast one the whole input as one matrix), see the file comment. */
+export function windowsStartInInput(p: ConvGeometry, input: NnDims, output: NnDims): boolean {
+  return (output.w - 1) * p.strideW - p.padW < input.w && (output.h - 1) * p.strideH - p.padH < input.h;
 }
 
 /** Bytes qgc_gather_rows_s8 writes for one output row (the scratch of the rows path). */

@@ -73,6 +73,7 @@ function convScratch(q: ConvSource, fn: ConvFunction | DepthwiseFunction, isa: C
     case 'arm_convolve_wrapper_s8': return convolveWrapperS8BufferSize(isa, g, input, filter, output);
     case 'arm_depthwise_conv_s8_opt': return depthwiseConvS8OptBufferSize(isa, input, filter);
     case 'arm_depthwise_conv_wrapper_s8': return depthwiseConvWrapperS8BufferSize(isa, g, input, filter, output);
+    case 'arm_depthwise_conv_s8': return 0;
   }
 }
 
@@ -126,7 +127,7 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   }
   return {
     partial: fn.startsWith('arm_depthwise') ? 'cmsis_dwconv' : 'cmsis_conv', kernel: fn, consts,
-    values: { ...common, fn, wrapper: fn.includes('wrapper'), chMult: output.c / input.c },
+    values: { ...common, fn, wrapper: fn.includes('wrapper'), noScratch: fn === 'arm_depthwise_conv_s8', chMult: output.c / input.c },
   };
 }
 
