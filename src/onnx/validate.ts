@@ -59,7 +59,7 @@ const REQUIRED_INPUTS: Record<string, number> = { QLinearConv: 8, QLinearMatMul:
 
 /** Element types that appeared after opset 1 and that qgc reads: a tensor of one of them in a
  * model of an earlier opset is not valid there. */
-const TYPE_SINCE: Partial<Record<number, number>> = { 21: 21, 22: 21 };
+const TYPE_SINCE: Partial<Record<number, number>> = { 21: 21 /* UINT4 */, 22: 21 /* INT4 */ };
 
 /** Inputs that must be int64 (a shape, axes, repeats). */
 const INT64_INPUTS: Record<string, readonly number[]> = { Reshape: [1], Expand: [1], Tile: [1], ConstantOfShape: [0] };
