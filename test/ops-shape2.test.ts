@@ -107,6 +107,9 @@ describe('kernels: hand-checked values', () => {
     // asymmetric sources 0, 0.5, 1, 1.5: round_prefer_floor takes 0 for 0.5 and 1 for 1.5.
     expect(at('nearest', 'asymmetric', 'round_prefer_floor')).toEqual([1, 1, 3, 3]);
     expect(at('nearest', 'asymmetric', 'round_prefer_ceil')).toEqual([1, 3, 3, 3]);
+    // Resize-10's rounding: at scale 0.7 on 5 elements the sources are 0, 1.43, 2.86 → ceil 0, 2, 3.
+    const down = run('Resize', { mode: 'nearest', coordinateMode: 'asymmetric', nearestMode: 'simple', scales: [0.7], shape: [3] }, [f([5], [10, 11, 12, 13, 14])])[0];
+    expect(list(down)).toEqual([10, 12, 13]);
   });
 
   it('ConvTranspose 1-D: stride 2, pads, output padding, bias, groups', () => {

@@ -31,9 +31,11 @@ export function sourceCoordinate(mode: ResizeAttrs['coordinateMode'], x: number,
 }
 
 /** The index `nearest` picks for source coordinate `c`. */
-export function nearestIndex(mode: ResizeAttrs['nearestMode'], c: number): number {
+export function nearestIndex(mode: ResizeAttrs['nearestMode'], c: number, scale: number): number {
   const f = Math.floor(c);
   switch (mode) {
+    case 'simple':
+      return scale < 1 ? Math.ceil(c) : Math.trunc(c);
     case 'floor':
       return f;
     case 'ceil':
@@ -59,7 +61,7 @@ function resampleAxis(src: Float64Array, shape: readonly number[], axis: number,
   for (let x = 0; x < outLen; x++) {
     const c = sourceCoordinate(a.coordinateMode, x, a.scales[axis], inLen, outLen);
     if (a.mode === 'nearest') {
-      lo[x] = hi[x] = clamp(nearestIndex(a.nearestMode, c));
+      lo[x] = hi[x] = clamp(nearestIndex(a.nearestMode, c, a.scales[axis]));
     } else {
       const cc = Math.min(inLen - 1, Math.max(0, c));
       const f = Math.floor(cc);

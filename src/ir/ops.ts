@@ -158,7 +158,8 @@ export interface ResizeAttrs {
   mode: 'nearest' | 'linear';
   /** tf_half_pixel_for_nn is opset 11's only. */
   coordinateMode: 'half_pixel' | 'half_pixel_symmetric' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn';
-  nearestMode: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil';
+  /** 'simple' is Resize-10's (as onnxruntime defines it): ceil on axes that downsample, floor otherwise. */
+  nearestMode: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil' | 'simple';
   /** Per input dim: the scale the coordinate transform divides by (out / in when sizes were given). */
   scales: number[];
   /** The output shape. */

@@ -127,7 +127,7 @@ export const ATTR_CODECS: { [K in OpName]: Codec<OpAttrMap[K]> } = {
   Resize: record({
     mode: stringCodec<OpAttrMap['Resize']['mode']>(['nearest', 'linear']),
     coordinateMode: stringCodec<OpAttrMap['Resize']['coordinateMode']>(['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn']),
-    nearestMode: stringCodec<OpAttrMap['Resize']['nearestMode']>(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil']),
+    nearestMode: stringCodec<OpAttrMap['Resize']['nearestMode']>(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil', 'simple']),
     scales: arrayOf(float),
     shape: ints,
   }),

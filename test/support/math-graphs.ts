@@ -347,3 +347,13 @@ export function randomShapeModel(seed: number, length = 5): RandomModel {
   }
   return { bytes: encode(b, [vi('x', 'float32', shape)], cur.name, 'float32'), inputs: [x], output: cur.name, ops: b.ops(), opset };
 }
+
+/** Resize at opset 10 (only `mode`; scales as input 1) on x [1, 1, 4, 5]. */
+export function resize10Model(mode: 'nearest' | 'linear', scales: readonly number[]): RandomModel {
+  const b = new Builder(uniform(1), 10);
+  b.inits.push(init('scales', 'float32', [4], Float32Array.from(scales)));
+  const y = b.one('Resize', ['x', 'scales'], [attr.string('mode', mode)]);
+  const shape = [1, 1, 4, 5];
+  const x = { name: 'x', dtype: 'float32' as const, shape, data: Float32Array.from({ length: 20 }, (_, i) => (i * i) % 7) };
+  return { bytes: encode(b, [vi('x', 'float32', shape)], y, 'float32'), inputs: [x], output: y, ops: ['Resize'], opset: 10 };
+}

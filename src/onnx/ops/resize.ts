@@ -2,7 +2,7 @@
  * transforms half_pixel, half_pixel_symmetric (19), pytorch_half_pixel, align_corners and
  * asymmetric, every nearest_mode, scales or sizes (constant), axes and keep_aspect_ratio_policy
  * (18), opset 11's tf_half_pixel_for_nn. cubic, tf_crop_and_resize and antialiased downsampling are refused. Opset 10 has only
- * `mode` and means asymmetric coordinates with floor for nearest. */
+ * `mode` and means asymmetric coordinates with onnxruntime's rounding for nearest (floor, ceil when downsampling). */
 import { ErrorCode } from '../../errors.js';
 import { elementCount } from '../../ir/graph.js';
 import type { ResizeAttrs } from '../../ir/ops.js';
@@ -33,7 +33,9 @@ function importResize(ctx: ImportContext) {
     throw a.bad('mode', `'${modeStr}' is not supported; qgc implements 'nearest' and 'linear'`, 'Export the model with nearest or (bi)linear interpolation.');
   }
   let coordinateMode: ResizeAttrs['coordinateMode'] = 'asymmetric';
-  let nearestMode: ResizeAttrs['nearestMode'] = 'floor';
+  // Resize-10 leaves the rounding unsaid; onnxruntime (and so TensorFlow-converted models) take
+  // ceil when an axis downsamples and floor otherwise.
+  let nearestMode: ResizeAttrs['nearestMode'] = 'simple';
   let scalesIn: number[] | undefined;
   let sizesIn: number[] | undefined;
   let axes = x.shape.map((_, i) => i);
