@@ -1,6 +1,5 @@
 /** Kernels of the ops that make a tensor from scalars: ConstantOfShape (a fill) and Range. */
-import { allocate, getNumber, isBigInt, isFloat } from '../ir/dtype.js';
-import { toNumbers } from '../ir/dtype.js';
+import { allocate, getNumber, isBigInt, isFloat, toNumbers } from '../ir/dtype.js';
 import type { KernelTable } from './types.js';
 import { req, roundToFloat16 } from './util.js';
 

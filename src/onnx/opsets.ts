@@ -154,6 +154,7 @@ export const OP_FACTS: Readonly<Record<string, OpFacts>> = {
   Tile: { versions: [1, 6, 13] },
   Resize: {
     versions: [10, 11, 13, 18, 19],
+    // Only `since` is checked for these (no `implemented`), so `kind` is not read; the importer refuses the values it lacks.
     attrs: {
       coordinate_transformation_mode: { since: 11, kind: 'string' },
       nearest_mode: { since: 11, kind: 'string' },
