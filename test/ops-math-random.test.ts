@@ -9,7 +9,7 @@ import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { runPipeline } from '../src/passes/pass.js';
 import { optimizationPasses } from '../src/passes/pipeline.js';
-import { RANDOM_GRAPH_OPS, randomFloatModel, randomIntModel, randomMatMulModel, type RandomModel } from './support/math-graphs.js';
+import { RANDOM_GRAPH_OPS, RANDOM_SHAPE_OPS, randomFloatModel, randomIntModel, randomMatMulModel, randomShapeModel, resize10Model, type RandomModel } from './support/math-graphs.js';
 
 async function onnxruntime(m: RandomModel): Promise<ort.Tensor> {
   const session = await ort.InferenceSession.create(m.bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
@@ -78,6 +78,37 @@ describe('random graphs over the new ops against onnxruntime-node', () => {
       expect(relativeToRange(got, want), `seed ${seed}`).toBeLessThanOrEqual(1e-4);
     }
   }, 60_000);
+
+  it('120 chains of shape and resampling ops (Slice, Split, Expand, Tile, DepthToSpace, SpaceToDepth, Resize, ConvTranspose, ConstantOfShape, Range, Size) agree to 1e-4 of the output range', async () => {
+    let worst = 0;
+    const seen = new Set<string>();
+    for (let seed = 5000; seed < 5120; seed++) {
+      const m = randomShapeModel(seed);
+      m.ops.forEach((o) => seen.add(o));
+      const want = await onnxruntime(m);
+      for (const optimize of [false, true]) {
+        const got = ours(m, optimize);
+        expect([...got.shape], `seed ${seed}: ${m.ops.join(' → ')}`).toEqual([...want.dims]);
+        const d = relativeToRange(got, want);
+        worst = Math.max(worst, d);
+        expect(d, `seed ${seed} (opset ${m.opset}, optimized ${optimize}): ${m.ops.join(' → ')}`).toBeLessThanOrEqual(1e-4);
+      }
+    }
+    console.log(`random shape chains: worst difference ${worst.toExponential(2)} of the output range`);
+    expect(RANDOM_SHAPE_OPS.filter((op) => !seen.has(op))).toEqual([]);
+  }, 120_000);
+
+  it("Resize-10 (nearest and linear, up and down, uneven scales) agrees with onnxruntime's reading of it", async () => {
+    for (const mode of ['nearest', 'linear'] as const) {
+      for (const scales of [[1, 1, 2, 1.5], [1, 1, 0.5, 0.7], [1, 1, 3, 2.5], [1, 1, 0.75, 0.4]]) {
+        const m = resize10Model(mode, scales);
+        const want = await onnxruntime(m);
+        const got = ours(m, false);
+        expect([...got.shape]).toEqual([...want.dims]);
+        expect(relativeToRange(got, want), `${mode} ${scales.join(', ')}`).toBeLessThanOrEqual(1e-6);
+      }
+    }
+  });
 
   it('integer Max, Min, Abs, Neg, Greater, Equal, Where agree exactly', async () => {
     for (let seed = 1; seed <= 10; seed++) {

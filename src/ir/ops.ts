@@ -123,6 +123,60 @@ export interface GeluAttrs {
   approximate: 'none' | 'tanh';
 }
 
+export interface SliceAttrs {
+  /** Per input dim (all of them, resolved and clamped on import): the first index read and the
+   * step (negative steps walk backwards); the output shape is the node's output tensor's. */
+  starts: number[];
+  steps: number[];
+  /** The output shape (so the kernel needs no tensor table). */
+  shape: number[];
+}
+
+export interface SplitAttrs {
+  axis: number;
+  /** Length of each output along `axis` (sums to the input's dim). */
+  splits: number[];
+}
+
+export interface ExpandAttrs {
+  /** The output shape: the input broadcast (numpy rules) with the shape input. */
+  shape: number[];
+}
+
+export interface TileAttrs {
+  /** One repeat count per input dim. */
+  repeats: number[];
+}
+
+export interface BlockAttrs {
+  blocksize: number;
+  /** Order of the block within the channel dim: depth-column-row (DCR) or column-row-depth (CRD). */
+  mode: 'DCR' | 'CRD';
+}
+
+export interface ResizeAttrs {
+  mode: 'nearest' | 'linear';
+  /** tf_half_pixel_for_nn is opset 11's only. */
+  coordinateMode: 'half_pixel' | 'half_pixel_symmetric' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn';
+  /** 'simple' is Resize-10's (as onnxruntime defines it): ceil on axes that downsample, floor otherwise. */
+  nearestMode: 'round_prefer_floor' | 'round_prefer_ceil' | 'floor' | 'ceil' | 'simple';
+  /** Per input dim: the scale the coordinate transform divides by (out / in when sizes were given). */
+  scales: number[];
+  /** The output shape. */
+  shape: number[];
+}
+
+export interface ConvTransposeAttrs extends WindowAttrs {
+  group: number;
+  /** Extra output elements at the end of each spatial dim. */
+  outputPadding: number[];
+}
+
+export interface ConstantOfShapeAttrs {
+  dtype: import('./dtype.js').DType;
+  value: number;
+}
+
 export type NoAttrs = Record<string, never>;
 
 /** Every IR op with its attribute record: the ONNX-level ops below and the int8 ops of
@@ -185,6 +239,16 @@ export interface OpAttrMap extends QuantizedOpAttrMap {
   Where: NoAttrs;
   Equal: NoAttrs;
   Greater: NoAttrs;
+  Slice: SliceAttrs;
+  Split: SplitAttrs;
+  Expand: ExpandAttrs;
+  Tile: TileAttrs;
+  DepthToSpace: BlockAttrs;
+  SpaceToDepth: BlockAttrs;
+  Resize: ResizeAttrs;
+  ConvTranspose: ConvTransposeAttrs;
+  ConstantOfShape: ConstantOfShapeAttrs;
+  Range: NoAttrs;
   QuantizeLinear: QuantizeAttrs;
   DequantizeLinear: QuantizeAttrs;
 }
@@ -203,6 +267,8 @@ export const OpGroups = {
   reduce: ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceSum', 'ReduceL2'],
   /** Comparisons: bool output of the broadcast shape. */
   comparison: ['Equal', 'Greater'],
+  /** Ops that only copy elements to new places (any dtype, int64 shape arithmetic included). */
+  rearrange: ['Slice', 'Split', 'Expand', 'Tile', 'DepthToSpace', 'SpaceToDepth'],
   movement: ['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity'],
   /** Ops that only reinterpret the shape (canonicalize-views makes them one Reshape). */
   view: ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze'],

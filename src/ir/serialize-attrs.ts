@@ -56,6 +56,7 @@ const shape = record<OpAttrMap['Reshape']>({ shape: ints });
 const quantizeLinear = record<OpAttrMap['QuantizeLinear']>({ axis: int, saturate: bool, blockSize: int, outputDtype: dtypeCodec });
 const boundary = record<OpAttrMap['Quantize']>({ scale: float, zeroPoint: int });
 const padMode = stringCodec<PadAttrs['mode']>(['constant', 'reflect', 'edge', 'wrap']);
+const block = record<OpAttrMap['DepthToSpace']>({ blocksize: int, mode: stringCodec<OpAttrMap['DepthToSpace']['mode']>(['DCR', 'CRD']) });
 const reduce = record<OpAttrMap['ReduceMean']>({ axes: ints, keepdims: bool });
 
 /** The attribute codec of every op. */
@@ -117,6 +118,22 @@ export const ATTR_CODECS: { [K in OpName]: Codec<OpAttrMap[K]> } = {
   Where: none,
   Equal: none,
   Greater: none,
+  Slice: record({ starts: ints, steps: ints, shape: ints }),
+  Split: record({ axis: int, splits: ints }),
+  Expand: shape,
+  Tile: record({ repeats: ints }),
+  DepthToSpace: block,
+  SpaceToDepth: block,
+  Resize: record({
+    mode: stringCodec<OpAttrMap['Resize']['mode']>(['nearest', 'linear']),
+    coordinateMode: stringCodec<OpAttrMap['Resize']['coordinateMode']>(['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn']),
+    nearestMode: stringCodec<OpAttrMap['Resize']['nearestMode']>(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil', 'simple']),
+    scales: arrayOf(float),
+    shape: ints,
+  }),
+  ConvTranspose: record({ ...window, group: int, outputPadding: ints }),
+  ConstantOfShape: record({ dtype: dtypeCodec, value: float }),
+  Range: none,
   QuantizeLinear: quantizeLinear,
   DequantizeLinear: quantizeLinear,
   QConv: record({ ...window, group: int, ...clamp, multiplier: int32s, shift: int32s, inputZeroPoint: int, outputZeroPoint: int }),

@@ -148,6 +148,30 @@ export const OP_FACTS: Readonly<Record<string, OpFacts>> = {
   Where: { versions: [9, 16] },
   Equal: { versions: [1, 7, 11, 13, 19] },
   Greater: { versions: [1, 7, 9, 13] },
+  Slice: { versions: [1, 10, 11, 13] },
+  Split: { versions: [1, 2, 11, 13, 18], attrs: { num_outputs: { since: 18, kind: 'int' } } },
+  Expand: { versions: [8, 13] },
+  Tile: { versions: [1, 6, 13] },
+  Resize: {
+    versions: [10, 11, 13, 18, 19],
+    // Only `since` is checked for these (no `implemented`), so `kind` is not read; the importer refuses the values it lacks.
+    attrs: {
+      coordinate_transformation_mode: { since: 11, kind: 'string' },
+      nearest_mode: { since: 11, kind: 'string' },
+      cubic_coeff_a: { since: 11, kind: 'int' },
+      exclude_outside: { since: 11, kind: 'int' },
+      extrapolation_value: { since: 11, kind: 'int' },
+      antialias: { since: 18, kind: 'int' },
+      axes: { since: 18, kind: 'int' },
+      keep_aspect_ratio_policy: { since: 18, kind: 'string' },
+    },
+  },
+  DepthToSpace: { versions: [1, 11, 13, 28], changes: { 28: 'no type or attribute change (re-versioned with SpaceToDepth, whose mode it already had)' }, attrs: { mode: { since: 11, kind: 'string' } } },
+  SpaceToDepth: { versions: [1, 13, 28], changes: { 28: 'adds mode (DCR or CRD, as DepthToSpace)' }, attrs: { mode: { since: 28, kind: 'string' } } },
+  ConvTranspose: { versions: [1, 11, 22], changes: { 22: BF16 } },
+  ConstantOfShape: { versions: [9, 20, 21, 23, 24, 25], changes: { 23: NEW_TYPES, 24: NEW_TYPES, 25: NEW_TYPES } },
+  Range: { versions: [11, 27], changes: { 27: 'adds float16/bfloat16 and stash_type (float16 is computed in float64, rounded once)' }, attrs: { stash_type: { since: 27, kind: 'int' } } },
+  Size: { versions: [1, 13, 19, 21, 23, 24, 25], changes: { 23: NEW_TYPES, 24: NEW_TYPES, 25: NEW_TYPES } },
 };
 
 /** Element types of ONNX 1.16+ that qgc has no dtype for, with the opset that introduced them

@@ -216,3 +216,144 @@ export function randomIntModel(seed: number): RandomModel {
     opset: 13,
   };
 }
+
+/** The shape and resampling ops the shape chains exercise. */
+export const RANDOM_SHAPE_OPS = ['Slice', 'Split', 'Expand', 'Tile', 'DepthToSpace', 'SpaceToDepth', 'Resize', 'ConvTranspose', 'ConstantOfShape', 'Range', 'Size'];
+
+type ShapeStep = (b: Builder, t: string, s: number[]) => { name: string; shape: number[] } | undefined;
+const count = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+/** Largest tensor a shape chain makes (keeps onnxruntime and the interpreter quick). */
+const SHAPE_CHAIN_LIMIT = 6000;
+
+const SHAPE_STEPS: Record<string, ShapeStep> = {
+  Slice: (b, t, s) => {
+    const axes = [...new Set([randInt(b.r, 0, 3), randInt(b.r, 1, 3)])].filter((a) => s[a] > 1);
+    if (axes.length === 0) return undefined;
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const steps: number[] = [];
+    const out = [...s];
+    for (const a of axes) {
+      const d = s[a];
+      const step = pick(b.r, [1, 1, 2, -1, -2]);
+      const lo = randInt(b.r, 0, d - 2);
+      const hi = randInt(b.r, lo + 1, d);
+      // Written with negative indices and huge ends at times, as exporters do.
+      if (step > 0) {
+        starts.push(b.r() < 0.3 ? lo - d : lo);
+        ends.push(hi === d && b.r() < 0.5 ? 2 ** 53 : hi);
+        out[a] = Math.ceil((hi - lo) / step);
+      } else {
+        starts.push(hi - 1);
+        ends.push(lo === 0 ? -(2 ** 53) : lo - 1);
+        out[a] = Math.ceil((hi - lo) / -step);
+      }
+      steps.push(step);
+    }
+    return same(b.one('Slice', [t, b.constI64(starts), b.constI64(ends), b.constI64(axes), b.constI64(steps)]), out);
+  },
+  Split: (b, t, s) => {
+    const axis = [1, 2, 3].find((a) => s[a] >= 2 && b.r() < 0.7);
+    if (axis === undefined) return undefined;
+    const first = randInt(b.r, 1, s[axis] - 1);
+    const outs = b.node('Split', [t, b.constI64([first, s[axis] - first])], [attr.int('axis', axis)], 2);
+    const which = b.r() < 0.5 ? 0 : 1;
+    return same(outs[which], s.map((d, i) => (i === axis ? (which === 0 ? first : s[axis] - first) : d)));
+  },
+  Expand: (b, t, s) => {
+    const target = s.map((d) => (d === 1 ? randInt(b.r, 1, 3) : b.r() < 0.3 ? 1 : d));
+    const out = s.map((d, i) => Math.max(d, target[i]));
+    return count(out) > SHAPE_CHAIN_LIMIT ? undefined : same(b.one('Expand', [t, b.constI64(target)]), out);
+  },
+  Tile: (b, t, s) => {
+    const reps = s.map(() => randInt(b.r, 1, 2));
+    const out = s.map((d, i) => d * reps[i]);
+    return count(out) > SHAPE_CHAIN_LIMIT ? undefined : same(b.one('Tile', [t, b.constI64(reps)]), out);
+  },
+  DepthToSpace: (b, t, s) => (s[1] % 4 !== 0 ? undefined
+    : same(b.one('DepthToSpace', [t], [attr.int('blocksize', 2), attr.string('mode', pick(b.r, ['DCR', 'CRD']))]), [s[0], s[1] / 4, s[2] * 2, s[3] * 2])),
+  SpaceToDepth: (b, t, s) => (s[2] % 2 !== 0 || s[3] % 2 !== 0 ? undefined
+    : same(b.one('SpaceToDepth', [t], [attr.int('blocksize', 2)]), [s[0], s[1] * 4, s[2] / 2, s[3] / 2])),
+  Resize: (b, t, s) => {
+    const linear = b.r() < 0.5;
+    const coord = pick(b.r, ['half_pixel', 'asymmetric', 'align_corners', 'pytorch_half_pixel']);
+    const attrs = [attr.string('mode', linear ? 'linear' : 'nearest'), attr.string('coordinate_transformation_mode', coord)];
+    if (linear) {
+      // Any sizes: linear interpolation is continuous in the source coordinate.
+      const out = [s[0], s[1], randInt(b.r, 2, 9), randInt(b.r, 2, 9)];
+      if (count(out) > SHAPE_CHAIN_LIMIT) return undefined;
+      return same(b.one('Resize', [t, '', '', b.constI64(out)], attrs), out);
+    }
+    // Nearest at whole or half scales (ties exact in float32, as onnxruntime computes them).
+    attrs.push(attr.string('nearest_mode', pick(b.r, ['floor', 'round_prefer_floor'])));
+    const sc = [1, 1, pick(b.r, [2, 3, s[2] % 2 === 0 ? 0.5 : 2]), pick(b.r, [2, s[3] % 2 === 0 ? 0.5 : 3])];
+    const out = s.map((d, i) => Math.floor(d * sc[i]));
+    if (count(out) > SHAPE_CHAIN_LIMIT) return undefined;
+    const scales = b.fresh('scales');
+    b.inits.push(init(scales, 'float32', [4], Float32Array.from(sc)));
+    return same(b.one('Resize', [t, '', scales], attrs), out);
+  },
+  ConvTranspose: (b, t, s) => {
+    const C = s[1];
+    const group = C % 2 === 0 && b.r() < 0.3 ? 2 : 1;
+    const mPer = randInt(b.r, 1, 3);
+    const k = [randInt(b.r, 1, 3), randInt(b.r, 1, 3)];
+    const strides = [randInt(b.r, 1, 2), randInt(b.r, 1, 2)];
+    const dil = [randInt(b.r, 1, 2), 1];
+    const pads = [0, 1, 0, 0].map((p, i) => Math.min(p * randInt(b.r, 0, 1), k[i % 2] - 1));
+    const op = strides.map((st) => randInt(b.r, 0, st - 1));
+    const sp = [2, 3].map((d, i) => strides[i] * (s[d] - 1) + op[i] + (k[i] - 1) * dil[i] + 1 - pads[i] - pads[i + 2]);
+    const out = [s[0], mPer * group, ...sp];
+    if (count(out) > SHAPE_CHAIN_LIMIT || sp.some((d) => d < 1)) return undefined;
+    const w = b.constF([C, mPer, ...k], -0.5, 0.5);
+    const inputs = b.r() < 0.5 ? [t, w, b.constF([mPer * group], -0.5, 0.5)] : [t, w];
+    return same(b.one('ConvTranspose', inputs, [attr.int('group', group), attr.ints('strides', strides), attr.ints('dilations', dil), attr.ints('pads', pads), attr.ints('output_padding', op)]), out);
+  },
+  ConstantOfShape: (b, t, s) => {
+    // A constant made from a constant shape: folded by qgc, computed by onnxruntime.
+    const shape = s.map((d) => (b.r() < 0.5 ? 1 : d));
+    const value = { name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: init('v', 'float32', [1], Float32Array.of(0.5 + b.r())) };
+    return same(b.one('Mul', [t, b.one('ConstantOfShape', [b.constI64(shape)], [value])]), s);
+  },
+  Range: (b, t, s) => {
+    const scalar = (v: number) => {
+      const name = b.fresh('r');
+      b.inits.push(init(name, 'float32', [], Float32Array.of(v)));
+      return name;
+    };
+    // Range over the last dim: start + i * delta, added along W.
+    const delta = pick(b.r, [0.25, -0.5, 1]);
+    return same(b.one('Add', [t, b.one('Range', [scalar(0), scalar(delta * s[3]), scalar(delta)])]), s);
+  },
+  Size: (b, t, s) => {
+    const n = b.one('Cast', [b.one('Size', [t])], [attr.int('to', onnx.TensorProto.DataType.FLOAT)]);
+    return same(b.one('Div', [t, n]), s);
+  },
+};
+
+/** A chain of `length` random shape and resampling steps on x [1, 4, 4, 6] (opset 13 or 17),
+ * Tanh between them so no two data movements meet. */
+export function randomShapeModel(seed: number, length = 5): RandomModel {
+  const r = uniform(seed);
+  const opset = pick(r, [13, 17]);
+  const b = new Builder(r, opset);
+  const shape = [1, 4, 4, 6];
+  const x = { name: 'x', dtype: 'float32' as const, shape, data: Float32Array.from({ length: count(shape) }, () => 4 * r() - 2) };
+  let cur = { name: 'x', shape };
+  for (let i = 0; i < length; i++) {
+    let next: { name: string; shape: number[] } | undefined;
+    for (let tries = 0; !next && tries < 10; tries++) next = SHAPE_STEPS[pick(r, RANDOM_SHAPE_OPS)](b, cur.name, cur.shape);
+    if (next) cur = same(b.one('Tanh', [next.name]), next.shape);
+  }
+  return { bytes: encode(b, [vi('x', 'float32', shape)], cur.name, 'float32'), inputs: [x], output: cur.name, ops: b.ops(), opset };
+}
+
+/** Resize at opset 10 (only `mode`; scales as input 1) on x [1, 1, 4, 5]. */
+export function resize10Model(mode: 'nearest' | 'linear', scales: readonly number[]): RandomModel {
+  const b = new Builder(uniform(1), 10);
+  b.inits.push(init('scales', 'float32', [4], Float32Array.from(scales)));
+  const y = b.one('Resize', ['x', 'scales'], [attr.string('mode', mode)]);
+  const shape = [1, 1, 4, 5];
+  const x = { name: 'x', dtype: 'float32' as const, shape, data: Float32Array.from({ length: 20 }, (_, i) => (i * i) % 7) };
+  return { bytes: encode(b, [vi('x', 'float32', shape)], y, 'float32'), inputs: [x], output: y, ops: ['Resize'], opset: 10 };
+}
