@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CompileError } from '../src/errors.js';
 import type { Graph } from '../src/ir/graph.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { loadModel } from '../src/onnx/load.js';
@@ -91,6 +92,11 @@ for (const kind of ['int8', 'uint8'] as const) {
       expect(h).toMatch(/^#define NET_INPUT_ZERO_POINT \(-128\)$/m);
       expect(h).toMatch(/^#define NET_OUTPUT_SCALE 0\.0799999982f$/m);
       expect(h).toMatch(/^#define NET_OUTPUT_ZERO_POINT \(3\)$/m);
+      if (kind === 'uint8') {
+        // The input's Transpose (0, 1, 3, 2) after Unsqueeze and Reshape views is a strided copy
+        // into the conv's NHWC; it once vanished (a Transpose over a view of another rank).
+        expect(readFileSync(join(dir, 'net.c'), 'utf8')).toContain('.rank = 2, .dims = { 28, 28 }, .src_strides = { 1, 28 } };');
+      }
     });
 
     for (const kernels of ['portable', 'cmsis-nn']) {
@@ -110,3 +116,18 @@ for (const kind of ['int8', 'uint8'] as const) {
     }
   });
 }
+
+it('an integer graph input that reaches no DequantizeLinear through view ops is refused, naming the input', () => {
+  const { graph } = loadModel(`${DATA}/int8.onnx`);
+  // The conv reads the reshaped integer input directly: nothing states its scale.
+  const nodes = graph.nodes.filter((n) => n.name !== 'dq_in').map((n) => (n.name === 'conv' ? { ...n, inputs: ['x_nchw', ...n.inputs.slice(1)] } : n));
+  let error: unknown;
+  try {
+    lowerQdq({ ...graph, nodes } as Graph);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(CompileError);
+  expect((error as CompileError).format()).toMatch(
+    /node 'reshape_in' \(Reshape\): integer graph input 'input_1' reaches no DequantizeLinear through view ops \(Reshape, Transpose, Squeeze, Unsqueeze, Flatten, Identity\), so its scale is unknown/);
+});
