@@ -81,6 +81,14 @@ for (const kind of ['int8', 'uint8'] as const) {
       expect(same).toBeGreaterThanOrEqual(72); // of 80: a tie now and then, not a drift
     });
 
+    if (kind === 'uint8') {
+      it('qgc run --int on the uint8 images as they are says to shift them by -128', async () => {
+        const r = await cli('run', model, '--int', '--input', `${DATA}/uint8.npy`);
+        expect(r.code).toBe(2);
+        expect(r.err).toMatch(/input 'input_1' is uint8, the model expects int8\. Subtract 128 from uint8 data/);
+      });
+    }
+
     it('compiles to C whose API takes and returns the integer bytes with the model\'s scales', async () => {
       const dir = join(tmp(), 'out');
       const r = await cli('compile', model, '--target', 'cortex-m4', '--kernels', 'portable', '-o', dir);
