@@ -14,6 +14,7 @@ import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { loadModel } from '../onnx/load.js';
 import { loadAnyTarget, type AnyTarget, type TargetKind, type TargetOf } from '../targets/target.js';
+import { requireStaticDims } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
 import { int8GraphFor, type CalibCliOptions } from './quantize.js';
@@ -100,13 +101,14 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
-    .addOption(new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); symbolic dims default to 1').argParser(collect).default([]))
+    .addOption(new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); a symbolic batch dim is 1, other symbolic dims must be set').argParser(collect).default([]))
     .action(async (model: string, o: CompileCliOptions, cmd: Command) => {
       const target: AnyTarget = loadAnyTarget(o.target); // a bad target fails before the (slow) calibration
       const kernelsGiven = cmd.getOptionValueSource('kernels') === 'cli';
       const backend = backendOf(target);
       backend.check(target, o, kernelsGiven);
-      const { graph: imported } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+      const explicit = parseInputShapes(o.inputShape);
+      const { graph: imported } = loadModel(model, { shapesFor: (proto) => requireStaticDims(proto, explicit) });
       const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target });
       for (const w of warnings) io.err(`warning: ${w}\n`);
       io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model) }));

@@ -2,8 +2,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
+import type { ModelProto } from '../onnx/proto.js';
 import { registerCompile } from './compile.js';
 import { formatInspect, inspectGraph } from './inspect.js';
+import { shapesFromData } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
 import { formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
@@ -23,7 +25,7 @@ interface Io {
 const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 function inputShapeOption(): Option {
-  return new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); symbolic dims default to 1')
+  return new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); otherwise symbolic dims come from the data given, and a symbolic batch is 1')
     .argParser(collect)
     .default([]);
 }
@@ -40,6 +42,11 @@ function calibOptions(cmd: Command): Command {
 export function buildProgram(io: Io): Command {
   // The progress bar draws only on a real terminal; tests' captured stderr never is one.
   const stream: ProgressStream = io === defaultIo ? process.stderr : { write: io.err };
+  // Symbolic dims not set by --input-shape are taken from the data files' shapes (data-shapes.ts).
+  const bindFrom = (inputShape: readonly string[], specs: readonly string[]) => {
+    const explicit = parseInputShapes(inputShape);
+    return (proto: ModelProto) => shapesFromData(proto, explicit, specs, (line) => io.err(terminalSafe(line.trimEnd()) + '\n'));
+  };
   const warn = (warnings: readonly string[]) => warnings.forEach((w) => io.err(`warning: ${terminalSafe(w)}\n`));
   const program = new Command('qgc')
     .description('Ahead-of-time compiler for quantized neural networks (ONNX in; C, Wasm, WGSL out).')
@@ -53,11 +60,12 @@ export function buildProgram(io: Io): Command {
     .description('list ops, tensors, shapes, parameters and MACs of an ONNX model')
     .argument('<model>', 'path to a .onnx file')
     .addOption(inputShapeOption())
+    .addOption(new Option('--input <[name=]file.npy>', 'input data whose shape sets the model\'s symbolic dims (repeatable; name= for models with several inputs)').argParser(collect).default([]))
     .option('--graph', 'also print the IR graph as text')
     .option('--json', 'print the report as JSON')
     .option('--quantized', 'list the int8 layers instead: scales, zero points, bit-widths and (float models, with --calib) SQNR against float'))
-    .action((model: string, o: CalibCliOptions & { inputShape: string[]; graph?: boolean; json?: boolean; quantized?: boolean }) => {
-      const { graph } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+    .action((model: string, o: CalibCliOptions & { inputShape: string[]; input: string[]; graph?: boolean; json?: boolean; quantized?: boolean }) => {
+      const { graph } = loadModel(model, { shapesFor: bindFrom(o.inputShape, o.input.length > 0 ? o.input : o.calib) });
       if (o.quantized) {
         const r = inspectQuantized(graph, o, stream);
         io.out(o.json ? JSON.stringify(r.layers, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatQuantizedLayers(r.layers, r.note));
@@ -78,7 +86,7 @@ export function buildProgram(io: Io): Command {
     .option('--int', 'run the integer (int8) interpreter: on a QDQ/QOperator model as it is, on a float model after quantizing it with --calib'))
     .action((model: string, o: CalibCliOptions & { input: string[]; output: string[]; inputShape: string[]; int?: boolean }) => {
       if (o.input.length === 0) throw new CompileError(ErrorCode.BadInput, 'no --input given', {}, 'Pass --input file.npy.');
-      let { graph } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+      let { graph } = loadModel(model, { shapesFor: bindFrom(o.inputShape, o.input) });
       if (o.int) {
         const q = int8GraphFor(graph, o, stream);
         warn(q.warnings);
@@ -99,7 +107,7 @@ export function buildProgram(io: Io): Command {
     .addOption(inputShapeOption()))
     .action((model: string, o: CalibCliOptions & { output: string; inputShape: string[] }) => {
       if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, 'no --calib given', {}, 'Pass --calib calib.npy (float32 samples along axis 0).');
-      const { graph } = loadModel(model, { inputShapes: parseInputShapes(o.inputShape) });
+      const { graph } = loadModel(model, { shapesFor: bindFrom(o.inputShape, o.calib) });
       const r = quantizeToFile(graph, o, o.output, stream);
       warn(r.warnings);
       io.out(r.summary);

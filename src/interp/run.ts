@@ -20,7 +20,11 @@ export function runGraph(graph: Graph, feeds: ReadonlyMap<string, Value>, opts: 
     const t = graph.tensors.get(name)!;
     const v = feeds.get(name);
     if (!v) throw new CompileError(ErrorCode.BadInput, `no value given for graph input '${name}'`, { tensor: name }, `Pass one input per graph input (${graph.inputs.join(', ')}).`);
-    if (v.dtype !== t.dtype) throw new CompileError(ErrorCode.BadInput, `input '${name}' is ${v.dtype}, the model expects ${t.dtype}`, { tensor: name }, 'Convert the input data to the expected type.');
+    if (v.dtype !== t.dtype) {
+      // lowerQdq turns a uint8 model's integer inputs into int8 ones (zero point − 128).
+      const hint = v.dtype === 'uint8' && t.dtype === 'int8' && t.quant ? 'Subtract 128 from uint8 data (int8 = uint8 − 128): qgc\'s int8 graph shifts uint8 tensors by −128.' : 'Convert the input data to the expected type.';
+      throw new CompileError(ErrorCode.BadInput, `input '${name}' is ${v.dtype}, the model expects ${t.dtype}`, { tensor: name }, hint);
+    }
     if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
       throw new CompileError(ErrorCode.BadInput, `input '${name}' has shape [${v.shape.join(', ')}], the model expects [${t.shape.join(', ')}]`, { tensor: name },
         'Reshape the input, or compile for its shape with --input-shape.');

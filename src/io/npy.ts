@@ -1,5 +1,5 @@
 /** NumPy .npy files (format versions 1.0 to 3.0), read and written as IR values. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../errors.js';
 import { allocate, type DType, type TensorData } from '../ir/dtype.js';
 import { elementCount } from '../ir/graph.js';
@@ -28,7 +28,15 @@ function bad(file: string, why: string): CompileError {
   return new CompileError(ErrorCode.BadInput, `not a usable .npy file: ${why}`, { file }, 'Save the array with numpy.save (little-endian, C order).');
 }
 
-export function parseNpy(bytes: Uint8Array, file = '<npy>'): Value {
+/** What a .npy header states, and where the data starts. */
+interface NpyHeader {
+  descr: string;
+  shape: number[];
+  dataStart: number;
+}
+
+/** Parses the header of `bytes` (the whole file, or only its start: the data is not looked at). */
+function parseHeader(bytes: Uint8Array, file: string): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw bad(file, 'missing the \\x93NUMPY magic');
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -51,19 +59,24 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): Value {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(file, `header '${header.trim()}' lacks descr, fortran_order or shape`);
   if (fortran === 'True') throw bad(file, 'Fortran order is not supported');
-  const order = descr[0];
-  const dtype = DESCR[descr.slice(1)];
-  if (!dtype || order === '>') throw bad(file, `dtype '${descr}' is not supported (use little-endian float32/64, int8..int64, uint8..uint64 or bool)`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map((s) => Number(s));
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad(file, `shape (${shapeText}) is invalid`);
+  return { descr, shape, dataStart: headerStart + headerLen };
+}
+
+export function parseNpy(bytes: Uint8Array, file = '<npy>'): Value {
+  const { descr, shape, dataStart } = parseHeader(bytes, file);
+  const shapeText = shape.join(', ');
+  const order = descr[0];
+  const dtype = DESCR[descr.slice(1)];
+  if (!dtype || order === '>') throw bad(file, `dtype '${descr}' is not supported (use little-endian float32/64, int8..int64, uint8..uint64 or bool)`);
   const count = elementCount(shape);
   if (count > MAX_TENSOR_ELEMENTS) throw bad(file, `shape (${shapeText}) is too large`);
   const itemSize = Number(descr.slice(2));
-  const dataStart = headerStart + headerLen;
   if (bytes.length - dataStart !== count * itemSize) {
     throw bad(file, `holds ${bytes.length - dataStart} data bytes, the shape needs ${count * itemSize}`);
   }
@@ -137,5 +150,24 @@ export function writeNpy(path: string, v: Value): void {
   } catch (e) {
     if (e instanceof CompileError) throw e;
     throw new CompileError(ErrorCode.FileWrite, `cannot write file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: path }, 'Check that the folder exists and is writable.');
+  }
+}
+
+/** The shape a .npy file states, read from its header only (the data is not read). */
+export function readNpyShape(path: string): number[] {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = new Uint8Array(12);
+    const n = readSync(fd, head, 0, 12, 0);
+    const len = n >= 10 && head[6] === 1 ? 10 + (head[8] | (head[9] << 8)) : n >= 12 ? 12 + new DataView(head.buffer).getUint32(8, true) : n;
+    const bytes = new Uint8Array(Math.min(len, 1 << 20));
+    const got = readSync(fd, bytes, 0, bytes.length, 0);
+    return parseHeader(bytes.subarray(0, got), path).shape;
+  } catch (e) {
+    if (e instanceof CompileError) throw e;
+    throw new CompileError(ErrorCode.FileRead, `cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: path }, 'Check the path.');
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -82,17 +82,23 @@ export interface LoadedModel {
 }
 
 /** Reads, decodes and imports an .onnx file. Every failure is a CompileError. */
-export function loadModel(path: string, opts: Omit<ImportOptions, 'readExternal' | 'file'> = {}): LoadedModel {
+/** Import options, plus `shapesFor`: the input shapes worked out from the decoded model (its
+ * declared dims) instead of given up front; it replaces `inputShapes`. */
+export interface LoadOptions extends ImportOptions {
+  shapesFor?: (proto: ModelProto) => ReadonlyMap<string, readonly number[]>;
+}
+
+export function loadModel(path: string, opts: Omit<LoadOptions, 'readExternal' | 'file'> = {}): LoadedModel {
   const bytes = readFileChecked(path);
   return loadModelBytes(bytes, { ...opts, file: path, readExternal: externalDataReader(dirname(resolve(path))) });
 }
 
 /** Decodes and imports model bytes (external data only if `opts.readExternal` is given). */
-export function loadModelBytes(bytes: Uint8Array, opts: ImportOptions = {}): LoadedModel {
+export function loadModelBytes(bytes: Uint8Array, opts: LoadOptions = {}): LoadedModel {
   const proto = decodeModel(bytes, opts.file);
   try {
     validateModel(proto, opts.file);
-    const graph = importModel(proto, opts);
+    const graph = importModel(proto, opts.shapesFor ? { ...opts, inputShapes: opts.shapesFor(proto) } : opts);
     checkDeclaredTypes(proto, graph, opts.file);
     return { proto, graph };
   } catch (e) {

@@ -4,7 +4,7 @@ import { CompileError, ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { QUANT_BITS } from '../ir/qops.js';
 import { sameParams } from '../quant/lowering/source.js';
-import { fmt, type ActRef, type QuantConst } from './lower-qdq-params.js';
+import { actParams, fmt, type ActRef, type QuantConst } from './lower-qdq-params.js';
 
 /** What the lowering knows about a tensor of the ONNX graph: an int8 activation of the new
  * graph (for a float tensor: the activation it dequantizes), or a quantized constant. */
@@ -50,13 +50,51 @@ export function intAct(ctx: LowerCtx, name: string, n: Node, p?: { scale: number
     return k.ref;
   }
   const t = ctx.src.tensors.get(name);
-  if (p && t && ctx.src.inputs.includes(name) && (t.dtype === 'int8' || t.dtype === 'uint8')) {
-    const ref = addAct(ctx, name, t.shape, p);
+  const isIntInput = t !== undefined && ctx.src.inputs.includes(name) && (t.dtype === 'int8' || t.dtype === 'uint8');
+  const params = p ?? (isIntInput ? downstreamParams(ctx, name) : undefined);
+  if (params && isIntInput) {
+    const ref = addAct(ctx, name, t.shape, params);
     ctx.known.set(name, { kind: 'act', ref });
     return ref;
   }
+  if (isIntInput) {
+    throw new CompileError(ErrorCode.BadGraph, `integer graph input '${name}' reaches no DequantizeLinear through view ops (${[...VIEW_OPS].join(', ')}), so its scale is unknown`, where(n),
+      'Dequantize the input (DequantizeLinear with its scale and zero point) before any op other than a view.');
+  }
   throw new CompileError(ErrorCode.BadGraph, `input '${name}' is not a quantized activation qgc can follow`, where(n),
     'Quantize the tensor with QuantizeLinear (or a QLinear op) before this node.');
+}
+
+/** Ops that move integer data without changing its values: an integer graph input may pass
+ * through any chain of them before the DequantizeLinear that states its scale (TFLite's
+ * converter puts a Reshape or Transpose there). */
+const VIEW_OPS: ReadonlySet<string> = new Set(['Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Identity']);
+
+/**
+ * The parameters of integer tensor `name` as stated by the first DequantizeLinear that reads
+ * it, directly or through view ops (breadth first, in node order; every other DequantizeLinear
+ * of it is checked against these when it is lowered). Undefined when none is reached.
+ */
+function downstreamParams(ctx: LowerCtx, name: string): { scale: number; zeroPoint: number } | undefined {
+  const seen = new Set<string>([name]);
+  for (let frontier = [name]; frontier.length > 0;) {
+    const next: string[] = [];
+    for (const cur of frontier) {
+      for (const u of ctx.uses.get(cur) ?? []) {
+        if (u.inputs[0] !== cur) continue;
+        if (u.op === 'DequantizeLinear') {
+          const [, s, z] = u.inputs;
+          return actParams(ctx.src.tensors.get(s), z ? ctx.src.tensors.get(z) : undefined, ctx.src.tensors.get(cur)!.dtype, where(u));
+        }
+        if (VIEW_OPS.has(u.op) && !seen.has(u.outputs[0])) {
+          seen.add(u.outputs[0]);
+          next.push(u.outputs[0]);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return undefined;
 }
 
 /** The int8 activation a float input dequantizes (it must come from DequantizeLinear). */

@@ -11,6 +11,10 @@
  *   (per channel through `axis`), biases DequantizeLinear of int32 with scale s_in * s_w[c]
  *   (kept as they are) or float (quantized with that scale).
  * - QOperator: QLinearConv and QLinearMatMul (and MaxPool/Reshape on their int8 outputs).
+ * - Integer boundaries (TFLite's converter): an int8/uint8 graph input takes the parameters of
+ *   the first DequantizeLinear that reads it through view ops (Reshape, Transpose, Squeeze,
+ *   Unsqueeze, Flatten, Identity); an integer graph output written by a QuantizeLinear is that
+ *   op's int8 tensor. The compiled API then takes and returns those bytes.
  *
  * Parameters: every scale is the model's own. uint8 activations become int8 with the zero
  * point shifted by −128 (the data shifts with it: the boundary Quantize then produces int8

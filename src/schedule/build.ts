@@ -248,7 +248,11 @@ class ScheduleBuilder {
     }
     if (node.op === 'Transpose') {
       const rm = this.inLayout(x, rowMajor(x.shape), 'Transpose of a reshaped view');
-      this.tensors.set(outName, { name: outName, shape: outIr.shape, dtype: x.dtype, layout: transposeView(rm.layout, node.attrs.perm, outIr.shape), storage: rm.storage, ...q });
+      // inLayout keeps a view whose bytes are already row-major as it is (its layout may be over
+      // another shape, e.g. an Unsqueeze of a graph input); the transpose is taken over the
+      // canonical row-major layout of the same bytes.
+      const base = isCanonical(rm.layout, x.shape) ? rm.layout : rowMajor(x.shape);
+      this.tensors.set(outName, { name: outName, shape: outIr.shape, dtype: x.dtype, layout: transposeView(base, node.attrs.perm, outIr.shape), storage: rm.storage, ...q });
       return;
     }
     if (!kernel) throw new Error('unreachable');
