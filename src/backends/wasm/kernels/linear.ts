@@ -17,6 +17,7 @@ import { constData, perChannel } from '../../c/kernel-call.js';
 import { weightsOHWI } from '../../c/weights.js';
 import type { BuildContext } from '../kernel.js';
 import { requantizeInto, v128, type Expr, type Fn } from '../fn.js';
+import { fastRequant, requantRunFast } from '../requant-simd.js';
 
 /** Everything a convolution step's code is specialized on. */
 export interface ConvSpec {
@@ -169,12 +170,28 @@ function requantizeRunSimd(f: Fn, acc: Expr, s: ConvSpec, records: number, simdR
   return body;
 }
 
+/** Sets local `o` to `out` and reads it back (the output address is used twice). */
+function m0(f: Fn, o: number, out: Expr): Expr {
+  return f.m.local.tee(o, out, f.vars[o]);
+}
+
 /** Requantization of a step's accumulators: SIMD where the module has it and the multipliers
  * allow, else scalar. Places the records once; the returned function emits the code for one
  * accumulator buffer and output address. */
 function requantizer(f: Fn, ctx: BuildContext, s: ConvSpec): (acc: number, out: Expr) => Expr[] {
+  const m = f.m;
   const records = ctx.consts.add(channelRecords(s));
   if (!f.simd || s.M < 4 || s.mult.some((v) => v < 0)) return (acc, out) => requantizeRun(f, f.c(acc), records, out, s.M, s);
+  const fast = fastRequant(s.mult, s.shift, s.bias, s.ozp);
+  if (fast) {
+    const fastAt = ctx.consts.add(fast.records);
+    return (acc, out) => {
+      const o = f.local();
+      const { code, done } = requantRunFast(f, fast, fastAt, f.c(acc), m0(f, o, out), s.M, s.lo, s.hi);
+      if (done < s.M) code.push(...requantizeRun(f, f.c(acc + done * 4), records + done * 16, m.i32.add(f.get(o), f.c(done)), s.M - done, s));
+      return code;
+    };
+  }
   const blocks = Math.floor(s.M / 4);
   const at = ctx.consts.add(simdRecords(s, blocks));
   return (acc, out) => requantizeRunSimd(f, f.c(acc), s, records, at, out, s.M);
