@@ -99,6 +99,16 @@ describe('Wasm backend: bit-exact with the integer interpreter on every kernel p
     for (const m of result.modules) expect(m.mismatch, m.message).toBeUndefined();
   }, 120_000);
 
+  it('depthwise windows that see only part of the input (pads up to 3, strides, dilation, 12 and 20 channels, a 1-wide map)', async () => {
+    const b = new QGraphBuilder(11);
+    let y = b.conv(b.input([2, 12, 7, 5]), { outC: 12, k: [3, 3], pads: [2, 1, 3, 2], stride: [2, 1], group: 12 });
+    y = b.conv(y, { outC: 20, k: [1, 1] });
+    y = b.conv(y, { outC: 20, k: [3, 2], pads: [2, 2, 2, 2], dilation: [2, 3], group: 20, relu: true });
+    y = b.conv(y, { outC: 20, k: [5, 1], pads: [3, 0, 3, 0], stride: [3, 1], group: 20 });
+    const { result } = await compileAndVerify(b.build(y), [2, 12, 7, 5], b.rand, 6);
+    for (const m of result.modules) expect(m.mismatch, m.message).toBeUndefined();
+  }, 120_000);
+
   it('the QLinearConv conformance case (lowered from ONNX) is bit-exact in both modules', async (ctx) => {
     needs(ctx, ONNX_TESTDATA);
     const dir = join(NODE_TEST_ROOT, 'test_qlinearconv');

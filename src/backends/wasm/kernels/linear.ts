@@ -18,6 +18,7 @@ import { weightsOHWI } from '../../c/weights.js';
 import type { BuildContext } from '../kernel.js';
 import { requantizeInto, v128, type Expr, type Fn } from '../fn.js';
 import { fastRequant, requantRunFast } from '../requant-simd.js';
+import { depthwiseBody } from './depthwise.js';
 
 /** Everything a convolution step's code is specialized on. */
 export interface ConvSpec {
@@ -255,7 +256,7 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const { f } = ctx;
   const m = f.m;
   const simd = f.simd;
-  if (simd && isDepthwise(s)) return depthwiseBody(s, ctx);
+  if (simd && isDepthwise(s)) return depthwiseBody(s, ctx, requantizer(f, ctx, s));
   const cg = s.C / s.G;
   const mg = s.M / s.G;
   const K = s.kh * s.kw;
@@ -367,59 +368,6 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
     f.loop(n, 0, s.N, 1, [
       f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
       f.loop(oy, 0, s.OH, 1, row),
-    ]),
-  ];
-}
-
-/** Depthwise (SIMD): eight channels per pair of i32x4 accumulators, taps inside. */
-function depthwiseBody(s: ConvSpec, ctx: BuildContext): Expr[] {
-  const { f } = ctx;
-  const m = f.m;
-  const C8 = Math.ceil(s.C / 8);
-  const K = s.kh * s.kw;
-  const acc = ctx.scratch;
-  // w [M][kh][kw][1] → [tap][C8 * 8] int16.
-  const wt = new Int16Array(K * C8 * 8);
-  for (let c = 0; c < s.C; c++) for (let t = 0; t < K; t++) wt[t * C8 * 8 + c] = s.w[c * K + t];
-  const wAddr = ctx.consts.add(wt);
-  const [n, oy, ox, ky, kx, iy, ix, cb, xb, xp, wp] = Array.from({ length: 11 }, () => f.local());
-  const zpv = f.local(v128);
-  const a0 = f.local(v128);
-  const a1 = f.local(v128);
-  const xv = f.local(v128);
-  const wv = f.local(v128);
-  const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
-  const requant = requantizer(f, ctx, s)(acc, position());
-  const tap: Expr[] = [
-    f.set(xp, m.i32.add(f.get(xb), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(iy), f.c(s.W)), f.get(ix)), f.c(s.C)), m.i32.shl(f.get(cb), f.c(3))))),
-    f.set(wp, m.i32.add(f.c(wAddr), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(C8 * 16)), m.i32.shl(f.get(cb), f.c(4))))),
-    f.set(xv, m.i16x8.sub(m.v128.load8x8_s(0, 1, f.get(xp)), f.get(zpv))),
-    f.set(wv, m.v128.load(0, 1, f.get(wp))),
-    f.set(a0, m.i32x4.add(f.get(a0), m.i32x4.extmul_low_i16x8_s(f.get(xv), f.get(wv)))),
-    f.set(a1, m.i32x4.add(f.get(a1), m.i32x4.extmul_high_i16x8_s(f.get(xv), f.get(wv)))),
-  ];
-  return [
-    f.set(zpv, m.i16x8.splat(f.c(s.zp))),
-    f.loop(n, 0, s.N, 1, [
-      f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
-      f.loop(oy, 0, s.OH, 1, [
-        f.loop(ox, 0, s.OW, 1, [
-          f.loop(cb, 0, C8, 1, [
-            f.set(a0, m.v128.const(new Array(16).fill(0))),
-            f.set(a1, m.v128.const(new Array(16).fill(0))),
-            f.loop(ky, 0, s.kh, 1, [
-              f.set(iy, m.i32.add(m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(-s.ph)), m.i32.mul(f.get(ky), f.c(s.dh)))),
-              m.if(f.inRange(f.get(iy), s.H), f.loop(kx, 0, s.kw, 1, [
-                f.set(ix, m.i32.add(m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(-s.pw)), m.i32.mul(f.get(kx), f.c(s.dw)))),
-                m.if(f.inRange(f.get(ix), s.W), f.block(tap)),
-              ])),
-            ]),
-            m.v128.store(0, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a0)),
-            m.v128.store(16, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a1)),
-          ]),
-          ...requant,
-        ]),
-      ]),
     ]),
   ];
 }
