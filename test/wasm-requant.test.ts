@@ -20,9 +20,10 @@ interface Vectors { cases: [number, number, number, number][] }
 const vectors = JSON.parse(readFileSync(new URL('./data/requant-vectors.json', import.meta.url), 'utf8')) as Vectors;
 
 /** Runs the fast form on `values` (each through all four channels) and returns int8 per value and lane. */
-function runFast(mult: number[], shift: number[], bias: number[], ozp: number, lo: number, hi: number, values: Int32Array): Int8Array {
-  const q = fastRequant(Int32Array.from(mult), Int32Array.from(shift), Int32Array.from(bias), ozp);
+function runFast(mult: number[], shift: number[], bias: number[], ozp: number, lo: number, hi: number, values: Int32Array, bound?: number): Int8Array {
+  const q = fastRequant(Int32Array.from(mult), Int32Array.from(shift), Int32Array.from(bias), ozp, bound === undefined ? undefined : [bound, bound, bound, bound]);
   if (!q) throw new Error('layer does not qualify');
+  if (bound !== undefined && q.clamp) throw new Error('the bound should have removed the clamp');
   const n = values.length;
   const recAt = 0;
   const inAt = q.records.byteLength;
@@ -58,8 +59,8 @@ function runFast(mult: number[], shift: number[], bias: number[], ozp: number, l
   }
 }
 
-function check(mult: number[], shift: number[], bias: number[], ozp: number, lo: number, hi: number, values: Int32Array): number {
-  const got = runFast(mult, shift, bias, ozp, lo, hi, values);
+function check(mult: number[], shift: number[], bias: number[], ozp: number, lo: number, hi: number, values: Int32Array, bound?: number): number {
+  const got = runFast(mult, shift, bias, ozp, lo, hi, values, bound);
   let bad = 0;
   values.forEach((v, i) => {
     for (let l = 0; l < 4; l++) {
@@ -111,6 +112,20 @@ describe('Wasm SIMD requantization (fast form) equals intmath requantize', () =>
       const mult = [rand32() >>> 1, 2 ** 31 - 1, 0, (rand32() >>> 1) | 2 ** 30];
       const values = Int32Array.from({ length: 400 }, (_, k) => (k % 3 === 0 ? rand32() : rand32() >> (k % 31)));
       bad += check(mult, shift, [0, 0, 0, 0], r % 2 ? 13 : -128, -128, 127, values);
+    }
+    expect(bad).toBe(0);
+  });
+
+  it('without the clamp where the accumulator bound allows it (values up to the bound)', () => {
+    let bad = 0;
+    for (let r = 0; r <= MAX_FAST_RIGHT; r++) {
+      const shift = [-r, -Math.max(r - 3, 0), r === 0 ? 2 : -r + 1, -(r >> 1)];
+      const mult = [rand32() >>> 1, 2 ** 30 + (rand32() >>> 3), 1518500250, (rand32() >>> 1) | 2 ** 29];
+      const R = Math.max(1, r);
+      // The largest bound with |h| * 2^(R - r) <= 2^30 on every lane (lane 0 limits with r = R).
+      const bound = Math.floor((2 ** 30 / 2 ** (R - Math.min(...shift.map((s) => Math.max(-s, 0)))) - 1) * 2 ** 31 / (2 ** 31 - 1) / 8) * 2;
+      const values = Int32Array.from({ length: 300 }, (_, k) => (k < 2 ? (k ? -bound : bound) : (rand32() % bound)));
+      bad += check(mult, shift, [0, 0, 0, 0], r % 2 ? -128 : 31, -128, 127, values, bound);
     }
     expect(bad).toBe(0);
   });

@@ -31,11 +31,14 @@ export interface FastRequant {
   R: number;
   /** Whether any channel shifts left (else the multiply by 2^left is left out). */
   anyLeft: boolean;
+  /** Whether h is clamped to ±2^(r + 9) (false when the accumulator bounds show |h * 2^(R - r)| <= 2^30). */
+  clamp: boolean;
   ozp: number;
 }
 
-/** The fast form's constants, or null when the layer does not qualify. */
-export function fastRequant(mult: Int32Array, shift: Int32Array, bias: Int32Array | undefined, ozp: number): FastRequant | null {
+/** The fast form's constants, or null when the layer does not qualify. `accBound`, when given,
+ * bounds |accumulator + bias| per channel (from the weights), which can make the clamp unneeded. */
+export function fastRequant(mult: Int32Array, shift: Int32Array, bias: Int32Array | undefined, ozp: number, accBound?: readonly number[]): FastRequant | null {
   const M = mult.length;
   if (mult.some((v) => v < 0)) return null;
   const rights = Array.from(shift, (s) => Math.max(-s, 0));
@@ -55,7 +58,12 @@ export function fastRequant(mult: Int32Array, shift: Int32Array, bias: Int32Arra
     records[b + 16 + i] = -(2 ** (r + 9));
     records[b + 20 + i] = 2 ** (R - r);
   }
-  return { records, R, anyLeft: Array.from(shift).some((s) => s > 0), ozp };
+  // |h| <= |a| * mult / 2^31 + 1 with |a| <= bound * 2^left (no wrap while that stays below 2^31).
+  const safe = accBound !== undefined && Array.from(mult, (v, m) => {
+    const a = accBound[m] * 2 ** Math.max(shift[m], 0);
+    return a < 2 ** 31 && ((a * v) / 2 ** 31 + 1) * 2 ** (R - rights[m]) <= 2 ** 30;
+  }).every(Boolean);
+  return { records, R, anyLeft: Array.from(shift).some((s) => s > 0), clamp: !safe, ozp };
 }
 
 /** The requantized values (output zero point added, not clamped) of the i32x4 accumulator `acc`,
@@ -74,7 +82,7 @@ export function requant4(f: Fn, q: FastRequant, acc: Expr, rec: number, off: num
     f.set(a, q.anyLeft ? m.i32x4.mul(sum, ld(1)) : sum),
     f.set(p, ld(2)),
     f.set(h, m.i8x16.shuffle(wide(m.i64x2.extmul_low_i32x4_s(f.get(a), f.get(p))), wide(m.i64x2.extmul_high_i32x4_s(f.get(a), f.get(p))), odd)),
-    f.set(a, m.i32x4.min_s(m.i32x4.max_s(f.get(h), ld(4)), ld(3))),
+    f.set(a, q.clamp ? m.i32x4.min_s(m.i32x4.max_s(f.get(h), ld(4)), ld(3)) : f.get(h)),
     m.i32x4.shr_s(m.i32x4.add(m.i32x4.add(m.i32x4.mul(f.get(a), ld(5)), m.i32x4.splat(f.c(2 ** (q.R - 1) + q.ozp * 2 ** q.R))),
       m.i32x4.shr_s(f.get(h), f.c(31))), f.c(q.R)),
   ], v128);

@@ -171,6 +171,17 @@ function requantizeRunSimd(f: Fn, acc: Expr, s: ConvSpec, records: number, simdR
   return body;
 }
 
+/** Per output channel a bound on |sum of w * (x - zero point) + bias| over every int8 input. */
+function accBounds(s: ConvSpec): number[] {
+  const row = s.w.length / s.M;
+  const x = Math.max(Math.abs(-128 - s.zp), Math.abs(127 - s.zp));
+  return Array.from({ length: s.M }, (_, m) => {
+    let sum = 0;
+    for (let k = m * row; k < (m + 1) * row; k++) sum += Math.abs(s.w[k]);
+    return sum * x + Math.abs(s.bias ? s.bias[m] : 0);
+  });
+}
+
 /** Sets local `o` to `out` and reads it back (the output address is used twice). */
 function m0(f: Fn, o: number, out: Expr): Expr {
   return f.m.local.tee(o, out, f.vars[o]);
@@ -183,7 +194,7 @@ function requantizer(f: Fn, ctx: BuildContext, s: ConvSpec): (acc: number, out: 
   const m = f.m;
   const records = ctx.consts.add(channelRecords(s));
   if (!f.simd || s.M < 4 || s.mult.some((v) => v < 0)) return (acc, out) => requantizeRun(f, f.c(acc), records, out, s.M, s);
-  const fast = fastRequant(s.mult, s.shift, s.bias, s.ozp);
+  const fast = fastRequant(s.mult, s.shift, s.bias, s.ozp, accBounds(s));
   if (fast) {
     const fastAt = ctx.consts.add(fast.records);
     return (acc, out) => {
