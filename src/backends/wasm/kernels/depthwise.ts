@@ -9,25 +9,7 @@
 import type { BuildContext } from '../kernel.js';
 import { v128, type Expr } from '../fn.js';
 import type { ConvSpec } from './linear.js';
-
-/** A run of output rows (or columns) [start, end) whose window taps inside the input are `taps`. */
-interface Run { start: number; end: number; taps: number[] }
-
-/** Output indices 0..out grouped into runs with the same in-range taps. */
-export function tapRuns(out: number, stride: number, pad: number, dilation: number, kernel: number, size: number): Run[] {
-  const runs: Run[] = [];
-  for (let o = 0; o < out; o++) {
-    const taps: number[] = [];
-    for (let k = 0; k < kernel; k++) {
-      const i = o * stride - pad + k * dilation;
-      if (i >= 0 && i < size) taps.push(k);
-    }
-    const last = runs[runs.length - 1];
-    if (last && last.taps.length === taps.length && last.taps.every((t, j) => t === taps[j])) last.end = o + 1;
-    else runs.push({ start: o, end: o + 1, taps });
-  }
-  return runs;
-}
+import { tapRuns } from './windows.js';
 
 /** The body of a depthwise step; `requant` writes the code that requantizes the scratch sums of
  * one position into the output at an address. */
@@ -82,7 +64,7 @@ export function depthwiseBody(s: ConvSpec, ctx: BuildContext, requant: (acc: num
     f.set(zpv, m.i16x8.splat(f.c(s.zp))),
     f.loop(n, 0, s.N, 1, [
       f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
-      ...rows.map((r) => f.loop(oy, r.start, r.end, 1, cols.map((c) => f.loop(ox, c.start, c.end, 1, at(r.taps, c.taps))))),
+      ...rows.map((r) => f.loop(oy, r.start, r.end, 1, cols.map((c) => f.loop(ox, c.start, c.end, 1, at(r.value, c.value))))),
     ]),
   ];
 }

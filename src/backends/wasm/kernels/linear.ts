@@ -19,6 +19,7 @@ import type { BuildContext } from '../kernel.js';
 import { requantizeInto, v128, type Expr, type Fn } from '../fn.js';
 import { fastRequant, requantRunFast } from '../requant-simd.js';
 import { depthwiseBody } from './depthwise.js';
+import { tapsAt } from './windows.js';
 
 /** Everything a convolution step's code is specialized on. */
 export interface ConvSpec {
@@ -37,6 +38,9 @@ export interface ConvSpec {
 }
 
 const ceilTo = (x: number, k: number) => Math.ceil(x / k) * k;
+
+/** Column stores per position up to which the gather of a window inside the input is unrolled. */
+const UNROLL_FILL = 256;
 
 /** Scratch bytes of a convolution: the int16 column (with room for 8-wide stores past its end)
  * and one int32 accumulator per output channel (with room for 8-wide stores), twice. */
@@ -321,6 +325,45 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
       ]),
     ]),
   ];
+  // With few enough column stores, each run of rows and columns (same in-range taps) gets the
+  // gather unrolled: constant offsets from the window's first valid tap, zeros for the others.
+  // Windows wholly inside the input (rows ya..yb, columns xa..xb) take an unrolled gather with
+  // constant offsets when it is short enough; the others the loop with border tests.
+  const full = (out: number, st: number, pad: number, dil: number, k: number, size: number) => {
+    const inside = Array.from({ length: out }, (_, o) => tapsAt(o, st, pad, dil, k, size).length === k);
+    const first = inside.indexOf(true);
+    return first < 0 ? null : { start: first, end: inside.lastIndexOf(true) + 1 };
+  };
+  const fy = full(s.OH, s.sh, s.ph, s.dh, s.kh, s.H);
+  const fx = full(s.OW, s.sw, s.pw, s.dw, s.kw, s.W);
+  const unroll = K * (simd ? Math.ceil(cg / 8) : cg) <= UNROLL_FILL && fy !== null && fx !== null;
+  const allY = Array.from({ length: s.kh }, (_, k) => k);
+  const allX = Array.from({ length: s.kw }, (_, k) => k);
+  const inside = (dx: number): Expr => m.i32.and(f.inRange(m.i32.sub(f.get(oy), f.c(fy!.start)), fy!.end - fy!.start),
+    f.inRange(m.i32.sub(f.get(ox), f.c(fx!.start - dx)), fx!.end - fx!.start));
+  const gather = (dx: number): Expr[] => (unroll ? [m.if(inside(dx), f.block(columnAt(dx, allY, allX)), f.block(column(dx)))] : column(dx));
+  const columnAt = (dx: number, tky: readonly number[], tkx: readonly number[]): Expr[] => {
+    const [y0, x0] = [tky[0] ?? 0, tkx[0] ?? 0];
+    const any = tky.length > 0 && tkx.length > 0;
+    const iy0 = m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(y0 * s.dh - s.ph));
+    const ix0 = m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(dx * s.sw + x0 * s.dw - s.pw));
+    const code: Expr[] = any ? [f.set(sp, m.i32.add(m.i32.add(f.get(xb), m.i32.mul(m.i32.add(m.i32.mul(iy0, f.c(s.W)), ix0), f.c(s.C))), m.i32.mul(f.get(g), f.c(cg))))] : [];
+    for (let y = 0; y < s.kh; y++) {
+      for (let x = 0; x < s.kw; x++) {
+        const dest = cols[dx] + (y * s.kw + x) * cg * 2;
+        const valid = any && tky.includes(y) && tkx.includes(x);
+        const off = ((y - y0) * s.dh * s.W + (x - x0) * s.dw) * s.C;
+        if (simd) {
+          for (let c = 0; c < Math.ceil(cg / 8); c++) {
+            code.push(m.v128.store(0, 1, f.c(dest + c * 16), valid ? m.i16x8.sub(m.v128.load8x8_s(off + c * 8, 1, f.get(sp)), f.get(zpv)) : zero()));
+          }
+        } else {
+          for (let c = 0; c < cg; c++) code.push(m.i32.store16(0, 2, f.c(dest + c * 2), valid ? m.i32.sub(m.i32.load8_s(off + c, 1, f.get(sp)), f.c(s.zp)) : f.c(0)));
+        }
+      }
+    }
+    return code;
+  };
   const start = (): Expr[] => [
     f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(simd ? mg4 * J * 16 : ceilTo(mg, bs) * cgk)))),
     f.set(ap0, m.i32.add(f.c(accs[0]), m.i32.mul(f.get(g), f.c(mg * 4)))),
@@ -365,9 +408,9 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
       f.inc(ap0, bs * 4),
     ]),
   ];
-  const one = (): Expr[] => [f.loop(g, 0, s.G, 1, [...column(0), ...(simd ? simdDots(false) : scalarDots())]), ...requant(accs[0], position(0))];
+  const one = (): Expr[] => [f.loop(g, 0, s.G, 1, [...gather(0), ...(simd ? simdDots(false) : scalarDots())]), ...requant(accs[0], position(0))];
   const two = (): Expr[] => [
-    f.loop(g, 0, s.G, 1, [...column(0), ...column(1), ...simdDots(true)]),
+    f.loop(g, 0, s.G, 1, [...gather(0), ...gather(1), ...simdDots(true)]),
     ...requant(accs[0], position(0)), ...requant(accs[1], position(1)),
   ];
   const pairs = simd ? Math.floor(s.OW / 2) : 0;
