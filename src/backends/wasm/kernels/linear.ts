@@ -1,11 +1,12 @@
 /**
  * QConv and QFullyConnected in Wasm, NHWC. Per output position the (x - zero point) values of
- * the window are gathered into an int16 column in scratch (0 for padded taps), then every output
- * channel is a dot product of that column with its weight row: `i32x4.dot_i16x8_s` over rows
- * pre-extended to int16 and interleaved four channels at a time (SIMD), or a scalar loop over
- * int8 rows (OHWI). Depthwise layers (one input and one output channel per group) take their own
- * kernel: eight channels per vector, `i32x4.extmul_*_i16x8_s` per tap. The int32 sums wrap like
- * the interpreter's; requantization is `requantizeInto` per output, reading a 16-byte record per
+ * the window are gathered into an int16 column in scratch (0 for padded taps; unrolled for
+ * windows inside the input), then every output channel is a dot product of that column with its
+ * weight row: `i32x4.dot_i16x8_s` over rows pre-extended to int16 and interleaved four channels
+ * at a time (SIMD), or a scalar loop over int8 rows (OHWI). Depthwise layers (one input and one
+ * output channel per group) take their own SIMD kernel (depthwise.ts). The int32 sums wrap like
+ * the interpreter's; requantization is the fast i32x4 form of requant-simd.ts where the layer
+ * qualifies, else the i64x2 form, else `requantizeInto` per output, reading a 16-byte record per
  * channel {bias, multiplier, left shift, right shift}. A fully connected layer is a 1x1
  * convolution over its rows.
  */
