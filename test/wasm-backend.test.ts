@@ -74,13 +74,16 @@ describe('Wasm backend: bit-exact with the integer interpreter on every kernel p
     }, 120_000);
   }
 
-  it('requantization at the ends of its range (shifts -31..30, multipliers 0..2^31-1) in conv, depthwise and FC', async () => {
+  for (const [label, shifts] of [
+    ['-31..30', [-31, -25, -17, -12, -9, -5, -1, 0, 1, 2, 7, 18, 30]],
+    // Right shifts up to 21: the SIMD module's fast requantization (requant-simd.ts) takes these layers.
+    ['-21..30, the fast SIMD form', [-21, -20, -17, -12, -9, -5, -1, 0, 1, 2, 7, 18, 30]],
+  ] as const) it(`requantization at the ends of its range (shifts ${label}, multipliers 0..2^31-1) in conv, depthwise and FC`, async () => {
     const b = new QGraphBuilder(5);
     let y = b.conv(b.input([1, 3, 6, 6]), { outC: 13, k: [3, 3], pads: [1, 1, 1, 1] });
     y = b.conv(y, { outC: 13, k: [3, 3], pads: [1, 1, 1, 1], group: 13 });
     y = b.fc(b.reshape(y, [1, 13 * 36]), 11);
     const g = b.build(y);
-    const shifts = [-31, -25, -17, -12, -9, -5, -1, 0, 1, 2, 7, 18, 30];
     const mults = [0, 1, 2 ** 30, 2 ** 31 - 1, 1518500250, 1073741825, 2147483000];
     let k = 0;
     for (const n of g.nodes) {
@@ -93,6 +96,16 @@ describe('Wasm backend: bit-exact with the integer interpreter on every kernel p
       k++;
     }
     const { result } = await compileAndVerify(g, [1, 3, 6, 6], b.rand, 8);
+    for (const m of result.modules) expect(m.mismatch, m.message).toBeUndefined();
+  }, 120_000);
+
+  it('depthwise windows that see only part of the input (pads up to 3, strides, dilation, 12 and 20 channels, a 1-wide map)', async () => {
+    const b = new QGraphBuilder(11);
+    let y = b.conv(b.input([2, 12, 7, 5]), { outC: 12, k: [3, 3], pads: [2, 1, 3, 2], stride: [2, 1], group: 12 });
+    y = b.conv(y, { outC: 20, k: [1, 1] });
+    y = b.conv(y, { outC: 20, k: [3, 2], pads: [2, 2, 2, 2], dilation: [2, 3], group: 20, relu: true });
+    y = b.conv(y, { outC: 20, k: [5, 1], pads: [3, 0, 3, 0], stride: [3, 1], group: 20 });
+    const { result } = await compileAndVerify(b.build(y), [2, 12, 7, 5], b.rand, 6);
     for (const m of result.modules) expect(m.mismatch, m.message).toBeUndefined();
   }, 120_000);
 

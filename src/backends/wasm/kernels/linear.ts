@@ -1,11 +1,12 @@
 /**
  * QConv and QFullyConnected in Wasm, NHWC. Per output position the (x - zero point) values of
- * the window are gathered into an int16 column in scratch (0 for padded taps), then every output
- * channel is a dot product of that column with its weight row: `i32x4.dot_i16x8_s` over rows
- * pre-extended to int16 and interleaved four channels at a time (SIMD), or a scalar loop over
- * int8 rows (OHWI). Depthwise layers (one input and one output channel per group) take their own
- * kernel: eight channels per vector, `i32x4.extmul_*_i16x8_s` per tap. The int32 sums wrap like
- * the interpreter's; requantization is `requantizeInto` per output, reading a 16-byte record per
+ * the window are gathered into an int16 column in scratch (0 for padded taps; unrolled for
+ * windows inside the input), then every output channel is a dot product of that column with its
+ * weight row: `i32x4.dot_i16x8_s` over rows pre-extended to int16 and interleaved four channels
+ * at a time (SIMD), or a scalar loop over int8 rows (OHWI). Depthwise layers (one input and one
+ * output channel per group) take their own SIMD kernel (depthwise.ts). The int32 sums wrap like
+ * the interpreter's; requantization is the fast i32x4 form of requant-simd.ts where the layer
+ * qualifies, else the i64x2 form, else `requantizeInto` per output, reading a 16-byte record per
  * channel {bias, multiplier, left shift, right shift}. A fully connected layer is a 1x1
  * convolution over its rows.
  */
@@ -17,6 +18,9 @@ import { constData, perChannel } from '../../c/kernel-call.js';
 import { weightsOHWI } from '../../c/weights.js';
 import type { BuildContext } from '../kernel.js';
 import { requantizeInto, v128, type Expr, type Fn } from '../fn.js';
+import { fastRequant, requantRunFast } from '../requant-simd.js';
+import { depthwiseBody } from './depthwise.js';
+import { tapsAt } from './windows.js';
 
 /** Everything a convolution step's code is specialized on. */
 export interface ConvSpec {
@@ -35,6 +39,9 @@ export interface ConvSpec {
 }
 
 const ceilTo = (x: number, k: number) => Math.ceil(x / k) * k;
+
+/** Column stores per position up to which the gather of a window inside the input is unrolled. */
+const UNROLL_FILL = 256;
 
 /** Scratch bytes of a convolution: the int16 column (with room for 8-wide stores past its end)
  * and one int32 accumulator per output channel (with room for 8-wide stores), twice. */
@@ -169,12 +176,39 @@ function requantizeRunSimd(f: Fn, acc: Expr, s: ConvSpec, records: number, simdR
   return body;
 }
 
+/** Per output channel a bound on |sum of w * (x - zero point) + bias| over every int8 input. */
+function accBounds(s: ConvSpec): number[] {
+  const row = s.w.length / s.M;
+  const x = Math.max(Math.abs(-128 - s.zp), Math.abs(127 - s.zp));
+  return Array.from({ length: s.M }, (_, m) => {
+    let sum = 0;
+    for (let k = m * row; k < (m + 1) * row; k++) sum += Math.abs(s.w[k]);
+    return sum * x + Math.abs(s.bias ? s.bias[m] : 0);
+  });
+}
+
+/** Sets local `o` to `out` and reads it back (the output address is used twice). */
+function m0(f: Fn, o: number, out: Expr): Expr {
+  return f.m.local.tee(o, out, f.vars[o]);
+}
+
 /** Requantization of a step's accumulators: SIMD where the module has it and the multipliers
  * allow, else scalar. Places the records once; the returned function emits the code for one
  * accumulator buffer and output address. */
 function requantizer(f: Fn, ctx: BuildContext, s: ConvSpec): (acc: number, out: Expr) => Expr[] {
+  const m = f.m;
   const records = ctx.consts.add(channelRecords(s));
   if (!f.simd || s.M < 4 || s.mult.some((v) => v < 0)) return (acc, out) => requantizeRun(f, f.c(acc), records, out, s.M, s);
+  const fast = fastRequant(s.mult, s.shift, s.bias, s.ozp, accBounds(s));
+  if (fast) {
+    const fastAt = ctx.consts.add(fast.records);
+    return (acc, out) => {
+      const o = f.local();
+      const { code, done } = requantRunFast(f, fast, fastAt, f.c(acc), m0(f, o, out), s.M, s.lo, s.hi);
+      if (done < s.M) code.push(...requantizeRun(f, f.c(acc + done * 4), records + done * 16, m.i32.add(f.get(o), f.c(done)), s.M - done, s));
+      return code;
+    };
+  }
   const blocks = Math.floor(s.M / 4);
   const at = ctx.consts.add(simdRecords(s, blocks));
   return (acc, out) => requantizeRunSimd(f, f.c(acc), s, records, at, out, s.M);
@@ -238,7 +272,7 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
   const { f } = ctx;
   const m = f.m;
   const simd = f.simd;
-  if (simd && isDepthwise(s)) return depthwiseBody(s, ctx);
+  if (simd && isDepthwise(s)) return depthwiseBody(s, ctx, requantizer(f, ctx, s));
   const cg = s.C / s.G;
   const mg = s.M / s.G;
   const K = s.kh * s.kw;
@@ -292,6 +326,45 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
       ]),
     ]),
   ];
+  // With few enough column stores, each run of rows and columns (same in-range taps) gets the
+  // gather unrolled: constant offsets from the window's first valid tap, zeros for the others.
+  // Windows wholly inside the input (rows ya..yb, columns xa..xb) take an unrolled gather with
+  // constant offsets when it is short enough; the others the loop with border tests.
+  const full = (out: number, st: number, pad: number, dil: number, k: number, size: number) => {
+    const inside = Array.from({ length: out }, (_, o) => tapsAt(o, st, pad, dil, k, size).length === k);
+    const first = inside.indexOf(true);
+    return first < 0 ? null : { start: first, end: inside.lastIndexOf(true) + 1 };
+  };
+  const fy = full(s.OH, s.sh, s.ph, s.dh, s.kh, s.H);
+  const fx = full(s.OW, s.sw, s.pw, s.dw, s.kw, s.W);
+  const unroll = K * (simd ? Math.ceil(cg / 8) : cg) <= UNROLL_FILL && fy !== null && fx !== null;
+  const allY = Array.from({ length: s.kh }, (_, k) => k);
+  const allX = Array.from({ length: s.kw }, (_, k) => k);
+  const inside = (dx: number): Expr => m.i32.and(f.inRange(m.i32.sub(f.get(oy), f.c(fy!.start)), fy!.end - fy!.start),
+    f.inRange(m.i32.sub(f.get(ox), f.c(fx!.start - dx)), fx!.end - fx!.start));
+  const gather = (dx: number): Expr[] => (unroll ? [m.if(inside(dx), f.block(columnAt(dx, allY, allX)), f.block(column(dx)))] : column(dx));
+  const columnAt = (dx: number, tky: readonly number[], tkx: readonly number[]): Expr[] => {
+    const [y0, x0] = [tky[0] ?? 0, tkx[0] ?? 0];
+    const any = tky.length > 0 && tkx.length > 0;
+    const iy0 = m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(y0 * s.dh - s.ph));
+    const ix0 = m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(dx * s.sw + x0 * s.dw - s.pw));
+    const code: Expr[] = any ? [f.set(sp, m.i32.add(m.i32.add(f.get(xb), m.i32.mul(m.i32.add(m.i32.mul(iy0, f.c(s.W)), ix0), f.c(s.C))), m.i32.mul(f.get(g), f.c(cg))))] : [];
+    for (let y = 0; y < s.kh; y++) {
+      for (let x = 0; x < s.kw; x++) {
+        const dest = cols[dx] + (y * s.kw + x) * cg * 2;
+        const valid = any && tky.includes(y) && tkx.includes(x);
+        const off = ((y - y0) * s.dh * s.W + (x - x0) * s.dw) * s.C;
+        if (simd) {
+          for (let c = 0; c < Math.ceil(cg / 8); c++) {
+            code.push(m.v128.store(0, 1, f.c(dest + c * 16), valid ? m.i16x8.sub(m.v128.load8x8_s(off + c * 8, 1, f.get(sp)), f.get(zpv)) : zero()));
+          }
+        } else {
+          for (let c = 0; c < cg; c++) code.push(m.i32.store16(0, 2, f.c(dest + c * 2), valid ? m.i32.sub(m.i32.load8_s(off + c, 1, f.get(sp)), f.c(s.zp)) : f.c(0)));
+        }
+      }
+    }
+    return code;
+  };
   const start = (): Expr[] => [
     f.set(wp, m.i32.add(f.c(wAddr), m.i32.mul(f.get(g), f.c(simd ? mg4 * J * 16 : ceilTo(mg, bs) * cgk)))),
     f.set(ap0, m.i32.add(f.c(accs[0]), m.i32.mul(f.get(g), f.c(mg * 4)))),
@@ -336,9 +409,9 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
       f.inc(ap0, bs * 4),
     ]),
   ];
-  const one = (): Expr[] => [f.loop(g, 0, s.G, 1, [...column(0), ...(simd ? simdDots(false) : scalarDots())]), ...requant(accs[0], position(0))];
+  const one = (): Expr[] => [f.loop(g, 0, s.G, 1, [...gather(0), ...(simd ? simdDots(false) : scalarDots())]), ...requant(accs[0], position(0))];
   const two = (): Expr[] => [
-    f.loop(g, 0, s.G, 1, [...column(0), ...column(1), ...simdDots(true)]),
+    f.loop(g, 0, s.G, 1, [...gather(0), ...gather(1), ...simdDots(true)]),
     ...requant(accs[0], position(0)), ...requant(accs[1], position(1)),
   ];
   const pairs = simd ? Math.floor(s.OW / 2) : 0;
@@ -350,59 +423,6 @@ export function convBody(s: ConvSpec, ctx: BuildContext): Expr[] {
     f.loop(n, 0, s.N, 1, [
       f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
       f.loop(oy, 0, s.OH, 1, row),
-    ]),
-  ];
-}
-
-/** Depthwise (SIMD): eight channels per pair of i32x4 accumulators, taps inside. */
-function depthwiseBody(s: ConvSpec, ctx: BuildContext): Expr[] {
-  const { f } = ctx;
-  const m = f.m;
-  const C8 = Math.ceil(s.C / 8);
-  const K = s.kh * s.kw;
-  const acc = ctx.scratch;
-  // w [M][kh][kw][1] → [tap][C8 * 8] int16.
-  const wt = new Int16Array(K * C8 * 8);
-  for (let c = 0; c < s.C; c++) for (let t = 0; t < K; t++) wt[t * C8 * 8 + c] = s.w[c * K + t];
-  const wAddr = ctx.consts.add(wt);
-  const [n, oy, ox, ky, kx, iy, ix, cb, xb, xp, wp] = Array.from({ length: 11 }, () => f.local());
-  const zpv = f.local(v128);
-  const a0 = f.local(v128);
-  const a1 = f.local(v128);
-  const xv = f.local(v128);
-  const wv = f.local(v128);
-  const position = (): Expr => m.i32.add(f.c(s.output), m.i32.mul(m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(n), f.c(s.OH)), f.get(oy)), f.c(s.OW)), f.get(ox)), f.c(s.M)));
-  const requant = requantizer(f, ctx, s)(acc, position());
-  const tap: Expr[] = [
-    f.set(xp, m.i32.add(f.get(xb), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(iy), f.c(s.W)), f.get(ix)), f.c(s.C)), m.i32.shl(f.get(cb), f.c(3))))),
-    f.set(wp, m.i32.add(f.c(wAddr), m.i32.add(m.i32.mul(m.i32.add(m.i32.mul(f.get(ky), f.c(s.kw)), f.get(kx)), f.c(C8 * 16)), m.i32.shl(f.get(cb), f.c(4))))),
-    f.set(xv, m.i16x8.sub(m.v128.load8x8_s(0, 1, f.get(xp)), f.get(zpv))),
-    f.set(wv, m.v128.load(0, 1, f.get(wp))),
-    f.set(a0, m.i32x4.add(f.get(a0), m.i32x4.extmul_low_i16x8_s(f.get(xv), f.get(wv)))),
-    f.set(a1, m.i32x4.add(f.get(a1), m.i32x4.extmul_high_i16x8_s(f.get(xv), f.get(wv)))),
-  ];
-  return [
-    f.set(zpv, m.i16x8.splat(f.c(s.zp))),
-    f.loop(n, 0, s.N, 1, [
-      f.set(xb, m.i32.add(f.c(s.input), m.i32.mul(f.get(n), f.c(s.H * s.W * s.C)))),
-      f.loop(oy, 0, s.OH, 1, [
-        f.loop(ox, 0, s.OW, 1, [
-          f.loop(cb, 0, C8, 1, [
-            f.set(a0, m.v128.const(new Array(16).fill(0))),
-            f.set(a1, m.v128.const(new Array(16).fill(0))),
-            f.loop(ky, 0, s.kh, 1, [
-              f.set(iy, m.i32.add(m.i32.add(m.i32.mul(f.get(oy), f.c(s.sh)), f.c(-s.ph)), m.i32.mul(f.get(ky), f.c(s.dh)))),
-              m.if(f.inRange(f.get(iy), s.H), f.loop(kx, 0, s.kw, 1, [
-                f.set(ix, m.i32.add(m.i32.add(m.i32.mul(f.get(ox), f.c(s.sw)), f.c(-s.pw)), m.i32.mul(f.get(kx), f.c(s.dw)))),
-                m.if(f.inRange(f.get(ix), s.W), f.block(tap)),
-              ])),
-            ]),
-            m.v128.store(0, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a0)),
-            m.v128.store(16, 1, m.i32.add(f.c(acc), m.i32.shl(f.get(cb), f.c(5))), f.get(a1)),
-          ]),
-          ...requant,
-        ]),
-      ]),
     ]),
   ];
 }
