@@ -45,4 +45,17 @@ describe('examples/kws-dscnn', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('compiles for Wasm, and qgc verify finds both modules bit-exact on all 64 test samples', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'qgc-kws-wasm-'));
+    try {
+      const c = await cli('compile', join(DIR, 'model.onnx'), '--target', 'wasm', '--calib', join(DIR, 'calib.npy'), '-o', join(out, 'net'));
+      expect(c.code, c.err).toBe(0);
+      const v = await cli('verify', join(out, 'net'), '--inputs', join(DIR, 'test_x.npy'));
+      expect(v.code, v.err).toBe(0);
+      for (const m of ['simd', 'scalar']) expect(v.out).toMatch(new RegExp(`wasm ${m} \\(node\\).*\\b64\\b.*bit-exact`));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
