@@ -6,6 +6,7 @@ import { allocate, type DType, type TensorData } from '../src/ir/dtype.js';
 import { elementCount, stridesOf, type NodeOf } from '../src/ir/graph.js';
 import { binary, elementwiseKernels, planBroadcast } from '../src/interp/elementwise.js';
 import { roundToFloat16 } from '../src/interp/util.js';
+import { runGraph } from '../src/interp/run.js';
 import type { Value } from '../src/interp/types.js';
 import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
@@ -194,6 +195,20 @@ describe('importers', () => {
       [vi('a', 'int32', [4, 1, 3]), vi('b', 'int32', [5, 1])], [vi('c', 'int32', [4, 5, 3])]);
     const g = loadModelBytes(bytes).graph;
     expect(g.tensors.get('c')!.shape).toEqual([4, 5, 3]);
+  });
+
+  it('Cast to the type its input already has imports as Identity (torch.onnx writes one between QuantizeLinear and DequantizeLinear)', () => {
+    const same = model({ name: 'cst', opType: 'Cast', input: ['a'], output: ['c'], attribute: [{ name: 'to', type: T.INT, i: 2 }] },
+      [vi('a', 'uint8', [3])], [vi('c', 'uint8', [3])]);
+    const g = loadModelBytes(same).graph;
+    expect(g.nodes.map((n) => [n.op, n.name])).toEqual([['Identity', 'cst']]);
+    expect(g.tensors.get('c')!.dtype).toBe('uint8');
+    const y = runGraph(g, new Map([['a', val('uint8', [3], [0, 7, 255])]])).get('c')!;
+    expect([y.dtype, ...list(y)]).toEqual(['uint8', 0, 7, 255]);
+    // A Cast that converts stays a Cast.
+    const other = model({ name: 'cst', opType: 'Cast', input: ['a'], output: ['c'], attribute: [{ name: 'to', type: T.INT, i: 1 }] },
+      [vi('a', 'uint8', [3])], [vi('c', 'float32', [3])]);
+    expect(loadModelBytes(other).graph.nodes.map((n) => n.op)).toEqual(['Cast']);
   });
 
   it('Cast to an unsupported type names the node', () => {

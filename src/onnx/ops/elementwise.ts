@@ -54,6 +54,10 @@ export const elementwiseImporters: OpImporter[] = [
         throw ctx.error(ErrorCode.UnsupportedDType, `cannot cast to ${e.message.replace(/ is not supported$/, '')}`,
           'qgc casts between float32/float16/float64, the integer types, int4/uint4 and bool; remove this Cast or change its target type.');
       }
+      // A Cast to the type it already has converts nothing: an Identity, which every later stage
+      // (lowerQdq's views included) knows. torch.onnx writes one between each QuantizeLinear and
+      // DequantizeLinear of a quantized model (uint8 -> uint8).
+      if (to === x.dtype) return node('Identity', {}, [{ dtype: to, shape: [...x.shape] }]);
       return node('Cast', { to }, [{ dtype: to, shape: [...x.shape] }]);
     },
   },
