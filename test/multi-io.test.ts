@@ -3,26 +3,18 @@
  * --calib b=...` and `qgc verify --inputs a=... --inputs b=...` on the host and on QEMU
  * Cortex-M4, with both kernel providers; the C API gives each input and output its own pointer
  * and macros. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readNpy } from '../src/io/npy.js';
 import { readCompiledFolder } from '../src/verify/folder.js';
 import { reference, samplesOf } from '../src/verify/reference.js';
 import { cli } from './support/cli.js';
 import { ARM_GCC, CMSIS_NN, GCC, QEMU, needs } from './support/tools.js';
+import { tempFolders } from './support/tmp.js';
 
 const DATA = 'test/data/two-heads';
-const roots: string[] = [];
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qgc-multi-io-'));
-  roots.push(d);
-  return d;
-}
+const tmp = tempFolders('qgc-multi-io-');
 
 async function compile(kernels: string): Promise<string> {
   const dir = join(tmp(), 'out');

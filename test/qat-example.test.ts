@@ -4,29 +4,21 @@
  * test images is within 0.5 point of torch's own int8 model (expected*.json, written by
  * train_qat.py), they compile for the Cortex-M4 without calibration data, and the C is bit-exact
  * with the interpreter on the host and QEMU Cortex-M4. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readNpy } from '../src/io/npy.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cli } from './support/cli.js';
 import { accuracy } from './support/examples.js';
 import { ARM_GCC, CMSIS_NN, GCC, QEMU, needs } from './support/tools.js';
+import { tempFolders } from './support/tmp.js';
 
 const DIR = 'examples/fashion-mnist-qat';
 const TEST_X = 'examples/fashion-mnist/test_x.npy';
 const TEST_Y = 'examples/fashion-mnist/test_y.npy';
 
-const roots: string[] = [];
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qgc-qat-'));
-  roots.push(d);
-  return d;
-}
+const tmp = tempFolders('qgc-qat-');
 
 /** The exported models and what train_qat.py measured with torch for each. */
 const MODELS = [

@@ -3,26 +3,18 @@
  * `qgc run --input`, `quantize --calib` and `inspect --input` take the length from the .npy
  * file and say so in one line; a stacked batch still runs sample by sample; `compile` asks for
  * --input-shape. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readNpy, readNpyShape, writeNpy } from '../src/io/npy.js';
 import { loadModel } from '../src/onnx/load.js';
 import { cli } from './support/cli.js';
+import { tempFolders } from './support/tmp.js';
 
 const DATA = 'test/data/symbolic-audio';
 const MODEL = `${DATA}/model.onnx`;
-const roots: string[] = [];
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qgc-symbolic-'));
-  roots.push(d);
-  return d;
-}
+const tmp = tempFolders('qgc-symbolic-');
 
 async function ortScores(x: Float32Array, n: number): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 });

@@ -3,11 +3,10 @@
  * chain of view ops, and an integer graph output written by a final QuantizeLinear. They import,
  * `qgc run --int` agrees with onnxruntime-node, and the emitted C takes and returns those bytes,
  * bit-exact with the interpreter on the host and QEMU Cortex-M4. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CompileError } from '../src/errors.js';
 import type { Graph } from '../src/ir/graph.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
@@ -15,17 +14,10 @@ import { loadModel } from '../src/onnx/load.js';
 import { lowerQdq } from '../src/passes/lower-qdq.js';
 import { cli } from './support/cli.js';
 import { ARM_GCC, CMSIS_NN, GCC, QEMU, needs } from './support/tools.js';
+import { tempFolders } from './support/tmp.js';
 
 const DATA = 'test/data/tflite-qdq';
-const roots: string[] = [];
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qgc-tflite-'));
-  roots.push(d);
-  return d;
-}
+const tmp = tempFolders('qgc-tflite-');
 
 /** The test images as the lowered graph takes them: int8 as they are, uint8 − 128 (lowerQdq's
  * documented uint8 → int8 shift), written to a temporary .npy. */

@@ -3,10 +3,9 @@
  * output byte must equal the integer interpreter's. A one-byte edit of the weights must fail
  * verify, naming the output element the interpreter (run on the same edit) says changes first,
  * and the layer the edited weights belong to. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Graph } from '../src/ir/graph.js';
 import { readNpy } from '../src/io/npy.js';
 import { readCompiledFolder } from '../src/verify/folder.js';
@@ -15,17 +14,10 @@ import { reference, samplesOf } from '../src/verify/reference.js';
 import { availableExamples, example } from './support/examples.js';
 import { ARM_GCC as ARM, CMSIS_NN as CMSIS, GCC, QEMU, needs } from './support/tools.js';
 import { cli } from './support/cli.js';
+import { tempFolders } from './support/tmp.js';
 
 
-const roots: string[] = [];
-afterAll(() => {
-  if (!process.env.QGC_KEEP_TMP) for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qgc-verify-test-'));
-  roots.push(d);
-  return d;
-}
+const tmp = tempFolders('qgc-verify-test-');
 
 async function compile(ex: string, kernels: string, dir: string): Promise<void> {
   const e = example(ex);

@@ -4,11 +4,10 @@
  * mode, softmax, batches, boundary transposes), the QLinearConv conformance case, a model with
  * two inputs and two outputs, and the loader's API: errors before writing, TypeErrors, --embed,
  * the scalar-only target. Both modules are run through the folder's own net.js. */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileWasm } from '../src/backends/wasm/emit.js';
 import { CompileError, ErrorCode } from '../src/errors.js';
 import type { Graph, Node, Tensor } from '../src/ir/graph.js';
@@ -26,16 +25,9 @@ import { NODE_TEST_ROOT } from './support/conformance.js';
 import { GOLDEN_CASES } from './support/golden-graphs.js';
 import { QGraphBuilder } from './support/qgraph.js';
 import { ONNX_TESTDATA, needs } from './support/tools.js';
+import { tempFolders } from './support/tmp.js';
 
-const roots: string[] = [];
-afterAll(() => {
-  for (const r of roots) rmSync(r, { recursive: true, force: true });
-});
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'qgc-wasm-'));
-  roots.push(d);
-  return d;
-}
+const tmp = tempFolders('qgc-wasm-');
 
 interface LoadedNet {
   simd: boolean;
@@ -47,7 +39,8 @@ interface LoadedNet {
   runStep(i: number): void;
 }
 type Loader = { createNet(source?: unknown): Promise<LoadedNet>; simdSupported(): boolean };
-const load = async (file: string) => (await import(`${pathToFileURL(file).href}?v=${roots.length}-${Math.random()}`)) as Loader;
+let loads = 0;
+const load = async (file: string) => (await import(`${pathToFileURL(file).href}?v=${++loads}`)) as Loader;
 
 /** Compiles to a new folder and verifies both modules on `count` random float samples. */
 async function compileAndVerify(graph: Graph, inputShape: readonly number[], rand: () => number, count = 6) {
