@@ -102,6 +102,21 @@ describe('Wasm backend: bit-exact with the integer interpreter on every kernel p
     for (const m of result.modules) expect(m.mismatch, m.message).toBeUndefined();
   }, 120_000);
 
+  it('SIMD average pooling and add: 40 channels (two 16-channel blocks and a rest), saturated inputs, 256-tap windows, padded windows, an add with a tail', async () => {
+    // Inputs in [-1, 2) at scale 1/200, zero point -128: most bytes saturate at -128 or 127.
+    const b = new QGraphBuilder(23);
+    const x = b.input([1, 40, 16, 16], 1 / 200, -128);
+    const a = b.add(x, b.conv(x, { outC: 40, k: [1, 1] }), false, 1 / 150, 127);
+    const p = b.pool('QAveragePool', a, [3, 3], [3, 3]);
+    const q = b.add(p, b.pool('QAveragePool', a, [3, 3], [3, 3], [1, 1, 0, 0]), true);
+    const { result } = await compileAndVerify(b.build(b.pool('QAveragePool', q, [5, 5], [1, 1])), [1, 40, 16, 16], b.rand, 6);
+    for (const m of result.modules) expect(m.mismatch, m.message).toBeUndefined();
+    const g = new QGraphBuilder(29);
+    const y = g.pool('QAveragePool', g.input([1, 40, 16, 16], 1 / 200, -128), [16, 16], [1, 1]);
+    const whole = await compileAndVerify(g.build(y), [1, 40, 16, 16], g.rand, 6);
+    for (const m of whole.result.modules) expect(m.mismatch, m.message).toBeUndefined();
+  }, 120_000);
+
   it('the QLinearConv conformance case (lowered from ONNX) is bit-exact in both modules', async (ctx) => {
     needs(ctx, ONNX_TESTDATA);
     const dir = join(NODE_TEST_ROOT, 'test_qlinearconv');

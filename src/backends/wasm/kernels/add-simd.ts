@@ -74,7 +74,8 @@ function operand(f: Fn, p: OperandPlan, d: Expr): Expr {
   const h = f.local(v128);
   return m.block(null, [
     f.set(dl, d),
-    f.set(h, m.i32x4.add(
+    // ml = 0 (the larger input's 2^30): (0 + 2^(K - 1)) >> K is 0, one multiply is all.
+    f.set(h, p.ml === 0 ? m.i32x4.mul(f.get(dl), m.i32x4.splat(f.c(p.mh))) : m.i32x4.add(
       m.i32x4.mul(f.get(dl), m.i32x4.splat(f.c(p.mh))),
       m.i32x4.shr_s(m.i32x4.add(m.i32x4.mul(f.get(dl), m.i32x4.splat(f.c(p.ml))), m.i32x4.splat(f.c(2 ** (p.k - 1)))), f.c(p.k)),
     )),
