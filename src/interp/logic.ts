@@ -4,21 +4,11 @@
 import { allocate, type TensorData } from '../ir/dtype.js';
 import { elementCount } from '../ir/graph.js';
 import type { KernelTable, Value } from './types.js';
-import { broadcastIndex, broadcastShape, req } from './util.js';
-
-type Elems = { [i: number]: number | bigint; readonly length: number };
+import { broadcastElements, broadcastIndex, broadcastShape, req, type Elements as Elems } from './util.js';
 
 /** `f` over the broadcast pairs of a and b, into a bool tensor. */
 export function compare(a: Value, b: Value, f: (x: number | bigint, y: number | bigint) => boolean): Value {
-  const shape = broadcastShape(a.shape, b.shape);
-  const n = elementCount(shape);
-  const ia = broadcastIndex(a.shape, shape);
-  const ib = broadcastIndex(b.shape, shape);
-  const ad = a.data as unknown as Elems;
-  const bd = b.data as unknown as Elems;
-  const out = new Uint8Array(n);
-  for (let k = 0; k < n; k++) out[k] = f(ad[ia ? ia[k] : k], bd[ib ? ib[k] : k]) ? 1 : 0;
-  return { dtype: 'bool', shape, data: out };
+  return broadcastElements(a, b, 'bool', (x, y) => (f(x, y) ? 1 : 0));
 }
 
 /** Where(condition, X, Y): X where the condition is true, else Y, all three broadcast. */

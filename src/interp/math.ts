@@ -2,15 +2,13 @@
  * Reciprocal, Erf, Softplus, Gelu), Pow, PRelu, and the variadic Max and Min, all with numpy
  * broadcasting. Computed in float64; float16 results are rounded once; integer results are
  * stored with the typed array's wrap (as C does). */
-import { allocate, getNumber, isBigInt, type NumericData, type TensorData } from '../ir/dtype.js';
+import { allocate, getNumber, isBigInt, type NumericData } from '../ir/dtype.js';
 import { elementCount } from '../ir/graph.js';
 import { erf } from './erf.js';
 import type { KernelTable, Value } from './types.js';
-import { broadcastIndex, broadcastShape, req, roundToFloat16 } from './util.js';
+import { broadcastElements, broadcastIndex, broadcastShape, req, roundToFloat16 } from './util.js';
 
 type Big = BigInt64Array | BigUint64Array;
-/** Element access to any typed array (number or bigint elements). */
-type Elems = { [i: number]: number | bigint; readonly length: number };
 
 /** `f` on every element; `big` on 64-bit integer elements (ops that accept them). */
 export function unary(x: Value, f: (v: number) => number, big?: (v: bigint) => bigint): Value {
@@ -64,20 +62,8 @@ function sameTypeBinary(a: Value, b: Value, f: (x: number, y: number) => number)
 /** Elementwise max (`max`) or min of two same-dtype values with broadcasting; NaN wins, as in
  * numpy and onnxruntime. Elements are copied, so no rounding and 64-bit integers stay exact. */
 function pick(a: Value, b: Value, max: boolean): Value {
-  const shape = broadcastShape(a.shape, b.shape);
-  const n = elementCount(shape);
-  const ia = broadcastIndex(a.shape, shape);
-  const ib = broadcastIndex(b.shape, shape);
-  const ad = a.data as unknown as Elems;
-  const bd = b.data as unknown as Elems;
-  const out = allocate(a.dtype, n) as unknown as Elems;
-  for (let k = 0; k < n; k++) {
-    const x = ad[ia ? ia[k] : k];
-    const y = bd[ib ? ib[k] : k];
-    // x !== x only for NaN; bigint and integer elements are never NaN.
-    out[k] = x !== x || (max ? x > y : x < y) ? x : y;
-  }
-  return { dtype: a.dtype, shape, data: out as unknown as TensorData };
+  // x !== x only for NaN; bigint and integer elements are never NaN.
+  return broadcastElements(a, b, a.dtype, (x, y) => (x !== x || (max ? x > y : x < y) ? x : y));
 }
 
 /** Max or Min of one or more inputs. */

@@ -1,5 +1,5 @@
 /** Helpers shared by interpreter kernels. */
-import { allocate, getNumber, type DType, type NumericData } from '../ir/dtype.js';
+import { allocate, getNumber, type DType, type NumericData, type TensorData } from '../ir/dtype.js';
 import { elementCount, stridesOf } from '../ir/graph.js';
 import type { Value } from './types.js';
 
@@ -57,6 +57,23 @@ export function broadcastIndex(shape: readonly number[], outShape: readonly numb
     }
   }
   return idx;
+}
+
+/** A tensor's elements as stored: numbers, or bigints for 64-bit integers. */
+export type Elements = { [i: number]: number | bigint; readonly length: number };
+
+/** out[k] = f(a, b) over the broadcast pairs of elements, as stored (no conversion: 64-bit
+ * integers stay exact), into a new tensor of `outDtype`. */
+export function broadcastElements(a: Value, b: Value, outDtype: DType, f: (x: number | bigint, y: number | bigint) => number | bigint): Value {
+  const shape = broadcastShape(a.shape, b.shape);
+  const n = elementCount(shape);
+  const ia = broadcastIndex(a.shape, shape);
+  const ib = broadcastIndex(b.shape, shape);
+  const ad = a.data as unknown as Elements;
+  const bd = b.data as unknown as Elements;
+  const out = allocate(outDtype, n) as unknown as Elements;
+  for (let k = 0; k < n; k++) out[k] = f(ad[ia ? ia[k] : k], bd[ib ? ib[k] : k]);
+  return { dtype: outDtype, shape, data: out as unknown as TensorData };
 }
 
 /** Elementwise binary op with numpy broadcasting, computed in JS numbers. */

@@ -68,7 +68,9 @@ class ScheduleBuilder {
       return { tensor, apiName: name, shape: t.shape, scale: tensor.scale, zeroPoint: tensor.zeroPoint, copy: fromRowMajor(tensor.layout) };
     });
 
-    for (const node of g.nodes) if (!this.boundaryNodes.has(node)) this.lowerNode(node);
+    g.nodes.forEach((node, i) => {
+      if (!this.boundaryNodes.has(node)) this.lowerNode(node, i);
+    });
 
     const end = this.steps.length + 1;
     const outputs: Boundary[] = outs.map(({ name, q8, dequantize }) => {
@@ -183,13 +185,14 @@ class ScheduleBuilder {
     return dst;
   }
 
-  /** An input in the layout `need` asks for (`first` is the first input after conversion). */
-  private arrange(t: ScheduledTensor, need: InputLayout, first: ScheduledTensor | undefined, op: string): ScheduledTensor {
+  /** An input in the layout `need` asks for (`first` is the first input after conversion);
+   * `why` names a copy it needs (the kernel's own reason, or one from the layout). */
+  private arrange(t: ScheduledTensor, need: InputLayout, first: ScheduledTensor | undefined, op: string, why: string | undefined): ScheduledTensor {
     switch (need) {
       case 'channels-last':
-        return this.inLayout(t, channelsLast(t.shape), op === 'QConcat' ? 'concat operands' : `${op} reads NHWC`);
+        return this.inLayout(t, channelsLast(t.shape), why ?? `${op} reads NHWC`);
       case 'row-major':
-        return this.inLayout(t, rowMajor(t.shape), op === 'QSoftmax' ? 'softmax rows' : `${op} reads row-major`);
+        return this.inLayout(t, rowMajor(t.shape), why ?? `${op} reads row-major`);
       case 'rows-contiguous': {
         const k = t.shape[t.shape.length - 1];
         return batchRowsContiguous(t.layout, elementCount(t.shape) / k, k) ? t : this.inLayout(t, rowMajor(t.shape), 'FC rows');
@@ -217,8 +220,7 @@ class ScheduleBuilder {
     return node.op === 'Quantize' || node.op === 'Dequantize' ? undefined : this.p.kernels[node.op];
   }
 
-  private lowerNode(node: Node): void {
-    const nodeIndex = this.g.nodes.indexOf(node);
+  private lowerNode(node: Node, nodeIndex: number): void {
     const isView = VIEW_OPS.has(node.op) || node.op === 'Transpose';
     const kernel = this.kernelOf(node);
     if (!kernel && !isView) {
@@ -266,7 +268,7 @@ class ScheduleBuilder {
     }
     const choice = kernel.choose({ node, inputs: arriving, consts, outputShape: outIr.shape });
     const inputs: ScheduledTensor[] = [];
-    for (const t of arriving) inputs.push(this.arrange(t, kernel.inputLayout, inputs[0], node.op));
+    for (const t of arriving) inputs.push(this.arrange(t, kernel.inputLayout, inputs[0], node.op, kernel.copyReason));
     const outLayout = this.outputLayout(kernel, inputs[0], outIr.shape);
 
     // After any layout copies the inputs needed: this node's step comes next.

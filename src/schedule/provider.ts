@@ -52,6 +52,9 @@ export interface OpKernel {
    * their input's layout: Pad, elementwise, concat); otherwise a channels-last `inputLayout` is
    * itself the wish (conv, pooling), which decides how graph inputs are stored. */
   passesLayout?: boolean;
+  /** How a layout copy this kernel's inputs need is described (comments, report); default
+   * `<op> reads NHWC` / `<op> reads row-major`. */
+  copyReason?: string;
   /** The output may take over the storage of an input of the same size that dies at this step. */
   inPlace?: boolean;
   /** The kernel for this node and its scratch size; throws a CompileError naming the node when

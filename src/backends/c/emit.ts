@@ -16,6 +16,7 @@ import { buildSchedule } from '../../schedule/build.js';
 import { scheduleToJson } from '../../schedule/json.js';
 import { channelsLast, isRowMajor, sameBytes } from '../../schedule/layout.js';
 import type { MemoryPlan } from '../../schedule/memory-plan.js';
+import { isTranspose } from '../../schedule/summary.js';
 import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
 import { loadTarget, type Target } from '../../targets/target.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
@@ -156,11 +157,10 @@ function stepComments(step: Step, call: KernelCall): { comment: string; shortCom
  * named after its tensor: `<NAME>_INPUT_<TENSOR>_*` and `in_<tensor>`. */
 function boundaryView(b: Boundary, plan: MemoryPlan, names: { tag: string; param: string; copyId: string }) {
   const copy = copyValues(b.copy);
-  const plain = b.copy.dims.length === 1 && b.copy.srcStrides[0] === 1;
   return {
     name: commentText(b.apiName), rank: b.shape.length, dims: b.shape.join(', '), dimList: [...b.shape], size: b.shape.reduce((a, d) => a * d, 1),
     scale: cFloat(b.scale), zeroPoint: cInt(b.zeroPoint), offset: plan.offsets.get(b.tensor.storage.id)!, copy,
-    copyNote: plain ? 'same byte order, a plain copy' : 'a transpose', ...names,
+    copyNote: isTranspose(b.copy) ? 'a transpose' : 'same byte order, a plain copy', ...names,
   };
 }
 

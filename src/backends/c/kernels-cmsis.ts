@@ -20,9 +20,9 @@ import {
 } from './cmsis-buffers.js';
 import { convFunction, depthwiseFunction, rowsScratchBytes, type ConvFunction, type DepthwiseFunction } from './cmsis-dispatch.js';
 import {
-  cInt, checkPool, checkShifts, constArray, constData, perChannel,
+  cInt, checkShifts, constArray, constData, perChannel,
   type CallContext, type CKernel, type CKernelTable, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
-import { addLutCall, checkLinear, checkSameShapes, checkWindowRank, portableKernels, portableProvider } from './kernels-portable.js';
+import { addLutCall, portableKernels, portableProvider } from './kernels-portable.js';
 import { weightsDepthwise, weightsOHWI, weightsOWHI } from './weights.js';
 
 const geometry = (w: Window2d): ConvGeometry => ({
@@ -78,9 +78,7 @@ function convScratch(q: ConvSource, fn: ConvFunction | DepthwiseFunction, isa: C
 }
 
 function chooseConv(q: KernelQuery, target: McuTarget, isa: CmsisIsa): KernelChoice {
-  checkWindowRank(q);
-  if (q.node.op !== 'QConv') throw new Error('unreachable');
-  checkLinear(q, q.node.attrs.shift);
+  portableKernels.QConv!.choose(q); // the same support checks
   const fn = convFunctionOf(q, target);
   return { kernel: fn === 'rows' ? ROWS_KERNEL : fn, scratchBytes: convScratch(q, fn, isa) };
 }
@@ -165,7 +163,7 @@ function fcCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
 }
 
 function chooseAdd(q: KernelQuery, target: McuTarget): KernelChoice {
-  checkSameShapes(q);
+  portableKernels.QAdd!.choose(q); // the same support checks
   if (q.node.op !== 'QAdd') throw new Error('unreachable');
   const a = q.node.attrs;
   checkShifts(q, [a.input1.shift, a.input2.shift, a.output.shift]);
@@ -200,7 +198,6 @@ function pool(op: 'QMaxPool' | 'QAveragePool', isa: CmsisIsa): CKernel {
       if (step.choice.kernel !== fn) return portable.render(step, ctx);
       if (step.node.op !== op) throw new Error('unreachable');
       const a = step.node.attrs;
-      checkPool(step, a);
       return {
         partial: 'cmsis_pool', kernel: fn, consts: [],
         values: { ...cmsisIo(step, ctx), fn, in: nhwcOf(step.inputs[0].shape), out: nhwcOf(step.output.shape), win: window2d(a), actMin: a.actMin, actMax: a.actMax },

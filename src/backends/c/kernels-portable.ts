@@ -125,12 +125,12 @@ const PORTABLE_KERNELS = {
     render: clampCall,
   },
   QSoftmax: {
-    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, copyReason: 'softmax rows',
     choose: fixed('qgc_softmax_s8'),
     render: softmaxCall,
   },
   QConcat: {
-    inputLayout: 'channels-last', outputLayout: 'channels-last', passesLayout: true, dtypes: INT8,
+    inputLayout: 'channels-last', outputLayout: 'channels-last', passesLayout: true, dtypes: INT8, copyReason: 'concat operands',
     choose: fixed('qgc_concat_s8'),
     render: concatCall,
   },
