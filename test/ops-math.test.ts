@@ -14,13 +14,10 @@ import { gelu, geluTanh, softplus } from '../src/interp/math.js';
 import { runGraph, runNode } from '../src/interp/run.js';
 import type { Value } from '../src/interp/types.js';
 import { roundToFloat16 } from '../src/interp/util.js';
-import { loadModelBytes } from '../src/onnx/load.js';
-import { onnx } from '../src/onnx/proto.js';
-import { attr, valueInfo } from '../src/onnx/export-proto.js';
-import { onnxCodeOf } from '../src/onnx/tensor.js';
+import { attr } from '../src/onnx/export-proto.js';
 import { foldConstants } from '../src/passes/fold-constants.js';
 import { quantizeGraph } from '../src/passes/quantize.js';
-import { init } from './support/qdq-models.js';
+import { f32, i64, importError, load, model } from './support/op-models.js';
 
 function val(dtype: DType, shape: number[], values: readonly (number | bigint)[]): Value {
   const data = allocate(dtype, values.length) as TensorData;
@@ -37,37 +34,6 @@ const close = (got: number[], want: number[], tol = 1e-12) => {
   got.forEach((g, i) => expect(Math.abs(g - want[i]), `element ${i}: ${g} vs ${want[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i]))));
 };
 
-type Node = { opType: string; input: string[]; output: string[]; attribute?: object[] };
-const vi = (name: string, dtype: DType, shape?: number[], typeOnly = false) =>
-  shape ? valueInfo(name, dtype, shape) : { name, type: { tensorType: { elemType: typeOnly ? onnxCodeOf(dtype) : onnx.TensorProto.DataType.FLOAT } } };
-/** A model of `nodes` with float32 (or given) inputs; outputs declared with their element type
- * (float32 unless given), as ONNX requires. */
-function model(nodes: Node[], inputs: [string, DType, number[]][], outputs: (string | [string, DType])[], opset: number, inits: object[] = []): Uint8Array {
-  return onnx.ModelProto.encode({
-    irVersion: opset >= 21 ? 10 : 8,
-    opsetImport: [{ domain: '', version: opset }],
-    graph: {
-      name: 'g',
-      node: nodes.map((n, i) => ({ name: `${n.opType}_${i}`, ...n })),
-      initializer: inits,
-      input: inputs.map(([n, d, s]) => vi(n, d, s)),
-      output: outputs.map((o) => (typeof o === 'string' ? { name: o, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } } : vi(o[0], o[1], undefined, true))),
-    },
-  }).finish();
-}
-const load = (bytes: Uint8Array) => loadModelBytes(bytes).graph;
-/** The CompileError the import throws. */
-function importError(bytes: Uint8Array): CompileError {
-  try {
-    loadModelBytes(bytes);
-  } catch (e) {
-    expect(e).toBeInstanceOf(CompileError);
-    return e as CompileError;
-  }
-  throw new Error('the import did not fail');
-}
-const i64 = (name: string, values: number[]) => init(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt)));
-const f32 = (name: string, shape: number[], values: number[]) => init(name, 'float32', shape, Float32Array.from(values));
 
 describe('kernels: hand-checked values', () => {
   it('erf matches reference values to 1e-15, keeps its sign and saturates', () => {

@@ -10,13 +10,12 @@ import { printGraph } from '../src/ir/printer.js';
 import { graphFromJson, graphToJson } from '../src/ir/serialize.js';
 import { runGraph, runNode } from '../src/interp/run.js';
 import type { Value } from '../src/interp/types.js';
-import { loadModelBytes } from '../src/onnx/load.js';
 import { onnx } from '../src/onnx/proto.js';
-import { attr, valueInfo } from '../src/onnx/export-proto.js';
-import { onnxCodeOf } from '../src/onnx/tensor.js';
+import { attr } from '../src/onnx/export-proto.js';
 import { foldConstants } from '../src/passes/fold-constants.js';
 import { quantizeGraph } from '../src/passes/quantize.js';
 import { init } from './support/qdq-models.js';
+import { f32, i64, importError, load, model } from './support/op-models.js';
 
 function val(dtype: DType, shape: number[], values: readonly (number | bigint)[]): Value {
   const data = allocate(dtype, values.length) as TensorData;
@@ -30,35 +29,6 @@ function run(op: string, attrs: object, inputs: (Value | undefined)[], outputs =
   return runNode({ name: 'n', op, inputs: inputs.map((_, i) => `i${i}`), outputs: Array.from({ length: outputs }, (_, i) => `o${i}`), attrs } as never, inputs);
 }
 
-type Node = { opType: string; input: string[]; output: string[]; attribute?: object[] };
-const outVi = (o: string | [string, DType]) =>
-  typeof o === 'string' ? { name: o, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } } : { name: o[0], type: { tensorType: { elemType: onnxCodeOf(o[1]) } } };
-/** A model of `nodes`; outputs declared with their element type (float32 unless given), as ONNX requires. */
-function model(nodes: Node[], inputs: [string, DType, number[]][], outputs: (string | [string, DType])[], opset: number, inits: object[] = []): Uint8Array {
-  return onnx.ModelProto.encode({
-    irVersion: opset >= 21 ? 10 : 8,
-    opsetImport: [{ domain: '', version: opset }],
-    graph: {
-      name: 'g',
-      node: nodes.map((n, i) => ({ name: `${n.opType}_${i}`, ...n })),
-      initializer: inits,
-      input: inputs.map(([n, d, s]) => valueInfo(n, d, s)),
-      output: outputs.map(outVi),
-    },
-  }).finish();
-}
-const load = (bytes: Uint8Array) => loadModelBytes(bytes).graph;
-function importError(bytes: Uint8Array): CompileError {
-  try {
-    loadModelBytes(bytes);
-  } catch (e) {
-    expect(e).toBeInstanceOf(CompileError);
-    return e as CompileError;
-  }
-  throw new Error('the import did not fail');
-}
-const i64 = (name: string, values: number[]) => init(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt)));
-const f32 = (name: string, shape: number[], values: number[]) => init(name, 'float32', shape, Float32Array.from(values));
 const tensorAttr = (name: string, t: object) => ({ name, type: onnx.AttributeProto.AttributeType.TENSOR, t });
 const shapeOf = (g: Graph, t: string) => g.tensors.get(t)!.shape;
 
