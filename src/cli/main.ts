@@ -8,7 +8,7 @@ import { formatInspect, inspectGraph } from './inspect.js';
 import { shapesFromData } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
-import { formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
+import { bitsOption, formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
 import { readFeeds, runModel, summarize, writeOutputs } from './run.js';
 import { registerVerify } from './verify.js';
 import { terminalSafe, terminalSafeLines } from './terminal-text.js';
@@ -30,13 +30,14 @@ function inputShapeOption(): Option {
     .default([]);
 }
 
-/** --calib, --calib-method, --percentile and --per-tensor, shared by quantize, run and inspect. */
+/** --calib, --calib-method, --percentile, --per-tensor and --bits, shared by quantize, run and inspect. */
 function calibOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--calib <path>', 'calibration data: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input for several inputs (repeatable)').argParser(collect).default([]))
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
-    .option('--per-tensor', 'one weight scale per tensor instead of one per output channel');
+    .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
+    .addOption(bitsOption());
 }
 
 export function buildProgram(io: Io): Command {

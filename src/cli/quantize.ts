@@ -5,6 +5,7 @@
  * and SQNR against float).
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { Option } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Tensor } from '../ir/graph.js';
 import { inGroup } from '../ir/ops.js';
@@ -16,6 +17,7 @@ import { quantizeGraph, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
 import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
+import { parseBits } from '../quant/widths.js';
 import { progressBar, type ProgressStream } from './progress.js';
 
 /** The calibration options shared by `quantize`, `run --int` and `inspect --quantized`. */
@@ -24,6 +26,13 @@ export interface CalibCliOptions {
   calibMethod?: string;
   percentile?: string | number;
   perTensor?: boolean;
+  /** --bits: w8a8 (default), w4a8. */
+  bits?: string;
+}
+
+/** --bits, shared by quantize, run, inspect and compile. */
+export function bitsOption(): Option {
+  return new Option('--bits <widths>', 'weight and activation bit-widths of every layer: w8a8 (default) or w4a8 (int4 weights, int8 activations)');
 }
 
 /** True when an imported graph is a QDQ / QOperator model. */
@@ -60,6 +69,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
       'Run it as it is (qgc run --int model.onnx), without --calib.');
   }
   const { method, percentile } = parseCalibOptions(o);
+  const widths = parseBits(o.bits);
   const float = runPipeline(imported, optimizationPasses, ctx);
   const source = openCalibration(float, o.calib);
   const bar = progressBar('calibrating', stream);
@@ -69,7 +79,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   } finally {
     bar.done();
   }
-  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), { perTensorWeights: o.perTensor === true });
+  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), { perTensorWeights: o.perTensor === true, widths });
   return { float, result, method, samples: stats.samples };
 }
 
@@ -92,7 +102,7 @@ export function quantizeToFile(imported: Graph, o: CalibCliOptions, output: stri
   const bytes = exportQdq(q.result.graph);
   writeAtomically(output, bytes);
   const ops = q.result.graph.nodes.filter((n) => n.op.startsWith('Q') && n.op !== 'Quantize').length;
-  const summary = `wrote ${output} (${bytes.length} bytes): ${ops} int8 ops, weights ${o.perTensor ? 'per tensor' : 'per channel'}, ` +
+  const summary = `wrote ${output} (${bytes.length} bytes): ${ops} int8 ops, ${o.bits ?? 'w8a8'}, weights ${o.perTensor ? 'per tensor' : 'per channel'}, ` +
     `activations calibrated by ${q.method} on ${q.samples} sample${q.samples === 1 ? '' : 's'}\n`;
   return { summary, warnings: q.result.warnings };
 }
@@ -103,6 +113,9 @@ export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: Progr
   if (isQuantizedModel(imported)) {
     if (o.calib.length > 0) {
       throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to run the model with its own scales.');
+    }
+    if (o.bits !== undefined) {
+      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --bits is for float models', {}, 'Drop --bits: a QDQ model keeps the widths its tensors have.');
     }
     return { graph: lowerQdq(imported), warnings: [] };
   }

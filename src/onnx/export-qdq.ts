@@ -2,6 +2,8 @@
  * Quantized IR → a standard QDQ ONNX model (opset 13 or later): every int8 op becomes its
  * float ONNX op between DequantizeLinear (inputs) and QuantizeLinear (output), with
  * - int8 weights as initializers behind a DequantizeLinear, per output channel via `axis`;
+ *   4-bit weights (QuantParams.bits 4) as INT4 initializers, which needs opset 21 (the default
+ *   for such graphs);
  * - int32 biases behind a DequantizeLinear with scale s_in * s_w[c];
  * - fused output clamps ([actMin, actMax]) as a Relu or Clip before the QuantizeLinear;
  * - the boundary Quantize/Dequantize as QuantizeLinear/DequantizeLinear on int8.
@@ -21,7 +23,7 @@ import { attr, GraphBuilder, valueInfo } from './export-proto.js';
 import { onnx } from './proto.js';
 
 export interface ExportQdqOptions {
-  /** Default-domain opset of the model, 13 to 21 (default 13). */
+  /** Default-domain opset of the model, 13 to 21 (default 13; 21 when a weight has 4 bits). */
   opset?: number;
 }
 
@@ -39,6 +41,18 @@ function canonical(v: unknown): string {
   });
 }
 const same = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
+
+/** The ONNX element type of a quantized tensor: its storage type, or INT4 for 4-bit values. */
+function onnxTypeOf(t: Tensor): 'int4' | 'int8' | 'int32' {
+  if (t.quant?.bits === 4) return 'int4';
+  return t.dtype === 'int32' ? 'int32' : 'int8';
+}
+
+/** True when the graph has 4-bit tensors (INT4 in ONNX: opset 21). */
+function hasInt4(g: Graph): boolean {
+  for (const t of g.tensors.values()) if (t.quant?.bits === 4) return true;
+  return false;
+}
 
 class QdqWriter {
   readonly b: GraphBuilder;
@@ -73,7 +87,7 @@ class QdqWriter {
     const perAxis = q.scale.length > 1 || q.axis !== undefined;
     const cached = this.paramCache.get(name);
     const dims = perAxis ? [q.scale.length] : [];
-    const zpType = t.dtype === 'int32' ? 'int32' : 'int8';
+    const zpType = onnxTypeOf(t);
     const pair = cached ?? [
       this.b.constant(`${name}_scale`, 'float32', dims, q.scale),
       this.b.constant(`${name}_zero_point`, zpType, dims, zpType === 'int32' ? Int32Array.from(q.zeroPoint) : Int8Array.from(q.zeroPoint)),
@@ -88,7 +102,7 @@ class QdqWriter {
     if (cached) return cached;
     const t = this.tensor(name);
     if (!t.quant || (t.dtype !== 'int8' && t.dtype !== 'int32')) throw this.fail(n, `input '${name}' is ${t.dtype} without int8/int32 quantization parameters`);
-    if (t.data) this.b.init(name, t.dtype, t.shape, t.data);
+    if (t.data) this.b.init(name, onnxTypeOf(t), t.shape, t.data);
     const [s, z, axis] = this.params(name);
     const out = this.b.fresh(`${name}_dq`);
     this.b.helper('DequantizeLinear', `${name}_dequantize`, [name, s, z], [out], axis === undefined ? [] : [attr.int('axis', axis)]);
@@ -253,9 +267,13 @@ class QdqWriter {
 
 /** Writes a quantized IR graph as a QDQ ONNX model (see the file comment). */
 export function exportQdq(graph: Graph, opts: ExportQdqOptions = {}): Uint8Array {
-  const opset = opts.opset ?? 13;
+  const int4 = hasInt4(graph);
+  const opset = opts.opset ?? (int4 ? 21 : 13);
   if (!(opset in IR_VERSION)) {
     throw new CompileError(ErrorCode.BadInput, `QDQ export opset ${opset} is not supported`, {}, 'Use an opset from 13 to 21 (per-channel DequantizeLinear needs 13).');
+  }
+  if (int4 && opset < 21) {
+    throw new CompileError(ErrorCode.BadInput, `the graph has 4-bit weights, which QDQ ONNX writes as INT4 from opset 21 on (asked: ${opset})`, {}, 'Export at opset 21.');
   }
   const w = new QdqWriter(graph);
   for (const n of graph.nodes) w.write(n);

@@ -1,8 +1,10 @@
 /**
- * Which bit-widths the integer interpreter can run. The quantized IR records a width on every
- * quantized tensor (QuantParams.bits); the kernels in this folder are CMSIS-NN's s8 kernels, so
- * anything else (int4 weights, int16 activations) is refused here, before a kernel would read
- * the values as int8, with an error that names the node, the tensor and the width.
+ * Which bit-widths the integer interpreter can run, per op. The quantized IR records a width on
+ * every quantized tensor (QuantParams.bits); the kernels in this folder are CMSIS-NN's s8
+ * kernels, and QConv/QFullyConnected also its s4 ones (int4 weights, held one value per byte:
+ * the arithmetic is the s8 kernels', only the weights' range is narrower). Any other width is
+ * refused here, before a kernel would read the values, with an error that names the node, the
+ * tensor and the width; a constant narrower than its storage must hold values of its width.
  */
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph, Node } from '../../ir/graph.js';
@@ -31,6 +33,17 @@ export const quantRoles: { readonly [K in keyof QuantizedOpAttrMap]: IoRoles } =
 /** The widths the interpreter's integer kernels run, per role. */
 export const INTERPRETER_BITS: Readonly<Record<QuantRole, readonly number[]>> = { weight: [8], activation: [8], bias: [32] };
 
+/** Ops whose kernels run more widths than INTERPRETER_BITS, per role. */
+const WIDER: { readonly [K in keyof QuantizedOpAttrMap]?: Partial<Record<QuantRole, readonly number[]>> } = {
+  QConv: { weight: [8, 4] },
+  QFullyConnected: { weight: [8, 4] },
+};
+
+/** The widths `op` runs for `role`. */
+export function interpreterBits(op: keyof QuantizedOpAttrMap, role: QuantRole): readonly number[] {
+  return WIDER[op]?.[role] ?? INTERPRETER_BITS[role];
+}
+
 const PLURAL: Readonly<Record<QuantRole, string>> = { weight: 'weights', activation: 'activations', bias: 'biases' };
 
 const isQuantizedOp = (op: string): op is keyof QuantizedOpAttrMap => Object.hasOwn(quantRoles, op);
@@ -41,10 +54,14 @@ export function checkBitWidths(graph: Graph, node: Node): void {
   const roles = quantRoles[node.op];
   const roleOf = (list: IoRoles['inputs'], i: number) => ('each' in list ? list.each : list[i]);
   const check = (name: string, role: QuantRole | 'float' | undefined) => {
-    const bits = graph.tensors.get(name)?.quant?.bits;
+    const t = graph.tensors.get(name);
+    const bits = t?.quant?.bits;
     if (name === '' || role === undefined || role === 'float' || bits === undefined) return;
-    const ok = INTERPRETER_BITS[role];
-    if (ok.includes(bits)) return;
+    const ok = interpreterBits(node.op as keyof QuantizedOpAttrMap, role);
+    if (ok.includes(bits)) {
+      if (t?.data && bits < 8) checkValuesFit(node, name, t.data, bits);
+      return;
+    }
     throw new CompileError(ErrorCode.UnsupportedDType,
       `${role} '${name}' has ${bits}-bit values; the integer interpreter runs ${node.op} on ${ok.join('/')}-bit ${PLURAL[role]} only`,
       { node: node.name, op: node.op, tensor: name },
@@ -52,6 +69,19 @@ export function checkBitWidths(graph: Graph, node: Node): void {
   };
   node.inputs.forEach((name, i) => check(name, roleOf(roles.inputs, i)));
   node.outputs.forEach((name, i) => check(name, roles.outputs[i]));
+}
+
+/** A constant of `bits`-bit values (held wider) must stay within the signed `bits`-bit range. */
+function checkValuesFit(node: Node, name: string, data: ArrayLike<number | bigint>, bits: number): void {
+  const hi = 2 ** (bits - 1) - 1;
+  const lo = -hi - 1;
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (v < lo || v > hi) {
+      throw new CompileError(ErrorCode.BadGraph, `${bits}-bit tensor '${name}' holds ${v} at element ${i}, outside [${lo}, ${hi}]`,
+        { node: node.name, op: node.op, tensor: name }, `Quantize the tensor to ${bits} bits, or record its true width.`);
+    }
+  }
 }
 
 /** checkBitWidths for every node of `graph` (a table lookup per node: cheap next to any kernel). */
