@@ -58,7 +58,7 @@ export interface CompileCResult {
 }
 
 /** Bumped when qgc_kernels.h changes incompatibly (checked by the generated C). */
-const KERNELS_VERSION = 2;
+const KERNELS_VERSION = 3;
 
 function qgcVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

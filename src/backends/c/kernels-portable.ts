@@ -13,7 +13,7 @@ import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { CopyStep, KernelChoice, NodeStep, StorageDType } from '../../schedule/types.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
-  cInt, checkPool, checkShifts, constArray, constData, perChannel,
+  cInt, checkPool, checkShifts, constArray, constData, perChannel, weightBits, weightBytes,
   type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
 import { weightsOHWI } from './weights.js';
 
@@ -90,15 +90,19 @@ export function checkSameShapes(q: KernelQuery): void {
 const PORTABLE_KERNELS = {
   QConv: {
     inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8,
-    choose: fixed('qgc_conv_s8', (q) => {
+    choose: (q) => {
       checkWindowRank(q);
       if (q.node.op === 'QConv') checkLinear(q, q.node.attrs.shift);
-    }),
+      return { kernel: `qgc_conv_s${weightBits(q)}`, scratchBytes: 0 };
+    },
     render: convCall,
   },
   QFullyConnected: {
     inputLayout: 'rows-contiguous', outputLayout: 'row-major', dtypes: INT8,
-    choose: fixed('qgc_fully_connected_s8', (q) => { if (q.node.op === 'QFullyConnected') checkLinear(q, q.node.attrs.shift); }),
+    choose: (q) => {
+      if (q.node.op === 'QFullyConnected') checkLinear(q, q.node.attrs.shift);
+      return { kernel: `qgc_fully_connected_s${weightBits(q)}`, scratchBytes: 0 };
+    },
     render: fcCall,
   },
   QMaxPool: {
@@ -178,8 +182,9 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   const inD = nhwcOf(step.inputs[0].shape);
   const outD = nhwcOf(step.output.shape);
   const q = perChannel(step, a.multiplier, a.shift, outD.c);
+  const bits = weightBits(step);
   const consts = [
-    constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${outD.c}, kH, kW, ${inD.c / a.group}] (OHWI)`),
+    constArray(ctx, 'w', 'int8_t', weightBytes(weightsOHWI(w, wShape), bits), `weights [${outD.c}, kH, kW, ${inD.c / a.group}] (OHWI${bits === 4 ? ', int4 packed two per byte, low nibble first' : ''})`),
     constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
     constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
   ];
@@ -187,7 +192,7 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   return {
     partial: 'portable_conv', kernel: step.choice.kernel, consts,
     values: {
-      ...io(step, ctx), in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+      ...io(step, ctx), fn: step.choice.kernel, in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
       actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : null,
     },
   };
@@ -201,8 +206,10 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
   const w = weightsForInputLayout(constData(step, 0, 'int8'), m, k, x.layout);
   const bias = constData(step, 1, 'int32');
   const per = a.multiplier.length !== 1;
+  const bits = weightBits(step);
+  const reordered = w.some((v, i) => v !== constData(step, 0, 'int8')[i]);
   const consts = [
-    constArray(ctx, 'w', 'int8_t', w, `weights [${m}, ${k}]${w.every((v, i) => v === constData(step, 0, 'int8')[i]) ? '' : ', columns in the input\'s byte order'}`),
+    constArray(ctx, 'w', 'int8_t', weightBytes(w, bits), `weights [${m}, ${k}]${reordered ? ', columns in the input\'s byte order' : ''}${bits === 4 ? ', int4 packed two per byte, low nibble first' : ''}`),
     constArray(ctx, 'mult', 'int32_t', a.multiplier, per ? 'multipliers, one per output' : 'multiplier (per tensor)'),
     constArray(ctx, 'shift', 'int32_t', a.shift, per ? 'shifts, one per output' : 'shift (per tensor)'),
   ];
@@ -211,7 +218,7 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
   return {
     partial: 'portable_fc', kernel: step.choice.kernel, consts,
     values: {
-      ...io(step, ctx), batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+      ...io(step, ctx), fn: step.choice.kernel, batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
       actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : null,
     },
   };

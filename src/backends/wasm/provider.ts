@@ -22,10 +22,21 @@ function where(q: ConstSource) {
   return { node: q.node.name, op: q.node.op };
 }
 
+/** The Wasm kernels read int8 weights: narrower ones (int4, --bits w4a8) are refused, naming
+ * the node and the width, rather than silently stored one per byte. */
+function checkWeightBits(q: KernelQuery): void {
+  const bits = q.consts[0]?.quant?.bits ?? 8;
+  if (bits !== 8) {
+    throw new CompileError(ErrorCode.UnsupportedDType, `weight '${q.consts[0]!.name}' has ${bits}-bit values; the Wasm kernels take 8-bit weights only`, { ...where(q), tensor: q.consts[0]!.name },
+      'Compile for wasm with --bits w8a8 (int4 weights run on the C backend: cmsis-nn and portable).');
+  }
+}
+
 function chooseConv(q: KernelQuery): KernelChoice {
   checkWindowRank(q);
   if (q.node.op !== 'QConv') throw new Error('unreachable');
   checkLinear(q, q.node.attrs.shift);
+  checkWeightBits(q);
   const w = q.consts[0]!.shape;
   const g = q.node.attrs.group;
   const c = q.inputs[0].shape[1];
@@ -38,6 +49,7 @@ function chooseConv(q: KernelQuery): KernelChoice {
 function chooseFc(q: KernelQuery): KernelChoice {
   if (q.node.op !== 'QFullyConnected') throw new Error('unreachable');
   checkLinear(q, q.node.attrs.shift);
+  checkWeightBits(q);
   const [m, k] = q.consts[0]!.shape;
   return { kernel: 'wasm_fully_connected_s8', scratchBytes: convScratchBytes(k, m) };
 }

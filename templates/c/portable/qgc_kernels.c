@@ -1,5 +1,6 @@
 /*
- * qgc portable int8 kernels with arithmetic (conv, fully connected, add, pooling, softmax): see
+ * qgc portable int8 kernels with arithmetic (conv, fully connected, add, pooling, softmax; int8 or
+ * packed int4 weights): see
  * qgc_kernels.h. Every function mirrors the matching kernel of qgc's integer interpreter
  * (src/interp/int8/) and CMSIS-NN's default build.
  */
@@ -17,8 +18,21 @@ static int32_t in_range(int32_t v, int32_t size)
     return v >= 0 && v < size;
 }
 
-void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                 const int8_t *filter, const int32_t *bias, int8_t *output)
+/* Weight i of an int8 array, or of 4-bit values packed two per byte (low nibble first, as
+ * CMSIS-NN's _s4 kernels read them). */
+static inline int32_t weight_at(const int8_t *w, int32_t i, int packed4)
+{
+    if (packed4)
+    {
+        const int32_t nibble = ((int32_t)(uint8_t)w[i >> 1] >> ((i & 1) * 4)) & 0xF;
+        return nibble >= 8 ? nibble - 16 : nibble;
+    }
+    return w[i];
+}
+
+/* Both convolutions: `packed4` is a constant in each caller, so the compiler keeps two loops. */
+static inline void conv(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                        const int8_t *filter, const int32_t *bias, int8_t *output, int packed4)
 {
     const qgc_window *w = &p->window;
     const int32_t in_per_group = p->input.c / p->groups;
@@ -34,7 +48,7 @@ void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
                 for (m = 0; m < p->output.c; m++)
                 {
                     const int32_t g = m / out_per_group;
-                    const int8_t *f = filter + m * w->kernel_h * w->kernel_w * in_per_group;
+                    const int32_t f = m * w->kernel_h * w->kernel_w * in_per_group;
                     uint32_t acc = bias ? (uint32_t)bias[m] : 0u;
                     int32_t v;
                     for (ky = 0; ky < w->kernel_h; ky++)
@@ -43,7 +57,7 @@ void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
                         for (kx = 0; kx < w->kernel_w; kx++)
                         {
                             const int32_t ix = ox * w->stride_w - w->pad_w + kx * w->dilation_w;
-                            const int8_t *fk = f + (ky * w->kernel_w + kx) * in_per_group;
+                            const int32_t fk = f + (ky * w->kernel_w + kx) * in_per_group;
                             const int8_t *x;
                             if (!in_range(iy, p->input.h) || !in_range(ix, p->input.w))
                             {
@@ -52,7 +66,7 @@ void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
                             x = in_b + (iy * p->input.w + ix) * p->input.c + g * in_per_group;
                             for (ci = 0; ci < in_per_group; ci++)
                             {
-                                acc += (uint32_t)(((int32_t)x[ci] + p->input_offset) * (int32_t)fk[ci]);
+                                acc += (uint32_t)(((int32_t)x[ci] + p->input_offset) * weight_at(filter, fk + ci, packed4));
                             }
                         }
                     }
@@ -64,8 +78,20 @@ void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
     }
 }
 
-void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                            const int8_t *weights, const int32_t *bias, int8_t *output)
+void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    conv(p, mult, shift, input, filter, bias, output, 0);
+}
+
+void qgc_conv_s4(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    conv(p, mult, shift, input, filter, bias, output, 1);
+}
+
+static inline void fully_connected(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                                   const int8_t *weights, const int32_t *bias, int8_t *output, int packed4)
 {
     int32_t b, m, k;
     for (b = 0; b < p->batches; b++)
@@ -73,18 +99,30 @@ void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const i
         const int8_t *x = input + b * p->in_features;
         for (m = 0; m < p->out_features; m++)
         {
-            const int8_t *w = weights + m * p->in_features;
+            const int32_t w = m * p->in_features;
             const int32_t q = p->per_channel ? m : 0;
             uint32_t acc = bias ? (uint32_t)bias[m] : 0u;
             int32_t v;
             for (k = 0; k < p->in_features; k++)
             {
-                acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * (int32_t)w[k]);
+                acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * weight_at(weights, w + k, packed4));
             }
             v = qgc_requantize_inline((int32_t)acc, mult[q], shift[q]) + p->output_offset;
             *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
         }
     }
+}
+
+void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output)
+{
+    fully_connected(p, mult, shift, input, weights, bias, output, 0);
+}
+
+void qgc_fully_connected_s4(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output)
+{
+    fully_connected(p, mult, shift, input, weights, bias, output, 1);
 }
 
 void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)

@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /** Version of this kernel file; networks check it at compile time. */
-#define QGC_KERNELS_VERSION 2
+#define QGC_KERNELS_VERSION 3
 
 /** Largest rank of the strided copy, pad and boundary kernels. */
 #define QGC_MAX_RANK 8
@@ -133,6 +133,12 @@ int32_t qgc_requantize(int32_t value, int32_t multiplier, int32_t shift);
 void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
                  const int8_t *filter, const int32_t *bias, int8_t *output);
 void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output);
+/** The same two with 4-bit weights packed two per byte, low nibble first (CMSIS-NN's _s4
+ * packing), over the flattened OHWI (conv) or [out_features, in_features] (FC) order. */
+void qgc_conv_s4(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output);
+void qgc_fully_connected_s4(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
                             const int8_t *weights, const int32_t *bias, int8_t *output);
 /** Elementwise add; output may be input1 or input2 (same pointer). */
 void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
