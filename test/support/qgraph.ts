@@ -56,6 +56,20 @@ export class QGraphBuilder {
     return name;
   }
 
+  /** Weights of `bits` bits (symmetric: [-127, 127] or [-7, 7]). */
+  private weights(shape: number[], bits: 4 | 8): string {
+    const max = bits === 4 ? 7 : 127;
+    return this.constant('int8', shape, Int8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => this.int(-max, max)));
+  }
+
+  /** 4-bit weights record their width and scales (QuantParams.bits): what backends read to pick
+   * an _s4 kernel. 8-bit weights stay as the builder always made them (no parameters). */
+  private recordWidth(name: string, bits: 4 | 8, scales: readonly number[]): void {
+    if (bits === 8) return;
+    const quant = { scale: Float32Array.from(scales), zeroPoint: new Int32Array(scales.length), bits, ...(scales.length > 1 ? { axis: 0 } : {}) };
+    this.tensors.set(name, { ...this.tensors.get(name)!, quant });
+  }
+
   private node(op: Node['op'], inputs: string[], out: Act, attrs: object): Act {
     this.nodes.push({ name: this.fresh(op.toLowerCase() + '_'), op, inputs, outputs: [out.name], attrs } as Node);
     return out;
@@ -73,7 +87,7 @@ export class QGraphBuilder {
 
   /** A QConv. `clip` fuses a Clip(lo, hi) in real units (ReLU6: [0, 6]) and wins over `relu`;
    * `outScale` / `outZp` fix the output parameters (default: drawn at random). */
-  conv(x: Act, o: { outC: number; k: number[]; stride?: number[]; pads?: number[]; group?: number; dilation?: number[]; relu?: boolean; clip?: [number, number]; bias?: boolean; perTensor?: boolean; outScale?: number; outZp?: number }): Act {
+  conv(x: Act, o: { outC: number; k: number[]; stride?: number[]; pads?: number[]; group?: number; dilation?: number[]; relu?: boolean; clip?: [number, number]; bias?: boolean; perTensor?: boolean; outScale?: number; outZp?: number; weightBits?: 4 | 8 }): Act {
     const sp = o.k.length;
     const group = o.group ?? 1;
     const cg = x.shape[1] / group;
@@ -82,11 +96,14 @@ export class QGraphBuilder {
     const pads = o.pads ?? new Array(2 * sp).fill(0);
     const outSpatial = x.shape.slice(2).map((d, i) => Math.floor((d + pads[i] + pads[i + sp] - dil[i] * (o.k[i] - 1) - 1) / stride[i]) + 1);
     const wShape = [o.outC, cg, ...o.k];
-    const w = Int8Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => this.int(-127, 127));
-    const wScales = Array.from({ length: o.perTensor ? 1 : o.outC }, () => 0.002 + this.rand() * 0.01);
+    const bits = o.weightBits ?? 8;
+    const wide = bits === 4 ? 127 / 7 : 1; // 4-bit weights: coarser scales, the same real range
+    const w = this.weights(wShape, bits);
+    const wScales = Array.from({ length: o.perTensor ? 1 : o.outC }, () => (0.002 + this.rand() * 0.01) * wide);
+    this.recordWidth(w, bits, wScales);
     const out = this.act([x.shape[0], o.outC, ...outSpatial], o.outScale, o.outZp);
     const rq = convRequant(x.scale, wScales, out.scale);
-    const inputs = [x.name, this.constant('int8', wShape, w)];
+    const inputs = [x.name, w];
     if (o.bias !== false) inputs.push(this.constant('int32', [o.outC], Int32Array.from({ length: o.outC }, () => this.int(-3000, 3000))));
     const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity);
     return this.node('QConv', inputs, out, {
@@ -95,12 +112,16 @@ export class QGraphBuilder {
   }
 
   /** A QFullyConnected over the last axis; `o` as for conv (clip in real units, output parameters). */
-  fc(x: Act, outF: number, relu = false, o: { clip?: [number, number]; outScale?: number; outZp?: number } = {}): Act {
+  fc(x: Act, outF: number, relu = false, o: { clip?: [number, number]; outScale?: number; outZp?: number; weightBits?: 4 | 8; perTensor?: boolean } = {}): Act {
     const k = x.shape[x.shape.length - 1];
-    const w = Int8Array.from({ length: outF * k }, () => this.int(-127, 127));
+    const bits = o.weightBits ?? 8;
+    const w = this.weights([outF, k], bits);
     const out = this.act([...x.shape.slice(0, -1), outF], o.outScale, o.outZp);
-    const rq = convRequant(x.scale, Array.from({ length: outF }, () => 0.001 + this.rand() * 0.004), out.scale);
-    const inputs = [x.name, this.constant('int8', [outF, k], w), this.constant('int32', [outF], Int32Array.from({ length: outF }, () => this.int(-5000, 5000)))];
+    const wide = bits === 4 ? 127 / 7 : 1;
+    const wScales = Array.from({ length: o.perTensor ? 1 : outF }, () => (0.001 + this.rand() * 0.004) * wide);
+    this.recordWidth(w, bits, wScales);
+    const rq = convRequant(x.scale, wScales, out.scale);
+    const inputs = [x.name, w, this.constant('int32', [outF], Int32Array.from({ length: outF }, () => this.int(-5000, 5000)))];
     const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, relu ? 0 : -Infinity);
     return this.node('QFullyConnected', inputs, out, { ...rq, ...clamp, inputZeroPoint: x.zp, outputZeroPoint: out.zp });
   }

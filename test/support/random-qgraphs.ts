@@ -30,7 +30,8 @@
  * pads, no broadcasting adds, no activation above MAX_ELEMENTS (4 KB).
  * Not covered: Transpose, Reshape other than flatten, concat along other axes, 'wrap' pads,
  * count_include_pad, fully connected on rank > 2, graphs with several inputs or outputs,
- * bit-widths other than 8, weights that are not constants, 3-D windows, large tensors (CMSIS-NN
+ * activation widths other than 8 (weights: 4 bits in a share of the conv/fc layers with
+ * `{ int4 }`), weights that are not constants, 3-D windows, large tensors (CMSIS-NN
  * paths that only start above a size), the f32 entry points.
  */
 import { interpret, randomSamples, type Expected } from './c-harness.js';
@@ -65,9 +66,17 @@ class Dice {
   }
 }
 
+/** Bit-width options of a random graph. */
+export interface RandomWidths {
+  /** The share of conv and fully connected layers with 4-bit weights (default 0: all int8, and
+   * the dice stream is the one of graphs made before widths were an option). */
+  int4?: number;
+}
+
 interface Gen {
   b: QGraphBuilder;
   d: Dice;
+  widths: RandomWidths;
   layers: string[];
   /** Nesting of the layer being described (branches of residual and concat). */
   depth: number;
@@ -178,8 +187,15 @@ function conv(g: Gen, x: Act, o: { keepChannels?: boolean; same?: boolean; maxC?
   const act = fusedClamp(d, outScale);
   const bias = d.chance(0.8);
   const perTensor = d.chance(0.25);
-  note(g, `conv ${kind}${group > 1 ? ` g${group}` : ''} ${c}->${outC} k${w.k.join('x')} s${w.stride.join('x')} d${w.dil.join('x')} p${w.pads.join(',')}${bias ? '' : ' nobias'}${perTensor ? ' per-tensor' : ''}${act.tag ? ` ${act.tag}` : ''}`);
-  return g.b.conv(x, { outC, k: w.k, stride: w.stride, pads: w.pads, dilation: w.dil, group, relu: act.relu, clip: act.clip, bias, perTensor, outScale, outZp: d.int(-30, 30) });
+  const weightBits = drawWeightBits(g);
+  note(g, `conv${weightBits === 4 ? ' w4' : ''} ${kind}${group > 1 ? ` g${group}` : ''} ${c}->${outC} k${w.k.join('x')} s${w.stride.join('x')} d${w.dil.join('x')} p${w.pads.join(',')}${bias ? '' : ' nobias'}${perTensor ? ' per-tensor' : ''}${act.tag ? ` ${act.tag}` : ''}`);
+  return g.b.conv(x, { outC, k: w.k, stride: w.stride, pads: w.pads, dilation: w.dil, group, relu: act.relu, clip: act.clip, bias, perTensor, outScale, outZp: d.int(-30, 30), weightBits });
+}
+
+/** 4 or 8: the weight width of the next conv/fc layer (no draw when int4 is off). */
+function drawWeightBits(g: Gen): 4 | 8 {
+  const share = g.widths.int4 ?? 0;
+  return share > 0 && g.d.chance(share) ? 4 : 8;
 }
 
 /** A pooling layer; `same`: stride 1 with pads that keep the size. */
@@ -322,8 +338,11 @@ function flattenFc(g: Gen, x: Act): Act {
   const k = y.shape[1];
   const outScale = y.scale * Math.sqrt(k) * 0.2 * d.real(0.5, 1.5);
   const act = fusedClamp(d, outScale);
-  note(g, `fc ${k}->${outF}${act.tag ? ` ${act.tag}` : ''}`);
-  return g.b.fc(y, outF, act.relu === true, { clip: act.clip, outScale, outZp: d.int(-30, 30) });
+  const weightBits = drawWeightBits(g);
+  // 4-bit FC: per tensor (one arm_fully_connected_s4 call) or per channel (one per output).
+  const perTensor = weightBits === 4 && d.chance(0.5);
+  note(g, `fc${weightBits === 4 ? ` w4${perTensor ? ' per-tensor' : ''}` : ''} ${k}->${outF}${act.tag ? ` ${act.tag}` : ''}`);
+  return g.b.fc(y, outF, act.relu === true, { clip: act.clip, outScale, outZp: d.int(-30, 30), weightBits, perTensor });
 }
 
 /** One layer kind: how often it is drawn and on which activations it applies. */
@@ -358,10 +377,10 @@ function drawLayer(d: Dice, x: Act): LayerKind {
 }
 
 /** One random quantized graph, a pure function of `seed`. */
-export function randomQuantizedGraph(seed: number): RandomGraphCase {
+export function randomQuantizedGraph(seed: number, widths: RandomWidths = {}): RandomGraphCase {
   const d = new Dice(uniform(seed));
   const b = new QGraphBuilder(mulberry32(seed ^ 0x5bd1e995)());
-  const g: Gen = { b, d, layers: [], depth: 0 };
+  const g: Gen = { b, d, widths, layers: [], depth: 0 };
   const rank3 = d.chance(0.2);
   const n = d.chance(0.1) ? 2 : 1;
   const c = d.int(1, 8);
@@ -377,10 +396,10 @@ export function randomQuantizedGraph(seed: number): RandomGraphCase {
   return { name: `random-${seed}`, seed, layers: g.layers, graph: b.build(x), inputShape, rand: b.rand };
 }
 
-/** `count` random graphs; graph i is randomQuantizedGraph(seed i of the stream from `seed`). */
-export function randomQuantizedGraphs(seed: number, count: number): RandomGraphCase[] {
+/** `count` random graphs; graph i is randomQuantizedGraph(seed i of the stream from `seed`, widths). */
+export function randomQuantizedGraphs(seed: number, count: number, widths: RandomWidths = {}): RandomGraphCase[] {
   const next = mulberry32(seed);
-  return Array.from({ length: count }, () => randomQuantizedGraph(next()));
+  return Array.from({ length: count }, () => randomQuantizedGraph(next(), widths));
 }
 
 /** `count` float inputs for a case, from its seed (the same on every call). */

@@ -80,9 +80,24 @@ function convScratch(q: ConvSource, fn: ConvFunction | DepthwiseFunction, isa: C
 /** The s4 functions CMSIS-NN has for int4 weights: arm_convolve_s4 (no groups: it reads C_in
  * from the input) and arm_depthwise_conv_s4 (no scratch). Grouped convolutions run qgc's
  * portable qgc_conv_s4. The s4 wrappers are not called: their 1x1 and 1xN picks carry the
- * padding assumptions cmsis-dispatch.ts describes for s8, and the direct calls bound every tap. */
+ * padding assumptions cmsis-dispatch.ts describes for s8, and the direct calls bound every tap.
+ *
+ * arm_depthwise_conv_s4 is called for an even number of input channels with a channel
+ * multiplier of 1 or an even one only. With an odd C_in it walks the packed weights by toggling
+ * a nibble flag once per tap it visits, so where a window is clipped by the padding (taps
+ * skipped) or C_in * ch_mult nibbles are not a whole number of bytes per tap, it reads the wrong
+ * nibbles (found by test/random-graphs-mixed.test.ts: C_in 7 with dilation and padding); and its
+ * even-C_in path takes output channels in pairs within one input channel, which an odd
+ * multiplier above 1 does not have. Those layers run qgc_conv_s4. */
+export function depthwiseS4Fits(inputChannels: number, chMult: number): boolean {
+  return inputChannels % 2 === 0 && (chMult === 1 || chMult % 2 === 0);
+}
+
 function chooseConvS4(q: KernelQuery, isa: CmsisIsa, portable: KernelChoice): KernelChoice {
-  if (convKind(q) === 'depthwise') return { kernel: 'arm_depthwise_conv_s4', scratchBytes: 0 };
+  if (convKind(q) === 'depthwise') {
+    const c = q.inputs[0].shape[1];
+    return depthwiseS4Fits(c, q.outputShape[1] / c) ? { kernel: 'arm_depthwise_conv_s4', scratchBytes: 0 } : portable;
+  }
   if (q.node.op !== 'QConv' || q.node.attrs.group !== 1) return portable;
   const { input, filter } = convDims(q);
   return { kernel: 'arm_convolve_s4', scratchBytes: convolveS4BufferSize(isa, input, filter) };
@@ -102,7 +117,7 @@ function cmsisIo(step: NodeStep, ctx: CallContext) {
 
 function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QConv') throw new Error('unreachable');
-  if (step.choice.kernel.startsWith('qgc_')) return portableKernels.QConv!.render(step, ctx);
+  if (step.choice.kernel === 'qgc_conv_s4') return portableKernels.QConv!.render(step, ctx);
   const a = step.node.attrs;
   const bits = weightBits(step);
   const packed = bits === 4 ? ', int4 packed two per byte, low nibble first' : '';
