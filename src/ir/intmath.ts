@@ -276,3 +276,18 @@ export function oneOverOnePlusX(val: number): number {
 
 /** Accumulator bits of the softmax sum of exponentials (arm_nn_softmax_common_s8's ACCUM_BITS). */
 export const SOFTMAX_ACCUM_BITS = 12;
+
+/** CMSIS-NN's REDUCE_MULTIPLIER: a Q31 multiplier rounded to Q15 for the 64-bit requantization
+ * of the _s16 kernels (at most 0x7FFF). */
+export function reduceMultiplier(multiplier: number): number {
+  return multiplier < 0x7fff0000 ? (multiplier + (1 << 15)) >> 16 : 0x7fff;
+}
+
+/** arm_nn_requantize_s64, the requantization of CMSIS-NN's _s16 kernels (int64 accumulator and
+ * bias): p = val * reducedMultiplier (exact; the kernels keep |p| below 2^63), r = p >> (14 -
+ * shift) arithmetically, kept to its low 32 bits (C's int64 → int32 conversion), then
+ * (r + 1) >> 1: a last shift rounding half up. shift in [-49, 14]. */
+export function requantizeS64(val: bigint, reducedMultiplier: number, shift: number): number {
+  const r = Number(BigInt.asIntN(32, (val * BigInt(reducedMultiplier)) >> BigInt(14 - shift)));
+  return (r + 1) >> 1;
+}
