@@ -56,10 +56,10 @@ export class QGraphBuilder {
     return name;
   }
 
-  /** Weights of `bits` bits (symmetric: [-127, 127] or [-7, 7]). */
-  private weights(shape: number[], bits: 4 | 8): string {
+  /** Weight values of `bits` bits (symmetric: [-127, 127] or [-7, 7]). */
+  private weightValues(shape: number[], bits: 4 | 8): Int8Array {
     const max = bits === 4 ? 7 : 127;
-    return this.constant('int8', shape, Int8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => this.int(-max, max)));
+    return Int8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => this.int(-max, max));
   }
 
   /** 4-bit weights record their width and scales (QuantParams.bits): what backends read to pick
@@ -98,12 +98,12 @@ export class QGraphBuilder {
     const wShape = [o.outC, cg, ...o.k];
     const bits = o.weightBits ?? 8;
     const wide = bits === 4 ? 127 / 7 : 1; // 4-bit weights: coarser scales, the same real range
-    const w = this.weights(wShape, bits);
+    const w = this.weightValues(wShape, bits);
     const wScales = Array.from({ length: o.perTensor ? 1 : o.outC }, () => (0.002 + this.rand() * 0.01) * wide);
-    this.recordWidth(w, bits, wScales);
     const out = this.act([x.shape[0], o.outC, ...outSpatial], o.outScale, o.outZp);
     const rq = convRequant(x.scale, wScales, out.scale);
-    const inputs = [x.name, w];
+    const inputs = [x.name, this.constant('int8', wShape, w)];
+    this.recordWidth(inputs[1], bits, wScales);
     if (o.bias !== false) inputs.push(this.constant('int32', [o.outC], Int32Array.from({ length: o.outC }, () => this.int(-3000, 3000))));
     const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity);
     return this.node('QConv', inputs, out, {
@@ -115,13 +115,13 @@ export class QGraphBuilder {
   fc(x: Act, outF: number, relu = false, o: { clip?: [number, number]; outScale?: number; outZp?: number; weightBits?: 4 | 8; perTensor?: boolean } = {}): Act {
     const k = x.shape[x.shape.length - 1];
     const bits = o.weightBits ?? 8;
-    const w = this.weights([outF, k], bits);
+    const w = this.weightValues([outF, k], bits);
     const out = this.act([...x.shape.slice(0, -1), outF], o.outScale, o.outZp);
     const wide = bits === 4 ? 127 / 7 : 1;
     const wScales = Array.from({ length: o.perTensor ? 1 : outF }, () => (0.001 + this.rand() * 0.004) * wide);
-    this.recordWidth(w, bits, wScales);
     const rq = convRequant(x.scale, wScales, out.scale);
-    const inputs = [x.name, w, this.constant('int32', [outF], Int32Array.from({ length: outF }, () => this.int(-5000, 5000)))];
+    const inputs = [x.name, this.constant('int8', [outF, k], w), this.constant('int32', [outF], Int32Array.from({ length: outF }, () => this.int(-5000, 5000)))];
+    this.recordWidth(inputs[1], bits, wScales);
     const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, relu ? 0 : -Infinity);
     return this.node('QFullyConnected', inputs, out, { ...rq, ...clamp, inputZeroPoint: x.zp, outputZeroPoint: out.zp });
   }

@@ -10,7 +10,7 @@
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions.h" /* arm_nn_mat_mult_nt_t_s8 */
 
-#if QGC_KERNELS_VERSION != 2
+#if QGC_KERNELS_VERSION != 3
 #error "qgc_kernels.h comes from another qgc version: use the one written next to this file"
 #endif
 

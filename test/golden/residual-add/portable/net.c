@@ -8,7 +8,7 @@
 
 #include "qgc_kernels.h"
 
-#if QGC_KERNELS_VERSION != 2
+#if QGC_KERNELS_VERSION != 3
 #error "qgc_kernels.h comes from another qgc version: use the one written next to this file"
 #endif
 
