@@ -18,21 +18,87 @@ static int32_t in_range(int32_t v, int32_t size)
     return v >= 0 && v < size;
 }
 
-/* Weight i of an int8 array, or of 4-bit values packed two per byte (low nibble first, as
- * CMSIS-NN's _s4 kernels read them). */
-static inline int32_t weight_at(const int8_t *w, int32_t i, int packed4)
+void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output)
 {
-    if (packed4)
+    const qgc_window *w = &p->window;
+    const int32_t in_per_group = p->input.c / p->groups;
+    const int32_t out_per_group = p->output.c / p->groups;
+    int32_t b, oy, ox, m, ky, kx, ci;
+    for (b = 0; b < p->output.n; b++)
     {
-        const int32_t nibble = ((int32_t)(uint8_t)w[i >> 1] >> ((i & 1) * 4)) & 0xF;
-        return nibble >= 8 ? nibble - 16 : nibble;
+        const int8_t *in_b = input + (int32_t)b * p->input.h * p->input.w * p->input.c;
+        for (oy = 0; oy < p->output.h; oy++)
+        {
+            for (ox = 0; ox < p->output.w; ox++)
+            {
+                for (m = 0; m < p->output.c; m++)
+                {
+                    const int32_t g = m / out_per_group;
+                    const int8_t *f = filter + m * w->kernel_h * w->kernel_w * in_per_group;
+                    uint32_t acc = bias ? (uint32_t)bias[m] : 0u;
+                    int32_t v;
+                    for (ky = 0; ky < w->kernel_h; ky++)
+                    {
+                        const int32_t iy = oy * w->stride_h - w->pad_h + ky * w->dilation_h;
+                        for (kx = 0; kx < w->kernel_w; kx++)
+                        {
+                            const int32_t ix = ox * w->stride_w - w->pad_w + kx * w->dilation_w;
+                            const int8_t *fk = f + (ky * w->kernel_w + kx) * in_per_group;
+                            const int8_t *x;
+                            if (!in_range(iy, p->input.h) || !in_range(ix, p->input.w))
+                            {
+                                continue; /* padding: x - zero point = 0 */
+                            }
+                            x = in_b + (iy * p->input.w + ix) * p->input.c + g * in_per_group;
+                            for (ci = 0; ci < in_per_group; ci++)
+                            {
+                                acc += (uint32_t)(((int32_t)x[ci] + p->input_offset) * (int32_t)fk[ci]);
+                            }
+                        }
+                    }
+                    v = qgc_requantize_inline((int32_t)acc, mult[m], shift[m]) + p->output_offset;
+                    *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+                }
+            }
+        }
     }
-    return w[i];
 }
 
-/* Both convolutions: `packed4` is a constant in each caller, so the compiler keeps two loops. */
-static inline void conv(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                        const int8_t *filter, const int32_t *bias, int8_t *output, int packed4)
+void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output)
+{
+    int32_t b, m, k;
+    for (b = 0; b < p->batches; b++)
+    {
+        const int8_t *x = input + b * p->in_features;
+        for (m = 0; m < p->out_features; m++)
+        {
+            const int8_t *w = weights + m * p->in_features;
+            const int32_t q = p->per_channel ? m : 0;
+            uint32_t acc = bias ? (uint32_t)bias[m] : 0u;
+            int32_t v;
+            for (k = 0; k < p->in_features; k++)
+            {
+                acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * (int32_t)w[k]);
+            }
+            v = qgc_requantize_inline((int32_t)acc, mult[q], shift[q]) + p->output_offset;
+            *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+        }
+    }
+}
+
+/* Weight i of 4-bit values packed two per byte, low nibble first (CMSIS-NN's _s4 packing). */
+static int32_t s4_at(const int8_t *packed, int32_t i)
+{
+    const int32_t nibble = ((int32_t)(uint8_t)packed[i >> 1] >> ((i & 1) * 4)) & 0xF;
+    return nibble >= 8 ? nibble - 16 : nibble;
+}
+
+/* The s4 kernels are the s8 ones with the weight read through s4_at (kept apart so that the s8
+ * loops stay as the compiler optimizes them best). */
+void qgc_conv_s4(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output)
 {
     const qgc_window *w = &p->window;
     const int32_t in_per_group = p->input.c / p->groups;
@@ -66,7 +132,7 @@ static inline void conv(const qgc_conv_params *p, const int32_t *mult, const int
                             x = in_b + (iy * p->input.w + ix) * p->input.c + g * in_per_group;
                             for (ci = 0; ci < in_per_group; ci++)
                             {
-                                acc += (uint32_t)(((int32_t)x[ci] + p->input_offset) * weight_at(filter, fk + ci, packed4));
+                                acc += (uint32_t)(((int32_t)x[ci] + p->input_offset) * s4_at(filter, fk + ci));
                             }
                         }
                     }
@@ -78,20 +144,8 @@ static inline void conv(const qgc_conv_params *p, const int32_t *mult, const int
     }
 }
 
-void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                 const int8_t *filter, const int32_t *bias, int8_t *output)
-{
-    conv(p, mult, shift, input, filter, bias, output, 0);
-}
-
-void qgc_conv_s4(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                 const int8_t *filter, const int32_t *bias, int8_t *output)
-{
-    conv(p, mult, shift, input, filter, bias, output, 1);
-}
-
-static inline void fully_connected(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                                   const int8_t *weights, const int32_t *bias, int8_t *output, int packed4)
+void qgc_fully_connected_s4(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output)
 {
     int32_t b, m, k;
     for (b = 0; b < p->batches; b++)
@@ -105,24 +159,12 @@ static inline void fully_connected(const qgc_fc_params *p, const int32_t *mult, 
             int32_t v;
             for (k = 0; k < p->in_features; k++)
             {
-                acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * weight_at(weights, w + k, packed4));
+                acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * s4_at(weights, w + k));
             }
             v = qgc_requantize_inline((int32_t)acc, mult[q], shift[q]) + p->output_offset;
             *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
         }
     }
-}
-
-void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                            const int8_t *weights, const int32_t *bias, int8_t *output)
-{
-    fully_connected(p, mult, shift, input, weights, bias, output, 0);
-}
-
-void qgc_fully_connected_s4(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
-                            const int8_t *weights, const int32_t *bias, int8_t *output)
-{
-    fully_connected(p, mult, shift, input, weights, bias, output, 1);
 }
 
 void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
