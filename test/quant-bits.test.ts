@@ -93,14 +93,13 @@ describe('bit-widths in the quantized IR', () => {
     expect(e.hint).toMatch(/^Quantize weights to 8 or 4 bits .*2-bit weights are not implemented/);
   });
 
-  it('refuses 16-bit activations (input, output, boundary) and 16-bit biases', () => {
+  it('refuses 16-bit activations where no kernel runs them (the boundary), 16-bit biases, and widths its storage cannot hold', () => {
     const g = quantizedConv();
     const conv = g.nodes.find((n) => n.op === 'QConv')!;
     const quantize = g.nodes.find((n) => n.op === 'Quantize')!;
     const cases: [string, number, string, RegExp][] = [
       [conv.inputs[0], 16, 'Quantize', /^activation '.*' has 16-bit values; the integer interpreter runs Quantize on 8-bit activations only$/],
-      [conv.outputs[0], 16, 'QConv', /^activation '.*' has 16-bit values; the integer interpreter runs QConv on 8-bit activations only$/],
-      [conv.inputs[2], 16, 'QConv', /^bias '.*' has 16-bit values; the integer interpreter runs QConv on 32-bit biases only$/],
+      [conv.inputs[2], 16, 'QConv', /^bias '.*' has 16-bit values; the integer interpreter runs QConv on 32\/64-bit biases only$/],
     ];
     for (const [tensor, bits, op, message] of cases) {
       const e = errorOf(() => runGraph(withBits(g, tensor, bits), feeds(g)));
@@ -108,5 +107,10 @@ describe('bit-widths in the quantized IR', () => {
       expect(e.where).toEqual({ node: op === 'Quantize' ? quantize.name : conv.name, op, tensor });
       expect(e.message).toMatch(message);
     }
+    // QConv runs int16 activations (W8A16), but a width must match the tensor's storage type.
+    const e = errorOf(() => runGraph(withBits(g, conv.outputs[0], 16), feeds(g)));
+    expect(e.code).toBe(ErrorCode.BadGraph);
+    expect(e.where).toEqual({ node: conv.name, op: 'QConv', tensor: conv.outputs[0] });
+    expect(e.message).toBe(`activation '${conv.outputs[0]}' records 16-bit values but is stored as int8`);
   });
 });

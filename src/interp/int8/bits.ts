@@ -2,7 +2,8 @@
  * Which bit-widths the integer interpreter can run, per op. The quantized IR records a width on
  * every quantized tensor (QuantParams.bits); the kernels in this folder are CMSIS-NN's s8
  * kernels, and QConv/QFullyConnected also its s4 ones (int4 weights, held one value per byte:
- * the arithmetic is the s8 kernels', only the weights' range is narrower). Any other width is
+ * the arithmetic is the s8 kernels', only the weights' range is narrower) and s16 ones (int16
+ * activations with int64 biases: conv-s16.ts). Any other width is
  * refused here, before a kernel would read the values, with an error that names the node, the
  * tensor and the width; a constant narrower than its storage must hold values of its width.
  */
@@ -33,10 +34,13 @@ export const quantRoles: { readonly [K in keyof QuantizedOpAttrMap]: IoRoles } =
 /** The widths the interpreter's integer kernels run, per role. */
 export const INTERPRETER_BITS: Readonly<Record<QuantRole, readonly number[]>> = { weight: [8], activation: [8], bias: [32] };
 
+/** The IR storage type of each width (4-bit weights are held one per byte). */
+const STORAGE: Readonly<Record<number, string>> = { 4: 'int8', 8: 'int8', 16: 'int16', 32: 'int32', 64: 'int64' };
+
 /** Ops whose kernels run more widths than INTERPRETER_BITS, per role. */
 const WIDER: { readonly [K in keyof QuantizedOpAttrMap]?: Partial<Record<QuantRole, readonly number[]>> } = {
-  QConv: { weight: [8, 4] },
-  QFullyConnected: { weight: [8, 4] },
+  QConv: { weight: [8, 4], activation: [8, 16], bias: [32, 64] },
+  QFullyConnected: { weight: [8, 4], activation: [8, 16], bias: [32, 64] },
 };
 
 /** The widths `op` runs for `role`. */
@@ -59,6 +63,11 @@ export function checkBitWidths(graph: Graph, node: Node): void {
     if (name === '' || role === undefined || role === 'float' || bits === undefined) return;
     const ok = interpreterBits(node.op as keyof QuantizedOpAttrMap, role);
     if (ok.includes(bits)) {
+      const storage = STORAGE[bits];
+      if (t && storage !== undefined && t.dtype !== storage) {
+        throw new CompileError(ErrorCode.BadGraph, `${role} '${name}' records ${bits}-bit values but is stored as ${t.dtype}`,
+          { node: node.name, op: node.op, tensor: name }, `Store ${bits}-bit values as ${storage}.`);
+      }
       if (t?.data && bits < 8) checkValuesFit(node, name, t.data, bits);
       return;
     }
