@@ -5,7 +5,7 @@
  * layers (arm_fully_connected_s16, per-tensor: CMSIS-NN has no per-channel s16 FC), with int64
  * biases beyond the int32 range. Every output must be equal. Partial sums stay within int32
  * (CMSIS-NN's plain build adds the products in int32 before widening: see conv-s16.ts). */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { runGraph } from '../src/interp/run.js';
 import type { Graph, Tensor } from '../src/ir/graph.js';
 import { convRequant } from '../src/ir/intmath.js';

@@ -39,7 +39,7 @@ export function widthsOf(plan: WidthPlan, name: string): LayerWidths {
 
 /** The widths qgc recognizes but has no kernels for yet (named so the error says so). */
 const NOT_YET: Readonly<Record<string, string>> = {
-  w8a16: 'int16 activations (CMSIS-NN\'s _s16 kernels) are not implemented yet',
+  w8a16: 'int16 activations are not implemented yet in the quantizer and the backends (the interpreter\'s QConv/QFullyConnected run them: CMSIS-NN\'s _s16 arithmetic)',
   auto: 'the per-layer search under --max-flash/--max-ram/--max-latency is not implemented yet',
 };
 
