@@ -173,6 +173,7 @@ export function quantizedLayers(graph: Graph, sqnr?: readonly LayerSqnr[]): Quan
 export function inspectQuantized(imported: Graph, o: CalibCliOptions, stream?: ProgressStream): { layers: QuantizedLayer[]; note?: string } {
   if (isQuantizedModel(imported)) {
     if (o.calib.length > 0) throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to list its own scales.');
+    if (o.bits !== undefined) throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --bits is for float models', {}, 'Drop --bits: a QDQ model keeps the widths its tensors have.');
     return { layers: quantizedLayers(lowerQdq(imported)), note: 'SQNR needs the float model: run inspect --quantized on it with --calib.' };
   }
   if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, '--quantized on a float model needs calibration data', {}, 'Add --calib calib.npy.');

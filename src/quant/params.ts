@@ -1,6 +1,6 @@
 /**
  * Choosing quantization parameters from real ranges: int8 asymmetric per-tensor activations,
- * int8 symmetric weights (per output channel or per tensor) and int32 biases, with the
+ * int8 or int4 symmetric weights (per output channel or per tensor) and int32 biases, with the
  * fallbacks that keep every scale finite and positive whatever the data:
  *
  * - An activation range always includes 0 (so real 0, e.g. padding, is exact). A range
@@ -8,7 +8,7 @@
  *   the scale MIN_ACTIVATION_SCALE: never 0, never NaN, and requantization multipliers that
  *   stay representable.
  * - A weight channel whose largest magnitude is 0 (all-zero weights) gets scale
- *   ZERO_WEIGHT_SCALE (its int8 weights are all 0 whatever the scale); a smaller non-zero
+ *   ZERO_WEIGHT_SCALE, 1/7 at 4 bits (its weights are all 0 whatever the scale); a smaller non-zero
  *   channel is floored at MIN_WEIGHT_SCALE.
  * - A bias that would not fit in ±BIAS_LIMIT at scale s_in * s_w[c] raises s_w[c] until it
  *   does (reported through `onAdjust`), so the int32 bias never saturates silently.
@@ -85,7 +85,7 @@ export function fromQuantParams(q: QuantParams): ActParams {
 /** The scale for weights whose largest magnitude is `maxAbs`, at `qmax` (WMAX for int8). */
 export function weightScale(maxAbs: number, qmax = WMAX): number {
   if (!Number.isFinite(maxAbs)) throw new RangeError(`weight magnitude ${maxAbs} is not finite`);
-  if (maxAbs === 0) return Math.fround(qmax === WMAX ? ZERO_WEIGHT_SCALE : 1 / qmax);
+  if (maxAbs === 0) return Math.fround(ZERO_WEIGHT_SCALE * (WMAX / qmax)); // as if spanning [-1, 1]
   return Math.fround(Math.max(maxAbs / qmax, MIN_WEIGHT_SCALE));
 }
 
