@@ -38,6 +38,7 @@ export interface DawnDevice {
 
 export interface Dawn {
   gpu: DawnGpu;
+  /** The adapter (of the device, from dawnDevice). */
   adapter: DawnAdapter;
   /** e.g. `SwiftShader (Vulkan)`. */
   description: string;
@@ -78,8 +79,10 @@ export function dawn(): Promise<Dawn> {
   return instance;
 }
 
-/** A new device on the Dawn adapter (the caller destroys it). */
+/** A new device on a new Dawn adapter (an adapter gives one device; the caller destroys it). */
 export async function dawnDevice(requiredLimits?: Record<string, number>): Promise<{ dawn: Dawn; device: DawnDevice }> {
   const d = await dawn();
-  return { dawn: d, device: await d.adapter.requestDevice(requiredLimits ? { requiredLimits } : undefined) };
+  const adapter = await d.gpu.requestAdapter();
+  if (!adapter) throw new CompileError(ErrorCode.BadInput, 'Dawn found no Vulkan adapter for a second device', {}, DAWN_INSTALL);
+  return { dawn: { ...d, adapter }, device: await adapter.requestDevice(requiredLimits ? { requiredLimits } : undefined) };
 }
