@@ -29,6 +29,14 @@ export function packRows(w: Int8Array, rows: number, cols: number): Int32Array {
   return out;
 }
 
+/** Depthwise weights [M][taps] as [taps][M] int8, four channels per word (M a multiple of 4). */
+export function packDepthwise(w: Int8Array, m: number, taps: number): Int32Array {
+  const out = new Int32Array((taps * m) / 4);
+  const bytes = new Int8Array(out.buffer);
+  for (let c = 0; c < m; c++) for (let t = 0; t < taps; t++) bytes[t * m + c] = w[c * taps + t];
+  return out;
+}
+
 /** Four consecutive output channels of a word share a position and a group. */
 const quadOf = (m: number, mg: number) => (m % 4 === 0 && mg % 4 === 0 ? 1 : 0);
 
@@ -53,12 +61,15 @@ export function convParams(step: NodeStep, ctx: ParamsContext): StepParams {
   const taps = win.kernelH * win.kernelW;
   const q = perChannel(step, a.multiplier, a.shift, outD.c);
   const w = weightsOHWI(constData(step, 0, 'int8'), wShape);
+  // One input and one output channel per group, four channels to a word.
+  const depthwise = a.group === inD.c && a.group === outD.c && outD.c % 4 === 0;
   return {
     family: 'linear',
     values: {
       inByte: ctx.offset(step.inputs[0]), H: inD.h, W: inD.w, C: inD.c, OH: outD.h, OW: outD.w,
       KH: win.kernelH, KW: win.kernelW, SH: win.strideH, SW: win.strideW, PH: win.padH, PW: win.padW, DH: win.dilationH, DW: win.dilationW,
       M: outD.c, Mg: outD.c / a.group, Cg: cg, chunks: Math.ceil(cg / 4), quad: quadOf(outD.c, outD.c / a.group),
+      depthwise: depthwise ? 1 : 0, dwWord: depthwise ? ctx.consts.add(packDepthwise(w, outD.c, taps)) : 0,
       wWord: ctx.consts.add(packRows(w, outD.c * taps, cg)),
       recWord: ctx.consts.add(records(constData(step, 1, 'int32'), q.mult, q.shift)),
       inputZeroPoint: a.inputZeroPoint, outputZeroPoint: a.outputZeroPoint, actMin: a.actMin, actMax: a.actMax,
@@ -77,7 +88,7 @@ export function fcParams(step: NodeStep, ctx: ParamsContext): StepParams {
     family: 'linear',
     values: {
       inByte: ctx.offset(x), H: 1, W: 1, C: k, OH: 1, OW: 1, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0, DH: 1, DW: 1,
-      M: m, Mg: m, Cg: k, chunks: Math.ceil(k / 4), quad: quadOf(m, m),
+      M: m, Mg: m, Cg: k, chunks: Math.ceil(k / 4), quad: quadOf(m, m), depthwise: 0, dwWord: 0,
       wWord: ctx.consts.add(packRows(w, m, k)),
       recWord: ctx.consts.add(records(constData(step, 1, 'int32'), q.mult, q.shift)),
       inputZeroPoint: a.inputZeroPoint, outputZeroPoint: a.outputZeroPoint, actMin: a.actMin, actMax: a.actMax,
