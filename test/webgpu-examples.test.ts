@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dawnDevice, type DawnDevice } from '../src/verify/dawn.js';
 import { verifyWebgpuFolder } from '../src/verify/webgpu.js';
 import { cli } from './support/cli.js';
