@@ -251,6 +251,22 @@ describeNeeding([DAWN], 'WebGPU backend: bit-exact with the integer interpreter 
       new RegExp(`${batch} samples need ${batch * perSample} bytes of arena, above the device's maxStorageBufferBindingSize \\(${limit}\\)`));
   }, 120_000);
 
+  it('verify finds shaders that compute something else (same layout, other weights)', async () => {
+    const make = (seed: number) => {
+      const b = new QGraphBuilder(seed);
+      return b.build(b.fc(b.reshape(b.conv(b.input([1, 2, 6, 6]), { outC: 4, k: [3, 3] }), [1, 64]), 5));
+    };
+    const dir = join(tmp(), 'out');
+    compileWebgpu(make(1), { target: 'webgpu', name: 'net', outDir: dir });
+    const other = compileWebgpu(make(2), { target: 'webgpu', name: 'net' });
+    writeFileSync(join(dir, 'net.weights.bin'), other.files.get('net.weights.bin')!);
+    const x = { dtype: 'float32' as const, shape: [4, 2, 6, 6], data: new Float32Array(288).map((_, i) => Math.cos(i)) };
+    const r = await verifyWebgpuFolder({ dir, inputs: x, device: gpu.device as unknown as DawnDevice });
+    expect(r.ok).toBe(false);
+    expect(r.paths.map((p) => p.path)).toEqual(['packed', 'unpacked']);
+    for (const p of r.paths) expect(p.message).toMatch(new RegExp(`^sample 0, net\\.run output .* WGSL with the ${p.path} dot product gives -?\\d+, the interpreter -?\\d+`));
+  });
+
   it('a device lost in the middle of a run rejects the pending run', async () => {
     const own = await testGpu();
     const c = cnn();

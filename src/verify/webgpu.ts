@@ -198,12 +198,12 @@ export async function verifyWebgpuFolder(opts: WebgpuVerifyOptions): Promise<Web
         const runMs = performance.now() - t0;
         times.sort((a, b) => a - b);
         let mismatch = compareOutputs(ref, outputs);
-        let who = `the ${path} shaders`;
+        let who = `WGSL with the ${path} dot product`;
         if (!mismatch) {
           // The batch must give what the single runs gave, sample by sample.
           const batched = outputs.map((o, k) => ({ ...o, out8: bytesOf(outputsInOrder(net, batch[k])) }));
           mismatch = compareOutputs(ref, batched);
-          who = `the ${path} shaders in one runBatch of ${ref.count}`;
+          who = `WGSL with the ${path} dot product in one runBatch of ${ref.count}`;
         }
         const r: WebgpuPathResult = {
           path, description: `webgpu ${path} (${dawn.description})`, samples: ref.count, bytes: bytesCompared(ref),
