@@ -16,8 +16,9 @@ import { DAWN, describeNeeding } from './support/tools.js';
 
 
 /** Test images per example (of the 256 the Fashion-MNIST ones ship, 64 for KWS): SwiftShader
- * runs on the CI machine's CPU. */
-const LIMIT = 32;
+ * runs on the CI machine's CPU. QGC_WEBGPU_EXAMPLE_IMAGES=all runs every image. */
+const ALL = process.env.QGC_WEBGPU_EXAMPLE_IMAGES === 'all';
+const LIMIT = ALL ? 256 : 32;
 
 interface ExampleCase {
   name: string;
@@ -32,7 +33,7 @@ interface ExampleCase {
 const CASES: ExampleCase[] = [
   ...availableExamples().map((ex) => ({ name: ex.name, model: ex.model, calib: `${ex.dir}/calib.npy`, testX: `${ex.dir}/test_x.npy`, classes: 10, limit: LIMIT })),
   ...['model.onnx', 'model-torch1.13.onnx'].map((f) => ({ name: `fashion-mnist-qat/${f}`, model: `examples/fashion-mnist-qat/${f}`, testX: 'examples/fashion-mnist/test_x.npy', classes: 10, limit: LIMIT })),
-  { name: 'kws-dscnn', model: 'examples/kws-dscnn/model.onnx', calib: 'examples/kws-dscnn/calib.npy', testX: 'examples/kws-dscnn/test_x.npy', classes: 12, limit: 16 },
+  { name: 'kws-dscnn', model: 'examples/kws-dscnn/model.onnx', calib: 'examples/kws-dscnn/calib.npy', testX: 'examples/kws-dscnn/test_x.npy', classes: 12, limit: ALL ? 64 : 16 },
 ];
 
 const roots: string[] = [];

@@ -60,7 +60,8 @@ async function open(): Promise<Dawn> {
   } catch (e) {
     throw new CompileError(ErrorCode.BadInput, `cannot load the webgpu package (${(e as Error).message})`, {}, DAWN_INSTALL);
   }
-  // net.js reads GPUBufferUsage-like constants itself; the globals make `instanceof` work in user code.
+  // WebGPU's globals (GPUBufferUsage, GPUMapMode, ...) for code that expects a browser's; net.js
+  // itself needs none.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   const gpu = mod.create(['backend=vulkan']);
   const adapter = await gpu.requestAdapter();
