@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compileWebgpu } from '../src/backends/webgpu/emit.js';
 import { CompileError, ErrorCode } from '../src/errors.js';
@@ -278,6 +279,27 @@ describeNeeding([DAWN], 'WebGPU backend: bit-exact with the integer interpreter 
     await expect(pending).rejects.toThrow(/the GPU device was lost \(destroyed/);
     await expect(net.run(new Int8Array(243))).rejects.toThrow(/device was lost/);
   }, 60_000);
+});
+
+it('net.d.ts takes the DOM\'s GPUDevice: a consumer type-checks against it', () => {
+  const dir = join(tmp(), 'out');
+  compileWebgpu(cnn().graph, { target: 'webgpu', name: 'net', outDir: dir });
+  writeFileSync(join(dir, 'use.ts'), [
+    "import { createNet } from './net.js';",
+    'export async function classify(device: GPUDevice, x: Int8Array): Promise<number> {',
+    '  const net = await createNet(device, { wgslLanguageFeatures: navigator.gpu.wgslLanguageFeatures, dotProduct: \'auto\' });',
+    '  const [y] = await net.runBatch([x]);',
+    '  const z: Float32Array = await net.runF32(new Float32Array(243));',
+    '  net.destroy();',
+    '  return (await net.run(x)).length + y.length + z.length + net.inputs[0].shape.length;',
+    '}',
+  ].join('\n'));
+  const program = ts.createProgram([join(dir, 'use.ts')], {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], strict: true, noEmit: true, types: [], skipLibCheck: true,
+  });
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  expect(diagnostics).toEqual([]);
 });
 
 it('the same graph gives the same bytes', () => {
