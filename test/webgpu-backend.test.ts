@@ -117,6 +117,19 @@ describeNeeding([DAWN], 'WebGPU backend: bit-exact with the integer interpreter 
     for (const p of result.paths) expect(p.mismatch, p.message).toBeUndefined();
   }, 120_000);
 
+  it('the workgroup size is the target\'s: 8x8x1 workgroups (test/data/targets/webgpu-dp4a.json) give the same bytes', async () => {
+    const c = cnn();
+    const dir = join(tmp(), 'out');
+    compileWebgpu(c.graph, { target: 'test/data/targets/webgpu-dp4a.json', name: 'net', outDir: dir });
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.wgsl'))) expect(readFileSync(join(dir, f), 'utf8'), f).toContain('@workgroup_size(8, 8, 1)');
+    expect(readFileSync(join(dir, 'net.linear.wgsl'), 'utf8')).not.toContain('@workgroup_size(64, 1, 1)');
+    const samples = randomSamples(c.rand, c.inputShape, 4);
+    const x = { dtype: 'float32' as const, shape: [4, ...c.inputShape.slice(1)], data: Float32Array.from(samples.flatMap((s) => Array.from(s))) };
+    const r = await verifyWebgpuFolder({ dir, inputs: x, device: gpu.device as unknown as DawnDevice });
+    for (const p of r.paths) expect(p.mismatch, p.message).toBeUndefined();
+    expect(r.paths).toHaveLength(2);
+  }, 120_000);
+
   it('the QLinearConv conformance case (lowered from ONNX) is bit-exact on both dot products', async (ctx) => {
     needs(ctx, ONNX_TESTDATA);
     const dir = join(NODE_TEST_ROOT, 'test_qlinearconv');
