@@ -1,0 +1,177 @@
+/** examples/webgpu-page and the WebGPU networks in a real browser: headless Chromium (Debian's
+ * package, driven by playwright-core) with WebGPU on SwiftShader's Vulkan driver, which the
+ * package ships. The models are compiled with `qgc compile --target webgpu` next to a copy of the
+ * page, served on 127.0.0.1; every output byte the page's net returns, on both dot-product paths
+ * (`dot4I8Packed` and the unpack-and-multiply fallback), must be the integer interpreter's. */
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Graph } from '../src/ir/graph.js';
+import { graphFromJson } from '../src/ir/serialize.js';
+import { readNpy } from '../src/io/npy.js';
+import { compareOutputs, describeMismatch } from '../src/verify/compare.js';
+import type { SampleOutput } from '../src/verify/driver.js';
+import { reference, samplesOf, type Reference } from '../src/verify/reference.js';
+import { launchChromium, pageErrors, serveFolder, webgpuInPage, type ServedFolder } from './support/chromium.js';
+import { cli } from './support/cli.js';
+import { CHROMIUM, needs } from './support/tools.js';
+
+const roots: string[] = [];
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+/** One Chromium with WebGPU on SwiftShader and one copy of the page, shared by the tests. */
+let shared: Promise<{ browser: Browser; server: ServedFolder; page: string }> | undefined;
+function browserAndPage() {
+  shared ??= (async () => {
+    const root = mkdtempSync(join(tmpdir(), 'qgc-webgpu-page-'));
+    roots.push(root);
+    const page = join(root, 'page');
+    cpSync('examples/webgpu-page', page, { recursive: true });
+    const server = await serveFolder(page);
+    closers.push(() => server.close());
+    const browser = await launchChromium({ webgpu: 'swiftshader' });
+    closers.push(() => browser.close());
+    return { browser, server, page };
+  })();
+  return shared;
+}
+
+async function compile(example: string, out: string): Promise<Graph> {
+  const r = await cli('compile', `examples/${example}/model.onnx`, '--target', 'webgpu', '--calib', `examples/${example}/calib.npy`, '-o', out);
+  expect(r.code, r.err).toBe(0);
+  const file = join(out, 'net_schedule.json');
+  return graphFromJson((JSON.parse(readFileSync(file, 'utf8')) as { graph: unknown }).graph, file);
+}
+
+/** The two dot-product paths, as createNet's `dotProduct` option and the page's `?dot=` name them. */
+const PATHS = [{ dotProduct: 'packed', name: 'dot4I8Packed' }, { dotProduct: 'unpacked', name: 'unpack and multiply' }] as const;
+type DotProduct = (typeof PATHS)[number]['dotProduct'];
+
+/** Runs the net whose net.js is at `url` in the page, on a GPUDevice of its own:
+ * `runBatch` on every int8 input in one submission, `runBatchF32` on the float inputs, `run` and
+ * `runF32` on the first `single` samples. Returns the outputs as plain arrays. */
+function runInPage(tab: Page, url: string, ref: Reference, dotProduct: DotProduct, single: number) {
+  return tab.evaluate(async ({ url, in8, inF, dotProduct, single }) => {
+    type Gpu = { requestAdapter(): Promise<{ requestDevice(): Promise<{ destroy(): void }> } | null> };
+    const { gpu } = (globalThis as unknown as { navigator: { gpu: Gpu } }).navigator;
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) throw new Error('navigator.gpu.requestAdapter() found no adapter');
+    const device = await adapter.requestDevice();
+    type Net = {
+      dotProduct: string;
+      run(x: Int8Array): Promise<Int8Array>;
+      runF32(x: Float32Array): Promise<Float32Array>;
+      runBatch(x: Int8Array[]): Promise<Int8Array[]>;
+      runBatchF32(x: Float32Array[]): Promise<Float32Array[]>;
+      destroy(): void;
+    };
+    const { createNet } = (await import(url)) as { createNet(device: unknown, options: object): Promise<Net> };
+    const net = await createNet(device, { dotProduct, batch: in8.length });
+    try {
+      const xs = in8.map((x) => Int8Array.from(x));
+      const fs = inF.map((x) => Float32Array.from(x));
+      const bits = (y: Float32Array) => Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteLength));
+      const batch8 = (await net.runBatch(xs)).map((y) => Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteLength)));
+      const batchF = (await net.runBatchF32(fs)).map(bits);
+      const one8: number[][] = [];
+      const oneF: number[][] = [];
+      for (let i = 0; i < single; i++) {
+        const y = await net.run(xs[i]);
+        one8.push(Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteLength)));
+        oneF.push(bits(await net.runF32(fs[i])));
+      }
+      return { dotProduct: net.dotProduct, batch8, batchF, one8, oneF };
+    } finally {
+      net.destroy();
+      device.destroy();
+    }
+  }, { url, in8: ref.in8.map((v) => Array.from(v)), inF: ref.inF!.map((v) => Array.from(v)), dotProduct, single });
+}
+
+/** The outputs as verify compares them; undefined when every byte equals the interpreter's. */
+function mismatch(ref: Reference, out8: number[][], outF: number[][], who: string, api: string): string | undefined {
+  const outputs: SampleOutput[] = out8.map((y, index) => ({ index, instructions: 0n, stack: 0, out8: Uint8Array.from(y), outF: Uint8Array.from(outF[index]) }));
+  const m = compareOutputs(ref, outputs);
+  return m && describeMismatch(m, ref, 'net', { who, run: `net.run${api}`, runF32: `net.run${api}F32` });
+}
+
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
+describe('examples/webgpu-page in headless Chromium (WebGPU on SwiftShader)', () => {
+  it('the page sees navigator.gpu on SwiftShader with packed_4x8_integer_dot_product', async (ctx) => {
+    needs(ctx, CHROMIUM);
+    const { browser, server } = await browserAndPage();
+    const tab = await browser.newPage();
+    await tab.goto(`${server.url}images.json`);
+    const gpu = await webgpuInPage(tab);
+    expect(gpu.gpu).toBe(true);
+    expect(gpu.adapter?.architecture).toBe('swiftshader');
+    // Without it only the fallback shaders could be tested here.
+    expect(gpu.languageFeatures).toContain('packed_4x8_integer_dot_product');
+    await tab.close();
+  });
+
+  it('classifies the bundled images as labelled, on both dot-product paths, every output byte the interpreter\'s', async (ctx) => {
+    needs(ctx, CHROMIUM);
+    const { browser, server, page } = await browserAndPage();
+    const graph = await compile('fashion-mnist', join(page, 'net'));
+    const { images } = JSON.parse(readFileSync(join(page, 'images.json'), 'utf8')) as { images: { label: number; pixels: number[] }[] };
+    const x = readNpy('examples/fashion-mnist/test_x.npy');
+    const ref = reference(graph, samplesOf(graph, x));
+    const tab = await browser.newPage();
+    const errors = pageErrors(tab);
+    for (const path of PATHS) {
+      for (let i = 0; i < images.length; i++) {
+        await tab.goto(`${server.url}index.html?image=${i}&dot=${path.dotProduct}`);
+        const out = tab.locator('#prediction[data-index], #prediction[data-error]');
+        await out.waitFor({ timeout: 60_000 });
+        expect(await out.getAttribute('data-error'), await out.textContent() ?? '').toBeNull();
+        expect(await tab.locator('#dot').textContent()).toBe(path.name);
+        // The page's float logits, bit for bit the interpreter's dequantized output.
+        const bits = (await out.getAttribute('data-logits'))!.split(' ').map((h) => parseInt(h, 16));
+        expect(bits, `image ${i}, ${path.name}`).toEqual(Array.from(new Uint32Array(ref.outF![i].buffer, ref.outF![i].byteOffset, ref.outF![i].length)));
+        expect(Number(await out.getAttribute('data-index')), `image ${i}`).toBe(argmax(ref.outF![i]));
+        expect(Number(await out.getAttribute('data-index')), `image ${i}: the label`).toBe(images[i].label);
+      }
+      // Every test image through the page's net: int8 and float, batched and one at a time.
+      const r = await runInPage(tab, `${server.url}net/net.js`, ref, path.dotProduct, 8);
+      expect(r.dotProduct).toBe(path.dotProduct);
+      expect(r.batch8.length).toBe(ref.count);
+      expect(mismatch(ref, r.batch8, r.batchF, `WebGPU (${path.name})`, 'Batch')).toBeUndefined();
+      expect(mismatch(ref, r.one8, r.oneF, `WebGPU (${path.name})`, '')).toBeUndefined();
+    }
+    expect(errors).toEqual([]);
+    await tab.close();
+  }, 300_000);
+
+  for (const example of ['fashion-mnist-dwsep', 'fashion-mnist-residual', 'kws-dscnn']) {
+    it(`${example}: every test image on both dot-product paths, every output byte the interpreter's`, async (ctx) => {
+      needs(ctx, CHROMIUM);
+      const { browser, server, page } = await browserAndPage();
+      const graph = await compile(example, join(page, example));
+      const ref = reference(graph, samplesOf(graph, readNpy(`examples/${example}/test_x.npy`)));
+      const tab = await browser.newPage();
+      const errors = pageErrors(tab);
+      await tab.goto(`${server.url}images.json`);
+      for (const path of PATHS) {
+        const r = await runInPage(tab, `${server.url}${example}/net.js`, ref, path.dotProduct, 2);
+        expect(r.dotProduct).toBe(path.dotProduct);
+        expect(r.batch8.length).toBe(ref.count);
+        expect(mismatch(ref, r.batch8, r.batchF, `WebGPU (${path.name})`, 'Batch')).toBeUndefined();
+        expect(mismatch(ref, r.one8, r.oneF, `WebGPU (${path.name})`, '')).toBeUndefined();
+      }
+      expect(errors).toEqual([]);
+      await tab.close();
+    }, 300_000);
+  }
+});
