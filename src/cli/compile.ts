@@ -2,7 +2,7 @@
  * `qgc compile model.onnx --target cortex-m4 [--calib calib.npy] [--kernels cmsis-nn|portable]
  * [--name net] [--force] [--embed] -o out/`: a float model is quantized in memory on the
  * calibration data, a QDQ/QOperator model is lowered as it is; the quantized graph goes to the
- * backend of the target's kind (mcu: C; wasm: WebAssembly), which writes its files and
+ * backend of the target's kind (mcu: C; wasm: WebAssembly; webgpu: WGSL), which writes its files and
  * `<name>_report.json`, and the report is printed.
  */
 import { basename } from 'node:path';
@@ -72,12 +72,15 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     },
   },
   webgpu: {
-    check: (t) => {
-      throw new CompileError(ErrorCode.BadInput,
-        `target ${t.name} is of kind webgpu: the C backend compiles for kind mcu targets and the Wasm backend for kind wasm targets; kind webgpu has no backend yet`,
-        { file: t.file }, 'Use a Cortex-M or wasm target.');
+    check: (t, o, kernelsGiven) => {
+      if (kernelsGiven) throw new CompileError(ErrorCode.BadInput, '--kernels chooses the kernel provider of a C target; webgpu targets have one', {}, `Drop --kernels for --target ${t.name}.`);
+      if (o.embed) throw new CompileError(ErrorCode.BadInput, '--embed is an option of wasm targets', {}, `Drop --embed for --target ${t.name}.`);
     },
-    run: () => '',
+    run: async ({ target, graph, o, modelName }) => {
+      const { compileWebgpu } = await import('../backends/webgpu/emit.js');
+      const { formatWebgpuReport } = await import('../backends/webgpu/report.js');
+      return formatWebgpuReport(compileWebgpu(graph, { target, name: o.name, outDir: o.output, force: o.force === true, modelName }).report);
+    },
   },
 };
 
@@ -89,9 +92,9 @@ function backendOf<K extends TargetKind>(target: TargetOf<K>): Backend<K> {
 export function registerCompile(program: Command, io: CompileIo): Command {
   return program
     .command('compile')
-    .description('compile a model for a target: C for a Cortex-M target (<name>.h/.c, <name>_weights.c, CMake and Make glue), or WebAssembly for a wasm target (<name>.wasm, <name>.scalar.wasm, the <name>.js loader); and a report')
+    .description('compile a model for a target: C for a Cortex-M target (<name>.h/.c, <name>_weights.c, CMake and Make glue), WebAssembly for a wasm target (<name>.wasm, <name>.scalar.wasm, the <name>.js loader), or WGSL for a webgpu target (<name>.<family>.wgsl shaders, <name>.weights.bin, the <name>.js loader); and a report')
     .argument('<model>', 'path to a .onnx file: a float model (with --calib) or an already quantized QDQ model')
-    .requiredOption('--target <target>', 'target name from targets/ (cortex-m4, cortex-m55, ..., wasm, wasm-scalar) or a target .json file')
+    .requiredOption('--target <target>', 'target name from targets/ (cortex-m4, cortex-m55, ..., wasm, wasm-scalar, webgpu) or a target .json file')
     .requiredOption('-o, --output <dir>', 'output folder (new, empty, or written by qgc before; see --force)')
     .addOption(new Option('--kernels <provider>', 'kernel provider of a C target').choices(['cmsis-nn', 'portable']).default('cmsis-nn'))
     .option('--embed', 'wasm targets: inline the modules as base64 in <name>.js (for bundlers)')

@@ -241,7 +241,19 @@ export function multiplyByPOT(val: number, exp: number): number {
   return val << exp;
 }
 
-const EXP_BARREL = [1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242];
+/** The Q0.31 constants of the softmax fixed-point helpers (gemmlowp's, as CMSIS-NN uses them):
+ * exp(-2^k / 4) for the barrel shifter (k = 0..6), exp(-1/8) and 1/3 of the Taylor step of
+ * exp_on_negative_values, 48/17 and -32/17 of one_over_one_plus_x's Newton-Raphson start.
+ * Every backend reads them from here. */
+export const FIXED_POINT = {
+  expBarrel: [1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242],
+  expMinusOneEighth: 1895147668,
+  oneThird: 715827883,
+  fortyEightOverSeventeen: 1515870810,
+  minusThirtyTwoOverSeventeen: -1010580540,
+} as const;
+
+const EXP_BARREL = FIXED_POINT.expBarrel;
 
 /** arm_nn_exp_on_negative_values: exp(x) for x <= 0 in Q5.26, result in Q0.31 (gemmlowp's
  * exp_on_negative_values with 5 integer bits). */
@@ -252,8 +264,8 @@ export function expOnNegativeValues(val: number): number {
   const x = ((valModMinusQuarter << 5) + (1 << 28)) | 0;
   const x2 = mul(x, x);
   const op1 = (roundingDivideByPOT(mul(x2, x2), 2) + mul(x2, x)) | 0;
-  const op2 = (x + roundingDivideByPOT((mul(op1, 715827883) + x2) | 0, 1)) | 0;
-  let result = (1895147668 + mul(1895147668, op2)) | 0;
+  const op2 = (x + roundingDivideByPOT((mul(op1, FIXED_POINT.oneThird) + x2) | 0, 1)) | 0;
+  let result = (FIXED_POINT.expMinusOneEighth + mul(FIXED_POINT.expMinusOneEighth, op2)) | 0;
   for (let i = 0; i < EXP_BARREL.length; i++) {
     if (remainder & (1 << (24 + i))) result = mul(result, EXP_BARREL[i]);
   }
@@ -266,7 +278,7 @@ export function oneOverOnePlusX(val: number): number {
   const mul = saturatingRoundingDoublingHighMul;
   const sum = val + INT32_MAX; // exact in a double, as the int64 in C
   const halfDenominator = Math.trunc((sum + (sum >= 0 ? 1 : -1)) / 2) | 0;
-  let x = (1515870810 + mul(halfDenominator, -1010580540)) | 0;
+  let x = (FIXED_POINT.fortyEightOverSeventeen + mul(halfDenominator, FIXED_POINT.minusThirtyTwoOverSeventeen)) | 0;
   const one = 1 << 29;
   for (let i = 0; i < 3; i++) {
     x = (x + multiplyByPOT(mul(x, (one - mul(halfDenominator, x)) | 0), 2)) | 0;
