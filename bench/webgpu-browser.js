@@ -38,23 +38,11 @@ async function loadQgc(id, example, dotProduct, batch, samples) {
   return { dotProduct: net.dotProduct };
 }
 
-/** The nodes onnxruntime placed on each execution provider, from its verbose log of session creation. */
-async function placements(model) {
-  const lines = [];
-  const log = console.log;
-  console.log = (...a) => lines.push(a.join(' '));
-  try {
-    const s = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 0 });
-    await s.release();
-  } finally {
-    console.log = log;
-  }
-  const out = {};
-  for (const l of lines) {
-    const m = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(l);
-    if (m) out[m[1]] = Number(m[2]);
-  }
-  return out;
+/** Creates and releases a session with verbose logging: onnxruntime prints on the console how many
+ * nodes it placed on each execution provider, which bench/webgpu.ts reads there. */
+async function logPlacements(model) {
+  const s = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 0 });
+  await s.release();
 }
 
 /** onnxruntime-web's WebGPU EP on the QDQ model `model` (a URL; its batch is `batch`). */
@@ -83,7 +71,6 @@ async function loadOrt(id, model, batch, samples, shape) {
     },
     close: () => s.release(),
   });
-  return { placements: await placements(model) };
 }
 
 /** `count` timed calls of runner `id` (µs per call), after `warmup` untimed ones. */
@@ -103,6 +90,7 @@ globalThis.webgpuBench = {
   openDevice,
   loadQgc,
   loadOrt,
+  logPlacements,
   time,
   int8: (id, inputs) => runners.get(id).int8(inputs),
   outputs: (id) => runners.get(id).outputs(),

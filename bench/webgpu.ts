@@ -30,15 +30,14 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { ConsoleMessage, Page } from 'playwright-core';
 import { main as qgc } from '../src/cli/main.js';
-import type { Graph } from '../src/ir/graph.js';
 import { macsOf } from '../src/ir/geometry.js';
-import { graphFromJson } from '../src/ir/serialize.js';
 import { readNpy } from '../src/io/npy.js';
 import { exportQdq } from '../src/onnx/export-qdq.js';
 import { decodeModel, int64ToNumber, onnx } from '../src/onnx/proto.js';
 import { boundary, reference, samplesOf } from '../src/verify/reference.js';
+import { readWebgpuFolder } from '../src/verify/webgpu.js';
 import { launchChromium, serveFolder, type WebgpuAdapterChoice } from '../test/support/chromium.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,12 +67,6 @@ function parseArgs(): Options {
   const unknown = o.examples.filter((e) => !EXAMPLES.includes(e));
   if (unknown.length) throw new Error(`unknown example ${unknown.join(', ')} (one of ${EXAMPLES.join(', ')})`);
   return o;
-}
-
-/** The integer graph the compile scheduled (what verify and the interpreter run). */
-function scheduledGraph(dir: string): Graph {
-  const file = join(dir, 'net_schedule.json');
-  return graphFromJson((JSON.parse(readFileSync(file, 'utf8')) as { graph: unknown }).graph, file);
 }
 
 /** The QDQ model with batch `n`: graph inputs and outputs get leading dim n, and each Reshape
@@ -117,8 +110,7 @@ interface ExampleResult {
   checks: string[];
 }
 
-type Bench = Page;
-const call = <T>(page: Bench, fn: string, ...args: unknown[]): Promise<T> =>
+const call = <T>(page: Page, fn: string, ...args: unknown[]): Promise<T> =>
   page.evaluate(([f, a]) => (globalThis as unknown as Record<string, Record<string, (...x: unknown[]) => Promise<T>>>).webgpuBench[f as string](...(a as unknown[])), [fn, args] as const);
 
 function quantile(xs: readonly number[], q: number): number {
@@ -128,6 +120,23 @@ function quantile(xs: readonly number[], q: number): number {
   return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
 }
 
+/** The nodes onnxruntime places on each execution provider for `model`, from the lines its
+ * verbose log prints on the page's console while a session is created. */
+async function ortPlacements(page: Page, model: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const read = (m: ConsoleMessage) => {
+    const p = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: (\d+)/.exec(m.text());
+    if (p) out[p[1]] = Number(p[2]);
+  };
+  page.on('console', read);
+  try {
+    await call(page, 'logPlacements', model);
+  } finally {
+    page.off('console', read);
+  }
+  return out;
+}
+
 async function compile(name: string, root: string): Promise<string> {
   const dir = join(ROOT, 'examples', name);
   const out = join(root, name);
@@ -135,15 +144,15 @@ async function compile(name: string, root: string): Promise<string> {
   const code = await qgc(['node', 'qgc', 'compile', join(dir, 'model.onnx'), '--target', 'webgpu', '--calib', join(dir, 'calib.npy'), '-o', out], { out: () => {}, err: (s) => void (err += s) });
   if (code !== 0) throw new Error(`qgc compile ${name} --target webgpu failed: ${err.trim()}`);
   // The QDQ model of the compile; written here from the scheduled graph when the backend did not.
-  if (!existsSync(join(out, 'net.qdq.onnx'))) writeFileSync(join(out, 'net.qdq.onnx'), exportQdq(scheduledGraph(out)));
+  if (!existsSync(join(out, 'net.qdq.onnx'))) writeFileSync(join(out, 'net.qdq.onnx'), exportQdq(readWebgpuFolder(out).graph));
   writeFileSync(join(out, `net.qdq.b${SAMPLES}.onnx`), withBatch(readFileSync(join(out, 'net.qdq.onnx')), SAMPLES));
   return out;
 }
 
-async function benchExample(page: Bench, name: string, root: string, o: Options): Promise<ExampleResult> {
+async function benchExample(page: Page, name: string, root: string, o: Options): Promise<ExampleResult> {
   process.stderr.write(`${name}: compiling...\n`);
   const dir = await compile(name, root);
-  const graph = scheduledGraph(dir);
+  const { graph } = readWebgpuFolder(dir);
   const macs = graph.nodes.reduce((s, n) => s + macsOf(graph, n), 0);
   const x = readNpy(join(ROOT, 'examples', name, 'test_x.npy'));
   const ref = reference(graph, samplesOf(graph, x, SAMPLES));
@@ -176,7 +185,8 @@ async function benchExample(page: Bench, name: string, root: string, o: Options)
   for (const batch of BATCHES) {
     const id = `${name}/ort/${batch}`;
     const model = `${name}/${batch === 1 ? 'net.qdq.onnx' : `net.qdq.b${batch}.onnx`}`;
-    placements = (await call<{ placements: Record<string, number> }>(page, 'loadOrt', id, model, batch, floats, inputShape)).placements;
+    await call(page, 'loadOrt', id, model, batch, floats, inputShape);
+    if (batch === 1) placements = await ortPlacements(page, model);
     runners.push({ id, label: 'onnxruntime-web, WebGPU EP', batch, times: [] });
     const y = await call<number[][]>(page, 'outputs', id);
     const q = y.map((v) => v.map((f) => Math.max(-128, Math.min(127, Math.round(f / scale) + zeroPoint))));

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Graph } from '../src/ir/graph.js';
-import { graphFromJson } from '../src/ir/serialize.js';
 import { readNpy } from '../src/io/npy.js';
 import { compareOutputs, describeMismatch } from '../src/verify/compare.js';
 import type { SampleOutput } from '../src/verify/driver.js';
 import { reference, samplesOf, type Reference } from '../src/verify/reference.js';
+import { readWebgpuFolder } from '../src/verify/webgpu.js';
 import { launchChromium, pageErrors, serveFolder, webgpuInPage, type ServedFolder } from './support/chromium.js';
 import { cli } from './support/cli.js';
 import { CHROMIUM, needs } from './support/tools.js';
@@ -45,53 +45,26 @@ function browserAndPage() {
 async function compile(example: string, out: string): Promise<Graph> {
   const r = await cli('compile', `examples/${example}/model.onnx`, '--target', 'webgpu', '--calib', `examples/${example}/calib.npy`, '-o', out);
   expect(r.code, r.err).toBe(0);
-  const file = join(out, 'net_schedule.json');
-  return graphFromJson((JSON.parse(readFileSync(file, 'utf8')) as { graph: unknown }).graph, file);
+  return readWebgpuFolder(out).graph;
 }
 
 /** The two dot-product paths, as createNet's `dotProduct` option and the page's `?dot=` name them. */
 const PATHS = [{ dotProduct: 'packed', name: 'dot4I8Packed' }, { dotProduct: 'unpacked', name: 'unpack and multiply' }] as const;
 type DotProduct = (typeof PATHS)[number]['dotProduct'];
 
-/** Runs the net whose net.js is at `url` in the page, on a GPUDevice of its own:
- * `runBatch` on every int8 input in one submission, `runBatchF32` on the float inputs, `run` and
- * `runF32` on the first `single` samples. Returns the outputs as plain arrays. */
-function runInPage(tab: Page, url: string, ref: Reference, dotProduct: DotProduct, single: number) {
-  return tab.evaluate(async ({ url, in8, inF, dotProduct, single }) => {
-    type Gpu = { requestAdapter(): Promise<{ requestDevice(): Promise<{ destroy(): void }> } | null> };
-    const { gpu } = (globalThis as unknown as { navigator: { gpu: Gpu } }).navigator;
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) throw new Error('navigator.gpu.requestAdapter() found no adapter');
-    const device = await adapter.requestDevice();
-    type Net = {
-      dotProduct: string;
-      run(x: Int8Array): Promise<Int8Array>;
-      runF32(x: Float32Array): Promise<Float32Array>;
-      runBatch(x: Int8Array[]): Promise<Int8Array[]>;
-      runBatchF32(x: Float32Array[]): Promise<Float32Array[]>;
-      destroy(): void;
-    };
-    const { createNet } = (await import(url)) as { createNet(device: unknown, options: object): Promise<Net> };
-    const net = await createNet(device, { dotProduct, batch: in8.length });
-    try {
-      const xs = in8.map((x) => Int8Array.from(x));
-      const fs = inF.map((x) => Float32Array.from(x));
-      const bits = (y: Float32Array) => Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteLength));
-      const batch8 = (await net.runBatch(xs)).map((y) => Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteLength)));
-      const batchF = (await net.runBatchF32(fs)).map(bits);
-      const one8: number[][] = [];
-      const oneF: number[][] = [];
-      for (let i = 0; i < single; i++) {
-        const y = await net.run(xs[i]);
-        one8.push(Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteLength)));
-        oneF.push(bits(await net.runF32(fs[i])));
-      }
-      return { dotProduct: net.dotProduct, batch8, batchF, one8, oneF };
-    } finally {
-      net.destroy();
-      device.destroy();
-    }
-  }, { url, in8: ref.in8.map((v) => Array.from(v)), inF: ref.inF!.map((v) => Array.from(v)), dotProduct, single });
+/** What test/support/webgpu-run-in-page.js returns: output bytes per sample. */
+interface InPage { dotProduct: string; batch8: number[][]; batchF: number[][]; one8: number[][]; oneF: number[][] }
+const RUN_IN_PAGE = readFileSync('test/support/webgpu-run-in-page.js', 'utf8');
+
+/** Runs the net whose net.js is at `url` in the page, on a GPUDevice of its own: `runBatch` on
+ * every int8 input in one submission, `runBatchF32` on the float inputs, `run` and `runF32` on
+ * the first `single` samples. (The browser side is a plain module: a function passed to
+ * page.evaluate would reach the browser as vitest transformed it, dynamic import included.) */
+async function runInPage(tab: Page, url: string, ref: Reference, dotProduct: DotProduct, single: number): Promise<InPage> {
+  await tab.addScriptTag({ type: 'module', content: RUN_IN_PAGE });
+  await tab.waitForFunction(() => 'qgcRunInPage' in globalThis);
+  const args = { url, in8: ref.in8.map((v) => Array.from(v)), inF: ref.inF!.map((v) => Array.from(v)), dotProduct, single };
+  return tab.evaluate((a) => (globalThis as unknown as { qgcRunInPage: (x: typeof a) => Promise<InPage> }).qgcRunInPage(a), args);
 }
 
 /** The outputs as verify compares them; undefined when every byte equals the interpreter's. */
