@@ -103,8 +103,8 @@ interface ExampleResult {
   name: string;
   macs: number;
   runners: Runner[];
-  /** ORT's int8 output bytes that differ from qgc's, per batch (of SAMPLES × outputs bytes). */
-  ortDiffer: Map<number, number>;
+  /** ORT's int8 output bytes that differ from qgc's, and the largest difference in steps, per batch (of SAMPLES × outputs bytes). */
+  ortDiffer: Map<number, { bytes: number; maxSteps: number }>;
   outputBytes: number;
   placements: Record<string, number>;
   checks: string[];
@@ -179,7 +179,7 @@ async function benchExample(page: Page, name: string, root: string, o: Options):
     checks.push(`qgc ${path} vs qgc's integer interpreter (net.runBatch, int8 bytes): ${same(bytes, want) === SAMPLES ? 'equal' : 'DIFFERENT'} on ${same(bytes, want)}/${SAMPLES} samples`);
     if (dotProduct === 'packed') qgcBytes = bytes;
   }
-  const ortDiffer = new Map<number, number>();
+  const ortDiffer = new Map<number, { bytes: number; maxSteps: number }>();
   let placements: Record<string, number> = {};
   const ortOutputs: number[][][] = [];
   for (const batch of BATCHES) {
@@ -191,7 +191,8 @@ async function benchExample(page: Page, name: string, root: string, o: Options):
     const y = await call<number[][]>(page, 'outputs', id);
     const q = y.map((v) => v.map((f) => Math.max(-128, Math.min(127, Math.round(f / scale) + zeroPoint))));
     ortOutputs.push(q);
-    ortDiffer.set(batch, q.reduce((a, v, i) => a + v.filter((b, k) => b !== qgcBytes[i][k]).length, 0));
+    const steps = q.flatMap((v, i) => v.map((b, k) => Math.abs(b - qgcBytes[i][k])));
+    ortDiffer.set(batch, { bytes: steps.filter((d) => d !== 0).length, maxSteps: Math.max(...steps) });
   }
   checks.push(`onnxruntime-web at batch ${SAMPLES} vs at batch 1: ${same(ortOutputs[1], ortOutputs[0]) === SAMPLES ? 'equal' : 'DIFFERENT'} on ${same(ortOutputs[1], ortOutputs[0])}/${SAMPLES} samples`);
 
@@ -220,7 +221,8 @@ function print(results: readonly ExampleResult[], o: Options, device: { vendor: 
   lines.push(`| model | MACs | runtime | batch | µs / sample | p10–p90 | int8 output bytes ≠ qgc |`, '|---|---:|---|---:|---:|---:|---:|');
   for (const r of results) {
     for (const k of r.runners) {
-      const differ = k.label.startsWith('onnxruntime') ? `${r.ortDiffer.get(k.batch)} / ${r.outputBytes}` : '';
+      const d = r.ortDiffer.get(k.batch);
+      const differ = k.label.startsWith('onnxruntime') && d ? `${d.bytes} / ${r.outputBytes} (max ${d.maxSteps} step${d.maxSteps === 1 ? '' : 's'})` : '';
       lines.push(`| ${r.name} | ${mega(r.macs)} | ${k.label} | ${k.batch} | ${us(quantile(k.times, 0.5))} | ${us(quantile(k.times, 0.1))}–${us(quantile(k.times, 0.9))} | ${differ} |`);
     }
   }
