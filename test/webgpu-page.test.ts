@@ -42,6 +42,13 @@ function browserAndPage() {
   return shared;
 }
 
+/** The page's network (examples/fashion-mnist compiled into page/net), compiled once. */
+let pageNet: Promise<Graph> | undefined;
+async function compilePageNet(page: string): Promise<Graph> {
+  pageNet ??= compile('fashion-mnist', join(page, 'net'));
+  return pageNet;
+}
+
 async function compile(example: string, out: string): Promise<Graph> {
   const r = await cli('compile', `examples/${example}/model.onnx`, '--target', 'webgpu', '--calib', `examples/${example}/calib.npy`, '-o', out);
   expect(r.code, r.err).toBe(0);
@@ -118,7 +125,7 @@ describe('examples/webgpu-page in headless Chromium (WebGPU on SwiftShader)', ()
   it('classifies the bundled images as labelled, on both dot-product paths, every output byte the interpreter\'s', async (ctx) => {
     needs(ctx, CHROMIUM);
     const { browser, server, page } = await browserAndPage();
-    const graph = await compile('fashion-mnist', join(page, 'net'));
+    const graph = await compilePageNet(page);
     const { images } = JSON.parse(readFileSync(join(page, 'images.json'), 'utf8')) as { images: { label: number; pixels: number[] }[] };
     const x = readNpy('examples/fashion-mnist/test_x.npy');
     const ref = reference(graph, samplesOf(graph, x));
@@ -146,6 +153,23 @@ describe('examples/webgpu-page in headless Chromium (WebGPU on SwiftShader)', ()
     expect(errors).toEqual([]);
     await tab.close();
   }, 300_000);
+
+  it('in the browser, a wrong input throws naming the expected shape and a lost device rejects the pending run', async (ctx) => {
+    needs(ctx, CHROMIUM);
+    const { browser, server, page } = await browserAndPage();
+    await compilePageNet(page);
+    const tab = await browser.newPage();
+    await tab.goto(`${server.url}images.json`);
+    await tab.addScriptTag({ type: 'module', content: RUN_IN_PAGE });
+    await tab.waitForFunction(() => 'qgcBadInputInPage' in globalThis);
+    type Outcome = { wrongLength: string; wrongType: string; lost: string; afterLoss: string };
+    const r = await tab.evaluate((a) => (globalThis as unknown as { qgcBadInputInPage: (x: typeof a) => Promise<Outcome> }).qgcBadInputInPage(a), { url: `${server.url}net/net.js`, size: 784 });
+    expect(r.wrongLength).toMatch(/^TypeError: run: .*\[1, 1, 28, 28\] \(784 values\), got Int8Array of 785 values/);
+    expect(r.wrongType).toMatch(/^TypeError: run: .*Int8Array of shape \[1, 1, 28, 28\].*got Float32Array/);
+    expect(r.lost).not.toMatch(/^(resolved|pending)/);
+    expect(r.afterLoss).toMatch(/lost/);
+    await tab.close();
+  });
 
   for (const example of ['fashion-mnist-dwsep', 'fashion-mnist-residual', 'kws-dscnn']) {
     it(`${example}: every test image on both dot-product paths, every output byte the interpreter's`, async (ctx) => {

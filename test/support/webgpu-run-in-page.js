@@ -28,3 +28,23 @@ globalThis.qgcRunInPage = async ({ url, in8, inF, dotProduct, single }) => {
     device.destroy();
   }
 };
+
+/** What the net does with bad input and a lost device, in the browser: the messages of the
+ * TypeError a wrong input length throws, and of the rejection of a run pending when the device
+ * is destroyed (or 'resolved' / 'pending after 10 s' when it does not reject). */
+globalThis.qgcBadInputInPage = async ({ url, size }) => {
+  const adapter = await navigator.gpu.requestAdapter();
+  const device = await adapter.requestDevice();
+  const { createNet } = await import(url);
+  const net = await createNet(device);
+  const message = (e) => `${e?.name}: ${e?.message}`;
+  const wrongLength = await net.run(new Int8Array(size + 1)).then(() => 'resolved', message);
+  const wrongType = await net.run(new Float32Array(size)).then(() => 'resolved', message);
+  const pending = net.runBatch(Array.from({ length: 8 }, () => new Int8Array(size)));
+  device.destroy();
+  const timeout = new Promise((done) => setTimeout(() => done('pending after 10 s'), 10_000));
+  const lost = await Promise.race([pending.then(() => 'resolved', message), timeout]);
+  const afterLoss = await net.run(new Int8Array(size)).then(() => 'resolved', message);
+  net.destroy();
+  return { wrongLength, wrongType, lost, afterLoss };
+};
