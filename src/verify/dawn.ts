@@ -38,6 +38,7 @@ export interface DawnDevice {
 
 export interface Dawn {
   gpu: DawnGpu;
+  /** The adapter (of the device, from dawnDevice). */
   adapter: DawnAdapter;
   /** e.g. `SwiftShader (Vulkan)`. */
   description: string;
@@ -59,7 +60,8 @@ async function open(): Promise<Dawn> {
   } catch (e) {
     throw new CompileError(ErrorCode.BadInput, `cannot load the webgpu package (${(e as Error).message})`, {}, DAWN_INSTALL);
   }
-  // net.js reads GPUBufferUsage-like constants itself; the globals make `instanceof` work in user code.
+  // WebGPU's globals (GPUBufferUsage, GPUMapMode, ...) for code that expects a browser's; net.js
+  // itself needs none.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   const gpu = mod.create(['backend=vulkan']);
   const adapter = await gpu.requestAdapter();
@@ -78,8 +80,10 @@ export function dawn(): Promise<Dawn> {
   return instance;
 }
 
-/** A new device on the Dawn adapter (the caller destroys it). */
+/** A new device on a new Dawn adapter (an adapter gives one device; the caller destroys it). */
 export async function dawnDevice(requiredLimits?: Record<string, number>): Promise<{ dawn: Dawn; device: DawnDevice }> {
   const d = await dawn();
-  return { dawn: d, device: await d.adapter.requestDevice(requiredLimits ? { requiredLimits } : undefined) };
+  const adapter = await d.gpu.requestAdapter();
+  if (!adapter) throw new CompileError(ErrorCode.BadInput, 'Dawn found no Vulkan adapter for a second device', {}, DAWN_INSTALL);
+  return { dawn: { ...d, adapter }, device: await adapter.requestDevice(requiredLimits ? { requiredLimits } : undefined) };
 }

@@ -73,7 +73,8 @@ export function readWebgpuFolder(dir: string, name?: string): WebgpuFolder {
   return { dir, name: net, report, graph: graphFromJson(doc.graph, file) };
 }
 
-export type DotProductPath = 'packed' | 'unpacked';
+/** The dot product a run used ('none': no shader of the network has one). */
+export type DotProductPath = 'packed' | 'unpacked' | 'none';
 
 /** The outcome of one dot-product path. */
 export interface WebgpuPathResult {
@@ -121,7 +122,7 @@ interface LoadedNet {
 }
 
 interface Loader {
-  createNet(device: DawnDevice, options: { dotProduct: DotProductPath; wgslLanguageFeatures: ReadonlySet<string> }): Promise<LoadedNet>;
+  createNet(device: DawnDevice, options: { dotProduct: 'auto' | 'packed' | 'unpacked'; wgslLanguageFeatures: ReadonlySet<string> }): Promise<LoadedNet>;
 }
 
 function bytesOf(parts: readonly ArrayBufferView[]): Uint8Array {
@@ -162,11 +163,13 @@ export async function verifyWebgpuFolder(opts: WebgpuVerifyOptions): Promise<Web
   const own = opts.device === undefined;
   const { dawn, device } = opts.device === undefined ? await dawnDevice() : { dawn: await dawnInstance(), device: opts.device };
   const features = dawn.gpu.wgslLanguageFeatures;
+  const hasDot = Object.values(folder.report.shaders).some((s) => s.dot);
   const hasPackedShaders = Object.values(folder.report.shaders).some((s) => s.packed !== null);
   const paths: WebgpuPathResult[] = [];
   const skipped: WebgpuVerifyResult['skipped'] = [];
-  const runnable: DotProductPath[] = ['unpacked'];
-  if (!hasPackedShaders) skipped.push({ path: 'packed', reason: 'the folder has no dot4I8Packed shaders (the target has features.packed4x8IntegerDotProduct false)' });
+  const runnable: DotProductPath[] = [hasDot ? 'unpacked' : 'none'];
+  if (!hasDot) skipped.push({ path: 'packed', reason: 'no shader of this network has a dot product' });
+  else if (!hasPackedShaders) skipped.push({ path: 'packed', reason: 'the folder has no dot4I8Packed shaders (the target has features.packed4x8IntegerDotProduct false)' });
   else if (!features.has('packed_4x8_integer_dot_product')) skipped.push({ path: 'packed', reason: `${dawn.description} lacks the WGSL feature packed_4x8_integer_dot_product` });
   else runnable.unshift('packed');
   try {
@@ -174,7 +177,7 @@ export async function verifyWebgpuFolder(opts: WebgpuVerifyOptions): Promise<Web
       opts.onProgress?.(`verifying the ${path} dot-product shaders on ${dawn.description}...`);
       let net: LoadedNet;
       try {
-        net = await loader.createNet(device, { dotProduct: path, wgslLanguageFeatures: features });
+        net = await loader.createNet(device, { dotProduct: path === 'none' ? 'auto' : path, wgslLanguageFeatures: features });
       } catch (e) {
         throw new VerifyError(VerifyErrorCode.RunFailed, `${folder.name}.js does not create the network on ${dawn.description}: ${(e as Error).message}`);
       }
@@ -195,12 +198,12 @@ export async function verifyWebgpuFolder(opts: WebgpuVerifyOptions): Promise<Web
         const runMs = performance.now() - t0;
         times.sort((a, b) => a - b);
         let mismatch = compareOutputs(ref, outputs);
-        let who = `the ${path} shaders`;
+        let who = `WGSL with the ${path} dot product`;
         if (!mismatch) {
           // The batch must give what the single runs gave, sample by sample.
           const batched = outputs.map((o, k) => ({ ...o, out8: bytesOf(outputsInOrder(net, batch[k])) }));
           mismatch = compareOutputs(ref, batched);
-          who = `the ${path} shaders in one runBatch of ${ref.count}`;
+          who = `WGSL with the ${path} dot product in one runBatch of ${ref.count}`;
         }
         const r: WebgpuPathResult = {
           path, description: `webgpu ${path} (${dawn.description})`, samples: ref.count, bytes: bytesCompared(ref),

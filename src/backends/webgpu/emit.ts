@@ -122,7 +122,7 @@ export function compileWebgpu(graph: Graph, opts: CompileWebgpuOptions): Compile
   const families = [...new Set(steps.map((s) => s.family))].sort();
   const packed = target.features.packed4x8IntegerDotProduct;
   const shaderFiles = new Map<string, string>();
-  const shaders: Record<string, { file: string; packed: string | null }> = {};
+  const shaders: Record<string, { file: string; packed: string | null; dot: boolean }> = {};
   const arithmetic = arithmeticView();
   for (const family of families) {
     const view = (file: string, isPacked: boolean) => ({ file, version, fields: fieldsOf(family), workgroup: workgroupView(wg), packed: isPacked, ...arithmetic });
@@ -133,7 +133,7 @@ export function compileWebgpu(graph: Graph, opts: CompileWebgpuOptions): Compile
       packedFile = `${name}.${family}.dp4a.wgsl`;
       shaderFiles.set(packedFile, renderWgsl(family, view(packedFile, true)));
     }
-    shaders[family] = { file, packed: packedFile };
+    shaders[family] = { file, packed: packedFile, dot: DOT_FAMILIES.has(family) };
   }
   const weights = consts.bytes();
   const weightsFile = `${name}.weights.bin`;
@@ -153,7 +153,7 @@ export function compileWebgpu(graph: Graph, opts: CompileWebgpuOptions): Compile
     inputs: JSON.stringify(inputs), outputs: JSON.stringify(outputs), steps: JSON.stringify(steps),
     shaders: JSON.stringify(shaders), weights: JSON.stringify({ file: weightsFile, bytes: weights.length }),
     arena: JSON.stringify({ bytes: schedule.plan.arenaBytes, sampleWords }), paramStride, limits: JSON.stringify(limits),
-    packedFeature: 'packed_4x8_integer_dot_product', hasPacked: Object.values(shaders).some((s) => s.packed !== null),
+    packedFeature: 'packed_4x8_integer_dot_product', packedTarget: packed,
     single: inputs.length === 1 && outputs.length === 1,
     input: { key: key(inputs[0]?.name ?? 'input') },
   };

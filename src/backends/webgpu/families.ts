@@ -14,7 +14,7 @@ export const COMMON_FIELDS = ['words', 'count', 'outByte', 'sampleWords'] as con
 const WINDOW = ['inByte', 'H', 'W', 'C', 'OH', 'OW', 'KH', 'KW', 'SH', 'SW', 'PH', 'PW', 'DH', 'DW'] as const;
 
 export const FAMILY_FIELDS = {
-  linear: [...WINDOW, 'M', 'Mg', 'Cg', 'chunks', 'wWord', 'recWord', 'zp4', 'outputZeroPoint', 'actMin', 'actMax'],
+  linear: [...WINDOW, 'M', 'Mg', 'Cg', 'chunks', 'quad', 'depthwise', 'dwWord', 'wWord', 'recWord', 'inputZeroPoint', 'outputZeroPoint', 'actMin', 'actMax'],
   pool: [...WINDOW, 'average', 'actMin', 'actMax'],
   add: ['in1Byte', 'in2Byte', 'leftShift', 'zeroPoint1', 'multiplier1', 'shift1', 'zeroPoint2', 'multiplier2', 'shift2',
     'outputMultiplier', 'outputShift', 'outputZeroPoint', 'actMin', 'actMax'],

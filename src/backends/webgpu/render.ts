@@ -21,7 +21,7 @@ export function wgslTemplatesDir(): string {
 }
 
 const PARTIALS: Record<string, string> = {
-  common: 'common', main: 'main', requant: 'requant', dotPacked: 'dot-packed', dotUnpacked: 'dot-unpacked', fixedpoint: 'fixedpoint',
+  common: 'common', main: 'main', byElement: 'by-element', requant: 'requant', dotPacked: 'dot-packed', dotUnpacked: 'dot-unpacked', fixedpoint: 'fixedpoint',
 };
 
 let cached: { hb: typeof Handlebars; templates: Map<string, Handlebars.TemplateDelegate> } | undefined;

@@ -31,8 +31,9 @@ export interface WebgpuReport {
   name: string;
   target: string;
   kernels: 'webgpu';
-  /** The shader of each family (the dot4I8Packed variant, or null where it has none). */
-  shaders: Record<string, { file: string; packed: string | null }>;
+  /** The shader of each family, its dot4I8Packed variant (null: none) and whether it has a
+   * dot product at all. */
+  shaders: Record<string, { file: string; packed: string | null; dot: boolean }>;
   workgroupSize: [number, number, number];
   weightsBytes: number;
   layers: WebgpuLayerReport[];
