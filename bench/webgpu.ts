@@ -226,6 +226,18 @@ function print(results: readonly ExampleResult[], o: Options, device: { vendor: 
       lines.push(`| ${r.name} | ${mega(r.macs)} | ${k.label} | ${k.batch} | ${us(quantile(k.times, 0.5))} | ${us(quantile(k.times, 0.1))}–${us(quantile(k.times, 0.9))} | ${differ} |`);
     }
   }
+  // The same medians in ms, one row per model (the README's table).
+  const ms = (r: ExampleResult, label: string, batch: number) => {
+    const k = r.runners.find((x) => x.label === label && x.batch === batch);
+    return k ? (quantile(k.times, 0.5) / 1000).toFixed(1) : '—';
+  };
+  lines.push('', 'Medians in ms per sample:', '', `| model | MACs | qgc dot4I8Packed, batch 1 | batch ${SAMPLES} | qgc unpack, batch 1 | batch ${SAMPLES} | ORT-web WebGPU, batch 1 | batch ${SAMPLES} | ORT int8 bytes ≠ qgc |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const d = r.ortDiffer.get(1)!;
+    const cells = ['qgc, dot4I8Packed', 'qgc, unpack and multiply', 'onnxruntime-web, WebGPU EP'].flatMap((l) => BATCHES.map((b) => ms(r, l, b)));
+    lines.push(`| ${r.name} | ${mega(r.macs)} | ${cells.join(' | ')} | ${d.bytes} / ${r.outputBytes} (max ${d.maxSteps}) |`);
+  }
   lines.push('', `Both run the QDQ model of the compile (\`net.qdq.onnx\`), float in and float out. ORT's int8 bytes: its float outputs divided by the output scale, rounded, plus the zero point ` +
     `(exact: they are the int8 outputs its last DequantizeLinear dequantized), against qgc's \`net.runBatch\` bytes on the same ${SAMPLES} test samples.`, '');
   for (const r of results) {
