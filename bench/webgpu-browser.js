@@ -8,8 +8,10 @@ import * as ort from './ort/ort.webgpu.min.mjs';
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
 
-/** Loaded runtimes by id: { batch, run(i) → Promise, outputs(inputs) → Promise<number[][]>, close() }. */
+/** Loaded runtimes by id: { batch, run(i) → Promise (call i of the timing), int8(inputs) (qgc:
+ * runBatch on int8 inputs) or outputs() (ORT: its float outputs on every sample), close() }. */
 const runners = new Map();
+/** qgc's nets share this device; onnxruntime-web makes its own on the same adapter. */
 let device;
 
 async function openDevice() {
