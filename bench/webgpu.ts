@@ -259,10 +259,16 @@ async function main(): Promise<void> {
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => process.stderr.write(`page error: ${e.message}\n`));
+    // Everything comes from the local server: a request elsewhere (a CDN fallback) would be measured too.
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!/^(data|blob):/.test(r.url()) && !r.url().startsWith(server.url)) external.push(r.url());
+    });
     await page.goto(`${server.url}index.html`);
     await page.waitForFunction(() => 'webgpuBench' in globalThis);
     const device = await call<{ vendor: string; architecture: string; description: string; userAgent: string }>(page, 'openDevice');
     for (const name of o.examples.length ? o.examples : EXAMPLES) results.push(await benchExample(page, name, root, o));
+    if (external.length) throw new Error(`the bench page fetched from outside the local server: ${[...new Set(external)].join(', ')}`);
     print(results, o, device);
   } finally {
     await browser.close();
