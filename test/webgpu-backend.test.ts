@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compileWebgpu } from '../src/backends/webgpu/emit.js';
 import { CompileError, ErrorCode } from '../src/errors.js';
@@ -114,6 +115,19 @@ describeNeeding([DAWN], 'WebGPU backend: bit-exact with the integer interpreter 
     y = b.conv(y, { outC: 12, k: [3, 1], pads: [1, 0, 1, 0], group: 6 });
     const { result } = await compileAndVerify(b.build(y), [2, 8, 5, 5], b.rand, 4);
     for (const p of result.paths) expect(p.mismatch, p.message).toBeUndefined();
+  }, 120_000);
+
+  it('the workgroup size is the target\'s: 8x8x1 workgroups (test/data/targets/webgpu-dp4a.json) give the same bytes', async () => {
+    const c = cnn();
+    const dir = join(tmp(), 'out');
+    compileWebgpu(c.graph, { target: 'test/data/targets/webgpu-dp4a.json', name: 'net', outDir: dir });
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.wgsl'))) expect(readFileSync(join(dir, f), 'utf8'), f).toContain('@workgroup_size(8, 8, 1)');
+    expect(readFileSync(join(dir, 'net.linear.wgsl'), 'utf8')).not.toContain('@workgroup_size(64, 1, 1)');
+    const samples = randomSamples(c.rand, c.inputShape, 4);
+    const x = { dtype: 'float32' as const, shape: [4, ...c.inputShape.slice(1)], data: Float32Array.from(samples.flatMap((s) => Array.from(s))) };
+    const r = await verifyWebgpuFolder({ dir, inputs: x, device: gpu.device as unknown as DawnDevice });
+    for (const p of r.paths) expect(p.mismatch, p.message).toBeUndefined();
+    expect(r.paths).toHaveLength(2);
   }, 120_000);
 
   it('the QLinearConv conformance case (lowered from ONNX) is bit-exact on both dot products', async (ctx) => {
@@ -278,6 +292,27 @@ describeNeeding([DAWN], 'WebGPU backend: bit-exact with the integer interpreter 
     await expect(pending).rejects.toThrow(/the GPU device was lost \(destroyed/);
     await expect(net.run(new Int8Array(243))).rejects.toThrow(/device was lost/);
   }, 60_000);
+});
+
+it('net.d.ts takes the DOM\'s GPUDevice: a consumer type-checks against it', () => {
+  const dir = join(tmp(), 'out');
+  compileWebgpu(cnn().graph, { target: 'webgpu', name: 'net', outDir: dir });
+  writeFileSync(join(dir, 'use.ts'), [
+    "import { createNet } from './net.js';",
+    'export async function classify(device: GPUDevice, x: Int8Array): Promise<number> {',
+    '  const net = await createNet(device, { wgslLanguageFeatures: navigator.gpu.wgslLanguageFeatures, dotProduct: \'auto\' });',
+    '  const [y] = await net.runBatch([x]);',
+    '  const z: Float32Array = await net.runF32(new Float32Array(243));',
+    '  net.destroy();',
+    '  return (await net.run(x)).length + y.length + z.length + net.inputs[0].shape.length;',
+    '}',
+  ].join('\n'));
+  const program = ts.createProgram([join(dir, 'use.ts')], {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], strict: true, noEmit: true, types: [], skipLibCheck: true,
+  });
+  const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  expect(diagnostics).toEqual([]);
 });
 
 it('the same graph gives the same bytes', () => {

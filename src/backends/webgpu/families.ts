@@ -20,7 +20,8 @@ export const FAMILY_FIELDS = {
     'outputMultiplier', 'outputShift', 'outputZeroPoint', 'actMin', 'actMax'],
   clamp: ['inByte', 'actMin', 'actMax'],
   softmax: ['inByte', 'rowSize', 'multiplier', 'shift', 'diffMin'],
-  gather: ['tableWord', 'recWord', 'fill', 'outputZeroPoint'],
+  gather: ['srcByte', 'rank', 'dimsWord', 'mapWord', 'mapWords', 'fill'],
+  concat: ['tableWord', 'recWord', 'outputZeroPoint'],
 } as const satisfies Record<Family, readonly string[]>;
 
 /** Families whose shader has a dot product (and so a packed_4x8_integer_dot_product variant). */

@@ -1,87 +1,54 @@
 /**
- * Data movement in WGSL (templates/wgsl/gather.wgsl.hbs), by table: for each output byte in the
- * arena's order, the arena byte it takes (-1: Pad's fill value) and the requantization record
- * it goes through (-1: none; QConcat's operands whose scale or zero point differ). Two words per
- * output byte: simple, and small for the layers these ops sit in (a per-dim form would be
- * smaller for large tensors).
+ * Data movement in WGSL. Layout copies and Pad (templates/wgsl/gather.wgsl.hbs): per physical
+ * output dim, a map from its index to the source byte offset it contributes (negative: Pad's
+ * fill value), so an output byte's source is the sum of one entry per dim — Σ dims words in all.
+ * QConcat (concat.wgsl.hbs): a table of two words per output byte, the source byte and the
+ * requantization record of its input (-1: copied as it is).
  */
 import { stridesOf } from '../../../ir/graph.js';
 import { isIdentityOperand } from '../../../ir/intmath.js';
-import { channelsLast, physicalShape, type StridedCopy } from '../../../schedule/layout.js';
+import { channelsLast, physicalShape } from '../../../schedule/layout.js';
 import type { CopyStep, NodeStep } from '../../../schedule/types.js';
 import { padMap } from '../../c/kernels-portable.js';
 import type { ParamsContext, StepParams } from '../kernel.js';
 
-/** For each destination element of `copy` in order, its source element (row-major walk). */
-export function copyIndices(copy: StridedCopy): Int32Array {
-  const n = copy.dims.reduce((a, d) => a * d, 1);
-  const out = new Int32Array(n);
-  const idx = new Array<number>(copy.dims.length).fill(0);
-  for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < idx.length; k++) s += idx[k] * copy.srcStrides[k];
-    out[j] = s;
-    for (let k = idx.length - 1; k >= 0; k--) {
-      if (++idx[k] < copy.dims[k]) break;
-      idx[k] = 0;
-    }
+/** A map entry for Pad's fill value: negative however the other dims' entries add up (they are
+ * below 2^27: far larger tensors than a storage binding holds). */
+const FILL = -(2 ** 28);
+
+/** The gather parameters of per-dim maps `maps` from byte `src`. */
+function gatherParams(ctx: ParamsContext, src: number, maps: Int32Array[], fill: number): StepParams {
+  const dims = Int32Array.from(maps, (m) => m.length);
+  const all = new Int32Array(maps.reduce((a, m) => a + m.length, 0));
+  let at = 0;
+  for (const m of maps) {
+    all.set(m, at);
+    at += m.length;
   }
-  return out;
-}
-
-function table(n: number): Int32Array {
-  return new Int32Array(n * 2).fill(-1);
-}
-
-function gatherParams(ctx: ParamsContext, t: Int32Array, records: Int32Array, fill: number, outputZeroPoint: number): StepParams {
   return {
     family: 'gather',
-    values: { tableWord: ctx.consts.add(t), recWord: records.length ? ctx.consts.add(records) : 0, fill, outputZeroPoint },
+    values: { srcByte: src, rank: maps.length, dimsWord: ctx.consts.add(dims), mapWord: ctx.consts.add(all), mapWords: all.length, fill },
   };
 }
 
+/** A strided copy: destination dim k's index i reads i * srcStrides[k]. */
 export function copyParams(step: CopyStep, ctx: ParamsContext): StepParams {
-  const src = ctx.offset(step.src);
-  const idx = copyIndices(step.copy);
-  const t = table(idx.length);
-  idx.forEach((s, j) => { t[j * 2] = src + s; });
-  return gatherParams(ctx, t, new Int32Array(0), 0, 0);
+  const maps = step.copy.dims.map((d, k) => Int32Array.from({ length: d }, (_, i) => i * step.copy.srcStrides[k]));
+  return gatherParams(ctx, ctx.offset(step.src), maps, 0);
 }
 
-/** Pad in the input's dimension order: per physical output index, the padMap of its dim. */
+/** Pad in the input's dimension order: per physical dim, numpy.pad's index map of its logical
+ * dim times the input's physical stride. */
 export function padParams(step: NodeStep, ctx: ParamsContext): StepParams {
   if (step.node.op !== 'Pad') throw new Error('unreachable');
   const a = step.node.attrs;
   const x = step.inputs[0];
   const rank = x.shape.length;
-  const src = ctx.offset(x);
   const fill = a.mode === 'constant' ? Math.round(a.value) : 0;
-  if (rank === 0) {
-    const t = table(1);
-    t[0] = src;
-    return gatherParams(ctx, t, new Int32Array(0), fill, 0);
-  }
+  if (rank === 0) return gatherParams(ctx, ctx.offset(x), [Int32Array.of(0)], fill);
   const inStrides = stridesOf(physicalShape(x.layout));
-  const maps = x.layout.perm.map((d) => padMap(a.mode, x.shape[d], a.pads[d], a.pads[d + rank]));
-  const dims = maps.map((m) => m.length);
-  const n = dims.reduce((p, d) => p * d, 1);
-  const t = table(n);
-  const idx = new Array<number>(rank).fill(0);
-  for (let j = 0; j < n; j++) {
-    let s = 0;
-    let filled = false;
-    for (let k = 0; k < rank; k++) {
-      const from = maps[k][idx[k]];
-      if (from < 0) filled = true;
-      s += from * inStrides[k];
-    }
-    if (!filled) t[j * 2] = src + s;
-    for (let k = rank - 1; k >= 0; k--) {
-      if (++idx[k] < dims[k]) break;
-      idx[k] = 0;
-    }
-  }
-  return gatherParams(ctx, t, new Int32Array(0), fill, 0);
+  const maps = x.layout.perm.map((d, k) => Int32Array.from(padMap(a.mode, x.shape[d], a.pads[d], a.pads[d + rank]), (j) => (j < 0 ? FILL : j * inStrides[k])));
+  return gatherParams(ctx, ctx.offset(x), maps, fill);
 }
 
 /** QConcat of channels-last inputs: each input's rows at its column offset in the output's rows. */
@@ -93,7 +60,7 @@ export function concatParams(step: NodeStep, ctx: ParamsContext): StepParams {
   const pa = outLayout.perm.indexOf(a.axis);
   const outer = outPhys.slice(0, pa).reduce((p, d) => p * d, 1);
   const dstRow = outPhys.slice(pa).reduce((p, d) => p * d, 1);
-  const t = table(outer * dstRow);
+  const table = new Int32Array(outer * dstRow * 2);
   const records = new Int32Array(a.inputs.length * 3);
   let column = 0;
   step.inputs.forEach((x, i) => {
@@ -105,11 +72,11 @@ export function concatParams(step: NodeStep, ctx: ParamsContext): StepParams {
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < srcRow; j++) {
         const e = o * dstRow + column + j;
-        t[e * 2] = src + o * srcRow + j;
-        t[e * 2 + 1] = rec;
+        table[e * 2] = src + o * srcRow + j;
+        table[e * 2 + 1] = rec;
       }
     }
     column += srcRow;
   });
-  return gatherParams(ctx, t, records, 0, a.outputZeroPoint);
+  return { family: 'concat', values: { tableWord: ctx.consts.add(table), recWord: ctx.consts.add(records), outputZeroPoint: a.outputZeroPoint } };
 }
