@@ -45,12 +45,20 @@ function browserAndPage() {
 /** The page's network (examples/fashion-mnist compiled into page/net), compiled once. */
 let pageNet: Promise<Graph> | undefined;
 async function compilePageNet(page: string): Promise<Graph> {
-  pageNet ??= compile('fashion-mnist', join(page, 'net'));
+  pageNet ??= compile(EXAMPLES[0], join(page, 'net'));
   return pageNet;
 }
 
-async function compile(example: string, out: string): Promise<Graph> {
-  const r = await cli('compile', `examples/${example}/model.onnx`, '--target', 'webgpu', '--calib', `examples/${example}/calib.npy`, '-o', out);
+/** The examples: the float models are quantized on their calibration data, the QAT model's QDQ
+ * compiles as it is (it is tested on the Fashion-MNIST test images). */
+const EXAMPLES = [
+  { name: 'fashion-mnist', model: 'examples/fashion-mnist/model.onnx', calib: 'examples/fashion-mnist/calib.npy', testX: 'examples/fashion-mnist/test_x.npy' },
+  ...['fashion-mnist-dwsep', 'fashion-mnist-residual', 'kws-dscnn'].map((name) => ({ name, model: `examples/${name}/model.onnx`, calib: `examples/${name}/calib.npy`, testX: `examples/${name}/test_x.npy` })),
+  { name: 'fashion-mnist-qat', model: 'examples/fashion-mnist-qat/model.onnx', testX: 'examples/fashion-mnist/test_x.npy' },
+];
+
+async function compile(example: (typeof EXAMPLES)[number], out: string): Promise<Graph> {
+  const r = await cli('compile', example.model, '--target', 'webgpu', ...(example.calib ? ['--calib', example.calib] : []), '-o', out);
   expect(r.code, r.err).toBe(0);
   return readWebgpuFolder(out).graph;
 }
@@ -172,16 +180,16 @@ describe('examples/webgpu-page in headless Chromium (WebGPU on SwiftShader)', ()
     await tab.close();
   });
 
-  for (const example of ['fashion-mnist-dwsep', 'fashion-mnist-residual', 'kws-dscnn']) {
-    it(`${example}: every test image on both dot-product paths, every output byte the interpreter's`, async (ctx) => {
+  for (const example of EXAMPLES.slice(1)) {
+    it(`${example.name}: every test image on both dot-product paths, every output byte the interpreter's`, async (ctx) => {
       needs(ctx, CHROMIUM);
       const { browser, server, page } = await browserAndPage();
-      const graph = await compile(example, join(page, example));
-      const ref = reference(graph, samplesOf(graph, readNpy(`examples/${example}/test_x.npy`)));
+      const graph = await compile(example, join(page, example.name));
+      const ref = reference(graph, samplesOf(graph, readNpy(example.testX)));
       const tab = await browser.newPage();
       const errors = pageErrors(tab);
       await tab.goto(`${server.url}images.json`);
-      for (const path of PATHS) await expectBitExact(tab, `${server.url}${example}/net.js`, ref, path);
+      for (const path of PATHS) await expectBitExact(tab, `${server.url}${example.name}/net.js`, ref, path);
       expect(errors).toEqual([]);
       await tab.close();
     }, 300_000);
