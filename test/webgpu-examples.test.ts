@@ -3,13 +3,19 @@
  * then `qgc verify`, which loads the folder's
  * net.js in Node and runs its shaders on Dawn (SwiftShader's Vulkan driver in CI) with both dot
  * products (dot4I8Packed and unpack-and-multiply): every byte of `net.run`, `net.runBatch` and
- * `net.runF32` on the test images equals the integer interpreter's. One device for the file. */
-import { mkdtempSync, rmSync } from 'node:fs';
+ * `net.runF32` on the test images equals the integer interpreter's; the folder's net.qdq.onnx is
+ * the same int8 network (it lowers back to the bytes compiled). One device for the file. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MARKER } from '../src/backends/c/output-dir.js';
+import { compileWebgpu } from '../src/backends/webgpu/emit.js';
+import { exportQdq } from '../src/onnx/export-qdq.js';
+import { loadModelBytes } from '../src/onnx/load.js';
+import { lowerQdq } from '../src/passes/lower-qdq.js';
 import { dawnDevice, type DawnDevice } from '../src/verify/dawn.js';
-import { verifyWebgpuFolder } from '../src/verify/webgpu.js';
+import { readWebgpuFolder, verifyWebgpuFolder } from '../src/verify/webgpu.js';
 import { cli } from './support/cli.js';
 import { availableExamples } from './support/examples.js';
 import { DAWN, describeNeeding } from './support/tools.js';
@@ -64,6 +70,17 @@ describeNeeding([DAWN], 'example models on the WebGPU backend (Dawn)', () => {
         // int8 and float logits of run, and of runF32.
         expect(p.bytes).toBe(ex.limit * ex.classes * 5);
       }
+      // net.qdq.onnx: listed in the report and the marker, the compiled int8 graph as QDQ, and
+      // lowered again it compiles to the same shaders, weights and parameters.
+      const folder = readWebgpuFolder(dir);
+      expect(folder.report.files).toContain('net.qdq.onnx');
+      expect(readFileSync(join(dir, MARKER), 'utf8')).toContain('net.qdq.onnx');
+      const qdq = new Uint8Array(readFileSync(join(dir, 'net.qdq.onnx')));
+      expect(qdq).toEqual(exportQdq(folder.graph));
+      const again = compileWebgpu(lowerQdq(loadModelBytes(qdq).graph), { target: 'webgpu', name: 'net' });
+      expect(again.files.get('net.weights.bin')).toEqual(new Uint8Array(readFileSync(join(dir, 'net.weights.bin'))));
+      const body = (js: string) => js.split('\n').slice(1).join('\n');
+      expect(body(again.files.get('net.js') as string)).toEqual(body(readFileSync(join(dir, 'net.js'), 'utf8')));
       console.log(`${ex.name} on ${r.adapter}: ${r.paths.map((p) => `${p.path} ${(p.medianUs / 1000).toFixed(1)} ms/run, ${(p.batchUsPerSample / 1000).toFixed(1)} ms/sample in a batch of ${p.samples}`).join('; ')}`);
     }, 300_000);
   }

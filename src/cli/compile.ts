@@ -79,7 +79,7 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     run: async ({ target, graph, o, modelName }) => {
       const { compileWebgpu } = await import('../backends/webgpu/emit.js');
       const { formatWebgpuReport } = await import('../backends/webgpu/report.js');
-      return formatWebgpuReport(compileWebgpu(graph, { target, name: o.name, outDir: o.output, force: o.force === true, modelName }).report);
+      return formatWebgpuReport(compileWebgpu(graph, { target, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true }).report);
     },
   },
 };

@@ -3,7 +3,8 @@
  * network uses (`<name>.<family>.wgsl`, and `<name>.<family>.dp4a.wgsl` with dot4I8Packed where
  * the target has packed_4x8_integer_dot_product), the constants `<name>.weights.bin` (int8
  * weights packed four per u32, per-channel records, tables), the loader `<name>.js` with its
- * types `<name>.d.ts`, `<name>_schedule.json` (for `qgc verify`) and `<name>_report.json`.
+ * types `<name>.d.ts`, `<name>_schedule.json` (for `qgc verify`), `<name>_report.json`, and with
+ * the `qdq` option `<name>.qdq.onnx` (the same int8 graph as QDQ ONNX, for other runtimes).
  * Workgroup sizes come from the target. Every check that can fail runs before the first file is
  * written; the output depends only on the inputs.
  */
@@ -11,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, type Graph } from '../../ir/graph.js';
 import { graphToJson } from '../../ir/serialize.js';
+import { exportQdq } from '../../onnx/export-qdq.js';
 import { buildSchedule } from '../../schedule/build.js';
 import { scheduleToJson } from '../../schedule/json.js';
 import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
@@ -31,9 +33,13 @@ export interface CompileWebgpuOptions {
   outDir?: string;
   force?: boolean;
   modelName?: string;
+  /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), as the C backend does:
+   * onnxruntime-web and other tools run the same int8 network from it. */
+  qdq?: boolean;
 }
 
 export interface CompileWebgpuResult {
+  /** File name → content, in the order written (`<name>.qdq.onnx` with the `qdq` option). */
   files: Map<string, string | Uint8Array>;
   report: WebgpuReport;
   schedule: Schedule;
@@ -116,6 +122,8 @@ export function compileWebgpu(graph: Graph, opts: CompileWebgpuOptions): Compile
       family: p.family, groups: [gx, Math.ceil(groups / gx)], params,
     };
   });
+  const qdq = opts.qdq === true ? exportQdq(graph) : undefined;
+  const qdqFile = `${name}.qdq.onnx`;
   if (opts.outDir !== undefined) checkOutputDir(opts.outDir, opts.force === true);
 
   const version = qgcVersion();
@@ -166,13 +174,14 @@ export function compileWebgpu(graph: Graph, opts: CompileWebgpuOptions): Compile
   const scheduleJson = JSON.stringify({
     format: 'qgc-schedule', formatVersion: 1, name, target: target.name, kernels: 'webgpu', schedule: scheduleToJson(schedule), graph: graphToJson(graph),
   }, null, 1) + '\n';
-  const names = [...shaderFiles.keys(), weightsFile, `${name}.js`, `${name}.d.ts`, scheduleFile, `${name}_report.json`];
+  const names = [...shaderFiles.keys(), weightsFile, `${name}.js`, `${name}.d.ts`, ...(qdq ? [qdqFile] : []), scheduleFile, `${name}_report.json`];
   const report = buildWebgpuReport({ name, target, files: names, shaders, weightsBytes: weights.length, sampleWords, limits }, schedule, steps, stepConstWords);
   const out = new Map<string, string | Uint8Array>([
     ...shaderFiles,
     [weightsFile, weights],
     [`${name}.js`, renderWgsl('net.js', view)],
     [`${name}.d.ts`, renderWgsl('net.d.ts', dtsView)],
+    ...(qdq ? [[qdqFile, qdq] as const] : []),
     [scheduleFile, scheduleJson],
     [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
   ]);
