@@ -50,7 +50,7 @@ interface NetOptions {
   wgslLanguageFeatures?: { has(f: string): boolean };
   batch?: number;
 }
-type Loader = { createNet(device: unknown, options?: NetOptions): Promise<LoadedNet> };
+type Loader = { createNet(device: unknown, options?: NetOptions): Promise<LoadedNet>; requiredLimits(batch?: number): Record<string, number> };
 let loads = 0;
 const load = async (file: string) => (await import(`${pathToFileURL(file).href}?v=${++loads}`)) as Loader;
 
@@ -261,8 +261,22 @@ describeNeeding([DAWN], 'WebGPU backend: bit-exact with the integer interpreter 
     const limit = gpu.device.limits.maxStorageBufferBindingSize;
     const perSample = (JSON.parse(readFileSync(join(bigDir, 'net_report.json'), 'utf8')) as { totals: { sampleBytes: number } }).totals.sampleBytes;
     const batch = Math.floor(limit / perSample) + 1;
-    await expect((await load(join(bigDir, 'net.js'))).createNet(gpu.device, { batch })).rejects.toThrow(
-      new RegExp(`${batch} samples need ${batch * perSample} bytes of arena, above the device's maxStorageBufferBindingSize \\(${limit}\\)`));
+    const bigNet = await load(join(bigDir, 'net.js'));
+    await expect(bigNet.createNet(gpu.device, { batch })).rejects.toThrow(
+      new RegExp(`${batch} samples need ${batch * perSample} bytes of arena, above the device's maxStorageBufferBindingSize \\(${limit}\\); .*requiredLimits: requiredLimits\\(${batch}\\)`));
+    // requiredLimits(batch): what to request before createNet; a device with them takes the batch.
+    const report = JSON.parse(readFileSync(join(bigDir, 'net_report.json'), 'utf8')) as { limits: Record<string, number> };
+    expect(bigNet.requiredLimits()).toEqual(report.limits);
+    const need = bigNet.requiredLimits(batch);
+    expect(need).toEqual({ ...report.limits, maxStorageBufferBindingSize: batch * perSample, maxBufferSize: batch * perSample });
+    expect(() => bigNet.requiredLimits(0)).toThrow(/requiredLimits: batch must be a positive whole number, got number/);
+    const roomy = await testGpu(need);
+    try {
+      const net = await bigNet.createNet(roomy.device, { batch });
+      net.destroy();
+    } finally {
+      roomy.device.destroy();
+    }
   }, 120_000);
 
   it('verify finds shaders that compute something else (same layout, other weights)', async () => {
@@ -289,8 +303,10 @@ describeNeeding([DAWN], 'WebGPU backend: bit-exact with the integer interpreter 
     const net = await (await load(join(dir, 'net.js'))).createNet(own.device);
     const pending = net.run(new Int8Array(243));
     own.device.destroy();
-    await expect(pending).rejects.toThrow(/the GPU device was lost \(destroyed/);
-    await expect(net.run(new Int8Array(243))).rejects.toThrow(/device was lost/);
+    // One message, whether the readback's rejection or device.lost settles first.
+    const message = /^the GPU device was lost: destroyed\b/;
+    await expect(pending).rejects.toThrow(message);
+    await expect(net.run(new Int8Array(243))).rejects.toThrow(message);
   }, 60_000);
 });
 
@@ -298,8 +314,9 @@ it('net.d.ts takes the DOM\'s GPUDevice: a consumer type-checks against it', () 
   const dir = join(tmp(), 'out');
   compileWebgpu(cnn().graph, { target: 'webgpu', name: 'net', outDir: dir });
   writeFileSync(join(dir, 'use.ts'), [
-    "import { createNet } from './net.js';",
-    'export async function classify(device: GPUDevice, x: Int8Array): Promise<number> {',
+    "import { createNet, requiredLimits } from './net.js';",
+    'export async function classify(adapter: GPUAdapter, x: Int8Array): Promise<number> {',
+    '  const device = await adapter.requestDevice({ requiredLimits: requiredLimits(8) });',
     '  const net = await createNet(device, { wgslLanguageFeatures: navigator.gpu.wgslLanguageFeatures, dotProduct: \'auto\' });',
     '  const [y] = await net.runBatch([x]);',
     '  const z: Float32Array = await net.runF32(new Float32Array(243));',

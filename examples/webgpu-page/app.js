@@ -4,7 +4,7 @@
 // shaders even where the browser has packed_4x8_integer_dot_product (?dot=packed insists on
 // dot4I8Packed; by default the net takes it where the browser has it). Both give the same bytes.
 // `globalThis.webgpuPage` holds the net and its device once loaded, for the console and the tests.
-import { createNet } from './net/net.js';
+import { createNet, requiredLimits } from './net/net.js';
 
 const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
@@ -37,7 +37,9 @@ async function openDevice() {
   if (!navigator.gpu) throw new Error('this browser has no WebGPU (navigator.gpu is missing; Chromium needs a secure context: https or localhost)');
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('navigator.gpu.requestAdapter() found no adapter');
-  const device = await adapter.requestDevice();
+  // The limits the network needs (most are WebGPU's defaults): asked for up front, so a device
+  // without them fails here (the browser names the limit) rather than in createNet.
+  const device = await adapter.requestDevice({ requiredLimits: requiredLimits() });
   return { adapter, device };
 }
 

@@ -8,8 +8,8 @@ const bytesOf = (y) => Array.from(new Uint8Array(y.buffer, y.byteOffset, y.byteL
 globalThis.qgcRunInPage = async ({ url, in8, inF, dotProduct, single }) => {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('navigator.gpu.requestAdapter() found no adapter');
-  const device = await adapter.requestDevice();
-  const { createNet } = await import(url);
+  const { createNet, requiredLimits } = await import(url);
+  const device = await adapter.requestDevice({ requiredLimits: requiredLimits(in8.length) });
   const net = await createNet(device, { dotProduct, batch: in8.length });
   try {
     const xs = in8.map((x) => Int8Array.from(x));

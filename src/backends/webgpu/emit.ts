@@ -153,6 +153,8 @@ export function compileWebgpu(graph: Graph, opts: CompileWebgpuOptions): Compile
     maxComputeWorkgroupSizeX: wg[0], maxComputeWorkgroupSizeY: wg[1], maxComputeWorkgroupSizeZ: wg[2], maxComputeInvocationsPerWorkgroup: invocations,
     maxComputeWorkgroupsPerDimension: Math.max(1, ...steps.map((s) => Math.max(...s.groups))),
     maxStorageBufferBindingSize: Math.max(weights.length, sampleWords * 4),
+    // The largest buffer: the weights, one sample's arena, or the uniform block of every step.
+    maxBufferSize: Math.max(weights.length, sampleWords * 4, steps.length * paramStride),
     maxBindingsPerBindGroup: 3,
   };
   const key = (n: string) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(n) ? n : JSON.stringify(n));
