@@ -67,6 +67,8 @@ function cases(): RandomGraphCase[] {
 }
 
 const CASES = cases();
+const root = mkdtempSync(join(tmpdir(), 'qgc-act-wasm-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('int8 activations and reductions: C and Wasm bit-exact with the interpreter', () => {
   for (const kernels of ['portable', 'cmsis-nn'] as const) {
@@ -86,8 +88,6 @@ describe('int8 activations and reductions: C and Wasm bit-exact with the interpr
   }
 
   it('Wasm, SIMD and scalar modules', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'qgc-act-wasm-'));
-    afterAll(() => rmSync(root, { recursive: true, force: true }));
     const failures: string[] = [];
     for (const c of CASES) {
       const dir = join(root, c.name);
