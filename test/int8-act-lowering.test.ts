@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compileC } from '../src/backends/c/emit.js';
+import { compileWasm } from '../src/backends/wasm/emit.js';
 import { int8GraphFor } from '../src/cli/quantize.js';
+import { CompileError } from '../src/errors.js';
 import { printGraph } from '../src/ir/printer.js';
 import { writeNpy } from '../src/io/npy.js';
 import { runGraph } from '../src/interp/run.js';
@@ -17,6 +20,7 @@ import { lowerQdq } from '../src/passes/lower-qdq.js';
 import { cli } from './support/cli.js';
 import { f32, i64, model } from './support/op-models.js';
 import { lowerSingleOp, onnxAttr, type SingleOpSpec } from './support/qdq-single.js';
+import { QGraphBuilder } from './support/qgraph.js';
 import { uniform } from './support/random.js';
 import { GCC, needs } from './support/tools.js';
 
@@ -147,5 +151,28 @@ describe('QDQ models of the int8 activations and reductions', () => {
   it('the output parameters a QDQ model gives ReduceMax must be its input\'s (TFLite requires it); a negative LeakyRelu alpha is refused', () => {
     expect(() => lowerSingleOp({ ...SINGLE[7].spec, output: q(0.07, 0) })).toThrow(/keeps its input's/);
     expect(() => lowerSingleOp({ ...SINGLE[4].spec, attributes: [onnxAttr.float('alpha', -0.1)] })).toThrow(/LeakyRelu with alpha -0\.1\d* \(negative\) is not supported in int8/);
+    // A slope of shape [5] broadcasts along W, not the channels.
+    const alongW = { ...SINGLE[5].spec, constants: [{ dtype: 'float32' as const, shape: [5], data: Float32Array.of(0.1, 0.2, 0.1, 0.2, 0.1), q: q(0.002, 0) }] };
+    expect(() => lowerSingleOp(alongW)).toThrow(/PRelu with a slope of shape \[5\] on \[1, 3, 4, 5\] is not supported in int8/);
+  });
+
+  it('the C and Wasm kernels refuse a reduction over axes that are not adjacent, naming the node', () => {
+    const b = new QGraphBuilder(2);
+    const g = b.build(b.reduce('QMean', b.input([1, 3, 4, 5]), [1, 3], true));
+    const node = g.nodes.find((n) => n.op === 'QMean')!.name;
+    for (const compile of [
+      () => compileC(g, { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: join(dir, 'never-c') }),
+      () => compileWasm(g, { target: 'wasm', name: 'net', outDir: join(dir, 'never-wasm') }),
+    ]) {
+      let err: unknown;
+      try {
+        compile();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(CompileError);
+      expect((err as CompileError).where).toMatchObject({ node, op: 'QMean' });
+      expect((err as CompileError).format()).toMatch(/reduction over axes \[1, 3\] of \[1, 3, 4, 5\], which are not adjacent/);
+    }
   });
 });
