@@ -263,6 +263,7 @@ export class LowerContext implements ScaleSource {
     let params: Params;
     if (rule.kind === 'keep') params = { scale: rule.input.scale, zeroPoint: rule.input.zeroPoint };
     else if (rule.kind === 'fixed') params = rule.params;
+    else if (rule.preferred) params = rule.preferred;
     else {
       params = this.calibrated(node, node.outputs[0]);
       if (rule.minScale !== undefined && params.scale < rule.minScale) {

@@ -9,15 +9,14 @@ import { inGroup, type OpName } from '../ir/ops.js';
 import type { LowerContext } from './lower-context.js';
 import { lowerInt8 } from './lowering/table.js';
 
-const NONLINEAR = 'qgc has no int8 kernel for it (int8 activations: Relu, Relu6/Clip, fused into the layer before); retrain with Relu/Relu6, or keep this model in float.';
+const NONLINEAR = 'qgc has no int8 kernel for it (int8 activations: Relu, Relu6/Clip fused into the layer before, Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu); retrain with one of those, or keep this model in float.';
 
 /** Why an op has no int8 form, and what to do. */
 const UNSUPPORTED_HINTS: Partial<Record<OpName, string>> = {
-  Sigmoid: NONLINEAR,
-  Tanh: NONLINEAR,
-  HardSigmoid: NONLINEAR,
-  HardSwish: NONLINEAR,
-  LeakyRelu: NONLINEAR,
+  Gelu: NONLINEAR,
+  Softplus: NONLINEAR,
+  Erf: NONLINEAR,
+  Exp: NONLINEAR,
   Sub: 'qgc has an int8 Add but no Sub; fold the subtraction into constants (e.g. a preceding layer\'s bias) or keep this model in float.',
   Mul: 'qgc has no int8 elementwise Mul; fold constant scales into the preceding Conv/Gemm (BatchNorm is folded automatically) or keep this model in float.',
   Div: 'qgc has no int8 Div; fold constant divisors into the preceding layer\'s weights or keep this model in float.',

@@ -4,7 +4,9 @@
 import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
 import type { PadAttrs } from '../../src/ir/ops.js';
 import { QUANT_BITS } from '../../src/ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/ir/intmath.js';
+import {
+  LUT_FUNCTIONS, activationClamp, addParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, preluParams, softmaxParams,
+} from '../../src/ir/intmath.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -186,6 +188,51 @@ export class QGraphBuilder {
     const r = x.shape.length;
     const out = this.act(x.shape.map((d, i) => d + pads[i] + pads[i + r]), x.scale, x.zp);
     return this.node('Pad', [x.name], out, { mode, pads, value: x.zp });
+  }
+
+  /** QSigmoid / QTanh with TFLite's table (output 1/256, -128 and 1/128, 0 unless given). */
+  sigmoidTanh(op: 'QSigmoid' | 'QTanh', x: Act, outScale?: number, outZp?: number): Act {
+    const sig = op === 'QSigmoid';
+    const out = this.act(x.shape, outScale ?? (sig ? 1 / 256 : 1 / 128), outZp ?? (sig ? -128 : 0));
+    return this.node(op, [x.name], out, { table: lookupTable(sig ? LUT_FUNCTIONS.sigmoid : LUT_FUNCTIONS.tanh, x.scale, x.zp, out.scale, out.zp) });
+  }
+
+  hardSigmoid(x: Act, alpha = 1 / 6, beta = 0.5): Act {
+    const out = this.act(x.shape, 1 / 255 + this.rand() / 500, this.int(-128, -100));
+    return this.node('QHardSigmoid', [x.name], out, { alpha, beta, table: lookupTable(LUT_FUNCTIONS.hardSigmoid(alpha, beta), x.scale, x.zp, out.scale, out.zp) });
+  }
+
+  hardSwish(x: Act): Act {
+    const out = this.act(x.shape, x.scale * (0.6 + this.rand()));
+    return this.node('QHardSwish', [x.name], out, hardSwishParams(x.scale, x.zp, out.scale, out.zp));
+  }
+
+  leakyRelu(x: Act, alpha: number): Act {
+    const out = this.act(x.shape, x.scale * (0.6 + this.rand()));
+    return this.node('QLeakyRelu', [x.name], out, { alpha, inputZeroPoint: x.zp, outputZeroPoint: out.zp, ...leakyReluParams(x.scale, out.scale, alpha) });
+  }
+
+  /** QPRelu with one random int8 slope per channel (axis 1), or one for all. */
+  prelu(x: Act, perChannel: boolean): Act {
+    const c = perChannel ? x.shape[1] : 1;
+    const slopeScale = 0.002 + this.rand() * 0.004;
+    const slopeZp = this.int(-10, 10);
+    const slope = this.constant('int8', perChannel ? [c, ...x.shape.slice(2).map(() => 1)] : [1], Int8Array.from({ length: c }, () => this.int(-128, 127)));
+    const t = this.tensors.get(slope)!;
+    t.quant = { scale: Float32Array.of(slopeScale), zeroPoint: Int32Array.of(slopeZp), bits: QUANT_BITS.activation };
+    const out = this.act(x.shape, x.scale * (0.6 + this.rand()));
+    return this.node('QPRelu', [x.name, slope], out, {
+      inputZeroPoint: x.zp, slopeZeroPoint: slopeZp, outputZeroPoint: out.zp, ...preluParams(x.scale, slopeScale, out.scale),
+    });
+  }
+
+  /** QMean (own output parameters) or QReduceMax (the input's) over `axes`. */
+  reduce(op: 'QMean' | 'QReduceMax', x: Act, axes: number[], keepdims: boolean): Act {
+    const shape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keepdims ? [1] : []) : [d]));
+    if (op === 'QReduceMax') return this.node(op, [x.name], this.act(shape, x.scale, x.zp), { axes, keepdims });
+    const out = this.act(shape, x.scale * (0.3 + this.rand()));
+    const count = axes.reduce((p, a) => p * x.shape[a], 1);
+    return this.node(op, [x.name], out, { axes, keepdims, inputZeroPoint: x.zp, outputZeroPoint: out.zp, ...meanParams(x.scale, out.scale, count) });
   }
 
   /** Dequantize the output and build the graph. */

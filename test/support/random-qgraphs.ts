@@ -20,7 +20,11 @@
  * - concat along channels of two or three branches (the input itself, a conv, a same-size
  *   pool), requantized or with the first input's parameters;
  * - Pad (constant, reflect, edge; constant may crop with a negative pad), QClamp;
- * - flatten + fully connected, and further fully connected layers on the flat tensor.
+ * - flatten + fully connected, and further fully connected layers on the flat tensor;
+ * - then (issue 16; from a stream of their own, so the graph before them is the one earlier
+ *   versions made for the seed) 0 to 2 of: sigmoid, tanh, hard-swish, hard-sigmoid, leaky ReLU,
+ *   PReLU (one slope per channel or one for all), mean or max over adjacent axes (the spatial
+ *   axes, the channels, the last axis or all but the batch; keepdims or not), global max pool.
  * Output scales are set from the fan-in (about sqrt(K) times the input scale) so values spread
  * over the int8 range instead of saturating; zero points are random.
  *
@@ -376,6 +380,55 @@ function drawLayer(d: Dice, x: Act): LayerKind {
   return kinds[kinds.length - 1];
 }
 
+/** Adjacent axes a reduction of `x` may take: the spatial axes, the channels, the last axis, all but the batch. */
+function reduceAxes(d: Dice, x: Act): number[] {
+  const r = x.shape.length;
+  const all = Array.from({ length: r - 1 }, (_, i) => i + 1);
+  return d.pick([all.slice(1), [1], [r - 1], all].filter((a) => a.length > 0));
+}
+
+/** One of issue 16's int8 activations or reductions after `x`. */
+function tailLayer(g: Gen, x: Act): Act {
+  const { b, d } = g;
+  const kind = d.pick(['sigmoid', 'tanh', 'hardswish', 'hardsigmoid', 'leakyrelu', 'prelu', 'mean', 'reducemax', 'globalmaxpool'] as const);
+  switch (kind) {
+    case 'sigmoid':
+    case 'tanh':
+      note(g, kind);
+      return b.sigmoidTanh(kind === 'sigmoid' ? 'QSigmoid' : 'QTanh', x);
+    case 'hardswish':
+      note(g, kind);
+      return b.hardSwish(x);
+    case 'hardsigmoid':
+      note(g, kind);
+      return b.hardSigmoid(x, d.pick([1 / 6, 0.2]), 0.5);
+    case 'leakyrelu': {
+      const alpha = d.pick([0.01, 0.1, 0.25]);
+      note(g, `leakyrelu ${alpha}`);
+      return b.leakyRelu(x, alpha);
+    }
+    case 'prelu': {
+      const per = x.shape.length >= 2 && x.shape[1] > 1 && d.chance(0.7);
+      note(g, `prelu (${per ? 'per channel' : 'one slope'})`);
+      return b.prelu(x, per);
+    }
+    case 'globalmaxpool':
+    case 'mean':
+    case 'reducemax': {
+      if (kind === 'globalmaxpool' && spatialRank(x)) {
+        note(g, 'globalmaxpool');
+        const sp = spatialOf(x);
+        return b.pool('QMaxPool', x, sp, sp.map(() => 1));
+      }
+      if (x.shape.length < 2) return x;
+      const axes = reduceAxes(d, x);
+      const keep = d.chance(0.5);
+      note(g, `${kind === 'reducemax' ? 'reducemax' : 'mean'} axes [${axes}] keepdims ${keep ? 1 : 0}`);
+      return b.reduce(kind === 'reducemax' ? 'QReduceMax' : 'QMean', x, axes, keep);
+    }
+  }
+}
+
 /** One random quantized graph, a pure function of `seed`. */
 export function randomQuantizedGraph(seed: number, widths: RandomWidths = {}): RandomGraphCase {
   const d = new Dice(uniform(seed));
@@ -393,6 +446,11 @@ export function randomQuantizedGraph(seed: number, widths: RandomWidths = {}): R
     note(g, 'softmax');
     x = b.softmax(x);
   }
+  // Issue 16's activations and reductions come last, from a stream of their own, so every graph
+  // of the earlier generator is an unchanged prefix of the graph of the same seed.
+  const e = new Dice(uniform((seed ^ 0x16a3c5e7) >>> 0));
+  const tail = e.int(0, 2);
+  for (let i = 0; i < tail; i++) x = tailLayer({ ...g, d: e }, x);
   return { name: `random-${seed}`, seed, layers: g.layers, graph: b.build(x), inputShape, rand: b.rand };
 }
 

@@ -119,3 +119,10 @@ export const DAWN = probe('webgpu', 'Dawn (the webgpu npm package) with a Vulkan
   const icd = process.env.VK_ICD_FILENAMES ?? SWIFTSHADER_ICD;
   return existsSync(join('node_modules', 'webgpu', 'index.js')) && (icd === '' || existsSync(icd));
 });
+/** TensorFlow Lite's interpreter (tensorflow-cpu 2.21 in the git-ignored venv .ci/run makes), for
+ * the single-op comparisons of test/support/tflite.ts. The probe looks the module up without
+ * importing TensorFlow (seconds). */
+export const TFLITE_PYTHON = process.env.QGC_TFLITE_PYTHON ?? '.venv-tf/bin/python';
+export const TFLITE = probe('tensorflow', `tensorflow-cpu 2.21 in ${TFLITE_PYTHON}`,
+  "bash .ci/run makes it (python3 -m venv .venv-tf && .venv-tf/bin/pip install 'tensorflow-cpu==2.21.*')",
+  () => existsSync(TFLITE_PYTHON) && spawnSync(TFLITE_PYTHON, ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('tensorflow') is None)"], { stdio: 'ignore' }).status === 0);

@@ -16,6 +16,8 @@ import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel, weightBits, weightBytes,
   type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
 import { weightsOHWI } from './weights.js';
+import { unaryTable, type Int8UnaryNode } from '../../interp/int8/activation.js';
+import { slopeAxis } from '../../quant/lowering/activation.js';
 
 /** numpy.pad index map of one dim: output index → source index, or -1 for the constant. */
 export function padMap(mode: PadAttrs['mode'], size: number, begin: number, end: number): Int32Array {
@@ -86,6 +88,12 @@ export function checkSameShapes(q: KernelQuery): void {
   }
 }
 
+const LUT_KERNEL = {
+  inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+  choose: fixed('qgc_lut_s8'),
+  render: lutCall,
+} as const satisfies CKernel;
+
 /** The portable kernels, op by op: what each declares to the schedule and how it prints. */
 const PORTABLE_KERNELS = {
   QConv: {
@@ -143,7 +151,60 @@ const PORTABLE_KERNELS = {
     choose: fixed('qgc_pad_s8', checkPad),
     render: padCall,
   },
+  QSigmoid: LUT_KERNEL,
+  QTanh: LUT_KERNEL,
+  QHardSigmoid: LUT_KERNEL,
+  QHardSwish: LUT_KERNEL,
+  QLeakyRelu: LUT_KERNEL,
+  QPRelu: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', inPlace: true, dtypes: INT8,
+    choose: fixed('qgc_prelu_s8', (q) => { preluChannels(q); }),
+    render: preluCall,
+  },
+  QMean: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('qgc_mean_s8', (q) => { reductionExtent(q); }),
+    render: reduceCall,
+  },
+  QReduceMax: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('qgc_reduce_max_s8', (q) => { reductionExtent(q); }),
+    render: reduceCall,
+  },
 } as const satisfies Record<Int8Op, CKernel>;
+
+/** The slopes of a QPRelu, one per channel (axis 1, the innermost axis of channels-last) or one
+ * for all; anything else is refused here (the lowering only makes these). */
+export function preluChannels(q: ConstSource & { inputs: readonly { shape: readonly number[] }[] }): Int8Array {
+  const slope = constData(q, 0, 'int8');
+  const x = q.inputs[0].shape;
+  const shape = q.consts[0]!.shape;
+  const axis = slopeAxis(x, shape);
+  if (!slope || shape.length > x.length || (axis !== -1 && axis !== 1)) {
+    throw new CompileError(ErrorCode.UnsupportedOp, `PRelu slope of shape [${shape.join(', ')}] on [${x.join(', ')}]`, where(q),
+      'Give PRelu a constant slope of one value or one per channel (axis 1).');
+  }
+  return slope;
+}
+
+/** A reduction over row-major `shape` as [outer, reduce, inner]: the reduced axes must be
+ * adjacent once size-1 axes are ignored (spatial axes, the last axis, the channels, all). */
+export function reductionExtent(q: { node: KernelQuery['node']; inputs: readonly { shape: readonly number[] }[] }): { outer: number; reduce: number; inner: number } {
+  if (q.node.op !== 'QMean' && q.node.op !== 'QReduceMax') throw new Error('unreachable');
+  const shape = q.inputs[0].shape;
+  const axes = q.node.attrs.axes;
+  if (axes.length === 0) return { outer: elementCount(shape), reduce: 1, inner: 1 };
+  const lo = Math.min(...axes);
+  const hi = Math.max(...axes);
+  for (let i = lo; i <= hi; i++) {
+    if (!axes.includes(i) && shape[i] !== 1) {
+      throw new CompileError(ErrorCode.UnsupportedOp, `reduction over axes [${axes.join(', ')}] of [${shape.join(', ')}], which are not adjacent`, { node: q.node.name, op: q.node.op },
+        'Reduce over adjacent axes (transpose them together first), or reduce in two steps.');
+    }
+  }
+  const product = (from: number, to: number) => shape.slice(from, to).reduce((p, d) => p * d, 1);
+  return { outer: product(0, lo), reduce: axes.reduce((p, a) => p * shape[a], 1), inner: product(hi + 1, shape.length) };
+}
 
 function checkPad(q: KernelQuery): void {
   if (q.node.op !== 'Pad') return;
@@ -155,10 +216,46 @@ function checkPad(q: KernelQuery): void {
   }
 }
 
+/** The int8 functions of one value (QSigmoid, QTanh, QHardSigmoid, QHardSwish, QLeakyRelu):
+ * a 256-byte table of the interpreter's values, looked up per element, in place. */
+function lutCall(step: NodeStep, ctx: CallContext): KernelCall {
+  const table = constArray(ctx, 'lut', 'int8_t', unaryTable(step.node as Int8UnaryNode), `${step.node.op} of every int8 value (index q + 128)`);
+  return { partial: 'portable_lut', kernel: 'qgc_lut_s8', consts: [table], values: { ...io(step, ctx), size: elementCount(step.output.shape), table: table.id } };
+}
+
+function preluCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QPRelu') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const slope = preluChannels(step);
+  const consts = [constArray(ctx, 'slope', 'int8_t', slope, slope.length === 1 ? 'slope (one for all channels)' : 'slope, one per channel')];
+  const m = (q: { multiplier: number; shift: number }) => ({ mult: cInt(q.multiplier), shift: q.shift });
+  return {
+    partial: 'portable_prelu', kernel: 'qgc_prelu_s8', consts,
+    values: {
+      ...io(step, ctx), size: elementCount(step.output.shape), channels: slope.length, slope: consts[0].id,
+      inputOffset: cInt(-a.inputZeroPoint), slopeOffset: cInt(-a.slopeZeroPoint), outputOffset: cInt(a.outputZeroPoint), identity: m(a.identity), negative: m(a.negative),
+    },
+  };
+}
+
+function reduceCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QMean' && step.node.op !== 'QReduceMax') throw new Error('unreachable');
+  const ext = reductionExtent(step);
+  const a = step.node.op === 'QMean' ? step.node.attrs : undefined;
+  const fn = a ? 'qgc_mean_s8' : 'qgc_reduce_max_s8';
+  return {
+    partial: 'portable_reduce', kernel: fn, consts: [],
+    values: {
+      ...io(step, ctx), fn, ...ext,
+      inputOffset: cInt(a ? -a.inputZeroPoint : 0), outputOffset: cInt(a ? a.outputZeroPoint : 0), mult: cInt(a ? a.multiplier : 0), shift: a ? a.shift : 0,
+    },
+  };
+}
+
 /** The kernels every C provider shares for ops CMSIS-NN lacks. */
 export const portableKernels: CKernelTable = PORTABLE_KERNELS;
 
-export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
 
 /** The portable provider (any core, any host). */
 export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {

@@ -8,13 +8,15 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
 import { checkPool, type ConstSource } from '../c/kernel-call.js';
-import { checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
+import { checkLinear, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
 import type { WasmKernel, WasmProvider } from './kernel.js';
 import { concatBody, copyBody, padBody } from './kernels/data.js';
 import { addBody, clampBody } from './kernels/elementwise.js';
 import { convBody, convScratchBytes, convSpec, fcSpec, isDepthwise } from './kernels/linear.js';
 import { avgPoolScratchBytes, avgPoolBody, maxPoolBody } from './kernels/pool.js';
 import { softmaxBody } from './kernels/softmax.js';
+import { lutBody, preluBody } from './kernels/activation.js';
+import { reduceBody } from './kernels/reduce.js';
 
 const INT8: readonly StorageDType[] = ['int8'];
 
@@ -69,6 +71,11 @@ const fixed = (kernel: string, check?: (q: KernelQuery) => void, scratch?: (q: K
   return { kernel, scratchBytes: scratch ? scratch(q) : 0 };
 };
 
+/** The int8 functions of one value: a table lookup per element, in place. */
+const LUT_KERNEL = {
+  inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, choose: fixed('wasm_lut_s8'), build: lutBody,
+} as const satisfies WasmKernel;
+
 /** The Wasm kernels, op by op. */
 const WASM_KERNELS = {
   QConv: {
@@ -107,9 +114,23 @@ const WASM_KERNELS = {
   Pad: {
     inputLayout: 'canonical', outputLayout: 'perm-of-first-input', passesLayout: true, dtypes: INT8, choose: fixed('wasm_pad_s8', checkPad), build: padBody,
   },
+  QSigmoid: LUT_KERNEL,
+  QTanh: LUT_KERNEL,
+  QHardSigmoid: LUT_KERNEL,
+  QHardSwish: LUT_KERNEL,
+  QLeakyRelu: LUT_KERNEL,
+  QPRelu: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', inPlace: true, dtypes: INT8, choose: fixed('wasm_prelu_s8', (q) => { preluChannels(q); }), build: preluBody,
+  },
+  QMean: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_mean_s8', (q) => { reductionExtent(q); }), build: reduceBody,
+  },
+  QReduceMax: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_reduce_max_s8', (q) => { reductionExtent(q); }), build: reduceBody,
+  },
 } as const satisfies Record<Int8Op, WasmKernel>;
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

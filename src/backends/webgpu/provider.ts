@@ -36,6 +36,19 @@ function checkPad(q: KernelQuery): void {
   }
 }
 
+/** A row for an int8 op that has no WGSL kernel yet: compiling a network with it for webgpu
+ * stops with an error naming the node (the C and Wasm backends run it). */
+const NO_WGSL_KERNEL: WebgpuKernel = {
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+  choose: (q) => {
+    throw new CompileError(ErrorCode.UnsupportedOp, `${q.node.op} has no WGSL kernel yet`, { node: q.node.name, op: q.node.op },
+      'Compile this network for a C or wasm target, which run it, or keep this op out of the model.');
+  },
+  params: (step) => {
+    throw new CompileError(ErrorCode.UnsupportedOp, `${step.node.op} has no WGSL kernel yet`, { node: step.node.name, op: step.node.op });
+  },
+};
+
 /** The WGSL kernels, op by op. */
 const WEBGPU_KERNELS = {
   QConv: {
@@ -76,6 +89,14 @@ const WEBGPU_KERNELS = {
   Pad: {
     inputLayout: 'canonical', outputLayout: 'perm-of-first-input', passesLayout: true, dtypes: INT8, choose: fixed('wgsl_pad_s8', checkPad), params: padParams,
   },
+  QSigmoid: NO_WGSL_KERNEL,
+  QTanh: NO_WGSL_KERNEL,
+  QHardSigmoid: NO_WGSL_KERNEL,
+  QHardSwish: NO_WGSL_KERNEL,
+  QLeakyRelu: NO_WGSL_KERNEL,
+  QPRelu: NO_WGSL_KERNEL,
+  QMean: NO_WGSL_KERNEL,
+  QReduceMax: NO_WGSL_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
 export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';

@@ -365,3 +365,69 @@ void qgc_softmax_s8(const qgc_softmax_params *p, const int8_t *input, int8_t *ou
     }
 }
 
+void qgc_lut_s8(const int8_t *table, const int8_t *input, int8_t *output, int32_t size)
+{
+    const int8_t *t = table + 128;
+    int32_t i;
+    for (i = 0; i < size; i++)
+    {
+        output[i] = t[input[i]];
+    }
+}
+
+void qgc_prelu_s8(const qgc_prelu_params *p, const int8_t *slope, const int8_t *input, int8_t *output)
+{
+    const int32_t size = p->size, channels = p->channels, in_off = p->input_offset, slope_off = p->slope_offset, out_off = p->output_offset;
+    const int32_t m1 = p->identity_mult, s1 = p->identity_shift, m2 = p->negative_mult, s2 = p->negative_shift;
+    int32_t i, c = 0;
+    for (i = 0; i < size; i++)
+    {
+        const int32_t x = input[i] + in_off;
+        const int32_t y = x >= 0 ? qgc_requantize_inline(x, m1, s1) : qgc_requantize_inline(x * (slope[c] + slope_off), m2, s2);
+        output[i] = (int8_t)clamp_i32(y + out_off, -128, 127);
+        if (++c == channels)
+        {
+            c = 0;
+        }
+    }
+}
+
+void qgc_mean_s8(const qgc_reduce_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t reduce = p->reduce, inner = p->inner;
+    const int32_t bias = p->input_offset * reduce; /* the zero point, once per summed element */
+    int32_t o, k, j;
+    for (o = 0; o < p->outer; o++)
+    {
+        const int8_t *in = input + o * reduce * inner;
+        for (j = 0; j < inner; j++)
+        {
+            int32_t sum = bias;
+            for (k = 0; k < reduce; k++)
+            {
+                sum += in[k * inner + j];
+            }
+            output[o * inner + j] = (int8_t)clamp_i32(qgc_requantize_inline(sum, p->mult, p->shift) + p->output_offset, -128, 127);
+        }
+    }
+}
+
+void qgc_reduce_max_s8(const qgc_reduce_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t reduce = p->reduce, inner = p->inner;
+    int32_t o, k, j;
+    for (o = 0; o < p->outer; o++)
+    {
+        const int8_t *in = input + o * reduce * inner;
+        for (j = 0; j < inner; j++)
+        {
+            int8_t best = in[j];
+            for (k = 1; k < reduce; k++)
+            {
+                const int8_t v = in[k * inner + j];
+                best = v > best ? v : best;
+            }
+            output[o * inner + j] = best;
+        }
+    }
+}
