@@ -22,6 +22,9 @@ export const FAMILY_FIELDS = {
   softmax: ['inByte', 'rowSize', 'multiplier', 'shift', 'diffMin'],
   gather: ['srcByte', 'rank', 'dimsWord', 'mapWord', 'mapWords', 'fill'],
   concat: ['tableWord', 'recWord', 'outputZeroPoint'],
+  lut: ['inByte', 'tableWord'],
+  prelu: ['inByte', 'channels', 'slopeWord', 'inputZeroPoint', 'slopeZeroPoint', 'outputZeroPoint', 'identityMultiplier', 'identityShift', 'negativeMultiplier', 'negativeShift'],
+  reduce: ['inByte', 'reduce', 'inner', 'mean', 'inputZeroPoint', 'outputZeroPoint', 'multiplier', 'shift'],
 } as const satisfies Record<Family, readonly string[]>;
 
 /** Families whose shader has a dot product (and so a packed_4x8_integer_dot_product variant). */

@@ -10,7 +10,7 @@ import type { KernelProvider, OpKernel } from '../../schedule/provider.js';
 import type { CopyStep, NodeStep, ScheduledTensor } from '../../schedule/types.js';
 
 /** The shader families, one template each. */
-export type Family = 'linear' | 'pool' | 'add' | 'clamp' | 'softmax' | 'gather' | 'concat';
+export type Family = 'linear' | 'pool' | 'add' | 'clamp' | 'softmax' | 'gather' | 'concat' | 'lut' | 'prelu' | 'reduce';
 
 /** The constant words of a network (one read-only storage buffer), appended step by step. */
 export class ConstWords {

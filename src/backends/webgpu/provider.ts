@@ -8,8 +8,9 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
 import { checkPool } from '../c/kernel-call.js';
-import { checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
+import { checkLinear, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
 import type { WebgpuKernel, WebgpuProvider } from './kernel.js';
+import { lutParams, preluParams, reduceParams } from './kernels/activation.js';
 import { addParams, clampParams, softmaxParams } from './kernels/elementwise.js';
 import { concatParams, copyParams, padParams } from './kernels/gather.js';
 import { convParams, fcParams } from './kernels/linear.js';
@@ -36,18 +37,10 @@ function checkPad(q: KernelQuery): void {
   }
 }
 
-/** A row for an int8 op that has no WGSL kernel yet: compiling a network with it for webgpu
- * stops with an error naming the node (the C and Wasm backends run it). */
-const NO_WGSL_KERNEL: WebgpuKernel = {
-  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
-  choose: (q) => {
-    throw new CompileError(ErrorCode.UnsupportedOp, `${q.node.op} has no WGSL kernel yet`, { node: q.node.name, op: q.node.op },
-      'Compile this network for a C or wasm target, which run it, or keep this op out of the model.');
-  },
-  params: (step) => {
-    throw new CompileError(ErrorCode.UnsupportedOp, `${step.node.op} has no WGSL kernel yet`, { node: step.node.name, op: step.node.op });
-  },
-};
+/** The int8 functions of one value: a table lookup per element, in place. */
+const LUT_KERNEL = {
+  inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, choose: fixed('wgsl_lut_s8'), params: lutParams,
+} as const satisfies WebgpuKernel;
 
 /** The WGSL kernels, op by op. */
 const WEBGPU_KERNELS = {
@@ -89,17 +82,35 @@ const WEBGPU_KERNELS = {
   Pad: {
     inputLayout: 'canonical', outputLayout: 'perm-of-first-input', passesLayout: true, dtypes: INT8, choose: fixed('wgsl_pad_s8', checkPad), params: padParams,
   },
-  QSigmoid: NO_WGSL_KERNEL,
-  QTanh: NO_WGSL_KERNEL,
-  QHardSigmoid: NO_WGSL_KERNEL,
-  QHardSwish: NO_WGSL_KERNEL,
-  QLeakyRelu: NO_WGSL_KERNEL,
-  QPRelu: NO_WGSL_KERNEL,
-  QMean: NO_WGSL_KERNEL,
-  QReduceMax: NO_WGSL_KERNEL,
+  QSigmoid: LUT_KERNEL,
+  QTanh: LUT_KERNEL,
+  QHardSigmoid: LUT_KERNEL,
+  QHardSwish: LUT_KERNEL,
+  QLeakyRelu: LUT_KERNEL,
+  QPRelu: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', inPlace: true, dtypes: INT8,
+    choose: fixed('wgsl_prelu_s8', (q) => {
+      preluChannels(q);
+    }),
+    params: preluParams,
+  },
+  QMean: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('wgsl_mean_s8', (q) => {
+      reductionExtent(q);
+    }),
+    params: reduceParams,
+  },
+  QReduceMax: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('wgsl_reduce_max_s8', (q) => {
+      reductionExtent(q);
+    }),
+    params: reduceParams,
+  },
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
-export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
 
 /** The WGSL provider. */
 export function webgpuProvider(): WebgpuProvider {
