@@ -5,6 +5,8 @@
  * backend of the target's kind (mcu: C; wasm: WebAssembly), which writes its files and
  * `<name>_report.json`, and the report is printed.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { compileC, type KernelsOption } from '../backends/c/emit.js';
@@ -13,6 +15,7 @@ import { formatWasmReport } from '../backends/wasm/report.js';
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { loadModel } from '../onnx/load.js';
+import { openCalibration } from '../quant/calib-data.js';
 import { loadAnyTarget, type AnyTarget, type TargetKind, type TargetOf } from '../targets/target.js';
 import { requireStaticDims } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
@@ -44,6 +47,8 @@ interface BackendRun<K extends TargetKind> {
   o: CompileCliOptions;
   kernelsGiven: boolean;
   modelName: string;
+  /** The ONNX bytes and the options that shaped the graph, for the C identity macros. */
+  source: { modelBytes: Uint8Array; options: Record<string, unknown> };
 }
 
 /** The backend of each target kind: `check` refuses options it has no use for (before the model
@@ -58,8 +63,8 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     check: (_t, o) => {
       if (o.embed) throw new CompileError(ErrorCode.BadInput, '--embed is an option of wasm targets', {}, 'Drop --embed for a C target.');
     },
-    run: ({ target, graph, o, modelName }) =>
-      formatReport(compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true }).report),
+    run: ({ target, graph, o, modelName, source }) =>
+      formatReport(compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true, source }).report),
   },
   wasm: {
     check: (t, _o, kernelsGiven) => {
@@ -111,6 +116,16 @@ export function registerCompile(program: Command, io: CompileIo): Command {
       const { graph: imported } = loadModel(model, { shapesFor: (proto) => requireStaticDims(proto, explicit) });
       const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target });
       for (const w of warnings) io.err(`warning: ${w}\n`);
-      io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model) }));
+      const source = { modelBytes: readFileSync(model), options: shapingOptions(imported, o) };
+      io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model), source }));
     });
+}
+
+/** The options besides target, kernels and name that decide the compiled graph, for the model
+ * hash: calibration (method, percentile, weight scales, the SHA-256 of every data file per
+ * input) and the input shapes. */
+function shapingOptions(imported: Graph, o: CompileCliOptions): Record<string, unknown> {
+  const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+  const calib = o.calib.length === 0 ? {} : Object.fromEntries([...openCalibration(imported, o.calib).files].map(([input, files]) => [input, files.map(sha256)]));
+  return { calib, calibMethod: o.calibMethod ?? 'minmax', percentile: String(o.percentile ?? ''), perTensor: o.perTensor === true, inputShape: [...o.inputShape].sort() };
 }
