@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Option, type Command } from 'commander';
 import { compileC, type KernelsOption } from '../backends/c/emit.js';
+import { requireNetName } from '../backends/c/identifiers.js';
+import { checkOutputDir } from '../backends/c/output-dir.js';
 import { formatReport } from '../backends/c/report.js';
 import { formatWasmReport } from '../backends/wasm/report.js';
 import { CompileError, ErrorCode } from '../errors.js';
@@ -101,7 +103,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .addOption(new Option('--kernels <provider>', 'kernel provider of a C target').choices(['cmsis-nn', 'portable']).default('cmsis-nn'))
     .option('--embed', 'wasm targets: inline the modules as base64 in <name>.js (for bundlers)')
     .option('--name <name>', 'C prefix and file base name of the network', 'net')
-    .option('--force', 'write into a folder that holds other files (they are kept)')
+    .option('--force', 'write into a folder that holds files qgc did not write: they are kept, except files named like one qgc writes, which are replaced')
     .addOption(new Option('--calib <path>', 'calibration data for a float model: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input (repeatable)').argParser(collect).default([]))
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
@@ -112,9 +114,12 @@ export function registerCompile(program: Command, io: CompileIo): Command {
       const kernelsGiven = cmd.getOptionValueSource('kernels') === 'cli';
       const backend = backendOf(target);
       backend.check(target, o, kernelsGiven);
+      // The name and the folder too: a mistake there should not wait for the calibration.
+      requireNetName(o.name);
+      checkOutputDir(o.output, o.force === true);
       const explicit = parseInputShapes(o.inputShape);
       const { graph: imported } = loadModel(model, { shapesFor: (proto) => requireStaticDims(proto, explicit) });
-      const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target });
+      const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target }, 'compile');
       for (const w of warnings) io.err(`warning: ${w}\n`);
       const source = { modelBytes: readFileSync(model), options: shapingOptions(imported, o) };
       io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model), source }));

@@ -97,18 +97,29 @@ export function quantizeToFile(imported: Graph, o: CalibCliOptions, output: stri
   return { summary, warnings: q.result.warnings };
 }
 
+/** What `int8GraphFor` tells the user, per command: the flags it names are that command's own. */
+const INT8_USAGE = {
+  run: {
+    noCalib: ['--int on a float model needs calibration data', 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.'],
+    quantized: 'Drop --calib to run the model with its own scales.',
+  },
+  compile: {
+    noCalib: ['compiling a float model needs calibration data (--calib)', 'Add --calib calib.npy (float32 samples along axis 0; NAME=file.npy per input), or compile a model quantized already (qgc quantize writes one).'],
+    quantized: 'Drop --calib to compile the model with its own scales.',
+  },
+} as const;
+
 /** The int8 graph `qgc run --int` and `qgc compile` run: a QDQ model lowered, or a float model
- * quantized with --calib. */
-export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}): { graph: Graph; warnings: string[] } {
+ * quantized with --calib; `command` picks the flags the errors name. */
+export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}, command: keyof typeof INT8_USAGE = 'run'): { graph: Graph; warnings: string[] } {
+  const usage = INT8_USAGE[command];
   if (isQuantizedModel(imported)) {
     if (o.calib.length > 0) {
-      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to run the model with its own scales.');
+      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, usage.quantized);
     }
     return { graph: lowerQdq(imported), warnings: [] };
   }
-  if (o.calib.length === 0) {
-    throw new CompileError(ErrorCode.BadInput, '--int on a float model needs calibration data', {}, 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.');
-  }
+  if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, usage.noCalib[0], {}, usage.noCalib[1]);
   const q = quantizeInMemory(imported, o, stream, ctx);
   return { graph: q.result.graph, warnings: q.result.warnings };
 }

@@ -21,7 +21,7 @@ import { isTranspose } from '../../schedule/summary.js';
 import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
 import { loadTarget, type Target } from '../../targets/target.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
-import { IdentifierTable, apiTags, checkNetName, commentText, macroPrefix } from './identifiers.js';
+import { IdentifierTable, apiTags, commentText, macroPrefix, requireNetName } from './identifiers.js';
 import { cFloat, cInt, renderStep, type CallContext, type CProvider, type KernelCall } from './kernel-call.js';
 import { cmsisProvider } from './kernels-cmsis.js';
 import { copyValues, portableProvider } from './kernels-portable.js';
@@ -112,8 +112,7 @@ export function cProvider(target: Target, kernels: KernelsOption): CProvider {
 
 /** Compiles a quantized graph to C. Throws a CompileError (before writing anything) when it cannot. */
 export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
-  const bad = checkNetName(opts.name);
-  if (bad) throw new CompileError(ErrorCode.BadInput, bad, {}, 'Use --name with a C identifier of up to 32 characters (letters, digits, _), e.g. net.');
+  requireNetName(opts.name);
   const target = typeof opts.target === 'string' ? loadTarget(opts.target) : opts.target;
   if (!target.kernels.providers.includes(opts.kernels)) {
     throw new CompileError(ErrorCode.BadInput, `target ${target.name} has no '${opts.kernels}' kernels`, { file: target.file },
