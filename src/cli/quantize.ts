@@ -14,6 +14,7 @@ import { runPipeline, type PassContext } from '../passes/pass.js';
 import { optimizationPasses } from '../passes/pipeline.js';
 import { quantizeGraph, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
+import { requireInt8Forms } from '../quant/lower.js';
 import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
 import { progressBar, type ProgressStream } from './progress.js';
@@ -61,6 +62,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   }
   const { method, percentile } = parseCalibOptions(o);
   const float = runPipeline(imported, optimizationPasses, ctx);
+  requireInt8Forms(float); // every node without an int8 form, before the (slow) calibration
   const source = openCalibration(float, o.calib);
   const bar = progressBar('calibrating', stream);
   let stats;

@@ -49,7 +49,17 @@ export interface CompileCOptions {
   /** What the graph was made from, for the identity macros (`<NAME>_MODEL_SHA256`,
    * `<NAME>_MODEL_HASH`): the ONNX file's bytes and the options that shaped the graph
    * (calibration method, data hashes...). Without it the hash covers the quantized graph. */
-  source?: { modelBytes?: Uint8Array; options?: Readonly<Record<string, unknown>> };
+  source?: CompileSource;
+}
+
+/** What a compiled graph was made from (recorded in `<name>_schedule.json` as `source`, so that
+ * `qgc verify` regenerates the same identity macros). */
+export interface CompileSource {
+  /** The ONNX file's bytes, or (from a schedule file) their SHA-256. */
+  modelBytes?: Uint8Array;
+  modelSha256?: string;
+  /** Options besides target, kernels and name that shaped the graph (calibration...). */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 export interface CompileCResult {
@@ -97,7 +107,7 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
  * quantized graph) with every option that shaped the output, as sorted-key JSON. */
 function identityHashes(graph: Graph, opts: CompileCOptions, target: Target): { modelSha256: string; modelHash: string } {
   const modelBytes = opts.source?.modelBytes;
-  const modelSha256 = modelBytes ? sha256(modelBytes) : undefined;
+  const modelSha256 = modelBytes ? sha256(modelBytes) : opts.source?.modelSha256;
   const options = { ...opts.source?.options, target: target.name, kernels: opts.kernels, name: opts.name };
   const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const model = modelSha256 ? { onnxSha256: modelSha256 } : { graphSha256: sha256(JSON.stringify(graphToJson(graph))) };
@@ -141,8 +151,10 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   // The schedule and the quantized graph, for qgc verify (which rebuilds the integer graph from
   // it) and for tools that want to know where every tensor lives.
   const scheduleFile = `${name}_schedule.json`;
+  const identity = identityHashes(graph, opts, target);
   const scheduleJson = JSON.stringify({
     format: 'qgc-schedule', formatVersion: 1, name, target: target.name, kernels: opts.kernels, schedule: scheduleToJson(schedule), graph: graphToJson(graph),
+    ...(opts.source ? { source: { modelSha256: identity.modelSha256 || null, options: opts.source.options ?? {} } } : {}),
   }, null, 1) + '\n';
   const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa: provider.isa, files }, schedule, calls);
@@ -150,7 +162,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   const view = {
     name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa: provider.isa, kernels: opts.kernels,
     cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', kernelsVersion: KERNELS_VERSION,
-    ...identityHashes(graph, opts, target), arenaAlignment: ARENA_ALIGNMENT,
+    ...identity, arenaAlignment: ARENA_ALIGNMENT,
     isaChecks: opts.kernels === 'cmsis-nn' ? isaChecks(name, target, provider.isa) : [],
     headerFile: `${name}.h`, sourceFile: `${name}.c`, weightsFile: `${name}_weights.c`,
     arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, peakStep: plan.peakStep, planStrategy: plan.strategy, lastStep: schedule.steps.length + 1,
