@@ -1,11 +1,14 @@
 /** The CLI's first-use edges, through the real entry point: `qgc --version`; errors that name
  * the flags of the command the user ran; the name and the output folder checked before the
  * model is calibrated; an `-o` where no folder can be made (under /proc) refused at once;
- * `--force` keeping the files qgc did not write and replacing those it writes. */
+ * `--force` keeping the files qgc did not write and replacing those it writes; `--measure`
+ * adding the stack and code size measured on the target; the summary table's alignment. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { formatReport, type CReport } from '../src/backends/c/report.js';
 import { cli } from './support/cli.js';
+import { ARM_GCC, CMSIS_NN, QEMU, needs } from './support/tools.js';
 import { tempFolders } from './support/tmp.js';
 
 const tmp = tempFolders('qgc-cli-first-use-');
@@ -91,4 +94,40 @@ describe('--force', () => {
     const help = await cli('compile', '--help');
     expect(help.out.replace(/\s+/g, ' ')).toContain('--force write into a folder that holds files qgc did not write: they are kept, except files named like one qgc writes, which are replaced');
   }, 60_000);
+});
+
+describe('the compile report', () => {
+  it('--measure adds the stack high-water mark and code size measured under QEMU, and verify still finds the sources as generated', async (ctx) => {
+    needs(ctx, ARM_GCC, QEMU, CMSIS_NN);
+    const dir = join(tmp(), 'out');
+    const r = await cli('compile', MODEL, '--target', 'cortex-m4', '--calib', CALIB, '--measure', '-o', dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^measured on cortex-m4 \(QEMU mps2-an386, cmsis-nn\): stack [\d,]+ B, code [\d,]+ B network \+ [\d,]+ B CMSIS-NN, flash [\d,]+ B in all \(weights included\), [\d,]+ instructions per inference$/m);
+    const m = (JSON.parse(readFileSync(join(dir, 'net_report.json'), 'utf8')) as CReport).measured!;
+    expect(m.stackBytes).toBeGreaterThan(64);
+    expect(m.stackBytes).toBeLessThan(8192);
+    expect(m.network.codeBytes).toBeGreaterThan(500);
+    expect(m.cmsisNn.codeBytes).toBeGreaterThan(1000);
+    // The network's constant data holds its weights (the report's count) and little else.
+    const report = JSON.parse(readFileSync(join(dir, 'net_report.json'), 'utf8')) as CReport;
+    expect(m.network.constBytes).toBeGreaterThanOrEqual(report.totals.weightsFlashBytes);
+    expect(m.network.constBytes).toBeLessThan(report.totals.weightsFlashBytes + 4096);
+    const v = await cli('verify', dir, '--inputs', 'examples/fashion-mnist/test_x.npy', '--limit', '1', '--targets', 'host');
+    expect(v.out).toContain('sources: as qgc generates them');
+    const wasm = await cli('compile', MODEL, '--target', 'wasm', '--calib', CALIB, '--measure', '-o', join(tmp(), 'w'));
+    expect(wasm.err).toMatch(/--measure is an option of C \(mcu\) targets/);
+  }, 120_000);
+
+  it('the summary table stays aligned with long op and kernel names', () => {
+    const layer = (op: string, kernel: string) => ({ step: 1, node: 'n', op, kernel, inputShapes: [], outputShape: [], macs: 12345, flashBytes: 10, outputBytes: 4, scratchBytes: 0, liveBytes: 8, inPlace: false });
+    const report = {
+      name: 'net', target: 'cortex-m4', kernels: 'cmsis-nn', isa: 'dsp', files: [],
+      layers: [layer('QConv', 'qgc_gather_rows_s8+arm_nn_mat_mult_nt_t_s8_and_a_much_longer_name'), layer('QAveragePoolWithALongName', 'k'), layer('QFullyConnected', 'arm_fully_connected_wrapper_s8')],
+      totals: { macs: 0, weightsFlashBytes: 0, arenaBytes: 0, arenaLowerBound: 0, layoutCopies: 0, boundaryTransposes: { input: false, output: false } },
+      memoryPlan: { strategy: '', peakStep: 0, buffers: [] },
+    } as CReport;
+    const rows = formatReport(report).split('\n').slice(1, 5);
+    const ends = rows.map((l) => l.indexOf('MACs') >= 0 ? l.indexOf('MACs') + 4 : l.indexOf('12345') + 5);
+    expect(new Set(ends).size, rows.join('\n')).toBe(1);
+  });
 });

@@ -6,8 +6,8 @@
  * `<name>_report.json`, and the report is printed.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { compileC, type KernelsOption } from '../backends/c/emit.js';
 import { requireNetName } from '../backends/c/identifiers.js';
@@ -22,6 +22,7 @@ import { loadAnyTarget, type AnyTarget, type TargetKind, type TargetOf } from '.
 import { requireStaticDims } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
+import { formatMeasured, measureFolder, withMeasured } from './measure.js';
 import { int8GraphFor, type CalibCliOptions } from './quantize.js';
 
 /** Where `qgc compile` writes: the report on `out`, warnings on `err`. */
@@ -40,6 +41,7 @@ interface CompileCliOptions extends CalibCliOptions {
   output: string;
   inputShape: string[];
   embed?: boolean;
+  measure?: boolean;
 }
 
 /** What a backend gets from the command line: the options and whether --kernels was given. */
@@ -65,11 +67,17 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     check: (_t, o) => {
       if (o.embed) throw new CompileError(ErrorCode.BadInput, '--embed is an option of wasm targets', {}, 'Drop --embed for a C target.');
     },
-    run: ({ target, graph, o, modelName, source }) =>
-      formatReport(compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true, source }).report),
+    run: async ({ target, graph, o, modelName, source }) => {
+      const { report } = compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true, source });
+      if (!o.measure) return formatReport(report);
+      const measured = await measureFolder(o.output, o.name);
+      writeFileSync(join(o.output, `${o.name}_report.json`), JSON.stringify(withMeasured(report, measured), null, 2) + '\n');
+      return formatReport(report) + formatMeasured(measured);
+    },
   },
   wasm: {
-    check: (t, _o, kernelsGiven) => {
+    check: (t, o, kernelsGiven) => {
+      if (o.measure) throw new CompileError(ErrorCode.BadInput, '--measure is an option of C (mcu) targets', {}, `Drop --measure for --target ${t.name}; qgc verify times the modules.`);
       if (kernelsGiven) throw new CompileError(ErrorCode.BadInput, '--kernels chooses the kernel provider of a C target; wasm targets have one', {}, `Drop --kernels for --target ${t.name}.`);
     },
     // binaryen (several MB of JS) loads only when a Wasm module is built.
@@ -102,6 +110,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .requiredOption('-o, --output <dir>', 'output folder (new, empty, or written by qgc before; see --force)')
     .addOption(new Option('--kernels <provider>', 'kernel provider of a C target').choices(['cmsis-nn', 'portable']).default('cmsis-nn'))
     .option('--embed', 'wasm targets: inline the modules as base64 in <name>.js (for bundlers)')
+    .option('--measure', 'C targets: build the folder for the target with arm-none-eabi-gcc, run it once under QEMU, and add the stack high-water mark, code size and instructions to the report')
     .option('--name <name>', 'C prefix and file base name of the network', 'net')
     .option('--force', 'write into a folder that holds files qgc did not write: they are kept, except files named like one qgc writes, which are replaced')
     .addOption(new Option('--calib <path>', 'calibration data for a float model: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input (repeatable)').argParser(collect).default([]))
