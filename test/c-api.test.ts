@@ -176,7 +176,7 @@ describe('weights placement', () => {
     execFileSync('arm-none-eabi-gcc', ['-mcpu=cortex-m4', '-mthumb', ...STRICT_CFLAGS, '-c', join(dir, 'net_weights.c'), '-o', obj,
       '-DNET_WEIGHTS_ATTRIBUTE=__attribute__((section(".qspi_rodata")))', '-DNET_WEIGHTS_ALIGNMENT=32']);
     const symbols = execFileSync('arm-none-eabi-objdump', ['-t', obj], { encoding: 'utf8' });
-    const ids = r.files.get('net_weights.c')!.match(/^const \w+ (\w+)\[/gm)!.map((l) => /(\w+)\[$/.exec(l)![1]);
+    const ids = r.files.get('net_weights.c')!.match(/^NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const \w+ (\w+)\[/gm)!.map((l) => /(\w+)\[$/.exec(l)![1]);
     expect(ids.length).toBeGreaterThan(2);
     for (const id of ids) {
       const row = symbols.split('\n').find((l) => l.trim().endsWith(` ${id}`));

@@ -17,7 +17,7 @@
 #endif
 
 /* weights [4, 3, 3, 3] (OWHI: the order of the gathered rows) */
-const int8_t net_qconv_6_w[108] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_6_w[108] = {
     -127, 64, -107, 70, 23, 50, -96, -50, -77, -43, 64, -68, 110, -76, 1, 59,
     -89, -2, -120, 113, 59, -91, -101, -26, -70, 65, 48, -123, -40, 58, -93, -92,
     -38, 29, 50, 98, -33, -55, -87, -57, 111, -104, 126, -20, 36, -29, -49, -51,
@@ -28,16 +28,16 @@ const int8_t net_qconv_6_w[108] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_6_mult[4] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_mult[4] = {
     1483925967, 1739223550, 1102726387, 1747670568,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_6_shift[4] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_shift[4] = {
     -8, -10, -10, -9,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_6_bias[4] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_bias[4] = {
     -1017, -2022, -2073, 2818,
 };

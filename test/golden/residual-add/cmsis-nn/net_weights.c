@@ -17,21 +17,21 @@
 #endif
 
 /* weights [4, 1, 1, 4] (OHWI) */
-const int8_t net_qconv_6_w[16] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_6_w[16] = {
     -127, -35, -81, 38, -114, -107, 119, 104, -14, 19, 118, -112, 12, 15, -102, 71,
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_6_mult[4] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_mult[4] = {
     1442476579, 1130726098, 1496863779, 1435962023,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_6_shift[4] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_shift[4] = {
     -8, -8, -10, -10,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_6_bias[4] NET_WEIGHTS_ALIGNED NET_WEIGHTS_ATTRIBUTE = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_bias[4] = {
     -2401, 1244, -1341, -1580,
 };
