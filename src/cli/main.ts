@@ -1,4 +1,5 @@
 /** The `qgc` command line. Every user error prints one line and exits with code 2. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
@@ -14,6 +15,11 @@ import { registerVerify } from './verify.js';
 import { terminalSafe, terminalSafeLines } from './terminal-text.js';
 
 export const EXIT_USER_ERROR = 2;
+
+/** The version in qgc's package.json (the same relative path from src/ and dist/). */
+function qgcVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 /** Internal errors (qgc bugs) exit with the same code: scripts need only check for non-zero. */
 export const EXIT_INTERNAL_ERROR = 2;
 
@@ -51,6 +57,7 @@ export function buildProgram(io: Io): Command {
   const warn = (warnings: readonly string[]) => warnings.forEach((w) => io.err(`warning: ${terminalSafe(w)}\n`));
   const program = new Command('qgc')
     .description('Ahead-of-time compiler for quantized neural networks (ONNX in; C, Wasm, WGSL out).')
+    .version(qgcVersion(), '-V, --version', 'print the qgc version')
     .option('--debug', 'print stack traces of errors')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()

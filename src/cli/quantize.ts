@@ -15,6 +15,7 @@ import { runPipeline, type PassContext } from '../passes/pass.js';
 import { optimizationPasses } from '../passes/pipeline.js';
 import { quantizeGraph, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
+import { requireInt8Forms } from '../quant/lower.js';
 import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
 import { parseBits } from '../quant/widths.js';
@@ -71,6 +72,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   const { method, percentile } = parseCalibOptions(o);
   const widths = parseBits(o.bits);
   const float = runPipeline(imported, optimizationPasses, ctx);
+  requireInt8Forms(float); // every node without an int8 form, before the (slow) calibration
   const source = openCalibration(float, o.calib);
   const bar = progressBar('calibrating', stream);
   let stats;
@@ -107,21 +109,32 @@ export function quantizeToFile(imported: Graph, o: CalibCliOptions, output: stri
   return { summary, warnings: q.result.warnings };
 }
 
+/** What `int8GraphFor` tells the user, per command: the flags it names are that command's own. */
+const INT8_USAGE = {
+  run: {
+    noCalib: ['--int on a float model needs calibration data', 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.'],
+    quantized: 'Drop --calib to run the model with its own scales.',
+  },
+  compile: {
+    noCalib: ['compiling a float model needs calibration data (--calib)', 'Add --calib calib.npy (float32 samples along axis 0; NAME=file.npy per input), or compile a model quantized already (qgc quantize writes one).'],
+    quantized: 'Drop --calib to compile the model with its own scales.',
+  },
+} as const;
+
 /** The int8 graph `qgc run --int` and `qgc compile` run: a QDQ model lowered, or a float model
- * quantized with --calib. */
-export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}): { graph: Graph; warnings: string[] } {
+ * quantized with --calib; `command` picks the flags the errors name. */
+export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}, command: keyof typeof INT8_USAGE = 'run'): { graph: Graph; warnings: string[] } {
+  const usage = INT8_USAGE[command];
   if (isQuantizedModel(imported)) {
     if (o.calib.length > 0) {
-      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to run the model with its own scales.');
+      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, usage.quantized);
     }
     if (o.bits !== undefined) {
       throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --bits is for float models', {}, 'Drop --bits: a QDQ model keeps the widths its tensors have.');
     }
     return { graph: lowerQdq(imported), warnings: [] };
   }
-  if (o.calib.length === 0) {
-    throw new CompileError(ErrorCode.BadInput, '--int on a float model needs calibration data', {}, 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.');
-  }
+  if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, usage.noCalib[0], {}, usage.noCalib[1]);
   const q = quantizeInMemory(imported, o, stream, ctx);
   return { graph: q.result.graph, warnings: q.result.warnings };
 }
