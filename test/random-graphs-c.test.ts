@@ -21,7 +21,15 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     expect(printGraph(again.graph)).toBe(printGraph(cases[17].graph));
     expect(interpretRandomCase(again, 1).out8[0]).toEqual(expectedOf(cases[17]).out8[0]);
     const ops = new Set(cases.flatMap((c) => c.graph.nodes.map((n) => n.op)));
-    expect([...ops].sort()).toEqual(['Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QMaxPool', 'QSoftmax', 'Quantize', 'Reshape']);
+    expect([...ops].sort()).toEqual(['Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QMaxPool', 'QMul', 'QSoftmax', 'Quantize', 'Reshape', 'Transpose']);
+    const binary = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QAdd' || n.op === 'QMul'
+      ? [{ op: n.op, sub: n.op === 'QAdd' && n.attrs.input2.multiplier < 0, shapes: n.inputs.map((i) => c.graph.tensors.get(i)!.shape.join()), constant: c.graph.tensors.get(n.inputs[1])!.data !== undefined }]
+      : [])));
+    expect(binary.some((v) => v.op === 'QMul' && v.shapes[0] !== v.shapes[1] && !v.constant), 'squeeze-excite mul').toBe(true);
+    expect(binary.some((v) => v.op === 'QMul' && v.shapes[0] !== v.shapes[1] && v.constant), 'mul by a broadcast constant').toBe(true);
+    expect(binary.some((v) => v.op === 'QMul' && v.shapes[0] === v.shapes[1] && v.constant), 'mul by a full-shape constant').toBe(true);
+    expect(binary.some((v) => v.op === 'QAdd' && v.shapes[0] !== v.shapes[1]), 'broadcast add').toBe(true);
+    expect(binary.some((v) => v.sub), 'sub').toBe(true);
     const convs = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QConv'
       ? [{ a: n.attrs, c: c.graph.tensors.get(n.inputs[0])!.shape[1], outC: c.graph.tensors.get(n.inputs[1])!.shape[0], bias: n.inputs.length === 3 }]
       : [])));

@@ -218,7 +218,12 @@ export class LowerContext implements ScaleSource {
   }
 
   operand(node: Node, name: string): Operand {
-    return this.activation(node, name);
+    return { ...this.activation(node, name), constant: this.constant(name) !== undefined };
+  }
+
+  addConstant(_node: Node, base: string, shape: readonly number[], data: Int8Array, p: Params): Operand {
+    const name = this.addTensor({ name: this.freshTensor(base), dtype: 'int8', shape: [...shape], data, quant: toQuantParams(p) });
+    return { name, ...p, constant: true };
   }
 
   /** Float weights (alpha folded, output channels first) and bias (beta folded), quantized. */

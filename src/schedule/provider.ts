@@ -21,7 +21,10 @@ export type InputLayout =
   /** Any permutation of the logical shape, but not a reshaped view (e.g. Pad's index maps). */
   | 'canonical'
   /** The layout of the first activation input (elementwise ops over equal shapes). */
-  | 'as-first-input';
+  | 'as-first-input'
+  /** Broadcasting elementwise ops: as-first-input when every operand (constants included) has
+   * the output's shape, else every activation in a canonical layout (see schedule/broadcast.ts). */
+  | 'broadcast';
 
 /** The layout a kernel writes its output in. */
 export type OutputLayout =

@@ -4,7 +4,7 @@
 import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
 import type { PadAttrs } from '../../src/ir/ops.js';
 import { QUANT_BITS } from '../../src/ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/ir/intmath.js';
+import { activationClamp, addParams, concatOperand, convRequant, mulParams, softmaxParams, subParams } from '../../src/ir/intmath.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -124,6 +124,39 @@ export class QGraphBuilder {
   add(a: Act, b: Act, relu = false, outScale?: number, outZp?: number): Act {
     const out = this.act(a.shape, outScale, outZp);
     return this.node('QAdd', [a.name, b.name], out, { ...addParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), ...activationClamp(out.scale, out.zp, relu ? 0 : -Infinity) });
+  }
+
+  /** The numpy broadcast shape of two operands. */
+  private broadcast(a: readonly number[], b: readonly number[]): number[] {
+    const r = Math.max(a.length, b.length);
+    return Array.from({ length: r }, (_, i) => {
+      const da = a[a.length - r + i] ?? 1;
+      return da === 1 ? (b[b.length - r + i] ?? 1) : da;
+    });
+  }
+
+  /** A QAdd whose operands may broadcast (b, or a constant b of `shape`); `sub` makes it a - b. */
+  addBroadcast(a: Act, b: Act, o: { sub?: boolean; relu?: boolean; outScale?: number; outZp?: number } = {}): Act {
+    const out = this.act(this.broadcast(a.shape, b.shape), o.outScale, o.outZp);
+    const params = (o.sub ? subParams : addParams)(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp);
+    return this.node('QAdd', [a.name, b.name], out, { ...params, ...activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity) });
+  }
+
+  /** A QMul (operands may broadcast). */
+  mul(a: Act, b: Act, o: { relu?: boolean; outScale?: number; outZp?: number } = {}): Act {
+    const out = this.act(this.broadcast(a.shape, b.shape), o.outScale ?? a.scale * b.scale * (20 + this.rand() * 60), o.outZp);
+    return this.node('QMul', [a.name, b.name], out, { ...mulParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), ...activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity) });
+  }
+
+  /** A constant int8 operand (random values) with per-tensor parameters. */
+  constOperand(shape: number[]): Act {
+    const n = shape.reduce((p, d) => p * d, 1);
+    const name = this.fresh('k');
+    const scale = 0.01 + this.rand() * 0.05;
+    const zp = this.int(-10, 10);
+    const data = Int8Array.from({ length: n }, () => this.int(-128, 127));
+    this.tensors.set(name, { name, dtype: 'int8', shape, data, quant: { scale: Float32Array.of(scale), zeroPoint: Int32Array.of(zp), bits: QUANT_BITS.activation } });
+    return { name, shape, scale, zp };
   }
 
   clamp(x: Act, lo: number, hi: number): Act {

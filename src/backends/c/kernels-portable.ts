@@ -7,14 +7,15 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, stridesOf } from '../../ir/graph.js';
 import type { PadAttrs } from '../../ir/ops.js';
 import { isIdentityOperand, requantize } from '../../ir/intmath.js';
+import { broadcastWalk, inOutputOrder, isPlainElementwise, type WalkOperand } from '../../schedule/broadcast.js';
 import { nhwcOf, window2d } from '../../schedule/geometry.js';
-import { channelsLast, physicalShape, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
+import { channelsLast, physicalShape, rowMajor, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { CopyStep, KernelChoice, NodeStep, StorageDType } from '../../schedule/types.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel,
-  type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
+  type CallContext, type CKernel, type CKernelTable, type ConstArray, type ConstSource, type CProvider, type KernelCall, addValues, mulValues, softmaxValues } from './kernel-call.js';
 import { weightsOHWI } from './weights.js';
 
 /** numpy.pad index map of one dim: output index → source index, or -1 for the constant. */
@@ -86,6 +87,50 @@ export function checkSameShapes(q: KernelQuery): void {
   }
 }
 
+/** Broadcasting elementwise kernels (QAdd, QMul) write the output in operand 1's layout, so
+ * operand 1 has the output's shape (the int8 lowering orders operands so whenever one does). */
+export function checkBroadcast(q: KernelQuery): void {
+  const x = q.inputs[0];
+  const out = q.outputShape;
+  if (x.shape.length !== out.length || x.shape.some((d, i) => d !== out[i])) {
+    throw new CompileError(ErrorCode.UnsupportedOp, `operand 1 of shape [${x.shape}] is itself broadcast to the output's [${out}]`, where(q),
+      'Give one operand the output\'s shape (Expand it in the float model); the kernels broadcast the second operand only.');
+  }
+  if (out.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, `a broadcast of rank ${out.length} exceeds QGC_MAX_RANK (8)`, where(q), 'Reshape the operands to at most 8 dims.');
+  const second = q.inputs[1] ?? q.consts[0];
+  if (second && second.shape.length > out.length) throw new CompileError(ErrorCode.ShapeMismatch, `operand 2 of shape [${second.shape}] has a higher rank than the output`, where(q));
+}
+
+/** Operand 2 of a QAdd/QMul step (an arena tensor or a constant array in flash) and, when the
+ * operands' shapes differ, the broadcast walk; a constant of the output's shape is stored in the
+ * output's byte order. */
+export interface BinaryOperands {
+  input2: string;
+  consts: ConstArray[];
+  walk: { rank: number; dims: string; strides1: string; strides2: string } | null;
+}
+
+export function binaryOperands(step: NodeStep, ctx: CallContext): BinaryOperands {
+  const out = step.output;
+  const x1 = step.inputs[0];
+  const x2 = step.inputs[1];
+  const c = x2 ? undefined : step.consts[0];
+  if (!x2 && !c) throw new CompileError(ErrorCode.BadGraph, 'operand 2 is missing', where(step));
+  const second: WalkOperand = x2 ?? { shape: c!.shape, layout: rowMajor(c!.shape) };
+  const plain = isPlainElementwise(out.shape, [x1.shape, second.shape]);
+  const consts: ConstArray[] = [];
+  let input2 = x2 ? `arena + ${ctx.offset(x2)}` : '';
+  if (c) {
+    const data = constData(step, 0, 'int8');
+    consts.push(constArray(ctx, 'operand2', 'int8_t', plain ? inOutputOrder(data, out.layout) : data,
+      `operand 2 [${c.shape.join(', ')}]${plain ? ' in the output\'s byte order' : ' (row-major, broadcast)'}`));
+    input2 = consts[0].id;
+  }
+  if (plain) return { input2, consts, walk: null };
+  const w = broadcastWalk(out, [x1, second]);
+  return { input2, consts, walk: { rank: w.dims.length, dims: list(w.dims), strides1: list(w.strides[0]), strides2: list(w.strides[1]) } };
+}
+
 /** The portable kernels, op by op: what each declares to the schedule and how it prints. */
 const PORTABLE_KERNELS = {
   QConv: {
@@ -115,9 +160,14 @@ const PORTABLE_KERNELS = {
     render: poolCall,
   },
   QAdd: {
-    inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
-    choose: fixed('qgc_add_s8', checkSameShapes),
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, copyReason: 'add operands',
+    choose: fixed('qgc_add_s8', checkBroadcast),
     render: addCall,
+  },
+  QMul: {
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, copyReason: 'mul operands',
+    choose: fixed('qgc_mul_s8', checkBroadcast),
+    render: mulCall,
   },
   QClamp: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
@@ -154,7 +204,7 @@ function checkPad(q: KernelQuery): void {
 /** The kernels every C provider shares for ops CMSIS-NN lacks. */
 export const portableKernels: CKernelTable = PORTABLE_KERNELS;
 
-export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
 
 /** The portable provider (any core, any host). */
 export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {
@@ -219,9 +269,19 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
 
 function addCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QAdd') throw new Error('unreachable');
+  const { input2, consts, walk } = binaryOperands(step, ctx);
   return {
-    partial: 'portable_add', kernel: 'qgc_add_s8', consts: [],
-    values: { ...io(step, ctx), input2: ctx.offset(step.inputs[1]), ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+    partial: 'portable_add', kernel: walk ? 'qgc_add_broadcast_s8' : 'qgc_add_s8', consts,
+    values: { ...io(step, ctx), input2, walk, ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+  };
+}
+
+function mulCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QMul') throw new Error('unreachable');
+  const { input2, consts, walk } = binaryOperands(step, ctx);
+  return {
+    partial: 'portable_mul', kernel: walk ? 'qgc_mul_broadcast_s8' : 'qgc_mul_s8', consts,
+    values: { ...io(step, ctx), input2, walk, ...mulValues(step.node.attrs, elementCount(step.output.shape)) },
   };
 }
 
@@ -258,7 +318,7 @@ export function addLutCall(step: NodeStep, ctx: CallContext): KernelCall {
     constArray(ctx, 'lut2', 'int32_t', table(a.input2), 'input 2 rescaled, per int8 value + 128'),
   ];
   const base = addCall(step, ctx);
-  return { ...base, partial: 'portable_add_lut', kernel: 'qgc_add_lut_s8', consts, values: { ...base.values, lut1: consts[0].id, lut2: consts[1].id } };
+  return { ...base, partial: 'portable_add_lut', kernel: 'qgc_add_lut_s8', consts: [...base.consts, ...consts], values: { ...base.values, lut1: consts[0].id, lut2: consts[1].id } };
 }
 
 function copyCall(step: CopyStep, ctx: CallContext): KernelCall {

@@ -7,11 +7,11 @@
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
-import { checkPool, type ConstSource } from '../c/kernel-call.js';
-import { checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
+import { checkPool, checkShifts, type ConstSource } from '../c/kernel-call.js';
+import { checkBroadcast, checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
 import type { WasmKernel, WasmProvider } from './kernel.js';
 import { concatBody, copyBody, padBody } from './kernels/data.js';
-import { addBody, clampBody } from './kernels/elementwise.js';
+import { addBody, clampBody, mulBody } from './kernels/elementwise.js';
 import { convBody, convScratchBytes, convSpec, fcSpec, isDepthwise } from './kernels/linear.js';
 import { avgPoolScratchBytes, avgPoolBody, maxPoolBody } from './kernels/pool.js';
 import { softmaxBody } from './kernels/softmax.js';
@@ -79,8 +79,15 @@ const WASM_KERNELS = {
     build: avgPoolBody,
   },
   QAdd: {
-    inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
-    choose: fixed('wasm_add_s8', checkSameShapes), build: addBody,
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('wasm_add_s8', checkBroadcast), build: addBody,
+  },
+  QMul: {
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('wasm_mul_s8', (q) => {
+      checkBroadcast(q);
+      if (q.node.op === 'QMul') checkShifts(q, [q.node.attrs.shift]);
+    }), build: mulBody,
   },
   QClamp: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
@@ -97,7 +104,7 @@ const WASM_KERNELS = {
   },
 } as const satisfies Record<Int8Op, WasmKernel>;
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

@@ -19,6 +19,7 @@ export const quantRoles: { readonly [K in keyof QuantizedOpAttrMap]: IoRoles } =
   QConv: linear,
   QFullyConnected: linear,
   QAdd: activations,
+  QMul: activations,
   QMaxPool: activations,
   QAveragePool: activations,
   QSoftmax: activations,

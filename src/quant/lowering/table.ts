@@ -6,7 +6,7 @@
  */
 import type { NodeOf } from '../../ir/graph.js';
 import type { OpGroup } from '../../ir/ops.js';
-import { lowerAdd, lowerClamp } from './elementwise.js';
+import { lowerAdd, lowerClamp, lowerDiv, lowerMul } from './elementwise.js';
 import { lowerConv, lowerFullyConnected } from './linear.js';
 import { lowerPad, lowerTranspose, lowerView } from './movement.js';
 import { lowerGlobalAveragePool, lowerPool } from './pool.js';
@@ -21,6 +21,9 @@ export const int8Lowerings: { readonly [K in OpGroup<'int8'>]: LowerRow<K> } = {
   Gemm: lowerFullyConnected,
   MatMul: lowerFullyConnected,
   Add: lowerAdd,
+  Sub: lowerAdd,
+  Mul: lowerMul,
+  Div: lowerDiv,
   MaxPool: lowerPool,
   AveragePool: lowerPool,
   GlobalAveragePool: lowerGlobalAveragePool,
