@@ -16,7 +16,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { ActClamp, Requant } from '../ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../ir/intmath.js';
+import { activationClamp, addParams, concatOperand, convRequant, mulParams, softmaxParams, subParams } from '../ir/intmath.js';
 import { attr, GraphBuilder, valueInfo } from './export-proto.js';
 import { onnx } from './proto.js';
 
@@ -192,8 +192,24 @@ class QdqWriter {
         const [a, b] = n.inputs.map((i) => this.act(n, i));
         const y = this.act(n, n.outputs[0]);
         const { actMin: _lo, actMax: _hi, ...params } = n.attrs;
-        if (!same(addParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint), params)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
-        return this.op(n, 'Add', n.inputs.map((i) => this.dq(n, i)), [], n.attrs);
+        // A negated multiplier is a Sub (TFLite's form): of input 1 minus input 2, or (the
+        // lowering put the subtrahend first) input 2 minus input 1.
+        const swapSub = (p: ReturnType<typeof subParams>) => ({ ...p, input1: p.input2, input2: p.input1 });
+        const forms: [string, string[], unknown][] = [
+          ['Add', n.inputs, addParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint)],
+          ['Sub', n.inputs, subParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint)],
+          ['Sub', [...n.inputs].reverse(), swapSub(subParams(b.scale, b.zeroPoint, a.scale, a.zeroPoint, y.scale, y.zeroPoint))],
+        ];
+        const form = forms.find(([, , p]) => same(p, params));
+        if (!form) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        return this.op(n, form[0], form[1].map((i) => this.dq(n, i)), [], n.attrs);
+      }
+      case 'QMul': {
+        const [a, b] = n.inputs.map((i) => this.act(n, i));
+        const y = this.act(n, n.outputs[0]);
+        const { actMin: _lo, actMax: _hi, ...params } = n.attrs;
+        if (!same(mulParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint), params)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        return this.op(n, 'Mul', n.inputs.map((i) => this.dq(n, i)), [], n.attrs);
       }
       case 'QMaxPool':
       case 'QAveragePool': {
