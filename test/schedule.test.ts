@@ -22,6 +22,7 @@ function rowMajorProvider(without: Int8Op[] = []): KernelProvider {
     QConv: k('conv', { choose: () => ({ kernel: 'conv', scratchBytes: 64 }) }),
     QFullyConnected: k('fc'),
     QAdd: k('add', { inputLayout: 'as-first-input', outputLayout: 'as-first-input', inPlace: true, passesLayout: true }),
+    QBatchMatMul: k('batch-matmul'),
     QMul: k('mul', { inputLayout: 'broadcast', outputLayout: 'as-first-input', inPlace: true, passesLayout: true }),
     QMaxPool: k('maxpool'),
     QAveragePool: k('avgpool'),

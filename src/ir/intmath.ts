@@ -15,7 +15,7 @@
  * splitting one operand into 16-bit halves (every partial product stays below 2^53);
  * `requantizeBigInt` is the slow BigInt statement of the same function for tests.
  */
-import type { ActClamp, OperandRequant, QAddAttrs, QMulAttrs, QSoftmaxAttrs, Requant } from './qops.js';
+import type { ActClamp, OperandRequant, QAddAttrs, QBatchMatMulAttrs, QMulAttrs, QSoftmaxAttrs, Requant } from './qops.js';
 
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;
@@ -224,6 +224,20 @@ export function mulParams(
 ): Omit<QMulAttrs, keyof ActClamp> {
   const q = quantizeMultiplier((Math.fround(scale1) * Math.fround(scale2)) / Math.fround(outputScale));
   return { input1ZeroPoint: zeroPoint1, input2ZeroPoint: zeroPoint2, outputZeroPoint, multiplier: q.multiplier, shift: q.shift };
+}
+
+/** TFLite's BatchMatMul (int8) prepare: real = double(s_lhs * s_rhs) / double(s_out) through
+ * QuantizeMultiplier (the product of the input scales is a float, as in batch_matmul.cc). */
+export function batchMatMulParams(
+  lhsScale: number,
+  lhsZeroPoint: number,
+  rhsScale: number,
+  rhsZeroPoint: number,
+  outputScale: number,
+  outputZeroPoint: number,
+): Omit<QBatchMatMulAttrs, keyof ActClamp> {
+  const q = quantizeMultiplier(Math.fround(Math.fround(lhsScale) * Math.fround(rhsScale)) / Math.fround(outputScale));
+  return { lhsZeroPoint, rhsZeroPoint, outputZeroPoint, multiplier: q.multiplier, shift: q.shift };
 }
 
 /** Requantization of a Concat input to the output's scale: the multiplier of s_in / s_out

@@ -77,6 +77,18 @@ export interface QMulAttrs extends ActClamp {
   shift: number;
 }
 
+/** Matrix product of two int8 activations, [..., M, K] x [..., K, N] → [..., M, N] with numpy
+ * broadcasting of the batch dims, as TFLite's reference_ops::BatchMatMul (int8):
+ * acc = Σ_k (a - lhsZeroPoint) * (b - rhsZeroPoint) in int32, then requantize (the multiplier of
+ * s_a * s_b / s_out), the output zero point and the clamp. */
+export interface QBatchMatMulAttrs extends ActClamp {
+  lhsZeroPoint: number;
+  rhsZeroPoint: number;
+  outputZeroPoint: number;
+  multiplier: number;
+  shift: number;
+}
+
 /** Max pooling on int8 (input and output share scale and zero point). */
 export type QMaxPoolAttrs = PoolAttrs & ActClamp;
 
@@ -112,6 +124,7 @@ export interface QuantizedOpAttrMap {
   QFullyConnected: QFullyConnectedAttrs;
   QAdd: QAddAttrs;
   QMul: QMulAttrs;
+  QBatchMatMul: QBatchMatMulAttrs;
   QMaxPool: QMaxPoolAttrs;
   QAveragePool: QAveragePoolAttrs;
   QSoftmax: QSoftmaxAttrs;

@@ -16,7 +16,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { ActClamp, Requant } from '../ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, mulParams, softmaxParams, subParams } from '../ir/intmath.js';
+import { activationClamp, addParams, batchMatMulParams, concatOperand, convRequant, mulParams, softmaxParams, subParams } from '../ir/intmath.js';
 import { attr, GraphBuilder, valueInfo } from './export-proto.js';
 import { onnx } from './proto.js';
 
@@ -203,6 +203,13 @@ class QdqWriter {
         const form = forms.find(([, , p]) => same(p, params));
         if (!form) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
         return this.op(n, form[0], form[1].map((i) => this.dq(n, i)), [], n.attrs);
+      }
+      case 'QBatchMatMul': {
+        const [a, b] = n.inputs.map((i) => this.act(n, i));
+        const y = this.act(n, n.outputs[0]);
+        const { actMin: _lo, actMax: _hi, ...params } = n.attrs;
+        if (!same(batchMatMulParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint), params)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        return this.op(n, 'MatMul', n.inputs.map((i) => this.dq(n, i)), [], n.attrs);
       }
       case 'QMul': {
         const [a, b] = n.inputs.map((i) => this.act(n, i));

@@ -177,6 +177,10 @@ export class QdqSource implements ScaleSource {
     return this.ctx.consts.get(name);
   }
 
+  isConstant(name: string): boolean {
+    return this.ctx.consts.has(name) || this.ctx.known.get(name)?.kind === 'const';
+  }
+
   activation(node: Node, name: string): Operand {
     return actIn(this.ctx, name, node);
   }

@@ -212,6 +212,10 @@ export class LowerContext implements ScaleSource {
     return t?.data ? t : undefined;
   }
 
+  isConstant(name: string): boolean {
+    return this.constant(name) !== undefined;
+  }
+
   activation(node: Node, name: string): Operand {
     const x = this.input(node, name);
     return { name: x.name, scale: x.params.scale, zeroPoint: x.params.zeroPoint };

@@ -76,3 +76,22 @@ export function inOutputOrder<T extends Int8Array>(data: T, outLayout: Layout): 
   for (let j = 0; j < sigma.length; j++) out[j] = data[sigma[j]];
   return out;
 }
+
+/** The walk over the batches of a matrix product [..., M, K] x [..., K, N] (row-major operands):
+ * one axis per batch dim of more than one element, then an inner axis of one matrix; operands
+ * move by whole matrices (stride 0 along a broadcast batch dim). */
+export function batchWalk(lhs: readonly number[], rhs: readonly number[], out: readonly number[]): BroadcastWalk {
+  const rank = out.length;
+  const [m, k] = lhs.slice(lhs.length - 2);
+  const n = rhs[rhs.length - 1];
+  const strides = (shape: readonly number[], matrix: number) => {
+    const batch = shape.slice(0, shape.length - 2);
+    const s = stridesOf(batch).map((v) => v * matrix);
+    const lead = rank - 2 - batch.length;
+    return identity(rank - 2).map((d) => (d < lead || batch[d - lead] === 1 ? 0 : s[d - lead]));
+  };
+  const sa = strides(lhs, m * k);
+  const sb = strides(rhs, k * n);
+  const axes = identity(rank - 2).filter((d) => out[d] !== 1);
+  return { dims: [...axes.map((d) => out[d]), 1], strides: [[...axes.map((d) => sa[d]), 0], [...axes.map((d) => sb[d]), 0]] };
+}

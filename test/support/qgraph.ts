@@ -4,7 +4,7 @@
 import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
 import type { PadAttrs } from '../../src/ir/ops.js';
 import { QUANT_BITS } from '../../src/ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, mulParams, softmaxParams, subParams } from '../../src/ir/intmath.js';
+import { activationClamp, addParams, batchMatMulParams, concatOperand, convRequant, mulParams, softmaxParams, subParams } from '../../src/ir/intmath.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -146,6 +146,14 @@ export class QGraphBuilder {
   mul(a: Act, b: Act, o: { relu?: boolean; outScale?: number; outZp?: number } = {}): Act {
     const out = this.act(this.broadcast(a.shape, b.shape), o.outScale ?? a.scale * b.scale * (20 + this.rand() * 60), o.outZp);
     return this.node('QMul', [a.name, b.name], out, { ...mulParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), ...activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity) });
+  }
+
+  /** A QBatchMatMul of two activations [..., M, K] x [..., K, N] (batch dims broadcast). */
+  batchMatMul(a: Act, b: Act, o: { outScale?: number; outZp?: number } = {}): Act {
+    const batch = this.broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const k = a.shape[a.shape.length - 1];
+    const out = this.act([...batch, a.shape[a.shape.length - 2], b.shape[b.shape.length - 1]], o.outScale ?? a.scale * b.scale * Math.sqrt(k) * 40, o.outZp);
+    return this.node('QBatchMatMul', [a.name, b.name], out, { ...batchMatMulParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), actMin: -128, actMax: 127 });
   }
 
   /** A constant int8 operand (random values) with per-tensor parameters. */

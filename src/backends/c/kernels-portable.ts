@@ -7,7 +7,7 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, stridesOf } from '../../ir/graph.js';
 import type { PadAttrs } from '../../ir/ops.js';
 import { isIdentityOperand, requantize } from '../../ir/intmath.js';
-import { broadcastWalk, inOutputOrder, isPlainElementwise, type WalkOperand } from '../../schedule/broadcast.js';
+import { batchWalk, broadcastWalk, inOutputOrder, isPlainElementwise, type WalkOperand } from '../../schedule/broadcast.js';
 import { nhwcOf, window2d } from '../../schedule/geometry.js';
 import { channelsLast, physicalShape, rowMajor, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
@@ -101,6 +101,17 @@ export function checkBroadcast(q: KernelQuery): void {
   if (second && second.shape.length > out.length) throw new CompileError(ErrorCode.ShapeMismatch, `operand 2 of shape [${second.shape}] has a higher rank than the output`, where(q));
 }
 
+/** QBatchMatMul: two computed operands of rank 2 to 8, shifts arm_nn_requantize takes. */
+export function checkBatchMatMul(q: KernelQuery): void {
+  if (q.node.op !== 'QBatchMatMul') return;
+  if (q.inputs.length !== 2) {
+    throw new CompileError(ErrorCode.UnsupportedOp, 'a matrix product of a constant and an activation is not a QBatchMatMul', where(q),
+      'Put the constant second (a fully connected layer), or compute both operands.');
+  }
+  if (q.outputShape.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, `a matrix product of rank ${q.outputShape.length} exceeds QGC_MAX_RANK (8)`, where(q), 'Reshape the operands to at most 8 dims.');
+  checkShifts(q, [q.node.attrs.shift]);
+}
+
 /** Operand 2 of a QAdd/QMul step (an arena tensor or a constant array in flash) and, when the
  * operands' shapes differ, the broadcast walk; a constant of the output's shape is stored in the
  * output's byte order. */
@@ -145,6 +156,11 @@ const PORTABLE_KERNELS = {
     inputLayout: 'rows-contiguous', outputLayout: 'row-major', dtypes: INT8,
     choose: fixed('qgc_fully_connected_s8', (q) => { if (q.node.op === 'QFullyConnected') checkLinear(q, q.node.attrs.shift); }),
     render: fcCall,
+  },
+  QBatchMatMul: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, copyReason: 'matrix operands',
+    choose: fixed('qgc_batch_matmul_s8', checkBatchMatMul),
+    render: batchMatMulCall,
   },
   QMaxPool: {
     inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8,
@@ -204,7 +220,7 @@ function checkPad(q: KernelQuery): void {
 /** The kernels every C provider shares for ops CMSIS-NN lacks. */
 export const portableKernels: CKernelTable = PORTABLE_KERNELS;
 
-export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
 
 /** The portable provider (any core, any host). */
 export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {
@@ -273,6 +289,23 @@ function addCall(step: NodeStep, ctx: CallContext): KernelCall {
   return {
     partial: 'portable_add', kernel: walk ? 'qgc_add_broadcast_s8' : 'qgc_add_s8', consts,
     values: { ...io(step, ctx), input2, walk, ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+  };
+}
+
+function batchMatMulCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QBatchMatMul') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const [lhs, rhs] = step.inputs;
+  const [m, k] = lhs.shape.slice(lhs.shape.length - 2);
+  const n = rhs.shape[rhs.shape.length - 1];
+  const w = batchWalk(lhs.shape, rhs.shape, step.output.shape);
+  return {
+    partial: 'portable_batch_matmul', kernel: 'qgc_batch_matmul_s8', consts: [],
+    values: {
+      ...io(step, ctx), input2: ctx.offset(rhs), m, k, n, lhsOffset: cInt(-a.lhsZeroPoint), rhsOffset: cInt(-a.rhsZeroPoint), outOffset: cInt(a.outputZeroPoint),
+      mult: cInt(a.multiplier), shift: a.shift, actMin: a.actMin, actMax: a.actMax,
+      walk: { rank: w.dims.length, dims: list(w.dims), strides1: list(w.strides[0]), strides2: list(w.strides[1]) },
+    },
   };
 }
 

@@ -8,12 +8,13 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
 import { checkPool, checkShifts, type ConstSource } from '../c/kernel-call.js';
-import { checkBroadcast, checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
+import { checkBatchMatMul, checkBroadcast, checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
 import type { WasmKernel, WasmProvider } from './kernel.js';
 import { concatBody, copyBody, padBody } from './kernels/data.js';
 import { addBody, clampBody, mulBody } from './kernels/elementwise.js';
 import { convBody, convScratchBytes, convSpec, fcSpec, isDepthwise } from './kernels/linear.js';
 import { avgPoolScratchBytes, avgPoolBody, maxPoolBody } from './kernels/pool.js';
+import { batchMatMulBody } from './kernels/matmul.js';
 import { softmaxBody } from './kernels/softmax.js';
 
 const INT8: readonly StorageDType[] = ['int8'];
@@ -67,6 +68,9 @@ const WASM_KERNELS = {
     inputLayout: 'rows-contiguous', outputLayout: 'row-major', dtypes: INT8, choose: chooseFc,
     build: (step, ctx) => convBody(fcSpec(step, ctx), ctx),
   },
+  QBatchMatMul: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_batch_matmul_s8', checkBatchMatMul), build: batchMatMulBody,
+  },
   QMaxPool: {
     inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8, choose: fixed('wasm_max_pool_s8', checkWindowRank), build: maxPoolBody,
   },
@@ -104,7 +108,7 @@ const WASM_KERNELS = {
   },
 } as const satisfies Record<Int8Op, WasmKernel>;
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

@@ -20,6 +20,7 @@ export const quantRoles: { readonly [K in keyof QuantizedOpAttrMap]: IoRoles } =
   QFullyConnected: linear,
   QAdd: activations,
   QMul: activations,
+  QBatchMatMul: activations,
   QMaxPool: activations,
   QAveragePool: activations,
   QSoftmax: activations,

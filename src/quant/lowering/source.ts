@@ -74,6 +74,8 @@ export interface ScaleSource {
   shape(name: string): readonly number[];
   /** The constant tensor `name`, if it is one. */
   constant(name: string): Tensor | undefined;
+  /** True when `name` is a constant (a float initializer, or a DequantizeLinear of a quantized one). */
+  isConstant(name: string): boolean;
   /** The int8 activation read by `node` as input `name`. */
   activation(node: Node, name: string): Operand;
   /** An operand of Add/Concat: an activation, or a constant quantized per tensor. */

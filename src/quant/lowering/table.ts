@@ -7,7 +7,7 @@
 import type { NodeOf } from '../../ir/graph.js';
 import type { OpGroup } from '../../ir/ops.js';
 import { lowerAdd, lowerClamp, lowerDiv, lowerMul } from './elementwise.js';
-import { lowerConv, lowerFullyConnected } from './linear.js';
+import { lowerConv, lowerFullyConnected, lowerMatMul } from './linear.js';
 import { lowerPad, lowerTranspose, lowerView } from './movement.js';
 import { lowerGlobalAveragePool, lowerPool } from './pool.js';
 import { lowerConcat, lowerSoftmax } from './softmax.js';
@@ -19,7 +19,7 @@ export type LowerRow<K extends OpGroup<'int8'>> = (s: ScaleSource, node: NodeOf<
 export const int8Lowerings: { readonly [K in OpGroup<'int8'>]: LowerRow<K> } = {
   Conv: lowerConv,
   Gemm: lowerFullyConnected,
-  MatMul: lowerFullyConnected,
+  MatMul: lowerMatMul,
   Add: lowerAdd,
   Sub: lowerAdd,
   Mul: lowerMul,

@@ -189,6 +189,34 @@ void qgc_mul_broadcast_s8(const qgc_mul_params *p, const qgc_broadcast_walk *w, 
     }
 }
 
+void qgc_batch_matmul_s8(const qgc_batch_matmul_params *p, const qgc_broadcast_walk *w, const int8_t *lhs, const int8_t *rhs,
+                         int8_t *output)
+{
+    const int32_t batches = walk_rows(w);
+    int32_t idx[QGC_MAX_RANK] = {0};
+    int32_t t, i, j, l, o1 = 0, o2 = 0;
+    for (t = 0; t < batches; t++)
+    {
+        for (i = 0; i < p->m; i++)
+        {
+            const int8_t *a = lhs + o1 + i * p->k;
+            for (j = 0; j < p->n; j++)
+            {
+                const int8_t *b = rhs + o2 + j;
+                uint32_t acc = 0u;
+                int32_t v;
+                for (l = 0; l < p->k; l++)
+                {
+                    acc += (uint32_t)(((int32_t)a[l] + p->lhs_offset) * ((int32_t)b[l * p->n] + p->rhs_offset));
+                }
+                v = qgc_requantize_inline((int32_t)acc, p->output_mult, p->output_shift) + p->output_offset;
+                *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+            }
+        }
+        walk_next_row(w, idx, &o1, &o2);
+    }
+}
+
 void qgc_add_lut_s8(const qgc_add_params *p, const int32_t *lut1, const int32_t *lut2, const int8_t *input1, const int8_t *input2,
                     int8_t *output)
 {

@@ -153,6 +153,19 @@ void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
                  const int8_t *filter, const int32_t *bias, int8_t *output);
 void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
                             const int8_t *weights, const int32_t *bias, int8_t *output);
+/** Matrix product of two activations (TFLite's BatchMatMul): lhs [M, K] x rhs [K, N] row-major per
+ * batch; the batch walk (rank - 1 axes over the batches and one of size 1) moves lhs and rhs by
+ * whole matrices, broadcasting a batch dim with stride 0. */
+typedef struct
+{
+    int32_t m, k, n;
+    int32_t lhs_offset, rhs_offset;
+    int32_t output_offset, output_mult, output_shift;
+    int32_t act_min, act_max;
+} qgc_batch_matmul_params;
+
+void qgc_batch_matmul_s8(const qgc_batch_matmul_params *p, const qgc_broadcast_walk *w, const int8_t *lhs, const int8_t *rhs,
+                         int8_t *output);
 /** Elementwise add; output may be input1 or input2 (same pointer). */
 void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 /** Add with numpy broadcasting (TFLite's BroadcastAdd4DSlow): each element as qgc_add_s8 computes it. */

@@ -36,15 +36,15 @@ function secondOperand(step: NodeStep, ctx: BuildContext): { addr: number; walk:
 }
 
 /** The output written in order over the walk's axes, the operand pointers moved by their strides;
- * `element` reads the operands at p1 and p2 and stores at po. */
-function walkBody(f: Fn, walk: BroadcastWalk, addrs: [number, number, number], element: (p1: number, p2: number, po: number) => Expr[]): Expr[] {
+ * `element` reads the operands at p1 and p2 and stores `outStep` bytes at po. */
+export function walkBody(f: Fn, walk: BroadcastWalk, addrs: [number, number, number], element: (p1: number, p2: number, po: number) => Expr[], outStep = 1): Expr[] {
   const po = f.local();
   const ptrs = walk.dims.map(() => [f.local(), f.local()] as const);
   const level = (k: number): Expr[] => {
     const [p1, p2] = ptrs[k];
     const [s1, s2] = [walk.strides[0][k], walk.strides[1][k]];
     const step = [f.inc(p1, s1), f.inc(p2, s2)];
-    if (k === walk.dims.length - 1) return [f.repeat(walk.dims[k], [...element(p1, p2, po), f.inc(po, 1), ...step])];
+    if (k === walk.dims.length - 1) return [f.repeat(walk.dims[k], [...element(p1, p2, po), f.inc(po, outStep), ...step])];
     const [q1, q2] = ptrs[k + 1];
     return [f.repeat(walk.dims[k], [f.set(q1, f.get(p1)), f.set(q2, f.get(p2)), ...level(k + 1), ...step])];
   };
