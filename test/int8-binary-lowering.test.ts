@@ -1,4 +1,5 @@
-/** The int8 lowering of Mul, Sub, Div by a constant and broadcasting Add, from both sources: a
+/** The int8 lowering of Mul, Sub, Div by a constant, broadcasting Add and MatMul of two
+ * activations, from both sources: a
  * float model with a squeeze-excite block and constants on either side (`qgc quantize`'s path:
  * calibration) becomes QMul/QAdd with the operands in kernel order, stays close to float, writes
  * a QDQ model (Mul, Sub and Add nodes) that onnxruntime runs and that lowerQdq reads back to the
@@ -136,6 +137,37 @@ describe('int8 lowering of Mul, Sub, Div and broadcasting Add', () => {
       r.outputs.forEach((o, k) => expect(firstDifference(o, expectedBytes(expected, k, false)), `${kernels} sample ${k}`).toBeUndefined());
     }
   }, 120_000);
+
+  it('MatMul of two activations (attention scores q @ k^T) → QBatchMatMul, through QDQ and back, bit-exact in C', async (ctx) => {
+    const inits = [
+      init('wq', 'float32', [8, 12], randomFloats(11, 96, -0.5, 0.5)), init('wk', 'float32', [8, 12], randomFloats(12, 96, -0.5, 0.5)),
+      init('shape', 'int64', [3], Float64Array.of(1, 3, 4)),
+    ];
+    const n = (opType: string, input: string[], output: string, attribute: object[] = []) => ({ name: output, opType, input, output: [output], attribute });
+    const nodes = [
+      n('MatMul', ['x', 'wq'], 'q'), n('MatMul', ['x', 'wk'], 'k'),
+      n('Reshape', ['q', 'shape'], 'q3'), n('Reshape', ['k', 'shape'], 'k3'),
+      n('Transpose', ['k3'], 'kt', [attr.ints('perm', [0, 2, 1])]),
+      n('MatMul', ['q3', 'kt'], 'scores'),
+    ];
+    const float = importBytes(encode(nodes, inits, [valueInfo('x', 'float32', [1, 8])], [valueInfo('scores', 'float32', [1, 3, 3])]));
+    const xs = (i: number): Value => ({ dtype: 'float32', shape: [1, 8], data: randomFloats(50 + i, 8) });
+    const q = quantizeFloat(float, Array.from({ length: 16 }, (_, i) => ({ feeds: new Map([['x', xs(i)]]), file: 'r', index: i, progress: (i + 1) / 16 })));
+    expect(q.nodes.map((m) => m.op).filter((o) => o.startsWith('Q') && o !== 'Quantize')).toEqual(['QFullyConnected', 'QFullyConnected', 'QBatchMatMul']);
+    const bytes = exportQdq(q);
+    const back = lowerQdq(importBytes(bytes));
+    expect(graphDifferences(q, back)).toEqual([]);
+    // On a calibration input (no clipping): the int8 product's own error only.
+    const want = runGraph(float, new Map([['x', xs(3)]])).get('scores')!.data as Float32Array;
+    const got = runGraph(q, new Map([['x', xs(3)]])).get(q.outputs[0])!.data as Float32Array;
+    const range = Math.max(...Array.from(want, Math.abs));
+    want.forEach((v, i) => expect(Math.abs(v - got[i])).toBeLessThan(0.05 * range));
+    needs(ctx, GCC);
+    const expected = interpret(q, [xs(7).data as Float32Array]);
+    const [r] = await compileAndRunBatch([{ graph: q, expected }], { kernels: 'cmsis-nn', target: 'cortex-m4' });
+    if ('error' in r) throw new Error(r.error);
+    expect(firstDifference(r.outputs[0], expectedBytes(expected, 0, false))).toBeUndefined();
+  }, 60_000);
 
   it('refuses Div by a computed tensor, naming the node', () => {
     const inits = [init('w', 'float32', [2, 2, 1, 1], Float32Array.of(1, 0.5, -0.5, 1))];

@@ -1,7 +1,7 @@
 /** qgc's int8 binary ops against TensorFlow Lite's reference kernels (issue 16, item 3), through
  * the single-op harness (test/support/tflite.ts, scripts/tflite-ops.py): random single-op QDQ
  * models of Add, Sub and Mul — equal shapes and numpy broadcasts, activations and constants —
- * and Div by a constant, lowered by lowerQdq and run by qgc's interpreter on random int8 inputs;
+ * Div by a constant and MatMul of two activations (BATCH_MATMUL), lowered by lowerQdq and run by qgc's interpreter on random int8 inputs;
  * the same op as a .tflite with the lowered graph's exact parameters (ADD, SUB, MUL; Div by a
  * constant is MUL by the reciprocal constant qgc chose, since that is what qgc computes) run by
  * tf.lite.Interpreter with BUILTIN_REF.
@@ -9,7 +9,7 @@
  * As in test/tflite-int8-ops.test.ts: where TFLite's Mul requantizes with
  * MultiplyByQuantizedMultiplier this build rounds once (TFLITE_SINGLE_ROUNDING), while qgc follows
  * CMSIS-NN's default double rounding; such an element may differ by exactly one step, and only
- * where the product requantized with single rounding gives TFLite's value. Add and Sub must be
+ * where the product requantized with single rounding gives TFLite's value (Mul, BatchMatMul). Add and Sub must be
  * equal everywhere. */
 import { describe, expect, it } from 'vitest';
 import type { Graph, Node } from '../src/ir/graph.js';
@@ -48,11 +48,38 @@ function mulSingle(g: Graph, node: Node, values: Map<string, Value>): Int8Array 
   });
 }
 
+/** The lowered QBatchMatMul recomputed with single rounding. */
+function matMulSingle(g: Graph, node: Node, values: Map<string, Value>): Int8Array {
+  if (node.op !== 'QBatchMatMul') throw new Error('not a QBatchMatMul');
+  const a = node.attrs;
+  const [x, y] = node.inputs.map((n) => values.get(n)!);
+  const [M, K] = x.shape.slice(-2);
+  const N = y.shape[y.shape.length - 1];
+  const batch = broadcastShape(x.shape.slice(0, -2), y.shape.slice(0, -2));
+  const ix = broadcastIndex(x.shape.slice(0, -2), batch);
+  const iy = broadcastIndex(y.shape.slice(0, -2), batch);
+  const B = batch.reduce((p, d) => p * d, 1);
+  const out = new Int8Array(B * M * N);
+  for (let t = 0; t < B; t++) {
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += (Number(x.data[(ix ? ix[t] : t) * M * K + m * K + k]) - a.lhsZeroPoint) * (Number(y.data[(iy ? iy[t] : t) * K * N + k * N + n]) - a.rhsZeroPoint);
+        out[(t * M + m) * N + n] = Math.min(a.actMax, Math.max(a.actMin, singleRounding(acc, a.multiplier, a.shift) + a.outputZeroPoint));
+      }
+    }
+  }
+  return out;
+}
+
 interface Row {
   name: string;
-  op: 'ADD' | 'SUB' | 'MUL';
+  op: 'ADD' | 'SUB' | 'MUL' | 'BATCH_MATMUL';
   spec(r: Rand): SingleOpSpec;
 }
+
+const OPTIONS = { ADD: 'AddOptions', SUB: 'SubOptions', MUL: 'MulOptions', BATCH_MATMUL: 'BatchMatMulOptions' } as const;
+const QOP = { ADD: 'QAdd', SUB: 'QAdd', MUL: 'QMul', BATCH_MATMUL: 'QBatchMatMul' } as const;
 
 const binary = (opType: string, a: number[], b: number[], out: number[], constant = false) => (r: Rand): SingleOpSpec => {
   const cq = q(r, 0.005, 0.05);
@@ -92,6 +119,15 @@ const ROWS: Row[] = [
   },
 ];
 
+const matmul = (a: number[], b: number[], out: number[]) => (r: Rand): SingleOpSpec => ({
+  opType: 'MatMul', inputs: [{ shape: a, q: q(r, 0.01, 0.1) }, { shape: b, q: q(r, 0.01, 0.1) }], outShape: out, output: q(r, 0.05, 0.5),
+});
+ROWS.push(
+  { name: 'MatMul of two activations [3, 4] x [4, 5]', op: 'BATCH_MATMUL', spec: matmul([3, 4], [4, 5], [3, 5]) },
+  { name: 'MatMul, batches [2, 3, 8] x [2, 8, 4]', op: 'BATCH_MATMUL', spec: matmul([2, 3, 8], [2, 8, 4], [2, 3, 4]) },
+  { name: 'MatMul, broadcast batches [2, 1, 3, 4] x [3, 4, 2]', op: 'BATCH_MATMUL', spec: matmul([2, 1, 3, 4], [3, 4, 2], [2, 3, 3, 2]) },
+);
+
 const CASES_PER_ROW = 5;
 
 /** The lowered node's operands in the model's order: x<i> (activations) then c<i> (constants). */
@@ -100,7 +136,7 @@ function modelOrder(node: Node): string[] {
   return [...node.inputs].sort((a, b) => key(a) - key(b));
 }
 
-describe('int8 Add, Sub, Mul, Div against tf.lite.Interpreter (reference kernels)', () => {
+describe('int8 Add, Sub, Mul, Div, MatMul against tf.lite.Interpreter (reference kernels)', () => {
   it('every row: equal bytes on random single-op models', (ctx) => {
     needs(ctx, TFLITE);
     const runs: { row: Row; seed: number; graph: Graph; node: Node; values: Map<string, Value>; ours: Int8Array }[] = [];
@@ -111,7 +147,7 @@ describe('int8 Add, Sub, Mul, Div against tf.lite.Interpreter (reference kernels
         const r = uniform(seed);
         const spec = row.spec(r);
         const { graph, node } = lowerSingleOp(spec);
-        expect(node.op, row.name).toBe(row.op === 'MUL' ? 'QMul' : 'QAdd');
+        expect(node.op, row.name).toBe(QOP[row.op]);
         const computed = node.inputs.filter((n) => !graph.tensors.get(n)!.data);
         const values = new Map<string, Value>(computed.map((n) => {
           const t = graph.tensors.get(n)!;
@@ -122,8 +158,8 @@ describe('int8 Add, Sub, Mul, Div against tf.lite.Interpreter (reference kernels
         runs.push({ row, seed, graph, node, values, ours });
         cases.push({
           op: row.op,
-          options: { type: row.op === 'ADD' ? 'AddOptions' : row.op === 'SUB' ? 'SubOptions' : 'MulOptions' },
-          // BroadcastSub/Add of rank above 4 and broadcasting int8 Sub need newer operator versions.
+          options: { type: OPTIONS[row.op] },
+          // Broadcasting int8 Sub and int8 BatchMatMul need newer operator versions.
           version: row.op === 'SUB' ? 3 : 2,
           inputs: modelOrder(node).map((n) => (values.has(n) ? tfliteTensor(graph, n, values.get(n)) : tfliteTensor(graph, n, undefined, true))),
           outputs: [tfliteTensor(graph, node.outputs[0])],
@@ -137,7 +173,7 @@ describe('int8 Add, Sub, Mul, Div against tf.lite.Interpreter (reference kernels
       if ('error' in res) throw new Error(`${run.row.name} (seed ${run.seed}): TFLite refused the model: ${res.error}`);
       const theirs = res.ref[0];
       expect(theirs.length, `${run.row.name} seed ${run.seed}`).toBe(run.ours.length);
-      const single = run.row.op === 'MUL' ? mulSingle(run.graph, run.node, run.values) : undefined;
+      const single = run.row.op === 'MUL' ? mulSingle(run.graph, run.node, run.values) : run.row.op === 'BATCH_MATMUL' ? matMulSingle(run.graph, run.node, run.values) : undefined;
       let explained = 0;
       for (let j = 0; j < theirs.length; j++) {
         if (theirs[j] === run.ours[j]) continue;
