@@ -1,7 +1,8 @@
 /** qgc's int8 binary ops against TensorFlow Lite's reference kernels (issue 16, item 3), through
  * the single-op harness (test/support/tflite.ts, scripts/tflite-ops.py): random single-op QDQ
  * models of Add, Sub and Mul — equal shapes and numpy broadcasts, activations and constants —
- * Div by a constant and MatMul of two activations (BATCH_MATMUL), lowered by lowerQdq and run by qgc's interpreter on random int8 inputs;
+ * Div by a constant, MatMul of two activations (BATCH_MATMUL), and the data movement qgc already
+ * had in int8 (Concat of one scale, Transpose), lowered by lowerQdq and run by qgc's interpreter on random int8 inputs;
  * the same op as a .tflite with the lowered graph's exact parameters (ADD, SUB, MUL; Div by a
  * constant is MUL by the reciprocal constant qgc chose, since that is what qgc computes) run by
  * tf.lite.Interpreter with BUILTIN_REF.
@@ -16,7 +17,7 @@ import type { Graph, Node } from '../src/ir/graph.js';
 import type { Value } from '../src/interp/types.js';
 import { runGraph } from '../src/interp/run.js';
 import { broadcastIndex, broadcastShape } from '../src/interp/util.js';
-import { lowerSingleOp, type SingleOpSpec } from './support/qdq-single.js';
+import { lowerSingleOp, onnxAttr as attr, type SingleOpSpec } from './support/qdq-single.js';
 import { uniform } from './support/random.js';
 import { runTflite, tfliteTensor, type TfliteCase } from './support/tflite.js';
 import { TFLITE, needs } from './support/tools.js';
@@ -74,12 +75,18 @@ function matMulSingle(g: Graph, node: Node, values: Map<string, Value>): Int8Arr
 
 interface Row {
   name: string;
-  op: 'ADD' | 'SUB' | 'MUL' | 'BATCH_MATMUL';
+  op: 'ADD' | 'SUB' | 'MUL' | 'BATCH_MATMUL' | 'CONCATENATION' | 'TRANSPOSE';
   spec(r: Rand): SingleOpSpec;
+  /** Builtin options beyond the table's type (Concatenation's axis). */
+  options?: Record<string, unknown>;
+  /** Constant int32 inputs TFLite takes where qgc has attributes (Transpose's perm). */
+  extra?: (node: Node) => TfliteCase['inputs'];
 }
 
-const OPTIONS = { ADD: 'AddOptions', SUB: 'SubOptions', MUL: 'MulOptions', BATCH_MATMUL: 'BatchMatMulOptions' } as const;
-const QOP = { ADD: 'QAdd', SUB: 'QAdd', MUL: 'QMul', BATCH_MATMUL: 'QBatchMatMul' } as const;
+const OPTIONS = {
+  ADD: 'AddOptions', SUB: 'SubOptions', MUL: 'MulOptions', BATCH_MATMUL: 'BatchMatMulOptions', CONCATENATION: 'ConcatenationOptions', TRANSPOSE: 'TransposeOptions',
+} as const;
+const QOP = { ADD: 'QAdd', SUB: 'QAdd', MUL: 'QMul', BATCH_MATMUL: 'QBatchMatMul', CONCATENATION: 'QConcat', TRANSPOSE: 'Transpose' } as const;
 
 const binary = (opType: string, a: number[], b: number[], out: number[], constant = false) => (r: Rand): SingleOpSpec => {
   const cq = q(r, 0.005, 0.05);
@@ -128,6 +135,25 @@ ROWS.push(
   { name: 'MatMul, broadcast batches [2, 1, 3, 4] x [3, 4, 2]', op: 'BATCH_MATMUL', spec: matmul([2, 1, 3, 4], [3, 4, 2], [2, 3, 3, 2]) },
 );
 
+const concat = (shapes: number[][], axis: number, out: number[]) => (r: Rand): SingleOpSpec => {
+  const p = q(r, 0.01, 0.1);
+  return { opType: 'Concat', attributes: [attr.int('axis', axis)], inputs: shapes.map((shape) => ({ shape, q: p })), outShape: out, output: p };
+};
+ROWS.push(
+  { name: 'Concat, one scale (a copy)', op: 'CONCATENATION', spec: concat([[1, 2, 3], [1, 4, 3]], 1, [1, 6, 3]), options: { axis: 1 } },
+  // TFLite's int8 CONCATENATION requires every input at the output's scale and zero point (its
+  // Prepare refuses others); qgc's requantizing concat of differing scales has no TFLite twin.
+  { name: 'Concat along the last axis, one scale', op: 'CONCATENATION', spec: concat([[2, 3, 2], [2, 3, 1], [2, 3, 3]], 2, [2, 3, 6]), options: { axis: 2 } },
+  {
+    name: 'Transpose [2, 3, 4] by 2, 0, 1', op: 'TRANSPOSE',
+    spec: (r) => {
+      const p = q(r, 0.01, 0.1);
+      return { opType: 'Transpose', attributes: [attr.ints('perm', [2, 0, 1])], inputs: [{ shape: [2, 3, 4], q: p }], outShape: [4, 2, 3], output: p };
+    },
+    extra: (node) => [{ shape: [3], dtype: 'int32', data: node.op === 'Transpose' ? node.attrs.perm : [], const: true }],
+  },
+);
+
 const CASES_PER_ROW = 5;
 
 /** The lowered node's operands in the model's order: x<i> (activations) then c<i> (constants). */
@@ -158,10 +184,10 @@ describe('int8 Add, Sub, Mul, Div, MatMul against tf.lite.Interpreter (reference
         runs.push({ row, seed, graph, node, values, ours });
         cases.push({
           op: row.op,
-          options: { type: OPTIONS[row.op] },
+          options: { type: OPTIONS[row.op], ...row.options },
           // Broadcasting int8 Sub and int8 BatchMatMul need newer operator versions.
           version: row.op === 'SUB' ? 3 : 2,
-          inputs: modelOrder(node).map((n) => (values.has(n) ? tfliteTensor(graph, n, values.get(n)) : tfliteTensor(graph, n, undefined, true))),
+          inputs: [...modelOrder(node).map((n) => (values.has(n) ? tfliteTensor(graph, n, values.get(n)) : tfliteTensor(graph, n, undefined, true))), ...(row.extra?.(node) ?? [])],
           outputs: [tfliteTensor(graph, node.outputs[0])],
         });
       }
