@@ -4,7 +4,8 @@
  * (the last stored in the output's byte order), a difference, operands after a Transpose view and
  * after a fully connected layer (row-major), equal-shape products large enough for CMSIS-NN's
  * DSP and MVE loops and their tails; matrix products of two activations (broadcast batches,
- * ranks 3 and 4, an attention q @ k^T through a transposed view) — each with random seeds, all in one program per provider
+ * ranks 3 and 4, an attention q @ k^T through a transposed view); int8 Slice (negative steps),
+ * DepthToSpace (DCR, CRD) and SpaceToDepth between convs (NHWC ↔ row-major copies) — each with random seeds, all in one program per provider
  * and place: the host with sanitizers (cortex-m4 and cortex-m55 builds), QEMU Cortex-M4 and
  * Cortex-M55, both providers; and the Wasm backend's SIMD and scalar modules. Which kernel each step calls is pinned too (arm_elementwise_mul_s8
  * and arm_elementwise_add_s8 on equal shapes, the portable broadcast kernels otherwise). */
@@ -96,6 +97,16 @@ const SHAPES: Record<string, Make> = {
     const x = b.input([1, 24]);
     return { x, y: b.batchMatMul(b.reshape(b.fc(x, 24), [2, 1, 3, 4]), b.reshape(b.fc(x, 24), [3, 4, 2])) };
   },
+  'slice (steps 2 and -1) of a conv output, then a conv': (b) => {
+    const x = b.input([1, 4, 7, 6]);
+    const s = b.slice(conv(b, x, 4), [0, 3, 1, 5], [1, -1, 2, -1], [1, 3, 3, 6]);
+    return { x, y: conv(b, s, 3) };
+  },
+  'depth to space (DCR and CRD) and space to depth around convs': (b) => {
+    const x = b.input([1, 3, 4, 4]);
+    const d = b.block('DepthToSpace', conv(b, x, 8), 2, b.rand() < 0.5 ? 'DCR' : 'CRD');
+    return { x, y: b.block('SpaceToDepth', conv(b, d, 2), 2, 'DCR') };
+  },
   'add and mul of equal shapes with a constant, 3 x 5 x 7': (b) => {
     const x = b.input([1, 3, 5, 7]);
     const a = b.addBroadcast(conv(b, x, 3), b.constOperand([1, 3, 5, 7]), { outScale: 0.1 });
@@ -135,7 +146,7 @@ function kernelsOf(graph: Graph, kernels: 'portable' | 'cmsis-nn', target: strin
   return r.report.layers.filter((s) => keep.includes(s.op)).map((s) => `${s.op}:${s.kernel}`);
 }
 
-describe('QMul, broadcasting QAdd and QBatchMatMul in C and Wasm', () => {
+describe('QMul, broadcasting QAdd, QBatchMatMul and int8 copies in C and Wasm', () => {
   it('chooses arm_elementwise_*_s8 on equal shapes and the portable broadcast kernels otherwise', () => {
     const of = (name: string, kernels: 'portable' | 'cmsis-nn') => kernelsOf(CASES.find((c) => c.name.startsWith(name))!.graph, kernels, 'cortex-m55');
     expect(of('squeeze-excite', 'cmsis-nn')).toEqual(['QMul:qgc_mul_broadcast_s8']);

@@ -169,6 +169,38 @@ describe('int8 lowering of Mul, Sub, Div and broadcasting Add', () => {
     expect(firstDifference(r.outputs[0], expectedBytes(expected, 0, false))).toBeUndefined();
   }, 60_000);
 
+  it('Slice (negative steps), DepthToSpace and SpaceToDepth stay int8 copies in the input\'s parameters, through QDQ and back', async () => {
+    const inits = [
+      init('w', 'float32', [8, 2, 3, 3], randomFloats(21, 144, -0.5, 0.5)), init('w2', 'float32', [4, 2, 1, 1], randomFloats(22, 8, -0.5, 0.5)),
+      init('starts', 'int64', [2], Float64Array.of(-1, 1)), init('ends', 'int64', [2], Float64Array.of(-100, 7)),
+      init('axes', 'int64', [2], Float64Array.of(2, 3)), init('steps', 'int64', [2], Float64Array.of(-1, 2)),
+    ];
+    const n = (opType: string, input: string[], output: string, attribute: object[] = []) => ({ name: output, opType, input, output: [output], attribute });
+    const nodes = [
+      n('Conv', ['x', 'w'], 'c', [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])]),
+      n('Slice', ['c', 'starts', 'ends', 'axes', 'steps'], 's'),
+      n('DepthToSpace', ['s'], 'd', [attr.int('blocksize', 2), attr.string('mode', 'CRD')]),
+      n('Conv', ['d', 'w2'], 'e', [attr.ints('kernel_shape', [1, 1])]),
+      n('SpaceToDepth', ['e'], 'y', [attr.int('blocksize', 2)]),
+    ];
+    const shape = [1, 2, 6, 8];
+    const float = importBytes(encode(nodes, inits, [valueInfo('x', 'float32', shape)], [valueInfo('y', 'float32', [1, 16, 6, 3])]));
+    const xs = (i: number): Value => ({ dtype: 'float32', shape, data: randomFloats(70 + i, 96) });
+    const q = quantizeFloat(float, Array.from({ length: 8 }, (_, i) => ({ feeds: new Map([['x', xs(i)]]), file: 'r', index: i, progress: (i + 1) / 8 })));
+    expect(q.nodes.map((m) => m.op)).toEqual(['Quantize', 'QConv', 'Slice', 'DepthToSpace', 'QConv', 'SpaceToDepth', 'Dequantize']);
+    for (const m of q.nodes.filter((k) => k.op === 'Slice' || k.op.endsWith('Depth') || k.op === 'DepthToSpace')) {
+      expect(q.tensors.get(m.outputs[0])!.quant, m.name).toEqual(q.tensors.get(m.inputs[0])!.quant);
+    }
+    const bytes = exportQdq(q);
+    expect(graphDifferences(q, lowerQdq(importBytes(bytes)))).toEqual([]);
+    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const res = await session.run({ x: new ort.Tensor('float32', xs(3).data as Float32Array, shape) });
+    const ours = runGraph(q, new Map([['x', xs(3)]])).get(q.outputs[0])!.data as Float32Array;
+    const outScale = q.tensors.get(q.nodes.at(-1)!.inputs[0])!.quant!.scale[0];
+    (res[session.outputNames[0]].data as Float32Array).forEach((v, i) => expect(Math.abs(v - ours[i])).toBeLessThanOrEqual(2 * outScale + 1e-6));
+    await session.release();
+  });
+
   it('refuses Div by a computed tensor, naming the node', () => {
     const inits = [init('w', 'float32', [2, 2, 1, 1], Float32Array.of(1, 0.5, -0.5, 1))];
     const nodes = [

@@ -30,6 +30,9 @@ function rowMajorProvider(without: Int8Op[] = []): KernelProvider {
     QConcat: k('concat'),
     QClamp: k('clamp', { inputLayout: 'as-first-input', outputLayout: 'as-first-input', inPlace: true, passesLayout: true }),
     Pad: k('pad'),
+    Slice: k('slice'),
+    DepthToSpace: k('d2s'),
+    SpaceToDepth: k('s2d'),
   };
   for (const op of without) delete (table as Partial<Record<Int8Op, OpKernel>>)[op];
   return { name: 'test-rowmajor', backend: 'the test backend', kernels: table, copyKernel: { kernel: 'copy', scratchBytes: 0 }, unsupportedHint: 'Use another backend.' };

@@ -2,7 +2,7 @@
  * the single-op harness (test/support/tflite.ts, scripts/tflite-ops.py): random single-op QDQ
  * models of Add, Sub and Mul — equal shapes and numpy broadcasts, activations and constants —
  * Div by a constant, MatMul of two activations (BATCH_MATMUL), and the data movement qgc already
- * had in int8 (Concat of one scale, Transpose), lowered by lowerQdq and run by qgc's interpreter on random int8 inputs;
+ * had in int8 (Concat of one scale, Transpose) and int8 Slice (STRIDED_SLICE), lowered by lowerQdq and run by qgc's interpreter on random int8 inputs;
  * the same op as a .tflite with the lowered graph's exact parameters (ADD, SUB, MUL; Div by a
  * constant is MUL by the reciprocal constant qgc chose, since that is what qgc computes) run by
  * tf.lite.Interpreter with BUILTIN_REF.
@@ -75,7 +75,7 @@ function matMulSingle(g: Graph, node: Node, values: Map<string, Value>): Int8Arr
 
 interface Row {
   name: string;
-  op: 'ADD' | 'SUB' | 'MUL' | 'BATCH_MATMUL' | 'CONCATENATION' | 'TRANSPOSE';
+  op: 'ADD' | 'SUB' | 'MUL' | 'BATCH_MATMUL' | 'CONCATENATION' | 'TRANSPOSE' | 'STRIDED_SLICE';
   spec(r: Rand): SingleOpSpec;
   /** Builtin options beyond the table's type (Concatenation's axis). */
   options?: Record<string, unknown>;
@@ -85,8 +85,9 @@ interface Row {
 
 const OPTIONS = {
   ADD: 'AddOptions', SUB: 'SubOptions', MUL: 'MulOptions', BATCH_MATMUL: 'BatchMatMulOptions', CONCATENATION: 'ConcatenationOptions', TRANSPOSE: 'TransposeOptions',
+  STRIDED_SLICE: 'StridedSliceOptions',
 } as const;
-const QOP = { ADD: 'QAdd', SUB: 'QAdd', MUL: 'QMul', BATCH_MATMUL: 'QBatchMatMul', CONCATENATION: 'QConcat', TRANSPOSE: 'Transpose' } as const;
+const QOP = { ADD: 'QAdd', SUB: 'QAdd', MUL: 'QMul', BATCH_MATMUL: 'QBatchMatMul', CONCATENATION: 'QConcat', TRANSPOSE: 'Transpose', STRIDED_SLICE: 'Slice' } as const;
 
 const binary = (opType: string, a: number[], b: number[], out: number[], constant = false) => (r: Rand): SingleOpSpec => {
   const cq = q(r, 0.005, 0.05);
@@ -151,6 +152,24 @@ ROWS.push(
       return { opType: 'Transpose', attributes: [attr.ints('perm', [2, 0, 1])], inputs: [{ shape: [2, 3, 4], q: p }], outShape: [4, 2, 3], output: p };
     },
     extra: (node) => [{ shape: [3], dtype: 'int32', data: node.op === 'Transpose' ? node.attrs.perm : [], const: true }],
+  },
+  {
+    name: 'Slice [2, 5, 6] with steps 1, -2, 3', op: 'STRIDED_SLICE',
+    spec: (r) => {
+      const p = q(r, 0.01, 0.1);
+      const c = (data: number[]) => ({ dtype: 'int64' as const, shape: [3], data: Float64Array.from(data) });
+      return {
+        opType: 'Slice', inputs: [{ shape: [2, 5, 6], q: p }], constants: [c([0, 4, 1]), c([2, -100, 6]), c([0, 1, 2]), c([1, -2, 3])], outShape: [2, 3, 2], output: p,
+      };
+    },
+    // TFLite's begin / end / strides: ends one step past the last element read (exclusive); a
+    // walk down to index 0 ends far below -dim (TFLite clamps it to -1).
+    extra: (node) => {
+      if (node.op !== 'Slice') return [];
+      const a = node.attrs;
+      const ends = a.starts.map((s, i) => s + a.steps[i] * (a.shape[i] - 1) + Math.sign(a.steps[i])).map((e) => (e < 0 ? -1000 : e));
+      return [a.starts, ends, a.steps].map((data) => ({ shape: [3], dtype: 'int32' as const, data, const: true }));
+    },
   },
 );
 

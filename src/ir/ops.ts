@@ -292,7 +292,7 @@ export const OpGroups = {
   int8: [
     'Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'Concat', 'Relu', 'Clip',
     'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Pad',
-    'Sub', 'Mul', 'Div',
+    'Sub', 'Mul', 'Div', 'Slice', 'DepthToSpace', 'SpaceToDepth',
   ],
   /** ONNX ops that mark a model as already quantized (QDQ or QOperator form). */
   onnxQuantized: ['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger'],

@@ -259,6 +259,24 @@ class QdqWriter {
       case 'Transpose':
         this.keeps(n);
         return this.op(n, 'Transpose', [this.dq(n, n.inputs[0])], [attr.ints('perm', n.attrs.perm)]);
+      case 'Slice': {
+        this.keeps(n);
+        const a = n.attrs;
+        const dims = this.tensor(n.inputs[0]).shape;
+        // ends one step past the last element read; before index 0 (a negative step reaching it)
+        // is -(dim + 1), which ONNX clamps to -1.
+        const ends = a.starts.map((s, i) => {
+          const e = a.shape[i] === 0 ? s : s + a.steps[i] * (a.shape[i] - 1) + Math.sign(a.steps[i]);
+          return e < 0 ? -(dims[i] + 1) : e;
+        });
+        const c = (what: string, v: number[]) => this.b.constant(`${n.name}_${what}`, 'int64', [v.length], Float64Array.from(v));
+        return this.op(n, 'Slice', [this.dq(n, n.inputs[0]), c('starts', a.starts), c('ends', ends), c('axes', dims.map((_, i) => i)), c('steps', a.steps)], []);
+      }
+      case 'DepthToSpace':
+      case 'SpaceToDepth':
+        this.keeps(n);
+        if (n.op === 'SpaceToDepth' && n.attrs.mode !== 'DCR') throw this.fail(n, 'SpaceToDepth has no mode attribute in ONNX (DCR only)');
+        return this.op(n, n.op, [this.dq(n, n.inputs[0])], [attr.int('blocksize', n.attrs.blocksize), ...(n.op === 'DepthToSpace' ? [attr.string('mode', n.attrs.mode)] : [])]);
       case 'Identity':
         this.keeps(n);
         return this.op(n, 'Identity', [this.dq(n, n.inputs[0])], []);

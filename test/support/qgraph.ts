@@ -156,6 +156,18 @@ export class QGraphBuilder {
     return this.node('QBatchMatMul', [a.name, b.name], out, { ...batchMatMulParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), actMin: -128, actMax: 127 });
   }
 
+  /** An int8 Slice from `starts` by `steps` (negative: backwards) over `shape`. */
+  slice(x: Act, starts: number[], steps: number[], shape: number[]): Act {
+    return this.node('Slice', [x.name], this.act(shape, x.scale, x.zp), { starts, steps, shape });
+  }
+
+  /** An int8 DepthToSpace / SpaceToDepth. */
+  block(op: 'DepthToSpace' | 'SpaceToDepth', x: Act, blocksize: number, mode: 'DCR' | 'CRD'): Act {
+    const [n, c, h, w] = x.shape;
+    const shape = op === 'DepthToSpace' ? [n, c / (blocksize * blocksize), h * blocksize, w * blocksize] : [n, c * blocksize * blocksize, h / blocksize, w / blocksize];
+    return this.node(op, [x.name], this.act(shape, x.scale, x.zp), { blocksize, mode });
+  }
+
   /** A constant int8 operand (random values) with per-tensor parameters. */
   constOperand(shape: number[]): Act {
     const n = shape.reduce((p, d) => p * d, 1);

@@ -8,6 +8,7 @@ import { elementCount, stridesOf } from '../../ir/graph.js';
 import type { PadAttrs } from '../../ir/ops.js';
 import { isIdentityOperand, requantize } from '../../ir/intmath.js';
 import { batchWalk, broadcastWalk, inOutputOrder, isPlainElementwise, type WalkOperand } from '../../schedule/broadcast.js';
+import { blockWalk, sliceWalk, type GatherWalk } from '../../interp/rearrange.js';
 import { nhwcOf, window2d } from '../../schedule/geometry.js';
 import { channelsLast, physicalShape, rowMajor, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
@@ -142,6 +143,30 @@ export function binaryOperands(step: NodeStep, ctx: CallContext): BinaryOperands
   return { input2, consts, walk: { rank: w.dims.length, dims: list(w.dims), strides1: list(w.strides[0]), strides2: list(w.strides[1]) } };
 }
 
+/** The walk of an int8 Slice / DepthToSpace / SpaceToDepth over its row-major input. */
+export function gatherWalkOf(step: { node: NodeStep['node'] }, inputShape: readonly number[]): GatherWalk {
+  const n = step.node;
+  if (n.op === 'Slice') return sliceWalk(inputShape, n.attrs);
+  if (n.op === 'DepthToSpace' || n.op === 'SpaceToDepth') return blockWalk(inputShape, n.attrs, n.op === 'DepthToSpace');
+  throw new Error('unreachable');
+}
+
+/** Slice, DepthToSpace, SpaceToDepth on int8: one strided copy (qgc_copy_s8) from the input's
+ * first element read, over row-major bytes. */
+const gatherKernel: CKernel = {
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+  choose: fixed('qgc_copy_s8', (q) => {
+    if (gatherWalkOf(q, q.inputs[0].shape).dims.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, `${q.node.op} of rank above 8`, where(q), 'Reshape to at most 8 dims.');
+  }),
+  render(step, ctx) {
+    const w = gatherWalkOf(step, step.inputs[0].shape);
+    return {
+      partial: 'portable_copy', kernel: 'qgc_copy_s8', consts: [],
+      values: { input: ctx.offset(step.inputs[0]) + w.base, output: ctx.offset(step.output), step: ctx.stepNumber, ...copyValues({ dims: w.dims, srcStrides: w.strides }) },
+    };
+  },
+};
+
 /** The portable kernels, op by op: what each declares to the schedule and how it prints. */
 const PORTABLE_KERNELS = {
   QConv: {
@@ -205,6 +230,9 @@ const PORTABLE_KERNELS = {
     choose: fixed('qgc_pad_s8', checkPad),
     render: padCall,
   },
+  Slice: gatherKernel,
+  DepthToSpace: gatherKernel,
+  SpaceToDepth: gatherKernel,
 } as const satisfies Record<Int8Op, CKernel>;
 
 function checkPad(q: KernelQuery): void {

@@ -8,9 +8,9 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
 import { checkPool, checkShifts, type ConstSource } from '../c/kernel-call.js';
-import { checkBatchMatMul, checkBroadcast, checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
+import { checkBatchMatMul, checkBroadcast, gatherWalkOf, portableKernels, checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
 import type { WasmKernel, WasmProvider } from './kernel.js';
-import { concatBody, copyBody, padBody } from './kernels/data.js';
+import { concatBody, copyBody, gather, padBody } from './kernels/data.js';
 import { addBody, clampBody, mulBody } from './kernels/elementwise.js';
 import { convBody, convScratchBytes, convSpec, fcSpec, isDepthwise } from './kernels/linear.js';
 import { avgPoolScratchBytes, avgPoolBody, maxPoolBody } from './kernels/pool.js';
@@ -56,6 +56,15 @@ function checkPad(q: KernelQuery): void {
 const fixed = (kernel: string, check?: (q: KernelQuery) => void, scratch?: (q: KernelQuery) => number) => (q: KernelQuery): KernelChoice => {
   check?.(q);
   return { kernel, scratchBytes: scratch ? scratch(q) : 0 };
+};
+
+/** Slice, DepthToSpace, SpaceToDepth on int8: one strided gather from the first element read. */
+const gatherKernel: WasmKernel = {
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: portableKernels.Slice!.choose,
+  build(step, ctx) {
+    const w = gatherWalkOf(step, step.inputs[0].shape);
+    return gather(ctx.f, ctx.addr(step.output), ctx.addr(step.inputs[0]) + w.base, { dims: w.dims, srcStrides: w.strides });
+  },
 };
 
 /** The Wasm kernels, op by op. */
@@ -106,6 +115,9 @@ const WASM_KERNELS = {
   Pad: {
     inputLayout: 'canonical', outputLayout: 'perm-of-first-input', passesLayout: true, dtypes: INT8, choose: fixed('wasm_pad_s8', checkPad), build: padBody,
   },
+  Slice: gatherKernel,
+  DepthToSpace: gatherKernel,
+  SpaceToDepth: gatherKernel,
 } as const satisfies Record<Int8Op, WasmKernel>;
 
 export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';

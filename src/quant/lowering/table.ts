@@ -8,7 +8,7 @@ import type { NodeOf } from '../../ir/graph.js';
 import type { OpGroup } from '../../ir/ops.js';
 import { lowerAdd, lowerClamp, lowerDiv, lowerMul } from './elementwise.js';
 import { lowerConv, lowerFullyConnected, lowerMatMul } from './linear.js';
-import { lowerPad, lowerTranspose, lowerView } from './movement.js';
+import { lowerCopy, lowerPad, lowerTranspose, lowerView } from './movement.js';
 import { lowerGlobalAveragePool, lowerPool } from './pool.js';
 import { lowerConcat, lowerSoftmax } from './softmax.js';
 import type { ScaleSource } from './source.js';
@@ -38,6 +38,9 @@ export const int8Lowerings: { readonly [K in OpGroup<'int8'>]: LowerRow<K> } = {
   Identity: lowerView,
   Transpose: lowerTranspose,
   Pad: lowerPad,
+  Slice: lowerCopy,
+  DepthToSpace: lowerCopy,
+  SpaceToDepth: lowerCopy,
 };
 
 /** Lowers `node` (an op of OpGroups.int8) with its row. */
