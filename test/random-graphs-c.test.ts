@@ -21,7 +21,10 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     expect(printGraph(again.graph)).toBe(printGraph(cases[17].graph));
     expect(interpretRandomCase(again, 1).out8[0]).toEqual(expectedOf(cases[17]).out8[0]);
     const ops = new Set(cases.flatMap((c) => c.graph.nodes.map((n) => n.op)));
-    expect([...ops].sort()).toEqual(['Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QMaxPool', 'QMul', 'QSoftmax', 'Quantize', 'Reshape', 'Transpose']);
+    expect([...ops].sort()).toEqual([
+      'Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QHardSigmoid', 'QHardSwish', 'QLeakyRelu',
+      'QMaxPool', 'QMean', 'QMul', 'QPRelu', 'QReduceMax', 'QSigmoid', 'QSoftmax', 'QTanh', 'Quantize', 'Reshape', 'Transpose',
+    ]);
     const binary = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QAdd' || n.op === 'QMul'
       ? [{ op: n.op, sub: n.op === 'QAdd' && n.attrs.input2.multiplier < 0, shapes: n.inputs.map((i) => c.graph.tensors.get(i)!.shape.join()), constant: c.graph.tensors.get(n.inputs[1])!.data !== undefined }]
       : [])));

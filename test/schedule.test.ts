@@ -33,6 +33,14 @@ function rowMajorProvider(without: Int8Op[] = []): KernelProvider {
     Slice: k('slice'),
     DepthToSpace: k('d2s'),
     SpaceToDepth: k('s2d'),
+    QSigmoid: k('sigmoid'),
+    QTanh: k('tanh'),
+    QHardSigmoid: k('hardsigmoid'),
+    QHardSwish: k('hardswish'),
+    QLeakyRelu: k('leakyrelu'),
+    QPRelu: k('prelu'),
+    QMean: k('mean'),
+    QReduceMax: k('reducemax'),
   };
   for (const op of without) delete (table as Partial<Record<Int8Op, OpKernel>>)[op];
   return { name: 'test-rowmajor', backend: 'the test backend', kernels: table, copyKernel: { kernel: 'copy', scratchBytes: 0 }, unsupportedHint: 'Use another backend.' };

@@ -283,7 +283,7 @@ export const OpGroups = {
   pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
   /** Ops whose only computed input is the first: the others are constants (weights and bias,
    * a shape, pads, axes). */
-  firstInputComputed: ['QConv', 'QFullyConnected', 'Reshape', 'Pad', 'Squeeze', 'Unsqueeze'],
+  firstInputComputed: ['QConv', 'QFullyConnected', 'Reshape', 'Pad', 'Squeeze', 'Unsqueeze', 'QPRelu'],
   /** Binary int8 ops whose second operand may be a constant (the lowering puts the computed one
    * first; kernels read the constant from flash). */
   constantSecondOperand: ['QAdd', 'QMul'],
@@ -292,6 +292,7 @@ export const OpGroups = {
   int8: [
     'Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'Concat', 'Relu', 'Clip',
     'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Pad',
+    'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'PRelu', 'ReduceMean', 'ReduceMax', 'GlobalMaxPool',
     'Sub', 'Mul', 'Div', 'Slice', 'DepthToSpace', 'SpaceToDepth',
   ],
   /** ONNX ops that mark a model as already quantized (QDQ or QOperator form). */

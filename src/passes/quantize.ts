@@ -6,7 +6,7 @@ import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Range } from '../quant/histogram.js';
 import { LowerContext, type QuantizeOptions } from '../quant/lower-context.js';
-import { lowerNode } from '../quant/lower.js';
+import { lowerNode, requireInt8Forms } from '../quant/lower.js';
 import type { Pass } from './pass.js';
 import { verifyGraph } from './verify.js';
 
@@ -33,6 +33,7 @@ export interface QuantizeResult {
  * int8 form is a CompileError naming the node, with a hint; nothing is silently kept in float.
  */
 export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, opts: QuantizeOptions = {}): QuantizeResult {
+  requireInt8Forms(graph);
   const ctx = new LowerContext(graph, ranges, opts);
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;

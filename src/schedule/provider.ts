@@ -88,4 +88,7 @@ export interface KernelProvider {
   readonly copyKernel: KernelChoice;
   /** A hint for ops without a kernel. */
   readonly unsupportedHint: string;
+  /** Byte alignment of every tensor's storage in the arena (default 1). A backend that writes
+   * whole 32-bit words (WGSL) asks for 4, so no two tensors share a word. */
+  readonly storageAlign?: number;
 }

@@ -27,6 +27,22 @@ export interface LayerReport {
   inPlace: boolean;
 }
 
+/** What `qgc compile --measure` measured on the target (src/cli/measure.ts). */
+export interface Measured {
+  /** Where: e.g. `cortex-m4 (QEMU mps2-an386)`. */
+  where: string;
+  /** Stack high-water mark of one `<name>_run` (bytes). */
+  stackBytes: number;
+  /** Code (.text) and constant data (.rodata) linked from the network's own files (its .c files
+   * and qgc's portable kernels) and from CMSIS-NN, after --gc-sections. */
+  network: { codeBytes: number; constBytes: number };
+  cmsisNn: { codeBytes: number; constBytes: number };
+  /** Flash of both together (code, constant data, .data load image). */
+  flashBytes: number;
+  /** Executed instructions of one inference on an all-zero input. */
+  instructions: number;
+}
+
 export interface CReport {
   name: string;
   target: string;
@@ -46,6 +62,8 @@ export interface CReport {
   };
   memoryPlan: { strategy: string; peakStep: number; buffers: { offset: number; bytes: number; first: number; last: number; holds: string }[] };
   files: string[];
+  /** With `qgc compile --measure`: measured on the target. */
+  measured?: Measured;
 }
 
 /** Builds the report from the schedule and the calls (one per step). */

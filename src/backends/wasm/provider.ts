@@ -8,7 +8,7 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
 import { checkPool, checkShifts, type ConstSource } from '../c/kernel-call.js';
-import { checkBatchMatMul, checkBroadcast, gatherWalkOf, portableKernels, checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
+import { checkBatchMatMul, checkBroadcast, checkLinear, checkSameShapes, checkWindowRank, gatherWalkOf, portableKernels, preluChannels, reductionExtent } from '../c/kernels-portable.js';
 import type { WasmKernel, WasmProvider } from './kernel.js';
 import { concatBody, copyBody, gather, padBody } from './kernels/data.js';
 import { addBody, clampBody, mulBody } from './kernels/elementwise.js';
@@ -16,6 +16,8 @@ import { convBody, convScratchBytes, convSpec, fcSpec, isDepthwise } from './ker
 import { avgPoolScratchBytes, avgPoolBody, maxPoolBody } from './kernels/pool.js';
 import { batchMatMulBody } from './kernels/matmul.js';
 import { softmaxBody } from './kernels/softmax.js';
+import { lutBody, preluBody } from './kernels/activation.js';
+import { reduceBody } from './kernels/reduce.js';
 
 const INT8: readonly StorageDType[] = ['int8'];
 
@@ -23,10 +25,21 @@ function where(q: ConstSource) {
   return { node: q.node.name, op: q.node.op };
 }
 
+/** The Wasm kernels read int8 weights: narrower ones (int4, --bits w4a8) are refused, naming
+ * the node and the width, rather than silently stored one per byte. */
+function checkWeightBits(q: KernelQuery): void {
+  const bits = q.consts[0]?.quant?.bits ?? 8;
+  if (bits !== 8) {
+    throw new CompileError(ErrorCode.UnsupportedDType, `weight '${q.consts[0]!.name}' has ${bits}-bit values; the Wasm kernels take 8-bit weights only`, { ...where(q), tensor: q.consts[0]!.name },
+      'Compile for wasm with --bits w8a8 (int4 weights run on the C backend: cmsis-nn and portable).');
+  }
+}
+
 function chooseConv(q: KernelQuery): KernelChoice {
   checkWindowRank(q);
   if (q.node.op !== 'QConv') throw new Error('unreachable');
   checkLinear(q, q.node.attrs.shift);
+  checkWeightBits(q);
   const w = q.consts[0]!.shape;
   const g = q.node.attrs.group;
   const c = q.inputs[0].shape[1];
@@ -39,6 +52,7 @@ function chooseConv(q: KernelQuery): KernelChoice {
 function chooseFc(q: KernelQuery): KernelChoice {
   if (q.node.op !== 'QFullyConnected') throw new Error('unreachable');
   checkLinear(q, q.node.attrs.shift);
+  checkWeightBits(q);
   const [m, k] = q.consts[0]!.shape;
   return { kernel: 'wasm_fully_connected_s8', scratchBytes: convScratchBytes(k, m) };
 }
@@ -66,6 +80,11 @@ const gatherKernel: WasmKernel = {
     return gather(ctx.f, ctx.addr(step.output), ctx.addr(step.inputs[0]) + w.base, { dims: w.dims, srcStrides: w.strides });
   },
 };
+
+/** The int8 functions of one value: a table lookup per element, in place. */
+const LUT_KERNEL = {
+  inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, choose: fixed('wasm_lut_s8'), build: lutBody,
+} as const satisfies WasmKernel;
 
 /** The Wasm kernels, op by op. */
 const WASM_KERNELS = {
@@ -118,9 +137,23 @@ const WASM_KERNELS = {
   Slice: gatherKernel,
   DepthToSpace: gatherKernel,
   SpaceToDepth: gatherKernel,
+  QSigmoid: LUT_KERNEL,
+  QTanh: LUT_KERNEL,
+  QHardSigmoid: LUT_KERNEL,
+  QHardSwish: LUT_KERNEL,
+  QLeakyRelu: LUT_KERNEL,
+  QPRelu: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', inPlace: true, dtypes: INT8, choose: fixed('wasm_prelu_s8', (q) => { preluChannels(q); }), build: preluBody,
+  },
+  QMean: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_mean_s8', (q) => { reductionExtent(q); }), build: reduceBody,
+  },
+  QReduceMax: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_reduce_max_s8', (q) => { reductionExtent(q); }), build: reduceBody,
+  },
 } as const satisfies Record<Int8Op, WasmKernel>;
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

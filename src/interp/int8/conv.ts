@@ -8,6 +8,7 @@ import { requantize } from '../../ir/intmath.js';
 import type { Kernel, KernelTable } from '../types.js';
 import { broadcastIndex, broadcastShape } from '../util.js';
 import { biasInput, int8Input, windowTable } from './common.js';
+import { qconvS16, qfullyConnectedS16 } from './conv-s16.js';
 
 const qconv: Kernel<'QConv'> = (node, inputs) => {
   const x = int8Input(node, inputs, 0);
@@ -181,8 +182,9 @@ const qbatchMatMul: Kernel<'QBatchMatMul'> = (node, inputs) => {
   return [{ dtype: 'int8', shape: [...batch, M, N], data: out }];
 };
 
+/** The s8 kernels, or the s16 ones (conv-s16.ts) for int16 activations. */
 export const int8ConvKernels = {
-  QConv: qconv,
-  QFullyConnected: qfullyConnected,
+  QConv: (node, inputs) => (inputs[0]?.dtype === 'int16' ? qconvS16(node, inputs) : qconv(node, inputs)),
+  QFullyConnected: (node, inputs) => (inputs[0]?.dtype === 'int16' ? qfullyConnectedS16(node, inputs) : qfullyConnected(node, inputs)),
   QBatchMatMul: qbatchMatMul,
 } satisfies Partial<KernelTable>;
