@@ -219,13 +219,22 @@ export class LowerContext implements ScaleSource {
     return t?.data ? t : undefined;
   }
 
+  isConstant(name: string): boolean {
+    return this.constant(name) !== undefined;
+  }
+
   activation(node: Node, name: string): Operand {
     const x = this.input(node, name);
     return { name: x.name, scale: x.params.scale, zeroPoint: x.params.zeroPoint };
   }
 
   operand(node: Node, name: string): Operand {
-    return this.activation(node, name);
+    return { ...this.activation(node, name), constant: this.constant(name) !== undefined };
+  }
+
+  addConstant(_node: Node, base: string, shape: readonly number[], data: Int8Array, p: Params): Operand {
+    const name = this.addTensor({ name: this.freshTensor(base), dtype: 'int8', shape: [...shape], data, quant: toQuantParams(p) });
+    return { name, ...p, constant: true };
   }
 
   /** Float weights (alpha folded, output channels first) and bias (beta folded), quantized. */

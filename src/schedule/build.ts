@@ -20,6 +20,7 @@ import { OpGroups, inGroup, type OpName } from '../ir/ops.js';
 import {
   batchRowsContiguous, channelsLast, fromRowMajor, isCanonical, isRowMajor, rowMajor, sameBytes, toRowMajor, transposeView, type Layout,
 } from './layout.js';
+import { isPlainElementwise } from './broadcast.js';
 import { planMemory } from './memory-plan.js';
 import type { InputLayout, KernelProvider, OpKernel } from './provider.js';
 import { storageBytes, storageTypeOf, type Boundary, type Schedule, type ScheduledTensor, type Step, type Storage, type StorageDType } from './types.js';
@@ -198,8 +199,14 @@ class ScheduleBuilder {
         const k = t.shape[t.shape.length - 1];
         return batchRowsContiguous(t.layout, elementCount(t.shape) / k, k) ? t : this.inLayout(t, rowMajor(t.shape), 'FC rows');
       }
-      case 'canonical':
-        return isCanonical(t.layout, t.shape) ? t : this.inLayout(t, rowMajor(t.shape), `${op} of a reshaped view`);
+      case 'canonical': {
+        if (isCanonical(t.layout, t.shape)) return t;
+        const rm = this.inLayout(t, rowMajor(t.shape), `${op} of a reshaped view`);
+        // A view whose bytes are already row-major comes back as it is: name its layout canonically.
+        return isCanonical(rm.layout, t.shape) ? rm : { ...rm, layout: rowMajor(t.shape) };
+      }
+      case 'broadcast':
+        throw new Error('unreachable: lowerNode resolves broadcast layouts');
       case 'as-first-input':
         return first ? this.inLayout(t, first.layout, `${op} operands in one layout`) : t;
     }
@@ -234,7 +241,7 @@ class ScheduleBuilder {
     const outName = node.outputs[0];
     const outIr = this.tensor(outName);
     if (outIr.dtype !== 'int8') throw new CompileError(ErrorCode.UnsupportedDType, `output '${outName}' is ${outIr.dtype}; ${this.p.backend} runs int8 only`, { node: node.name, op: node.op });
-    const actNames = activationInputs(node);
+    const actNames = activationInputs(node, this.g);
     const arriving = actNames.map((n) => this.activation(node, n));
     for (const t of arriving) if (this.tensor(t.name).dtype !== 'int8') {
       throw new CompileError(ErrorCode.UnsupportedDType, `input '${t.name}' is not int8`, { node: node.name, op: node.op });
@@ -269,7 +276,9 @@ class ScheduleBuilder {
     }
     const choice = kernel.choose({ node, inputs: arriving, consts, outputShape: outIr.shape });
     const inputs: ScheduledTensor[] = [];
-    for (const t of arriving) inputs.push(this.arrange(t, kernel.inputLayout, inputs[0], node.op, kernel.copyReason));
+    const need = kernel.inputLayout !== 'broadcast' ? kernel.inputLayout
+      : isPlainElementwise(outIr.shape, [...arriving.map((t) => t.shape), ...consts.map((c) => c?.shape ?? [])]) ? 'as-first-input' : 'canonical';
+    for (const t of arriving) inputs.push(this.arrange(t, need, inputs[0], node.op, kernel.copyReason));
     const outLayout = this.outputLayout(kernel, inputs[0], outIr.shape);
 
     // After any layout copies the inputs needed: this node's step comes next.
@@ -308,6 +317,10 @@ class ScheduleBuilder {
 }
 
 /** Names of the node's activation (computed) inputs: the leading inputs that are computed. */
-function activationInputs(node: Node): string[] {
-  return inGroup('firstInputComputed', node.op) ? [node.inputs[0]] : node.inputs.filter((n) => n !== '');
+function activationInputs(node: Node, g: Graph): string[] {
+  if (inGroup('firstInputComputed', node.op)) return [node.inputs[0]];
+  const named = node.inputs.filter((n) => n !== '');
+  if (!inGroup('constantSecondOperand', node.op)) return named;
+  const first = named.findIndex((n) => g.tensors.get(n)?.data !== undefined);
+  return first <= 0 ? named : named.slice(0, first);
 }

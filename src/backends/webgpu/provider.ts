@@ -37,6 +37,19 @@ function checkPad(q: KernelQuery): void {
   }
 }
 
+/** A row for an int8 op that has no WGSL kernel yet: compiling a network with it for webgpu
+ * stops with an error naming the node (the C and Wasm backends run it). */
+const NO_WGSL_KERNEL: WebgpuKernel = {
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+  choose: (q) => {
+    throw new CompileError(ErrorCode.UnsupportedOp, `${q.node.op} has no WGSL kernel yet`, { node: q.node.name, op: q.node.op },
+      'Compile this network for a C or wasm target, which run it, or keep this op out of the model.');
+  },
+  params: (step) => {
+    throw new CompileError(ErrorCode.UnsupportedOp, `${step.node.op} has no WGSL kernel yet`, { node: step.node.name, op: step.node.op });
+  },
+};
+
 /** The int8 functions of one value: a table lookup per element, in place. */
 const LUT_KERNEL = {
   inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, choose: fixed('wgsl_lut_s8'), params: lutParams,
@@ -67,7 +80,11 @@ const WEBGPU_KERNELS = {
   },
   QAdd: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
-    choose: fixed('wgsl_add_s8', checkSameShapes), params: addParams,
+    choose: fixed('wgsl_add_s8', (q) => {
+      // The WGSL add reads two arena tensors of one shape: no constant operand, no broadcasting.
+      if (q.inputs.length !== 2) throw new CompileError(ErrorCode.UnsupportedOp, 'an add of a constant has no WGSL kernel yet', { node: q.node.name, op: q.node.op }, 'Compile this network for a C or wasm target, which run it.');
+      checkSameShapes(q);
+    }), params: addParams,
   },
   QClamp: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
@@ -108,6 +125,11 @@ const WEBGPU_KERNELS = {
     }),
     params: reduceParams,
   },
+  QMul: NO_WGSL_KERNEL,
+  QBatchMatMul: NO_WGSL_KERNEL,
+  Slice: NO_WGSL_KERNEL,
+  DepthToSpace: NO_WGSL_KERNEL,
+  SpaceToDepth: NO_WGSL_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
 export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
