@@ -25,6 +25,9 @@ export const FAMILY_FIELDS = {
   lut: ['inByte', 'tableWord'],
   prelu: ['inByte', 'channels', 'slopeWord', 'inputZeroPoint', 'slopeZeroPoint', 'outputZeroPoint', 'identityMultiplier', 'identityShift', 'negativeMultiplier', 'negativeShift'],
   reduce: ['inByte', 'reduce', 'inner', 'mean', 'inputZeroPoint', 'outputZeroPoint', 'multiplier', 'shift'],
+  binary: ['in1Byte', 'in2Byte', 'in2Const', 'rank', 'walkWord', 'mul', 'leftShift', 'zeroPoint1', 'multiplier1', 'shift1', 'zeroPoint2', 'multiplier2', 'shift2',
+    'outputMultiplier', 'outputShift', 'outputZeroPoint', 'actMin', 'actMax'],
+  matmul: ['aByte', 'bByte', 'M', 'N', 'K', 'rank', 'walkWord', 'lhsZeroPoint', 'rhsZeroPoint', 'outputZeroPoint', 'multiplier', 'shift', 'actMin', 'actMax'],
 } as const satisfies Record<Family, readonly string[]>;
 
 /** Families whose shader has a dot product (and so a packed_4x8_integer_dot_product variant). */

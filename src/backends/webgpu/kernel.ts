@@ -10,7 +10,7 @@ import type { KernelProvider, OpKernel } from '../../schedule/provider.js';
 import type { CopyStep, NodeStep, ScheduledTensor } from '../../schedule/types.js';
 
 /** The shader families, one template each. */
-export type Family = 'linear' | 'pool' | 'add' | 'clamp' | 'softmax' | 'gather' | 'concat' | 'lut' | 'prelu' | 'reduce';
+export type Family = 'linear' | 'pool' | 'add' | 'clamp' | 'softmax' | 'gather' | 'concat' | 'lut' | 'prelu' | 'reduce' | 'binary' | 'matmul';
 
 /** The constant words of a network (one read-only storage buffer), appended step by step. */
 export class ConstWords {
@@ -39,6 +39,13 @@ export class ConstWords {
     }
     return new Uint8Array(out.buffer);
   }
+}
+
+/** int8 values as constant words, four per word (the last one padded with zeros). */
+export function packBytes(bytes: Int8Array): Int32Array {
+  const words = new Int32Array(Math.ceil(bytes.length / 4));
+  new Int8Array(words.buffer).set(bytes);
+  return words;
 }
 
 /** What a kernel's `params` gets for one step. */

@@ -7,12 +7,13 @@
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
-import { checkPool } from '../c/kernel-call.js';
-import { checkLinear, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
+import { checkPool, checkShifts } from '../c/kernel-call.js';
+import { checkBatchMatMul, checkBroadcast, checkLinear, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
 import type { WebgpuKernel, WebgpuProvider } from './kernel.js';
 import { lutParams, preluParams, reduceParams } from './kernels/activation.js';
-import { addParams, clampParams, softmaxParams } from './kernels/elementwise.js';
-import { concatParams, copyParams, padParams } from './kernels/gather.js';
+import { batchMatMulParams, binaryParams } from './kernels/binary.js';
+import { clampParams, softmaxParams } from './kernels/elementwise.js';
+import { concatParams, copyParams, padParams, viewParams } from './kernels/gather.js';
 import { convParams, fcParams } from './kernels/linear.js';
 import { poolParams } from './kernels/pool.js';
 
@@ -37,17 +38,9 @@ function checkPad(q: KernelQuery): void {
   }
 }
 
-/** A row for an int8 op that has no WGSL kernel yet: compiling a network with it for webgpu
- * stops with an error naming the node (the C and Wasm backends run it). */
-const NO_WGSL_KERNEL: WebgpuKernel = {
-  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
-  choose: (q) => {
-    throw new CompileError(ErrorCode.UnsupportedOp, `${q.node.op} has no WGSL kernel yet`, { node: q.node.name, op: q.node.op },
-      'Compile this network for a C or wasm target, which run it, or keep this op out of the model.');
-  },
-  params: (step) => {
-    throw new CompileError(ErrorCode.UnsupportedOp, `${step.node.op} has no WGSL kernel yet`, { node: step.node.name, op: step.node.op });
-  },
+/** Slice, DepthToSpace, SpaceToDepth on int8: one strided gather over row-major bytes. */
+const VIEW_KERNEL: WebgpuKernel = {
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wgsl_gather_s8'), params: viewParams,
 };
 
 /** The int8 functions of one value: a table lookup per element, in place. */
@@ -79,12 +72,9 @@ const WEBGPU_KERNELS = {
     params: poolParams,
   },
   QAdd: {
-    inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
-    choose: fixed('wgsl_add_s8', (q) => {
-      // The WGSL add reads two arena tensors of one shape: no constant operand, no broadcasting.
-      if (q.inputs.length !== 2) throw new CompileError(ErrorCode.UnsupportedOp, 'an add of a constant has no WGSL kernel yet', { node: q.node.name, op: q.node.op }, 'Compile this network for a C or wasm target, which run it.');
-      checkSameShapes(q);
-    }), params: addParams,
+    // Two arena tensors of one shape on the add shader; a constant or broadcast operand on binary.
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('wgsl_add_s8', checkBroadcast), params: binaryParams,
   },
   QClamp: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
@@ -125,14 +115,23 @@ const WEBGPU_KERNELS = {
     }),
     params: reduceParams,
   },
-  QMul: NO_WGSL_KERNEL,
-  QBatchMatMul: NO_WGSL_KERNEL,
-  Slice: NO_WGSL_KERNEL,
-  DepthToSpace: NO_WGSL_KERNEL,
-  SpaceToDepth: NO_WGSL_KERNEL,
+  QMul: {
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('wgsl_mul_s8', (q) => {
+      checkBroadcast(q);
+      if (q.node.op === 'QMul') checkShifts(q, [q.node.attrs.shift]);
+    }),
+    params: binaryParams,
+  },
+  QBatchMatMul: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wgsl_batch_matmul_s8', checkBatchMatMul), params: batchMatMulParams,
+  },
+  Slice: VIEW_KERNEL,
+  DepthToSpace: VIEW_KERNEL,
+  SpaceToDepth: VIEW_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
-export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
+export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
 
 /** The WGSL provider. */
 export function webgpuProvider(): WebgpuProvider {

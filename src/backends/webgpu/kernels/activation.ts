@@ -6,14 +6,7 @@
 import { unaryTable, type Int8UnaryNode } from '../../../interp/int8/activation.js';
 import type { NodeStep } from '../../../schedule/types.js';
 import { preluChannels, reductionExtent } from '../../c/kernels-portable.js';
-import type { ParamsContext, StepParams } from '../kernel.js';
-
-/** int8 values as constant words, four per word (the last one padded with zeros). */
-function packBytes(bytes: Int8Array): Int32Array {
-  const words = new Int32Array(Math.ceil(bytes.length / 4));
-  new Int8Array(words.buffer).set(bytes);
-  return words;
-}
+import { packBytes, type ParamsContext, type StepParams } from '../kernel.js';
 
 export function lutParams(step: NodeStep, ctx: ParamsContext): StepParams {
   return { family: 'lut', values: { inByte: ctx.offset(step.inputs[0]), tableWord: ctx.consts.add(packBytes(unaryTable(step.node as Int8UnaryNode))) } };

@@ -9,7 +9,7 @@ import { stridesOf } from '../../../ir/graph.js';
 import { isIdentityOperand } from '../../../ir/intmath.js';
 import { channelsLast, physicalShape } from '../../../schedule/layout.js';
 import type { CopyStep, NodeStep } from '../../../schedule/types.js';
-import { padMap } from '../../c/kernels-portable.js';
+import { gatherWalkOf, padMap } from '../../c/kernels-portable.js';
 import type { ParamsContext, StepParams } from '../kernel.js';
 
 /** A map entry for Pad's fill value: negative however the other dims' entries add up (they are
@@ -29,6 +29,17 @@ function gatherParams(ctx: ParamsContext, src: number, maps: Int32Array[], fill:
     family: 'gather',
     values: { srcByte: src, rank: maps.length, dimsWord: ctx.consts.add(dims), mapWord: ctx.consts.add(all), mapWords: all.length, fill },
   };
+}
+
+/** Slice, DepthToSpace and SpaceToDepth on row-major int8: the strided walk from the first
+ * element read (src/backends/c/kernels-portable.ts gatherWalkOf). A map entry must not be
+ * negative (that is Pad's fill), so a dim walked backwards (a negative Slice step) maps from its
+ * last element read, and that offset moves into the source byte. */
+export function viewParams(step: NodeStep, ctx: ParamsContext): StepParams {
+  const w = gatherWalkOf(step, step.inputs[0].shape);
+  const low = w.dims.map((d, k) => Math.min(0, (d - 1) * w.strides[k]));
+  const maps = w.dims.map((d, k) => Int32Array.from({ length: d }, (_, i) => i * w.strides[k] - low[k]));
+  return gatherParams(ctx, ctx.offset(step.inputs[0]) + w.base + low.reduce((a, v) => a + v, 0), maps, 0);
 }
 
 /** A strided copy: destination dim k's index i reads i * srcStrides[k]. */
