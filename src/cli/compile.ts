@@ -35,6 +35,7 @@ interface CompileCliOptions extends CalibCliOptions {
   output: string;
   inputShape: string[];
   embed?: boolean;
+  strictBudget?: boolean;
 }
 
 /** What a backend gets from the command line: the options and whether --kernels was given. */
@@ -44,6 +45,7 @@ interface BackendRun<K extends TargetKind> {
   o: CompileCliOptions;
   kernelsGiven: boolean;
   modelName: string;
+  io: CompileIo;
 }
 
 /** The backend of each target kind: `check` refuses options it has no use for (before the model
@@ -58,11 +60,14 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     check: (_t, o) => {
       if (o.embed) throw new CompileError(ErrorCode.BadInput, '--embed is an option of wasm targets', {}, 'Drop --embed for a C target.');
     },
-    run: ({ target, graph, o, modelName }) =>
-      formatReport(compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true }).report),
+    run: ({ target, graph, o, modelName, io }) => formatReport(compileC(graph, {
+      target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true,
+      strictBudget: o.strictBudget === true, warn: (line) => io.err(`warning: ${line}\n`),
+    }).report),
   },
   wasm: {
-    check: (t, _o, kernelsGiven) => {
+    check: (t, o, kernelsGiven) => {
+      if (o.strictBudget) throw new CompileError(ErrorCode.BadInput, '--strict-budget checks the memory of a C target\'s part; wasm targets have none', {}, `Drop --strict-budget for --target ${t.name}.`);
       if (kernelsGiven) throw new CompileError(ErrorCode.BadInput, '--kernels chooses the kernel provider of a C target; wasm targets have one', {}, `Drop --kernels for --target ${t.name}.`);
     },
     // binaryen (several MB of JS) loads only when a Wasm module is built.
@@ -95,6 +100,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .requiredOption('-o, --output <dir>', 'output folder (new, empty, or written by qgc before; see --force)')
     .addOption(new Option('--kernels <provider>', 'kernel provider of a C target').choices(['cmsis-nn', 'portable']).default('cmsis-nn'))
     .option('--embed', 'wasm targets: inline the modules as base64 in <name>.js (for bundlers)')
+    .option('--strict-budget', "C targets: fail (QGC1220) instead of warning when the weights exceed the part's flash or the arena + stack its SRAM")
     .option('--name <name>', 'C prefix and file base name of the network', 'net')
     .option('--force', 'write into a folder that holds other files (they are kept)')
     .addOption(new Option('--calib <path>', 'calibration data for a float model: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input (repeatable)').argParser(collect).default([]))
@@ -111,6 +117,6 @@ export function registerCompile(program: Command, io: CompileIo): Command {
       const { graph: imported } = loadModel(model, { shapesFor: (proto) => requireStaticDims(proto, explicit) });
       const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target });
       for (const w of warnings) io.err(`warning: ${w}\n`);
-      io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model) }));
+      io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model), io }));
     });
 }
