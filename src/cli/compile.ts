@@ -107,6 +107,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
+    .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number')
     .addOption(new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); a symbolic batch dim is 1, other symbolic dims must be set').argParser(collect).default([]))
     .action(async (model: string, o: CompileCliOptions, cmd: Command) => {
       const target: AnyTarget = loadAnyTarget(o.target); // a bad target fails before the (slow) calibration
