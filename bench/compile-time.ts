@@ -8,7 +8,7 @@
  * data, on as many worker threads as `qgc compile` uses; quantize; schedule; emit: the C text,
  * the schedule JSON and the QDQ export; write: the output folder), then the float interpreter's
  * time per inference next to onnxruntime-node with one thread (`intraOpNumThreads: 1`), median
- * of N runs after one warm-up, on the same random input.
+ * of N runs after N warm-up runs, on the same random input (N = 4 * --runs for the examples).
  *
  * Models: the bundled examples (their calib.npy), and ResNet-50 and MobileNetV2 (torchvision's
  * architectures, random weights, 8 random calibration images) written by bench/models/generate.py
@@ -119,18 +119,19 @@ async function inferenceTimes(m: Model, runs: number): Promise<{ qgc: number; or
   const input = graph.tensors.get(graph.inputs[0])!;
   const data = Float32Array.from({ length: input.shape.reduce((a, d) => a * d, 1) }, (_, i) => Math.sin(i * 0.37));
   const feeds = new Map([[graph.inputs[0], { dtype: 'float32' as const, shape: input.shape, data }]]);
+  // As many warm-up runs as timed ones: small networks need a few before V8 optimizes the kernels.
   const ours: number[] = [];
-  for (let i = 0; i <= runs; i++) {
+  for (let i = 0; i < 2 * runs; i++) {
     const t0 = performance.now();
     runGraph(graph, feeds);
-    if (i > 0) ours.push(performance.now() - t0);
+    if (i >= runs) ours.push(performance.now() - t0);
   }
   const session = await ort.InferenceSession.create(m.file, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
   const theirs: number[] = [];
-  for (let i = 0; i <= runs; i++) {
+  for (let i = 0; i < 2 * runs; i++) {
     const t0 = performance.now();
     await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, input.shape) });
-    if (i > 0) theirs.push(performance.now() - t0);
+    if (i >= runs) theirs.push(performance.now() - t0);
   }
   await session.release();
   return { qgc: median(ours), ort: median(theirs) };
