@@ -54,7 +54,7 @@ export interface RangeOptions {
 }
 
 /** Below this many multiply-accumulates per sample, starting threads costs more than it saves. */
-const PARALLEL_MIN_MACS = 50e6;
+const PARALLEL_MIN_MACS = 1e9;
 
 /** Threads worth using to calibrate `graph`: every core for a network big enough to gain
  * (`requested` caps it; 1 for small networks, where a thread's start-up dominates). */
