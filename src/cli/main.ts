@@ -43,7 +43,8 @@ function calibOptions(cmd: Command): Command {
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
-    .addOption(bitsOption());
+    .addOption(bitsOption())
+    .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number');
 }
 
 export function buildProgram(io: Io): Command {

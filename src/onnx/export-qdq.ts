@@ -394,5 +394,5 @@ export function exportQdq(graph: Graph, opts: ExportQdqOptions = {}): Uint8Array
     opsetImport: [{ domain: '', version: opset }],
     graph: { name: graph.name, node: w.b.nodes, initializer: w.b.initializers, input: graph.inputs.map(io), output: graph.outputs.map(io) },
   };
-  return Uint8Array.from(onnx.ModelProto.encode(model).finish());
+  return new Uint8Array(onnx.ModelProto.encode(model).finish()); // a bulk copy that owns its buffer
 }

@@ -7,6 +7,7 @@
 import { CompileError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import { isFloat, toNumbers, type NumericData } from '../ir/dtype.js';
 import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.js';
+import { FreshNames } from '../ir/names.js';
 import { QUANT_BITS } from '../ir/qops.js';
 import type { OpAttrMap, OpName } from '../ir/ops.js';
 import type { Range } from './histogram.js';
@@ -65,6 +66,8 @@ export class LowerContext implements ScaleSource {
   readonly warnings: string[] = [];
   private readonly nodeNames = new Set<string>();
   private readonly constCache = new Map<string, Int8Operand>();
+  private readonly freshTensors = new FreshNames((n) => this.src.tensors.has(n) || this.tensors.has(n));
+  private readonly freshNodes = new FreshNames((n) => this.nodeNames.has(n));
 
   constructor(
     readonly src: Graph,
@@ -81,15 +84,12 @@ export class LowerContext implements ScaleSource {
 
   /** A tensor name used by neither the float graph nor the graph being built. */
   freshTensor(base: string): string {
-    let name = base;
-    for (let i = 1; this.src.tensors.has(name) || this.tensors.has(name); i++) name = `${base}_${i}`;
-    return name;
+    return this.freshTensors.pick(base);
   }
 
   /** A node name not used yet. */
   freshNode(base: string): string {
-    let name = base;
-    for (let i = 1; this.nodeNames.has(name); i++) name = `${base}_${i}`;
+    const name = this.freshNodes.pick(base);
     this.nodeNames.add(name);
     return name;
   }
