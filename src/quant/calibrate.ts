@@ -14,6 +14,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { runGraph } from '../interp/run.js';
+import type { Value } from '../interp/types.js';
 import { producers } from '../ir/rewrite.js';
 import type { CalibSample } from './calib-data.js';
 import { DEFAULT_BINS, Histogram, type Range } from './histogram.js';
@@ -32,6 +33,8 @@ export interface CollectOptions {
   bins?: number;
   /** Called after each sample with the fraction of the data done. */
   onProgress?: (fraction: number) => void;
+  /** Called with every sample's float activations (e.g. a LayerInputCollector's add). */
+  onSample?: (env: ReadonlyMap<string, Value>) => void;
 }
 
 /** What calibration saw: one histogram (with exact min/max) per float activation. */
@@ -73,6 +76,7 @@ export function collectStats(graph: Graph, samples: Iterable<CalibSample>, opts:
       if (!h) histograms.set(name, (h = new Histogram(opts.bins ?? DEFAULT_BINS)));
       h.add(d);
     }
+    opts.onSample?.(env);
     count++;
     opts.onProgress?.(sample.progress);
   }
