@@ -19,6 +19,7 @@ import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, typ
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
 import { parseBits } from '../quant/widths.js';
 import { LayerInputCollector } from '../quant/layer-inputs.js';
+import { quantizeRounded } from '../quant/round-graph.js';
 import { parseRounding, ROUNDING_METHODS, type RoundingMethod } from '../quant/rounding.js';
 import { progressBar, type ProgressStream } from './progress.js';
 
@@ -92,12 +93,9 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   } finally {
     bar.done();
   }
-  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), {
-    perTensorWeights: o.perTensor === true,
-    widths,
-    rounding,
-    layerInputs: collector?.result(),
-  });
+  const ranges = calibrationRanges(stats, { method, percentile });
+  const opts = { perTensorWeights: o.perTensor === true, widths, rounding };
+  const result = collector ? quantizeRounded(float, ranges, opts, collector.result(), source) : quantizeGraph(float, ranges, opts);
   return { float, result, method, samples: stats.samples, rounding };
 }
 

@@ -102,10 +102,12 @@ function patch(x: Float32Array, geo: Geometry, n: number, oy: number, ox: number
 export class LayerInputCollector {
   private readonly layers = new Map<string, { node: Node; geo: Geometry; inputs: LayerInputs; seen: number; random: () => number }>();
 
-  constructor(graph: Graph, readonly maxRows = DEFAULT_MAX_ROWS) {
+  /** `only`: collect for these nodes alone. Two collectors of the same graph keep the same
+   * positions of each layer (the reservoir's draws do not depend on the data). */
+  constructor(graph: Graph, readonly maxRows = DEFAULT_MAX_ROWS, only?: ReadonlySet<string>) {
     graph.nodes.forEach((node, index) => {
       const geo = geometryOf(graph, node);
-      if (!geo) return;
+      if (!geo || (only && !only.has(node.name))) return;
       const fanIn = geo.cPerGroup * geo.kh * geo.kw;
       const inputs: LayerInputs = {
         fanIn,
@@ -121,7 +123,7 @@ export class LayerInputCollector {
     });
   }
 
-  /** Adds one sample's float activations (runGraph with keepAll). */
+  /** Adds one sample's float activations (runGraph with keepAll), by float tensor name. */
   add(env: ReadonlyMap<string, Value>): void {
     for (const layer of this.layers.values()) {
       const v = env.get(layer.node.inputs[0]);

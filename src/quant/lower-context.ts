@@ -39,6 +39,11 @@ export interface QuantizeOptions {
   /** The calibration activations at each layer's input, by float node name
    * (LayerInputCollector), for bias correction and AdaRound. */
   layerInputs?: ReadonlyMap<string, LayerInputs>;
+  /** AdaRound's asymmetric inputs: the patches the quantized network feeds a layer, at the
+   * positions of its `layerInputs` (src/quant/round-graph.ts). */
+  quantizedInputs?: ReadonlyMap<string, LayerInputs>;
+  /** Integer weights (and bias shifts) decided earlier, by float node name: used as they are. */
+  fixedWeights?: ReadonlyMap<string, RoundedWeights>;
 }
 
 /** An int8 operand: its tensor name and per-tensor parameters. */
@@ -69,6 +74,8 @@ export class LowerContext implements ScaleSource {
   readonly int8Of = new Map<string, string>();
   /** Things the user may want to know (adjusted scales, flushed multipliers). */
   readonly warnings: string[] = [];
+  /** The integer weights of each layer, by float node name. */
+  readonly weights = new Map<string, RoundedWeights>();
   private readonly nodeNames = new Set<string>();
   private readonly constCache = new Map<string, Int8Operand>();
 
@@ -200,6 +207,7 @@ export class LowerContext implements ScaleSource {
       ? { scale: scales, zeroPoint: new Int32Array(1), bits }
       : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0, bits };
     const rounded = this.round(node, weight.data, channels, scales, qmax);
+    this.weights.set(node.name, rounded);
     const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int${bits}`), dtype: 'int8', shape: wShape, data: rounded.q, quant: wq });
     let b = '';
     const shift = rounded.biasShift;
@@ -222,6 +230,8 @@ export class LowerContext implements ScaleSource {
     const method = this.opts.rounding ?? 'nearest';
     const inputs = this.opts.layerInputs?.get(node.name);
     const layer = { data, channels, fanIn: data.length / channels, groups: inputs?.groups ?? 1, scales, qmax };
+    const fixed = this.opts.fixedWeights?.get(node.name);
+    if (fixed && fixed.q.length === data.length) return fixed;
     if (method === 'nearest') return roundWeights('nearest', layer, undefined);
     if (!inputs || inputs.fanIn !== layer.fanIn) {
       this.warnings.push(`node '${node.name}' (${node.op}): --rounding ${method} has no calibration patches for this layer's shape; its weights are rounded to nearest`);
@@ -235,7 +245,7 @@ export class LowerContext implements ScaleSource {
         `for ${inputs.fanIn} weights per output channel; with fewer rows than weights the reconstruction error cannot tell every rounding apart and AdaRound may fit the calibration set; ` +
         `give at least ${Math.ceil(inputs.fanIn / perSample)} samples`);
     }
-    return roundWeights(method, layer, inputs);
+    return roundWeights(method, layer, inputs, this.opts.quantizedInputs?.get(node.name));
   }
 
   // ScaleSource: what the lowering rows ask for.

@@ -3,18 +3,22 @@
  *
  * - `nearest`: q = round(w / s), half away from zero (params.ts's quantizeWeights).
  * - `bias-correction`: nearest, then each output channel's bias is shifted by the mean output
- *   error E[(W - W̃) x] over the calibration activations at the layer's input (exact means over
- *   every output position of every sample), so the layer's mean output is the float one.
+ *   error E[W x - W̃ x] over the float calibration activations at the layer's input (exact
+ *   means over every output position of every sample), so the layer's mean output is the float
+ *   one; the bias is then quantized as before.
  * - `adaround`: AdaRound (Nagel et al. 2020, "Up or Down? Adaptive Rounding for Post-Training
  *   Quantization"): each weight goes down (floor) or up, chosen by minimizing the layer's output
- *   reconstruction error ||W x - W̃ x||² on calibration patches. The choice is relaxed to the
- *   rectified sigmoid h(V) = clip(σ(V)(ζ - γ) + γ, 0, 1), ζ = 1.1, γ = -0.1, with the regularizer
- *   λ Σ (1 - |2h(V) - 1|^β) pushing h to 0 or 1, β annealed from 20 to 2 after a warm-up without
- *   it; Adam on V; finally q = floor(w / s) + [h(V) ≥ 0.5]. The inputs x are the float model's
- *   activations (the paper's per-layer formulation, not its asymmetric variant with quantized
- *   inputs). The loss of a layer is a sum over its output channels of independent terms, so each
- *   channel is optimized on its own rows, in integer units (divided by s²) and normalized by the
- *   mean squared input so one λ suits every layer.
+ *   reconstruction error ||W x - W̃ x̂||² on calibration patches, x the float model's input to
+ *   the layer and x̂ the input the already rounded layers before it give it (the paper's
+ *   asymmetric variant; src/quant/round-graph.ts runs the layers in order). The choice is relaxed
+ *   to the rectified sigmoid h(V) = clip(σ(V)(ζ - γ) + γ, 0, 1), ζ = 1.1, γ = -0.1, with the
+ *   regularizer λ Σ (1 - |2h(V) - 1|^β) pushing h to 0 or 1, β annealed from 20 to 2 after a
+ *   warm-up without it; Adam on V; finally q = floor(w / s) + [h(V) ≥ 0.5]. The bias then takes
+ *   the mean residual E[W x - W̃ x̂] (the best bias shift for the same squared error). The loss is
+ *   a sum over output channels of independent terms, so each channel is optimized on its own, in
+ *   integer units (divided by s²) and divided by the mean squared input, so that one λ suits
+ *   every layer (λ = 1 here plays the role of the paper's 0.01 against its mean-over-outputs loss;
+ *   smaller values leave h between 0 and 1 and the final rounding arbitrary).
  *
  * Each step takes the full-batch gradient over the kept patches (LayerInputCollector's seeded
  * reservoir), so the result is deterministic.
@@ -75,16 +79,18 @@ const groupOf = (w: LayerWeights, c: number): number => Math.floor(c / (w.channe
 
 /**
  * The bias shift of each output channel that makes the mean output with integer weights `q`
- * equal the float one: -Σ_k (q[c,k] s_c - w[c,k]) E[x_k].
+ * equal the float one: Σ_k (w[c,k] E[x_k] - q[c,k] s_c E[x̂_k]), x̂ the inputs the quantized
+ * layer sees (default: the float ones). For a squared error this shift is also the best one.
  */
-export function biasCorrection(w: LayerWeights, q: Int8Array, inputs: LayerInputs): Float64Array {
+export function biasCorrection(w: LayerWeights, q: Int8Array, inputs: LayerInputs, quantized: LayerInputs = inputs): Float64Array {
   const shift = new Float64Array(w.channels);
   for (let c = 0; c < w.channels; c++) {
     const s = scaleOf(w, c);
     const mean = inputs.mean[groupOf(w, c)];
+    const meanQ = quantized.mean[groupOf(w, c)];
     let err = 0;
-    for (let k = 0; k < w.fanIn; k++) err += (q[c * w.fanIn + k] * s - w.data[c * w.fanIn + k]) * mean[k];
-    shift[c] = -err;
+    for (let k = 0; k < w.fanIn; k++) err += w.data[c * w.fanIn + k] * mean[k] - q[c * w.fanIn + k] * s * meanQ[k];
+    shift[c] = err;
   }
   return shift;
 }
@@ -107,64 +113,87 @@ export function reconstructionError(w: LayerWeights, q: Int8Array, inputs: Layer
   return inputs.rows === 0 ? 0 : total / inputs.rows;
 }
 
-/** The full-batch gradient of one channel's loss e^T G e / norm, with e = floor + h - w/s, by
- * the Gram matrix G = X^T X / rows (K² per step) or by the rows themselves (2 rows K per step),
- * whichever is cheaper. */
+/**
+ * One group's reconstruction loss and its full-batch gradient. With float patches X, the patches
+ * X̂ the quantized layer sees (X̂ = X for float inputs) and, per channel, u = floor + h and
+ * t = w / s (integer units): L(u) = mean_p (x̂_p · u - x_p · t)² / norm, norm the mean squared
+ * input. The gradient goes through the Gram matrix Ĝ = X̂^T X̂ / rows (K² per step, after
+ * b = X̂^T X t / rows per channel) or through the rows (2 rows K per step), whichever is cheaper.
+ */
 class Reconstruction {
   private readonly gram?: Float64Array;
+  private readonly b: Float64Array;
+  /** y_p = x_p · t of the current channel. */
+  private readonly y: Float64Array;
   private readonly r: Float64Array;
   readonly norm: number;
 
-  constructor(private readonly x: Float32Array, private readonly rows: number, private readonly k: number) {
+  constructor(private readonly x: Float32Array, private readonly xq: Float32Array, private readonly rows: number, private readonly k: number) {
     let norm = 0;
-    for (let i = 0; i < rows * k; i++) norm += x[i] * x[i];
+    for (let i = 0; i < rows * k; i++) norm += xq[i] * xq[i];
     this.norm = norm / (rows * k);
     this.r = new Float64Array(rows);
-    if (k * k <= 2 * rows * k) {
+    this.y = new Float64Array(rows);
+    this.b = new Float64Array(k);
+    if (k <= 2 * rows) {
       const g = new Float64Array(k * k);
       for (let p = 0; p < rows; p++) {
         const row = p * k;
         for (let a = 0; a < k; a++) {
-          const xa = x[row + a];
+          const xa = xq[row + a];
           if (xa === 0) continue;
-          for (let b = a; b < k; b++) g[a * k + b] += xa * x[row + b];
+          for (let c = a; c < k; c++) g[a * k + c] += xa * xq[row + c];
         }
       }
-      for (let a = 0; a < k; a++) for (let b = a; b < k; b++) g[b * k + a] = g[a * k + b] /= rows;
+      for (let a = 0; a < k; a++) for (let c = a; c < k; c++) g[c * k + a] = g[a * k + c] /= rows;
       this.gram = g;
     }
   }
 
-  /** grad = d(e^T G e / norm)/de. */
-  gradient(e: Float64Array, grad: Float64Array): void {
-    const { k, x, rows, r, gram } = this;
+  /** Sets the channel's target t = w / s. */
+  target(t: Float64Array): void {
+    const { k, x, xq, rows, y, b } = this;
+    for (let p = 0; p < rows; p++) {
+      let sum = 0;
+      for (let i = 0; i < k; i++) sum += x[p * k + i] * t[i];
+      y[p] = sum;
+    }
+    if (!this.gram) return;
+    b.fill(0);
+    for (let p = 0; p < rows; p++) for (let i = 0; i < k; i++) b[i] += (xq[p * k + i] * y[p]) / rows;
+  }
+
+  /** grad = dL/du. */
+  gradient(u: Float64Array, grad: Float64Array): void {
+    const { k, xq, rows, r, y, gram, b } = this;
     const scale = 2 / this.norm;
     if (gram) {
       for (let a = 0; a < k; a++) {
-        let sum = 0;
-        for (let b = 0; b < k; b++) sum += gram[a * k + b] * e[b];
+        let sum = -b[a];
+        for (let c = 0; c < k; c++) sum += gram[a * k + c] * u[c];
         grad[a] = sum * scale;
       }
       return;
     }
     for (let p = 0; p < rows; p++) {
-      let sum = 0;
-      for (let i = 0; i < k; i++) sum += x[p * k + i] * e[i];
+      let sum = -y[p];
+      for (let i = 0; i < k; i++) sum += xq[p * k + i] * u[i];
       r[p] = sum;
     }
     grad.fill(0);
     for (let p = 0; p < rows; p++) {
       const rp = (r[p] * scale) / rows;
-      for (let i = 0; i < k; i++) grad[i] += x[p * k + i] * rp;
+      for (let i = 0; i < k; i++) grad[i] += xq[p * k + i] * rp;
     }
   }
 }
 
-/** Integer weights by AdaRound (see the file comment). */
-export function adaRound(w: LayerWeights, inputs: LayerInputs, opts: AdaRoundOptions = ADAROUND_DEFAULTS): Int8Array {
+/** Integer weights by AdaRound (see the file comment); `quantized` holds the patches the
+ * quantized network feeds this layer, at the same positions as `inputs` (default: the float ones). */
+export function adaRound(w: LayerWeights, inputs: LayerInputs, opts: AdaRoundOptions = ADAROUND_DEFAULTS, quantized: LayerInputs = inputs): Int8Array {
   const { fanIn: k, rows } = inputs;
   const out = quantizeWeights(w.data, w.scales, w.qmax);
-  if (rows === 0) return out;
+  if (rows === 0 || quantized.rows !== rows || quantized.fanIn !== k) return out;
   const warm = Math.floor(opts.iterations * opts.warmup);
   const floor = new Float64Array(k);
   const target = new Float64Array(k);
@@ -173,13 +202,13 @@ export function adaRound(w: LayerWeights, inputs: LayerInputs, opts: AdaRoundOpt
   const m1 = new Float64Array(k);
   const m2 = new Float64Array(k);
   const h = new Float64Array(k);
-  const e = new Float64Array(k);
+  const u = new Float64Array(k);
   const grad = new Float64Array(k);
   const { beta1, beta2, eps } = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
   const hOf = (vi: number): number => Math.min(1, Math.max(0, (ZETA - GAMMA) / (1 + Math.exp(-vi)) + GAMMA));
 
   for (let g = 0; g < w.groups; g++) {
-    const loss = new Reconstruction(inputs.patches[g], rows, k);
+    const loss = new Reconstruction(inputs.patches[g], quantized.patches[g], rows, k);
     if (loss.norm === 0) continue; // the layer's input is all zeros: any rounding reconstructs it
     const perGroup = w.channels / w.groups;
     for (let c = g * perGroup; c < (g + 1) * perGroup; c++) {
@@ -196,12 +225,13 @@ export function adaRound(w: LayerWeights, inputs: LayerInputs, opts: AdaRoundOpt
         m1[i] = 0;
         m2[i] = 0;
       }
+      loss.target(target);
       for (let it = 0; it < opts.iterations; it++) {
         for (let i = 0; i < k; i++) {
           h[i] = fixed[i] ? 0 : hOf(v[i]);
-          e[i] = floor[i] + h[i] - target[i];
+          u[i] = floor[i] + h[i];
         }
-        loss.gradient(e, grad);
+        loss.gradient(u, grad);
         const regularize = it >= warm;
         const beta = opts.betaEnd + (opts.betaStart - opts.betaEnd) * Math.max(0, 1 - (it - warm) / Math.max(1, opts.iterations - warm));
         const c1 = 1 - beta1 ** (it + 1);
@@ -238,11 +268,12 @@ export interface RoundedWeights {
 }
 
 /** Rounds a layer's weights by `method` (nearest needs no inputs). */
-export function roundWeights(method: RoundingMethod, w: LayerWeights, inputs: LayerInputs | undefined): RoundedWeights {
+export function roundWeights(method: RoundingMethod, w: LayerWeights, inputs: LayerInputs | undefined, quantized?: LayerInputs): RoundedWeights {
   if (method === 'nearest' || !inputs) return { q: quantizeWeights(w.data, w.scales, w.qmax) };
   if (method === 'bias-correction') {
     const q = quantizeWeights(w.data, w.scales, w.qmax);
     return { q, biasShift: biasCorrection(w, q, inputs) };
   }
-  return { q: adaRound(w, inputs) };
+  const q = adaRound(w, inputs, ADAROUND_DEFAULTS, quantized);
+  return { q, biasShift: biasCorrection(w, q, inputs, quantized) };
 }
