@@ -95,7 +95,17 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   }
   const ranges = calibrationRanges(stats, { method, percentile });
   const opts = { perTensorWeights: o.perTensor === true, widths, rounding };
-  const result = collector ? quantizeRounded(float, ranges, opts, collector.result(), source) : quantizeGraph(float, ranges, opts);
+  let result;
+  if (collector) {
+    const roundingBar = progressBar(`rounding (${opts.rounding})`, stream);
+    try {
+      result = quantizeRounded(float, ranges, opts, collector.result(), source, (f) => roundingBar.update(f));
+    } finally {
+      roundingBar.done();
+    }
+  } else {
+    result = quantizeGraph(float, ranges, opts);
+  }
   return { float, result, method, samples: stats.samples, rounding };
 }
 

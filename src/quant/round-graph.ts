@@ -16,20 +16,30 @@ import { LayerInputCollector, type LayerInputs } from './layer-inputs.js';
 import type { RoundedWeights } from './rounding.js';
 
 /** Quantizes `float` with `opts.rounding`; `layerInputs` are the float patches (gathered during
- * calibration), `calib` the samples again for AdaRound's quantized inputs. */
-export function quantizeRounded(float: Graph, ranges: ReadonlyMap<string, Range>, opts: QuantizeOptions, layerInputs: ReadonlyMap<string, LayerInputs>, calib: CalibSource): QuantizeResult {
+ * calibration), `calib` the samples again for AdaRound's quantized inputs; `onProgress` gets
+ * the share of AdaRound's layers done. */
+export function quantizeRounded(
+  float: Graph,
+  ranges: ReadonlyMap<string, Range>,
+  opts: QuantizeOptions,
+  layerInputs: ReadonlyMap<string, LayerInputs>,
+  calib: CalibSource,
+  onProgress?: (fraction: number) => void,
+): QuantizeResult {
   if (opts.rounding !== 'adaround') return quantizeGraph(float, ranges, { ...opts, layerInputs });
   const fixed = new Map<string, RoundedWeights>();
   const warnings: string[] = [];
   const note = (ws: readonly string[]) => {
     for (const w of ws) if (!warnings.includes(w)) warnings.push(w);
   };
-  for (const node of float.nodes) {
-    if (!layerInputs.has(node.name)) continue;
+  const layers = float.nodes.filter((n) => layerInputs.has(n.name));
+  for (const [done, node] of layers.entries()) {
+    onProgress?.(done / layers.length);
     // The network with every layer before this one rounded, the rest to nearest.
     const before = quantizeGraph(float, ranges, { ...opts, rounding: 'nearest', fixedWeights: fixed });
+    const int8 = before.int8Of.get(node.inputs[0]);
+    if (!int8) continue; // not an activation of the quantized graph: the final run rounds it on float inputs
     const collector = new LayerInputCollector(float, undefined, new Set([node.name]));
-    const int8 = before.int8Of.get(node.inputs[0])!;
     for (const sample of calib.samples()) {
       const env = runGraph(before.graph, sample.feeds, { keepAll: true });
       collector.add(new Map([[node.inputs[0], dequantized(before.graph, int8, env.get(int8)!)]]));
@@ -38,7 +48,8 @@ export function quantizeRounded(float: Graph, ranges: ReadonlyMap<string, Range>
     note(step.warnings);
     fixed.set(node.name, step.weights.get(node.name)!);
   }
-  const result = quantizeGraph(float, ranges, { ...opts, fixedWeights: fixed });
+  onProgress?.(1);
+  const result = quantizeGraph(float, ranges, { ...opts, layerInputs, fixedWeights: fixed });
   note(result.warnings);
   return { ...result, warnings };
 }
