@@ -20,7 +20,7 @@ import { quantizeGraph } from '../src/passes/quantize.js';
 import { openCalibration } from '../src/quant/calib-data.js';
 import { CALIB_METHODS, calibrationRanges, collectStats } from '../src/quant/calibrate.js';
 import { LayerInputCollector } from '../src/quant/layer-inputs.js';
-import { quantizeRounded } from '../src/quant/round-graph.js';
+import { quantizeRounded } from '../src/passes/quantize-rounded.js';
 import { ROUNDING_METHODS } from '../src/quant/rounding.js';
 import { BITS_PRESETS } from '../src/quant/widths.js';
 import { accuracy, availableExamples } from '../test/support/examples.js';

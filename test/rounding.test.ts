@@ -16,7 +16,7 @@ import { optimizationPasses } from '../src/passes/pipeline.js';
 import { openCalibration } from '../src/quant/calib-data.js';
 import { calibrationRanges, collectStats } from '../src/quant/calibrate.js';
 import { quantizeGraph } from '../src/passes/quantize.js';
-import { quantizeRounded } from '../src/quant/round-graph.js';
+import { quantizeRounded } from '../src/passes/quantize-rounded.js';
 import { BITS_PRESETS } from '../src/quant/widths.js';
 import { LayerInputCollector, type LayerInputs } from '../src/quant/layer-inputs.js';
 import { quantizeWeights, weightScales } from '../src/quant/params.js';

@@ -19,7 +19,7 @@ import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, typ
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
 import { parseBits } from '../quant/widths.js';
 import { LayerInputCollector } from '../quant/layer-inputs.js';
-import { quantizeRounded } from '../quant/round-graph.js';
+import { quantizeRounded } from '../passes/quantize-rounded.js';
 import { parseRounding, ROUNDING_METHODS, type RoundingMethod } from '../quant/rounding.js';
 import { progressBar, type ProgressStream } from './progress.js';
 

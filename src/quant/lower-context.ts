@@ -40,7 +40,7 @@ export interface QuantizeOptions {
    * (LayerInputCollector), for bias correction and AdaRound. */
   layerInputs?: ReadonlyMap<string, LayerInputs>;
   /** AdaRound's asymmetric inputs: the patches the quantized network feeds a layer, at the
-   * positions of its `layerInputs` (src/quant/round-graph.ts). */
+   * positions of its `layerInputs` (src/passes/quantize-rounded.ts). */
   quantizedInputs?: ReadonlyMap<string, LayerInputs>;
   /** Integer weights (and bias shifts) decided earlier, by float node name: used as they are. */
   fixedWeights?: ReadonlyMap<string, RoundedWeights>;

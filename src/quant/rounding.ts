@@ -10,7 +10,7 @@
  *   Quantization"): each weight goes down (floor) or up, chosen by minimizing the layer's output
  *   reconstruction error ||W x - W̃ x̂||² on calibration patches, x the float model's input to
  *   the layer and x̂ the input the already rounded layers before it give it (the paper's
- *   asymmetric variant; src/quant/round-graph.ts runs the layers in order). The choice is relaxed
+ *   asymmetric variant; src/passes/quantize-rounded.ts runs the layers in order). The choice is relaxed
  *   to the rectified sigmoid h(V) = clip(σ(V)(ζ - γ) + γ, 0, 1), ζ = 1.1, γ = -0.1, with the
  *   regularizer λ Σ (1 - |2h(V) - 1|^β) pushing h to 0 or 1, β annealed from 20 to 2 after a
  *   warm-up without it; Adam on V; finally q = floor(w / s) + [h(V) ≥ 0.5]. The bias then takes

@@ -9,11 +9,11 @@
 import type { Graph } from '../ir/graph.js';
 import { runGraph } from '../interp/run.js';
 import type { Value } from '../interp/types.js';
-import { quantizeGraph, type QuantizeOptions, type QuantizeResult } from '../passes/quantize.js';
-import type { CalibSource } from './calib-data.js';
-import type { Range } from './histogram.js';
-import { LayerInputCollector, type LayerInputs } from './layer-inputs.js';
-import type { RoundedWeights } from './rounding.js';
+import { quantizeGraph, type QuantizeOptions, type QuantizeResult } from './quantize.js';
+import type { CalibSource } from '../quant/calib-data.js';
+import type { Range } from '../quant/histogram.js';
+import { LayerInputCollector, type LayerInputs } from '../quant/layer-inputs.js';
+import type { RoundedWeights } from '../quant/rounding.js';
 
 /** Quantizes `float` with `opts.rounding`; `layerInputs` are the float patches (gathered during
  * calibration), `calib` the samples again for AdaRound's quantized inputs; `onProgress` gets
