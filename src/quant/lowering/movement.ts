@@ -1,7 +1,9 @@
 /** Lowering rows of data movement on int8 tensors, in the input's parameters: Reshape, Flatten,
  * Squeeze, Unsqueeze and Identity become a Reshape view; Transpose, Slice, DepthToSpace and
- * SpaceToDepth stay (copies; TFLite's int8 StridedSlice / DepthToSpace keep the scale too); Pad
+ * SpaceToDepth stay (copies; TFLite's int8 StridedSlice / DepthToSpace keep the scale too), as
+ * does nearest Resize (a gather: TFLite's int8 ResizeNearestNeighbor keeps the scale); Pad
  * stays with its fill value in the int8 domain (real 0 is the zero point). */
+import { CompileError, ErrorCode } from '../../errors.js';
 import type { NodeOf } from '../../ir/graph.js';
 import type { ScaleSource } from './source.js';
 
@@ -25,6 +27,17 @@ export function lowerCopy(s: ScaleSource, n: NodeOf<'Slice'> | NodeOf<'DepthToSp
   const out = s.output(n, { kind: 'keep', clamps: false, input: x });
   if (n.op === 'Slice') s.add(n, 'Slice', n.attrs, [x.name], out);
   else s.add(n, n.op, n.attrs, [x.name], out);
+}
+
+/** Resize on int8: nearest is the same op (a gather of int8 bytes) in the input's parameters. */
+export function lowerResize(s: ScaleSource, n: NodeOf<'Resize'>): void {
+  if (n.attrs.mode !== 'nearest') {
+    throw new CompileError(ErrorCode.UnsupportedOp, `Resize in ${n.attrs.mode} mode is not supported in int8`, { node: n.name, op: n.op },
+      'Use mode nearest, or keep this model in float.');
+  }
+  const x = s.activation(n, n.inputs[0]);
+  const out = s.output(n, { kind: 'keep', clamps: false, input: x });
+  s.add(n, 'Resize', n.attrs, [x.name], out);
 }
 
 /** Pad on int8: a constant fill becomes its int8 value. */
