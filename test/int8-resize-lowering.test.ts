@@ -1,9 +1,10 @@
-/** The int8 lowering of Resize, from both sources: a float model Conv → Resize (nearest 2x by
+/** The int8 lowering of Resize and Split, from both sources: a float model Conv → Resize (nearest 2x by
  * scales, asymmetric/floor as PyTorch exports it) → Conv → Resize (nearest by sizes, half_pixel,
  * round_prefer_floor) (`qgc quantize`'s path: calibration) keeps each Resize as an int8 gather in
  * its input's parameters, writes a QDQ model that onnxruntime runs and that lowerQdq reads back to
  * the same int8 graph and the same bytes (the QDQ path), and compiles to C bit-exact with the
- * interpreter on the host. Modes with no int8 form are refused naming the node. */
+ * interpreter on the host. Split becomes one int8 Slice per output. Modes with no int8 form are
+ * refused naming the node. */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../src/errors.js';
@@ -82,6 +83,54 @@ describe('int8 lowering of Resize', () => {
       r.outputs.forEach((o, k) => expect(firstDifference(o, expectedBytes(expected, k, false)), `${kernels} sample ${k}`).toBeUndefined());
     }
   }, 120_000);
+
+  it('Split becomes one int8 Slice per output in the input\'s parameters, through QDQ and back, bit-exact in C', async (ctx) => {
+    const inits = [init('w', 'float32', [4, 2, 3, 3], randomFloats(41, 72, -0.5, 0.5)), init('split', 'int64', [2], Float64Array.of(1, 3))];
+    const nodes = [
+      n('Conv', ['x', 'w'], 'c', [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])]),
+      { name: 'parts', opType: 'Split', input: ['c', 'split'], output: ['s0', 's1'], attribute: [attr.int('axis', 1)] },
+      n('Add', ['s1', 's0'], 'y'),
+    ];
+    const q = quantizeFloat(importBytes(encode(nodes, inits, [valueInfo('x', 'float32', X)], [valueInfo('y', 'float32', [1, 3, 4, 5])])), calibration);
+    expect(q.nodes.map((m) => m.op)).toEqual(['Quantize', 'QConv', 'Slice', 'Slice', 'QAdd', 'Dequantize']);
+    const slices = q.nodes.filter((m) => m.op === 'Slice');
+    expect(slices.map((m) => m.name)).toEqual(['parts', 'parts_1']);
+    expect(slices.map((m) => (m.op === 'Slice' ? [m.attrs.starts, m.attrs.shape] : []))).toEqual([[[0, 0, 0, 0], [1, 1, 4, 5]], [[0, 1, 0, 0], [1, 3, 4, 5]]]);
+    for (const m of slices) expect(q.tensors.get(m.outputs[0])!.quant, m.name).toEqual(q.tensors.get(m.inputs[0])!.quant);
+    expect(graphDifferences(q, lowerQdq(importBytes(exportQdq(q))))).toEqual([]);
+    needs(ctx, GCC);
+    const expected = interpret(q, [sample(300).data as Float32Array]);
+    const [r] = await compileAndRunBatch([{ graph: q, expected }], { kernels: 'portable', target: 'cortex-m4' });
+    if ('error' in r) throw new Error(r.error);
+    expect(firstDifference(r.outputs[0], expectedBytes(expected, 0, false))).toBeUndefined();
+  }, 120_000);
+
+  it('lowerQdq: a QDQ Split with each output quantized in the input\'s parameters → int8 Slices; other parameters refused naming the node', () => {
+    const qdqSplit = (outScale: number) => {
+      const p = (name: string, scale: number) => [init(`${name}_s`, 'float32', [], Float32Array.of(scale)), init(`${name}_z`, 'int8', [], Int8Array.of(3))];
+      const inits = [...p('x', 0.05), ...p('y0', 0.05), ...p('y1', outScale), init('split', 'int64', [2], Float64Array.of(2, 3))];
+      const nodes = [
+        { name: 'qx', opType: 'QuantizeLinear', input: ['x', 'x_s', 'x_z'], output: ['xq'] },
+        { name: 'dqx', opType: 'DequantizeLinear', input: ['xq', 'x_s', 'x_z'], output: ['xf'] },
+        { name: 'cut', opType: 'Split', input: ['xf', 'split'], output: ['a', 'b'], attribute: [attr.int('axis', 2)] },
+        ...['a', 'b'].flatMap((t, i) => [
+          { name: `q${t}`, opType: 'QuantizeLinear', input: [t, `y${i}_s`, `y${i}_z`], output: [`${t}q`] },
+          { name: `dq${t}`, opType: 'DequantizeLinear', input: [`${t}q`, `y${i}_s`, `y${i}_z`], output: [`y${i}`] },
+        ]),
+      ];
+      return importBytes(encode(nodes, inits, [valueInfo('x', 'float32', [1, 2, 5, 3])], [valueInfo('y0', 'float32', [1, 2, 2, 3]), valueInfo('y1', 'float32', [1, 2, 3, 3])]));
+    };
+    const g = lowerQdq(qdqSplit(0.05));
+    const slices = g.nodes.filter((m) => m.op === 'Slice');
+    expect(slices.map((m) => (m.op === 'Slice' ? [m.name, m.attrs.starts, m.attrs.shape] : []))).toEqual([['cut', [0, 0, 0, 0], [1, 2, 2, 3]], ['cut_1', [0, 0, 2, 0], [1, 2, 3, 3]]]);
+    const x: Value = { dtype: 'float32', shape: [1, 2, 5, 3], data: randomFloats(9, 30, -2, 2) };
+    const outs = runGraph(g, new Map([['x', x]]));
+    const xq = Float32Array.from(x.data as Float32Array, (v) => (Math.max(-128, Math.min(127, Math.round(v / Math.fround(0.05)) + 3)) - 3) * Math.fround(0.05));
+    expect(Array.from(outs.get('y1')!.data as Float32Array)).toEqual([0, 1].flatMap((c) => Array.from(xq.subarray(c * 15 + 6, c * 15 + 15))));
+    const e = errorOf(() => lowerQdq(qdqSplit(0.08)));
+    expect([e.code, e.where.node, e.where.op]).toEqual([ErrorCode.BadGraph, 'cut', 'Split']);
+    expect(e.message).toMatch(/^output 1 \('b'\): .*int8 Split keeps its input's/);
+  });
 
   it('refuses a mode with no int8 form, naming the node', () => {
     const e = errorOf(() => quantizeFloat(importBytes(resizeModel('linear')), calibration));
