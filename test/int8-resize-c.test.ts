@@ -2,7 +2,7 @@
  * 3 (asymmetric/floor as PyTorch exports it, half_pixel/round_prefer_floor, align_corners, TF's
  * half-pixel centers), uneven factors per axis, a downsample by 2 — between convs, so the
  * NHWC ↔ row-major copies around the gather run too — each with random seeds, all in one program
- * per provider and place: the host with sanitizers, QEMU Cortex-M4, both providers; and the Wasm
+ * per provider and place: the host with sanitizers, QEMU Cortex-M4 and Cortex-M55, both providers; and the Wasm
  * backend's SIMD and scalar modules. A nearest Resize whose index map is no strided walk is
  * refused with a CompileError naming the node. */
 import { describe, expect, it } from 'vitest';
@@ -118,10 +118,12 @@ describe('int8 Resize in C and Wasm', () => {
       const bad = await check(kernels, 'cortex-m4', 'host');
       expect(bad, bad.join('\n')).toEqual([]);
     }, 300_000);
-    it(`${CASES.length} graphs, ${kernels} on QEMU cortex-m4: bit-exact`, async (ctx) => {
-      needs(ctx, ARM_GCC, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS_NN] : []));
-      const bad = await check(kernels, 'cortex-m4', 'cortex-m4');
-      expect(bad, bad.join('\n')).toEqual([]);
-    }, 300_000);
+    for (const target of ['cortex-m4', 'cortex-m55']) {
+      it(`${CASES.length} graphs, ${kernels} on QEMU ${target}: bit-exact`, async (ctx) => {
+        needs(ctx, ARM_GCC, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS_NN] : []));
+        const bad = await check(kernels, target, target);
+        expect(bad, bad.join('\n')).toEqual([]);
+      }, 300_000);
+    }
   }
 });
