@@ -106,6 +106,7 @@ const WEBGPU_KERNELS = {
   Slice: NO_WGSL_KERNEL,
   DepthToSpace: NO_WGSL_KERNEL,
   SpaceToDepth: NO_WGSL_KERNEL,
+  Resize: NO_WGSL_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
 export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
