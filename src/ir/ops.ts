@@ -294,6 +294,7 @@ export const OpGroups = {
     'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Pad',
     'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'PRelu', 'ReduceMean', 'ReduceMax', 'GlobalMaxPool',
     'Sub', 'Mul', 'Div', 'Slice', 'DepthToSpace', 'SpaceToDepth',
+    'Resize', 'Split',
   ],
   /** ONNX ops that mark a model as already quantized (QDQ or QOperator form). */
   onnxQuantized: ['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger'],

@@ -72,7 +72,7 @@ const fixed = (kernel: string, check?: (q: KernelQuery) => void, scratch?: (q: K
   return { kernel, scratchBytes: scratch ? scratch(q) : 0 };
 };
 
-/** Slice, DepthToSpace, SpaceToDepth on int8: one strided gather from the first element read. */
+/** Slice, DepthToSpace, SpaceToDepth, nearest Resize on int8: one strided gather from the first element read. */
 const gatherKernel: WasmKernel = {
   inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: portableKernels.Slice!.choose,
   build(step, ctx) {
@@ -137,6 +137,7 @@ const WASM_KERNELS = {
   Slice: gatherKernel,
   DepthToSpace: gatherKernel,
   SpaceToDepth: gatherKernel,
+  Resize: gatherKernel,
   QSigmoid: LUT_KERNEL,
   QTanh: LUT_KERNEL,
   QHardSigmoid: LUT_KERNEL,
@@ -153,7 +154,7 @@ const WASM_KERNELS = {
   },
 } as const satisfies Record<Int8Op, WasmKernel>;
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth/nearest Resize.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

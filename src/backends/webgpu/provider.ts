@@ -8,7 +8,7 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
 import { checkPool, checkShifts } from '../c/kernel-call.js';
-import { checkBatchMatMul, checkBroadcast, checkLinear, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
+import { checkBatchMatMul, checkBroadcast, checkLinear, gatherWalkOf, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
 import type { WebgpuKernel, WebgpuProvider } from './kernel.js';
 import { lutParams, preluParams, reduceParams } from './kernels/activation.js';
 import { batchMatMulParams, binaryParams } from './kernels/binary.js';
@@ -38,9 +38,14 @@ function checkPad(q: KernelQuery): void {
   }
 }
 
-/** Slice, DepthToSpace, SpaceToDepth on int8: one strided gather over row-major bytes. */
+/** Slice, DepthToSpace, SpaceToDepth, nearest Resize on int8: one strided gather over row-major
+ * bytes (a Resize that is no strided walk is refused here, as in C and Wasm). */
 const VIEW_KERNEL: WebgpuKernel = {
-  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wgsl_gather_s8'), params: viewParams,
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+  choose: fixed('wgsl_gather_s8', (q) => {
+    gatherWalkOf(q, q.inputs[0].shape);
+  }),
+  params: viewParams,
 };
 
 /** The int8 functions of one value: a table lookup per element, in place. */
@@ -129,9 +134,10 @@ const WEBGPU_KERNELS = {
   Slice: VIEW_KERNEL,
   DepthToSpace: VIEW_KERNEL,
   SpaceToDepth: VIEW_KERNEL,
+  Resize: VIEW_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
-export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
+export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth/nearest Resize.';
 
 /** The WGSL provider. */
 export function webgpuProvider(): WebgpuProvider {
