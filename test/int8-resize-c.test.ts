@@ -12,62 +12,15 @@ import { pathToFileURL } from 'node:url';
 import { compileC } from '../src/backends/c/emit.js';
 import { compileWasm } from '../src/backends/wasm/emit.js';
 import { ErrorCode } from '../src/errors.js';
-import type { Graph } from '../src/ir/graph.js';
 import { compileAndRunBatch } from './support/c-batch.js';
-import { expectedBytes, firstDifference, interpret, randomSamples, type Expected } from './support/c-harness.js';
+import { expectedBytes, firstDifference } from './support/c-harness.js';
 import { errorOf } from './support/errors.js';
-import { QGraphBuilder, type Act } from './support/qgraph.js';
+import { QGraphBuilder } from './support/qgraph.js';
+import { resizeCases } from './support/resize-graphs.js';
 import { tempFolders } from './support/tmp.js';
 import { ARM_GCC, CMSIS_NN, GCC, QEMU, needs } from './support/tools.js';
 
-interface Case {
-  name: string;
-  graph: Graph;
-  expected: Expected;
-}
-
-type Make = (b: QGraphBuilder) => { x: Act; y: Act };
-
-const conv = (b: QGraphBuilder, x: Act, outC: number) => b.conv(x, { outC, k: [3, 3], pads: [1, 1, 1, 1], bias: true, outScale: x.scale * 3 });
-const up = (x: Act, f: number[]) => x.shape.map((d, i) => d * f[i]);
-
-const SHAPES: Record<string, Make> = {
-  'nearest 2x, asymmetric floor (PyTorch), between convs': (b) => {
-    const x = b.input([1, 3, 4, 5]);
-    const c = conv(b, x, 4);
-    return { x, y: conv(b, b.resize(c, up(c, [1, 1, 2, 2]), { mode: 'nearest', coordinateMode: 'asymmetric', nearestMode: 'floor' }), 3) };
-  },
-  'nearest 3x, half_pixel round_prefer_floor': (b) => {
-    const x = b.input([1, 2, 3, 4]);
-    return { x, y: b.resize(conv(b, x, 3), [1, 3, 9, 12], { mode: 'nearest', coordinateMode: 'half_pixel', nearestMode: 'round_prefer_floor' }) };
-  },
-  'nearest 2x by 3x, align_corners round_prefer_ceil (rows only)': (b) => {
-    const x = b.input([2, 6, 2]);
-    return { x, y: b.resize(b.fc(x, 3), [2, 12, 6], { mode: 'nearest', coordinateMode: 'align_corners', nearestMode: 'round_prefer_ceil' }) };
-  },
-  'nearest 2x, TF half-pixel centers (tf_half_pixel_for_nn, floor)': (b) => {
-    const x = b.input([1, 4, 3, 3]);
-    return { x, y: b.resize(conv(b, x, 4), [1, 4, 6, 6], { mode: 'nearest', coordinateMode: 'tf_half_pixel_for_nn', nearestMode: 'floor' }) };
-  },
-  'nearest downsample by 2 (asymmetric floor), then a conv': (b) => {
-    const x = b.input([1, 3, 8, 6]);
-    const c = conv(b, x, 5);
-    return { x, y: conv(b, b.resize(c, [1, 5, 4, 3], { mode: 'nearest', coordinateMode: 'asymmetric', nearestMode: 'floor' }), 2) };
-  },
-};
-
-const SEEDS = [1, 2];
-
-function cases(): Case[] {
-  return Object.entries(SHAPES).flatMap(([name, make]) => SEEDS.map((seed) => {
-    const b = new QGraphBuilder(seed * 7919 + name.length);
-    const { x, y } = make(b);
-    const graph = b.build(y);
-    return { name: `${name} (seed ${seed})`, graph, expected: interpret(graph, randomSamples(b.rand, x.shape, 2)) };
-  }));
-}
-
-const CASES = cases();
+const CASES = resizeCases();
 const tempDir = tempFolders('qgc-resize-');
 
 async function check(kernels: 'portable' | 'cmsis-nn', target: string, where: 'host' | string): Promise<string[]> {

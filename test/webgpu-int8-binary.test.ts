@@ -1,15 +1,21 @@
 /** QMul, broadcasting QAdd (Sub included), QBatchMatMul and the int8 copies (Slice with negative
- * steps, DepthToSpace, SpaceToDepth) on the WebGPU backend (Dawn; SwiftShader in CI): the
- * hand-made graphs of test/support/binary-graphs.ts (squeeze-excite, constants of every
+ * steps, DepthToSpace, SpaceToDepth, nearest Resize) on the WebGPU backend (Dawn; SwiftShader in
+ * CI): the hand-made graphs of test/support/binary-graphs.ts and resize-graphs.ts (the C and Wasm
+ * tests' graphs: squeeze-excite, constants of every
  * broadcast shape, operands after a transposed view and after FC layers, matrix products with
  * broadcast batches), each run with both dot products in one runBatch submission, every output
  * byte equal to the integer interpreter's; which shader each step runs is pinned too. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compileWebgpu } from '../src/backends/webgpu/emit.js';
+import { ErrorCode } from '../src/errors.js';
 import { binaryCases } from './support/binary-graphs.js';
 import { expectedBytes, firstDifference } from './support/c-harness.js';
+import { errorOf } from './support/errors.js';
+import { QGraphBuilder } from './support/qgraph.js';
+import { resizeCases } from './support/resize-graphs.js';
 import { tempFolders } from './support/tmp.js';
 import { DAWN, describeNeeding } from './support/tools.js';
 import { testGpu, type TestGpu } from './support/webgpu.js';
@@ -21,14 +27,14 @@ interface Net {
 }
 type Loader = { createNet(device: GPUDevice, options: object): Promise<Net> };
 
-const CASES = binaryCases();
+const CASES = [...binaryCases(), ...resizeCases()];
 const tempDir = tempFolders('qgc-webgpu-binary-');
 let gpu: TestGpu;
 
 it('QAdd of two arena tensors of one shape runs the add shader; constants, broadcasts and QMul the binary one', () => {
   const shaders = (name: string) => {
     const r = compileWebgpu(CASES.find((c) => c.name.startsWith(name))!.graph, { target: 'webgpu', name: 'net' }).report;
-    return r.layers.filter((l) => ['QAdd', 'QMul', 'QBatchMatMul', 'Slice', 'DepthToSpace', 'SpaceToDepth'].includes(l.op)).map((l) => `${l.op}:${l.family}`);
+    return r.layers.filter((l) => ['QAdd', 'QMul', 'QBatchMatMul', 'Slice', 'DepthToSpace', 'SpaceToDepth', 'Resize'].includes(l.op)).map((l) => `${l.op}:${l.family}`);
   };
   expect(shaders('squeeze-excite')).toEqual(['QMul:binary']);
   expect(shaders('sub of equal shapes')).toEqual(['QAdd:add']);
@@ -36,6 +42,18 @@ it('QAdd of two arena tensors of one shape runs the add shader; constants, broad
   expect(shaders('add and mul of equal shapes')).toEqual(['QAdd:binary', 'QMul:binary']);
   expect(shaders('batch matmul [2, 3, 4]')).toEqual(['QBatchMatMul:matmul']);
   expect(shaders('depth to space')).toEqual(['DepthToSpace:gather', 'SpaceToDepth:gather']);
+  expect(shaders('nearest 3x')).toEqual(['Resize:gather']);
+});
+
+it('a nearest Resize with no strided form is refused before any file is written, naming the node', () => {
+  const b = new QGraphBuilder(5);
+  const g = b.build(b.resize(b.input([1, 2, 5, 5]), [1, 2, 7, 7], { mode: 'nearest', coordinateMode: 'asymmetric', nearestMode: 'floor' }));
+  const dir = join(tempDir(), 'out');
+  const e = errorOf(() => compileWebgpu(g, { target: 'webgpu', name: 'net', outDir: dir }));
+  expect(e.code).toBe(ErrorCode.UnsupportedOp);
+  expect(e.message).toMatch(/Resize.*axis 2 from 5 to 7/);
+  expect(e.where.op).toBe('Resize');
+  expect(existsSync(dir)).toBe(false);
 });
 
 describeNeeding([DAWN], 'QMul, broadcasting QAdd, QBatchMatMul and int8 copies on the WebGPU backend', () => {
