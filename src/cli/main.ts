@@ -30,13 +30,16 @@ function inputShapeOption(): Option {
     .default([]);
 }
 
-/** --calib, --calib-method, --percentile and --per-tensor, shared by quantize, run and inspect. */
+/** --calib, --calib-method, --percentile, --per-tensor, --float-nodes and --int8-only, shared by
+ * quantize, run and inspect. */
 function calibOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--calib <path>', 'calibration data: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input for several inputs (repeatable)').argParser(collect).default([]))
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
-    .option('--per-tensor', 'one weight scale per tensor instead of one per output channel');
+    .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
+    .addOption(new Option('--float-nodes <names>', 'keep these nodes (comma-separated names) in float between int8 layers (repeatable)').argParser(collect).default([]))
+    .option('--int8-only', 'refuse ops without an int8 kernel instead of running them in float');
 }
 
 export function buildProgram(io: Io): Command {

@@ -12,7 +12,7 @@ import { exportQdq } from '../onnx/export-qdq.js';
 import { lowerQdq } from '../passes/lower-qdq.js';
 import { runPipeline, type PassContext } from '../passes/pass.js';
 import { optimizationPasses } from '../passes/pipeline.js';
-import { quantizeGraph, type QuantizeResult } from '../passes/quantize.js';
+import { quantizeGraph, type QuantizeOptions, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
 import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
@@ -24,6 +24,16 @@ export interface CalibCliOptions {
   calibMethod?: string;
   percentile?: string | number;
   perTensor?: boolean;
+  /** Refuse ops without an int8 kernel instead of running them in float. */
+  int8Only?: boolean;
+  /** Comma-separated node names to keep in float (repeatable). */
+  floatNodes?: string[];
+}
+
+/** The quantizer options of the command line. */
+function quantizeOptions(o: CalibCliOptions): QuantizeOptions {
+  const names = (o.floatNodes ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return { perTensorWeights: o.perTensor === true, int8Only: o.int8Only === true, ...(names.length > 0 ? { floatNodes: new Set(names) } : {}) };
 }
 
 /** True when an imported graph is a QDQ / QOperator model. */
@@ -69,7 +79,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   } finally {
     bar.done();
   }
-  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), { perTensorWeights: o.perTensor === true });
+  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), quantizeOptions(o));
   return { float, result, method, samples: stats.samples };
 }
 

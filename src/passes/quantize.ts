@@ -5,12 +5,12 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Range } from '../quant/histogram.js';
-import { LowerContext, type QuantizeOptions } from '../quant/lower-context.js';
+import { LowerContext, type FloatNodeNote, type QuantizeOptions } from '../quant/lower-context.js';
 import { lowerNode } from '../quant/lower.js';
 import type { Pass } from './pass.js';
 import { verifyGraph } from './verify.js';
 
-export type { QuantizeOptions } from '../quant/lower-context.js';
+export type { FloatNodeNote, QuantizeOptions } from '../quant/lower-context.js';
 
 export interface QuantizeResult {
   graph: Graph;
@@ -18,6 +18,8 @@ export interface QuantizeResult {
   warnings: string[];
   /** Float activation name → the int8 tensor standing for it (for per-layer comparisons). */
   int8Of: Map<string, string>;
+  /** The nodes kept in float (each also has a line in `warnings`). */
+  floatNodes: FloatNodeNote[];
 }
 
 /**
@@ -26,11 +28,13 @@ export interface QuantizeResult {
  * Guarantee afterwards: each graph input (float32) feeds exactly one `Quantize` to int8, each
  * graph output (float32, same name) is produced by a `Dequantize`, and every node in between is
  * an int8 op of src/ir/qops.ts or a data-movement op (Reshape, Transpose, Pad, ...) on int8
- * tensors. Every int8 tensor carries `quant`: activations per tensor with a scale > 0 and a
+ * tensors, or a float op (OpGroups.floatFallback) on float32 tensors that no int8 row takes or
+ * that `floatNodes` names, between Dequantize and Quantize nodes (unless `int8Only`). Every int8 tensor carries `quant`: activations per tensor with a scale > 0 and a
  * zero point in [-128, 127] whose range includes real 0; weights symmetric int8 in [-127, 127]
  * with zero point 0, per output channel (axis 0) unless `perTensorWeights`; biases int32 at
  * s_in * s_w[c]. Every multiplier is a valid Q31 multiplier with shift <= 30. An op with no
- * int8 form is a CompileError naming the node, with a hint; nothing is silently kept in float.
+ * int8 form and no float kernel is a CompileError naming the node, with a hint; every node kept in
+ * float has a line in `warnings` and an entry in `floatNodes`.
  */
 export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, opts: QuantizeOptions = {}): QuantizeResult {
   const ctx = new LowerContext(graph, ranges, opts);
@@ -48,9 +52,20 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, 
     const q = ctx.defineInt8(name, params);
     ctx.emit({ name: ctx.freshNode(`${name}_quantize`), op: 'Quantize', inputs: [name], outputs: [q], attrs: { ...params } });
   }
+  const names = new Set(graph.nodes.map((n) => n.name));
+  for (const n of opts.floatNodes ?? []) {
+    if (!names.has(n)) {
+      throw new CompileError(ErrorCode.BadInput, `--float-nodes names '${n}', which is no node of the optimized graph`, { node: n },
+        'Name nodes as `qgc inspect` prints them after the passes (a fused activation has its producer\'s name).');
+    }
+  }
+  if (opts.int8Only && opts.floatNodes?.size) {
+    throw new CompileError(ErrorCode.BadInput, '--float-nodes and --int8-only contradict each other', {}, 'Give one of the two.');
+  }
   for (const node of graph.nodes) lowerNode(ctx, node);
   for (const name of graph.outputs) {
-    const q = ctx.int8Of.get(name);
+    // A float node's output is quantized with its calibrated range: the API stays int8.
+    const q = ctx.int8Of.get(name) ?? (ctx.floatOf.has(name) ? ctx.input(undefined, name).name : undefined);
     if (!q) throw new CompileError(ErrorCode.Internal, `graph output '${name}' has no int8 tensor`, { tensor: name }, 'This is a qgc bug; report it.');
     const t = graph.tensors.get(name)!;
     const params = ctx.tensors.get(q)!.quant!;
@@ -59,7 +74,7 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, 
   }
   const out: Graph = { name: graph.name, tensors: ctx.tensors, nodes: ctx.nodes, inputs: [...graph.inputs], outputs: [...graph.outputs], opset: graph.opset };
   verifyGraph(out, 'quantize');
-  return { graph: out, warnings: ctx.warnings, int8Of: ctx.int8Of };
+  return { graph: out, warnings: ctx.warnings, int8Of: ctx.int8Of, floatNodes: ctx.floatNodes };
 }
 
 /** The quantizer as a pipeline pass, for fixed calibration ranges. */

@@ -1,11 +1,12 @@
 /**
  * `qgc quantize`'s entry to the int8 lowering table (src/quant/lowering/table.ts, shared with
- * lowerQdq): a float op of OpGroups.int8 goes to its row with calibrated scales; for the rest,
- * a hint saying why it has no int8 form and what to do instead.
+ * lowerQdq): a float op of OpGroups.int8 goes to its row with calibrated scales; one no row
+ * takes stays in float where it can (OpGroups.floatFallback); for the rest, a hint saying why it
+ * has no int8 form and what to do instead.
  */
 import { ErrorCode } from '../errors.js';
 import type { Node } from '../ir/graph.js';
-import { inGroup, type OpName } from '../ir/ops.js';
+import { inGroup, OpGroups, type OpName } from '../ir/ops.js';
 import type { LowerContext } from './lower-context.js';
 import { lowerInt8 } from './lowering/table.js';
 
@@ -33,12 +34,38 @@ const UNSUPPORTED_HINTS: Partial<Record<OpName, string>> = {
   MatMulInteger: 'the model is already quantized; run it directly (qgc run --int).',
 };
 
-/** Lowers one float node, or throws a CompileError naming it and saying what to do. */
+/**
+ * Lowers one float node: with its int8 row when the row takes it, else (unless `int8Only`) in
+ * float between Dequantize and Quantize when the op has float kernels (OpGroups.floatFallback);
+ * otherwise a CompileError naming it and saying what to do. Whether a row takes a node is the
+ * row's own answer (it refuses with UnsupportedOp), so an op that gains an int8 row goes int8
+ * without any change here.
+ */
 export function lowerNode(ctx: LowerContext, node: Node): void {
+  const int8Only = ctx.opts.int8Only === true;
+  const canFloat = !int8Only && inGroup('floatFallback', node.op);
+  if (ctx.opts.floatNodes?.has(node.name)) {
+    if (!inGroup('floatFallback', node.op)) {
+      throw ctx.error(node, ErrorCode.BadInput, `--float-nodes names '${node.name}', but qgc has no float kernel for ${node.op}`,
+        `Ops that can run in float: ${OpGroups.floatFallback.join(', ')}.`);
+    }
+    ctx.lowerFloat(node, 'named in --float-nodes');
+    return;
+  }
   if (inGroup('int8', node.op)) {
-    lowerInt8(ctx, node as never);
+    if (!canFloat) {
+      lowerInt8(ctx, node as never);
+      return;
+    }
+    const refusal = ctx.attempt(() => lowerInt8(ctx, node as never));
+    if (refusal) ctx.lowerFloat(node, `its int8 kernel does not take it (${refusal.message})`);
+    return;
+  }
+  if (canFloat) {
+    ctx.lowerFloat(node, 'qgc has no int8 kernel for it');
     return;
   }
   const hint = UNSUPPORTED_HINTS[node.op] ?? 'qgc has no int8 form of this op; keep this model in float or replace the op.';
-  throw ctx.error(node, ErrorCode.UnsupportedOp, `${node.op} is not supported in int8`, hint);
+  const floatHint = int8Only && inGroup('floatFallback', node.op) ? ' (Without --int8-only it runs in float between int8 layers.)' : '';
+  throw ctx.error(node, ErrorCode.UnsupportedOp, `${node.op} is not supported in int8`, hint + floatHint);
 }

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
+import { inGroup } from '../../ir/ops.js';
 import { graphToJson } from '../../ir/serialize.js';
 import { exportQdq } from '../../onnx/export-qdq.js';
 import { buildSchedule } from '../../schedule/build.js';
@@ -43,7 +44,7 @@ export interface CompileCOptions {
   /** Model name for the header comments (default: the graph's name). */
   modelName?: string;
   /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), for tools that read QDQ
-   * ONNX; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
+   * ONNX, when it has no nodes kept in float; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
   qdq?: boolean;
 }
 
@@ -88,7 +89,8 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   const provider = cProvider(target, opts.kernels);
   const schedule = buildSchedule(graph, provider);
   const plan = schedule.plan;
-  const qdq = opts.qdq === true ? exportQdq(graph) : undefined;
+  // QDQ ONNX has a form for qgc's int8 ops only: a graph with nodes kept in float is not written.
+  const qdq = opts.qdq === true && !graph.nodes.some((n) => inGroup('floatFallback', n.op)) ? exportQdq(graph) : undefined;
   if (opts.outDir !== undefined) checkOutputDir(opts.outDir, opts.force === true);
 
   const name = opts.name;
@@ -175,10 +177,11 @@ function boundaryViews(schedule: Schedule, plan: MemoryPlan, ids: IdentifierTabl
   return { single, inputs, outputs, input: inputs[0], output: outputs[0] };
 }
 
-/** Array initializer text: 16 int8 or 8 int32 values per line, indented. */
-function arrayBody(data: Int8Array | Int32Array): string {
-  const per = data instanceof Int8Array ? 16 : 8;
+/** Array initializer text: 16 int8, 8 int32 or 6 float values per line, indented. */
+function arrayBody(data: Int8Array | Int32Array | Float32Array): string {
+  const per = data instanceof Int8Array ? 16 : data instanceof Float32Array ? 6 : 8;
+  const literal = data instanceof Float32Array ? cFloat : cInt;
   const lines: string[] = [];
-  for (let i = 0; i < data.length; i += per) lines.push('    ' + Array.from(data.subarray(i, i + per), cInt).join(', ') + ',');
+  for (let i = 0; i < data.length; i += per) lines.push('    ' + Array.from(data.subarray(i, i + per), literal).join(', ') + ',');
   return lines.join('\n');
 }
