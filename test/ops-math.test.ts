@@ -286,12 +286,12 @@ describe('the JSON form and the int8 path', () => {
     expect(back).toStrictEqual(g);
   });
 
-  it('qgc quantize refuses them with the op and the node named', () => {
+  it('qgc quantize --int8-only refuses them with the op and the node named', () => {
     const g = mixed();
     const ranges = new Map([...g.tensors.keys()].map((n) => [n, { min: -1, max: 1 }]));
     let err: unknown;
     try {
-      quantizeGraph(g, ranges);
+      quantizeGraph(g, ranges, { int8Only: true });
     } catch (e) {
       err = e;
     }
@@ -303,6 +303,6 @@ describe('the JSON form and the int8 path', () => {
   it('int8 MatMul of two computed inputs is refused: the second operand is not a constant weight', () => {
     const g = load(model([{ opType: 'MatMul', input: ['a', 'b'], output: ['y'] }], [['a', 'float32', [2, 3]], ['b', 'float32', [3, 2]]], ['y'], 13));
     const ranges = new Map(['a', 'b', 'y'].map((n) => [n, { min: -1, max: 1 }]));
-    expect(() => quantizeGraph(g, ranges)).toThrow(/weight 'b' is not a float constant/);
+    expect(() => quantizeGraph(g, ranges, { int8Only: true })).toThrow(/weight 'b' is not a float constant/);
   });
 });

@@ -211,7 +211,7 @@ export class LowerContext implements ScaleSource {
     this.warnings.push(`node '${node.name}' (${node.op}) runs in float: ${reason}`);
   }
 
-  /** Runs `lower` (an int8 row); when the row refuses the node (UnsupportedOp), undoes what it
+  /** Runs `lower` (an int8 row); when the row refuses the node (ROW_REFUSALS), undoes what it
    * added and returns the refusal. */
   attempt(lower: () => void): CompileError | undefined {
     const saved = {
@@ -222,7 +222,7 @@ export class LowerContext implements ScaleSource {
       lower();
       return undefined;
     } catch (e) {
-      if (!(e instanceof CompileError) || e.code !== ErrorCode.UnsupportedOp) throw e;
+      if (!(e instanceof CompileError) || !ROW_REFUSALS.has(e.code)) throw e;
       restore(this.tensors, saved.tensors);
       restore(this.int8Of, saved.int8Of);
       restore(this.constCache, saved.constCache);
@@ -374,6 +374,10 @@ export class LowerContext implements ScaleSource {
     this.emit({ name: node.name, op, inputs, outputs: [y], attrs } as Node);
   }
 }
+
+/** The codes with which an int8 row says it does not take a node (its attributes, shapes or
+ * operand types are outside its kernel); anything else (bad data, a qgc bug) is an error. */
+const ROW_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.UnsupportedOp, ErrorCode.UnsupportedDType, ErrorCode.ShapeMismatch, ErrorCode.BadAttribute]);
 
 function restore<K, V>(m: Map<K, V>, from: ReadonlyMap<K, V>): void {
   m.clear();

@@ -229,9 +229,11 @@ class ScheduleBuilder {
     const isView = VIEW_OPS.has(node.op) || node.op === 'Transpose';
     const kernel = this.kernelOf(node);
     if (!kernel && !isView) {
-      const float = this.tensor(node.outputs[0]).dtype === 'float32' || node.op === 'Dequantize';
+      // A Dequantize into a float node: name the float node, the one the user knows.
+      const subject = node.op === 'Dequantize' ? (this.consumers.get(node.outputs[0]) ?? []).find((n) => !this.p.kernels[n.op]) ?? node : node;
+      const float = this.tensor(subject.outputs[0]).dtype === 'float32';
       const hint = float && this.p.floatHint ? this.p.floatHint : this.p.unsupportedHint;
-      throw this.unsupported(node, `${this.p.backend} has no ${float ? 'float ' : ''}kernel for ${node.op}`, hint);
+      throw this.unsupported(subject, `${this.p.backend} has no ${float ? 'float ' : ''}kernel for ${subject.op}`, hint);
     }
     const outName = node.outputs[0];
     const outIr = this.tensor(outName);

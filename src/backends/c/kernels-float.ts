@@ -79,13 +79,17 @@ const unary: CKernel = {
 
 /** An operand of a binary op or a constant input: the arena pointer of an activation, else a
  * float array in flash. */
-function operandOf(step: NodeStep, ctx: CallContext, name: string, suffix: string, consts: KernelCall['consts']): { ptr: string; shape: readonly number[] } {
-  const act = step.inputs.find((t) => t.name === name);
-  if (act) return { ptr: at(ctx.offset(act), false), shape: act.shape };
+function operandOf(step: NodeStep, ctx: CallContext, input: number, suffix: string, consts: KernelCall['consts']): { ptr: string; shape: readonly number[] } {
+  const name = step.node.inputs[input];
   const t = step.consts.find((c) => c?.name === name);
-  const c = constArray(ctx, suffix, 'float', floatData(step, t, `operand '${name}'`), `constant operand '${name}' [${t!.shape.join(', ')}]`);
+  if (!t) {
+    // The k-th computed input is step.inputs[k] (after any layout copy, which renames it).
+    const k = step.node.inputs.slice(0, input).filter((n) => !step.consts.some((c) => c?.name === n)).length;
+    return { ptr: at(ctx.offset(step.inputs[k]), false), shape: step.inputs[k].shape };
+  }
+  const c = constArray(ctx, suffix, 'float', floatData(step, t, `operand '${name}'`), `constant operand '${name}' [${t.shape.join(', ')}]`);
   consts.push(c);
-  return { ptr: c.id, shape: t!.shape };
+  return { ptr: c.id, shape: t.shape };
 }
 
 /** Row-major strides of `shape` over the broadcast `out` shape (0 along broadcast dims). */
@@ -99,8 +103,8 @@ const BINARY_FN = { Add: 'QGC_F32_ADD', Sub: 'QGC_F32_SUB', Mul: 'QGC_F32_MUL', 
 
 function binaryCall(step: NodeStep, ctx: CallContext): KernelCall {
   const consts: KernelCall['consts'] = [];
-  const a = operandOf(step, ctx, step.node.inputs[0], 'a', consts);
-  const b = operandOf(step, ctx, step.node.inputs[1], 'b', consts);
+  const a = operandOf(step, ctx, 0, 'a', consts);
+  const b = operandOf(step, ctx, 1, 'b', consts);
   const out = step.output.shape.length === 0 ? [1] : step.output.shape;
   const list = (xs: readonly number[]) => xs.map(cInt).join(', ');
   return {
