@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { compileC } from '../src/backends/c/emit.js';
 import type { CReport } from '../src/backends/c/report.js';
 import { CompileError, ErrorCode } from '../src/errors.js';
+import { lowerQdq } from '../src/passes/lower-qdq.js';
 import { quantizeGraph } from '../src/passes/quantize.js';
+import { loadModelBytes } from '../src/onnx/load.js';
 import { runPipeline } from '../src/passes/pass.js';
 import { optimizationPasses } from '../src/passes/pipeline.js';
 import { calibrationRanges, collectStats } from '../src/quant/calibrate.js';
@@ -17,6 +19,7 @@ import { FLOAT_TOLERANCE } from '../src/verify/trace.js';
 import { verifyFolder } from '../src/verify/verify.js';
 import { cli } from './support/cli.js';
 import { f32, load, model } from './support/op-models.js';
+import { qdqAround } from './support/qdq-models.js';
 import { pseudoRandom, unaryGraph } from './support/tiny-graphs.js';
 import { ARM_GCC, CMSIS_NN, GCC, QEMU, needs } from './support/tools.js';
 import { tempFolders } from './support/tmp.js';
@@ -65,6 +68,36 @@ describe('the quantizer keeps in float what no int8 row takes', () => {
     expect((err as CompileError).code).toBe(ErrorCode.UnsupportedOp);
     expect((err as CompileError).format()).toMatch(/Sigmoid is not supported in int8.*Without --int8-only it runs in float/);
   });
+});
+
+describe('lowerQdq keeps in float the ops of a QDQ model no int8 row takes', () => {
+  // x → Q/DQ → Sigmoid → Tanh (no Q/DQ between them) → Q/DQ → out.
+  const chain = () => loadModelBytes(qdqAround([
+    { name: 'sig', opType: 'Sigmoid', input: ['xd'], output: ['s'] },
+    { name: 'tanh', opType: 'Tanh', input: ['s'], output: ['y'] },
+  ], [], { ys: 1 / 128 })).graph;
+
+  it('a chain of float ops between a DequantizeLinear and a QuantizeLinear runs in float, with the model\'s scales at both ends', () => {
+    const warnings: string[] = [];
+    const g = lowerQdq(chain(), { warn: (m) => warnings.push(m) });
+    expect(g.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Sigmoid', 'Tanh', 'Quantize', 'Dequantize']);
+    const q = g.nodes[4];
+    expect(q.op === 'Quantize' && [q.attrs.scale, q.attrs.zeroPoint]).toEqual([Math.fround(1 / 128), 0]);
+    expect(warnings).toEqual(["node 'sig' (Sigmoid) runs in float: qgc has no int8 kernel for it", "node 'tanh' (Tanh) runs in float: qgc has no int8 kernel for it"]);
+  });
+
+  it('--int8-only keeps today\'s refusal', () => {
+    expect(() => lowerQdq(chain(), { int8Only: true })).toThrow(/Sigmoid has no int8 lowering/);
+  });
+
+  it('the lowered graph compiles to C and verifies on the host', async (ctx) => {
+    needs(ctx, GCC);
+    const dir = join(tmp(), 'qdq');
+    compileC(lowerQdq(chain()), { target: 'cortex-m4', kernels: 'portable', name: 'net', outDir: dir });
+    const r = await verifyFolder({ dir, inputs: { dtype: 'float32', shape: [3, 2, 4, 4], data: pseudoRandom(96, 5).map((v) => 4 * v) }, targets: ['host'] });
+    expect(r.ok, JSON.stringify(r.targets[0].message)).toBe(true);
+    expect(r.targets[0].floatTrace?.kind).toBe('all-match');
+  }, 60_000);
 });
 
 describe('a model with a LayerNorm and a Sigmoid head (test/data/float-head)', () => {

@@ -114,7 +114,9 @@ export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: Progr
     if (o.calib.length > 0) {
       throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to run the model with its own scales.');
     }
-    return { graph: lowerQdq(imported), warnings: [] };
+    const warnings: string[] = [];
+    const { int8Only, floatNodes } = quantizeOptions(o);
+    return { graph: lowerQdq(imported, { int8Only, ...(floatNodes ? { floatNodes } : {}), warn: (m) => warnings.push(m) }), warnings };
   }
   if (o.calib.length === 0) {
     throw new CompileError(ErrorCode.BadInput, '--int on a float model needs calibration data', {}, 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.');
