@@ -106,18 +106,21 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 
   const NAME = macroPrefix(name);
   const r = cRenderer();
+  // Float kernels (and libm) only for networks with float steps: int8 networks stay float-free.
+  const hasFloat = schedule.steps.some((s) => (s.kind === 'node' ? s.output : s.dst).dtype === 'float32');
+  const staticFiles = hasFloat ? [...r.staticFiles, r.floatFile] : r.staticFiles;
   // The schedule and the quantized graph, for qgc verify (which rebuilds the integer graph from
   // it) and for tools that want to know where every tensor lives.
   const scheduleFile = `${name}_schedule.json`;
   const scheduleJson = JSON.stringify({
     format: 'qgc-schedule', formatVersion: 1, name, target: target.name, kernels: opts.kernels, schedule: scheduleToJson(schedule), graph: graphToJson(graph),
   }, null, 1) + '\n';
-  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa: provider.isa, files }, schedule, calls);
   const io = boundaryViews(schedule, plan, ids);
   const view = {
     name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa: provider.isa, kernels: opts.kernels,
-    cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', kernelsVersion: KERNELS_VERSION,
+    cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', float: hasFloat, kernelsVersion: KERNELS_VERSION,
     headerFile: `${name}.h`, sourceFile: `${name}.c`, weightsFile: `${name}_weights.c`,
     arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, peakStep: plan.peakStep, planStrategy: plan.strategy, lastStep: schedule.steps.length + 1,
     plan: report.memoryPlan.buffers.map((b) => ({
@@ -135,7 +138,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     [`${name}_weights.c`, r.render('net_weights.c', view)],
     [`${name}.cmake`, r.render('net.cmake', view)],
     [`${name}.mk`, r.render('net.mk', view)],
-    ...r.staticFiles.map((f): [string, string] => [f.name, f.text]),
+    ...staticFiles.map((f): [string, string] => [f.name, f.text]),
     [scheduleFile, scheduleJson],
     [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
   ]);
