@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'examples/**/*.py', 'build/', 'out/', '**/*.cjs'] },
+  { ignores: ['dist/', 'node_modules/', 'examples/**/*.py', 'build/', 'out/', '**/*.cjs', '.venv-torch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
