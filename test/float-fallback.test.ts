@@ -57,6 +57,17 @@ describe('the quantizer keeps in float what no int8 row takes', () => {
     expect([...q.graph.tensors.values()].filter((t) => t.data).map((t) => [t.name, t.dtype])).toEqual([['c', 'float32']]);
   });
 
+  it('a view between float nodes stays float (no round trip through int8), without a warning', () => {
+    const g = load(model([
+      { opType: 'Sigmoid', input: ['x'], output: ['s'] },
+      { opType: 'Flatten', input: ['s'], output: ['f'] },
+      { opType: 'Tanh', input: ['f'], output: ['y'] },
+    ], [['x', 'float32', [1, 2, 3]]], ['y'], 13));
+    const q = quantizeGraph(g, new Map(['x', 's', 'f', 'y'].map((n) => [n, { min: -1, max: 1 }])));
+    expect(q.graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Sigmoid', 'Flatten', 'Tanh', 'Quantize', 'Dequantize']);
+    expect(q.floatNodes.map((n) => n.op)).toEqual(['Sigmoid', 'Tanh']);
+  });
+
   it('--int8-only keeps the refusal of today, and says that the op could run in float', () => {
     let err: unknown;
     try {

@@ -17,6 +17,7 @@ import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { ActClamp, Requant } from '../ir/qops.js';
 import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../ir/intmath.js';
+import { inGroup } from '../ir/ops.js';
 import { attr, GraphBuilder, valueInfo } from './export-proto.js';
 import { onnx } from './proto.js';
 
@@ -246,6 +247,10 @@ class QdqWriter {
         return this.op(n, 'Pad', [this.dq(n, n.inputs[0]), pads, value], [attr.string('mode', n.attrs.mode)]);
       }
       default:
+        if (inGroup('floatFallback', n.op)) {
+          throw this.fail(n, `${n.op} runs in float (qgc has no int8 kernel that takes it)`,
+            'A QDQ file cannot hold qgc\'s float fallback yet: compile the float model directly (qgc compile --calib), or give --int8-only to see which op needs an int8 form.');
+        }
         throw this.fail(n, `${n.op} is not an int8 op`, 'exportQdq writes fully quantized graphs (int8 ops between Quantize and Dequantize); quantize the float ops first.');
     }
   }

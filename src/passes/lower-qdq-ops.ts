@@ -9,7 +9,7 @@ import { inGroup, OpGroups, type OpAttrMap, type OpName } from '../ir/ops.js';
 import { roundHalfEven } from '../interp/quant.js';
 import { convRequant } from '../ir/intmath.js';
 import type { LinearOperands, Operand, Output, OutputRule, Params, ScaleSource, WeightSpec } from '../quant/lowering/source.js';
-import { sameParams } from '../quant/lowering/source.js';
+import { isRowRefusal, sameParams } from '../quant/lowering/source.js';
 import { lowerInt8 } from '../quant/lowering/table.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
 import {
@@ -228,9 +228,6 @@ export class QdqSource implements ScaleSource {
   }
 }
 
-/** The codes with which an int8 row says it does not take a node (see LowerContext.attempt). */
-const ROW_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.UnsupportedOp, ErrorCode.UnsupportedDType, ErrorCode.ShapeMismatch, ErrorCode.BadAttribute]);
-
 /**
  * Lowers one float op of a QDQ graph (its inputs dequantized, its output quantized) with its row;
  * where no row takes it and it has float kernels (OpGroups.floatFallback), in float (unless
@@ -256,7 +253,7 @@ export function lowerFloatOp(ctx: LowerCtx, source: QdqSource, n: Node, opts: { 
   try {
     lowerInt8(source, n as never);
   } catch (e) {
-    if (!(e instanceof CompileError) || !ROW_REFUSALS.has(e.code)) throw e;
+    if (!isRowRefusal(e)) throw e;
     ctx.known.clear();
     for (const [k, v] of saved.known) ctx.known.set(k, v);
     ctx.tensors.clear();

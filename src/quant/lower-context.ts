@@ -10,7 +10,7 @@ import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.js';
 import { QUANT_BITS } from '../ir/qops.js';
 import type { OpAttrMap, OpName } from '../ir/ops.js';
 import type { Range } from './histogram.js';
-import type { LinearOperands, Operand, Output, OutputRule, Params, ScaleSource, WeightSpec } from './lowering/source.js';
+import { isRowRefusal, type LinearOperands, type Operand, type Output, type OutputRule, type Params, type ScaleSource, type WeightSpec } from './lowering/source.js';
 import {
   activationParams,
   activationParamsAtLeast,
@@ -190,8 +190,9 @@ export class LowerContext implements ScaleSource {
   }
 
   /** Keeps `node` in float: its inputs as float32 tensors (dequantized where int8), its output a
-   * float32 tensor that int8 consumers quantize with its calibrated range. */
-  lowerFloat(node: Node, reason: string): void {
+   * float32 tensor that int8 consumers quantize with its calibrated range. With a `reason` it is
+   * a float node (warned about, in `floatNodes`); without, a view between float nodes. */
+  lowerFloat(node: Node, reason?: string): void {
     const inputs = node.inputs.map((i) => (i === '' ? '' : this.floatInput(node, i)));
     const uses = (name: string) => this.src.outputs.includes(name) || this.src.nodes.some((m) => m.inputs.includes(name));
     const outputs = node.outputs.map((o, k) => {
@@ -207,11 +208,12 @@ export class LowerContext implements ScaleSource {
     const y = this.addTensor({ name: this.src.outputs.includes(first) || this.tensors.has(first) ? this.freshTensor(`${first}_float`) : first, dtype: 'float32', shape: t.shape });
     this.floatOf.set(first, y);
     this.emit({ ...node, inputs, outputs: [y, ...outputs.slice(1)] } as Node);
+    if (reason === undefined) return;
     this.floatNodes.push({ node: node.name, op: node.op, reason });
     this.warnings.push(`node '${node.name}' (${node.op}) runs in float: ${reason}`);
   }
 
-  /** Runs `lower` (an int8 row); when the row refuses the node (ROW_REFUSALS), undoes what it
+  /** Runs `lower` (an int8 row); when the row refuses the node (isRowRefusal), undoes what it
    * added and returns the refusal. */
   attempt(lower: () => void): CompileError | undefined {
     const saved = {
@@ -222,7 +224,7 @@ export class LowerContext implements ScaleSource {
       lower();
       return undefined;
     } catch (e) {
-      if (!(e instanceof CompileError) || !ROW_REFUSALS.has(e.code)) throw e;
+      if (!isRowRefusal(e)) throw e;
       restore(this.tensors, saved.tensors);
       restore(this.int8Of, saved.int8Of);
       restore(this.constCache, saved.constCache);
@@ -374,10 +376,6 @@ export class LowerContext implements ScaleSource {
     this.emit({ name: node.name, op, inputs, outputs: [y], attrs } as Node);
   }
 }
-
-/** The codes with which an int8 row says it does not take a node (its attributes, shapes or
- * operand types are outside its kernel); anything else (bad data, a qgc bug) is an error. */
-const ROW_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.UnsupportedOp, ErrorCode.UnsupportedDType, ErrorCode.ShapeMismatch, ErrorCode.BadAttribute]);
 
 function restore<K, V>(m: Map<K, V>, from: ReadonlyMap<K, V>): void {
   m.clear();

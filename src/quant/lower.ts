@@ -52,6 +52,12 @@ export function lowerNode(ctx: LowerContext, node: Node): void {
     ctx.lowerFloat(node, 'named in --float-nodes');
     return;
   }
+  if (!int8Only && inGroup('movement', node.op) && ctx.floatOf.has(node.inputs[0]) && !ctx.int8Of.has(node.inputs[0])) {
+    // A view of a tensor only float nodes wrote stays float: views cost nothing, a round trip
+    // through int8 would lose precision.
+    ctx.lowerFloat(node);
+    return;
+  }
   if (inGroup('int8', node.op)) {
     if (!canFloat) {
       lowerInt8(ctx, node as never);
