@@ -38,8 +38,8 @@ const UNSUPPORTED_HINTS: Partial<Record<OpName, string>> = {
  * Lowers one float node: with its int8 row when the row takes it, else (unless `int8Only`) in
  * float between Dequantize and Quantize when the op has float kernels (OpGroups.floatFallback);
  * otherwise a CompileError naming it and saying what to do. Whether a row takes a node is the
- * row's own answer (it refuses with UnsupportedOp), so an op that gains an int8 row goes int8
- * without any change here.
+ * row's own answer (a refusal: isRowRefusal in lowering/source.ts), so an op that gains an int8
+ * row goes int8 without any change here.
  */
 export function lowerNode(ctx: LowerContext, node: Node): void {
   const int8Only = ctx.opts.int8Only === true;
