@@ -3,7 +3,7 @@
  * report, the refusals (--int8-only, the Wasm backend), and the emitted C run against the
  * interpreter: int8 steps byte for byte, float steps within 1e-5 of the tensor's range, on the
  * host, QEMU Cortex-M4 (FPU) and Cortex-M0+ (soft float). */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileC } from '../src/backends/c/emit.js';
@@ -148,6 +148,20 @@ describe('a model with a LayerNorm and a Sigmoid head (test/data/float-head)', (
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/node 'ln' \(LayerNormalization\): the Wasm backend has no float kernel for LayerNormalization\. --target wasm needs int8 for this node/);
   }, 30_000);
+
+  it('a float kernel that drifts by 1e-3 of its bias fails verify, naming the float step', async (ctx) => {
+    needs(ctx, GCC);
+    const { dir, code, err } = await compile('cortex-m4', 'portable');
+    expect(code, err).toBe(0);
+    const file = join(dir, 'qgc_float.c');
+    const src = readFileSync(file, 'utf8');
+    const edited = src.replace('(bias != NULL ? bias[i] : 0.0f)', '(bias != NULL ? 1.001f * bias[i] : 0.0f)');
+    expect(edited).not.toBe(src);
+    writeFileSync(file, edited);
+    const r = await cli('verify', dir, '--inputs', `${HEAD}/test.npy`, '--targets', 'host');
+    expect(r.code).toBe(2);
+    expect(r.out + r.err).toMatch(/node 'ln' \(LayerNormalization, qgc_layer_norm_f32\), tensor 'n' element \[[\d, ]+\]: C gives \S+, the interpreter \S+ \(\d+ of 16 elements differ by more than 0.00001 of the tensor's range\)/);
+  }, 60_000);
 
   for (const kernels of ['portable', 'cmsis-nn']) {
     it(`${kernels}: int8 steps bit-exact and float steps within ${FLOAT_TOLERANCE} of the interpreter on the host, QEMU M4 (FPU) and M0+ (soft float)`, async (ctx) => {
