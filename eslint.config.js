@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'examples/**/*.py', 'build/', 'out/', '**/*.cjs', '.venv-torch/'] },
+  { ignores: ['dist/', 'node_modules/', 'examples/**/*.py', 'build/', 'out/', '**/*.cjs', '.venv-torch/', '.venv-tf/', '.venv-onnx/', '.cache/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,10 +15,10 @@ export default tseslint.config(
     },
   },
   {
-    // The browser example's page script.
-    files: ['examples/wasm-page/app.js'],
+    // The browser examples' page scripts and the WebGPU bench's page script.
+    files: ['examples/wasm-page/app.js', 'examples/webgpu-page/app.js', 'bench/webgpu-browser.js', 'test/support/webgpu-run-in-page.js'],
     languageOptions: {
-      globals: { document: 'readonly', fetch: 'readonly', performance: 'readonly', OffscreenCanvas: 'readonly', URLSearchParams: 'readonly', location: 'readonly', Option: 'readonly' },
+      globals: { document: 'readonly', fetch: 'readonly', performance: 'readonly', OffscreenCanvas: 'readonly', URLSearchParams: 'readonly', location: 'readonly', Option: 'readonly', navigator: 'readonly', setTimeout: 'readonly' },
     },
   },
 );

@@ -1,6 +1,7 @@
 /**
  * Accuracy of the int8 models against float on each example's labelled test slice, for each
- * calibration method, with weights per tensor and per channel; and, as an outside opinion,
+ * calibration method, with weights per tensor and per channel, and with 4-bit weights (W4A8,
+ * per channel, round to nearest: `--bits w4a8`); and, as an outside opinion,
  * onnxruntime-node on the exported QDQ model (per-channel weights; onnxruntime requantizes in
  * float, so it may differ from qgc by a step here and there).
  * Run: npm run bench:accuracy   (not a test)
@@ -17,6 +18,7 @@ import { optimizationPasses } from '../src/passes/pipeline.js';
 import { quantizeGraph } from '../src/passes/quantize.js';
 import { openCalibration } from '../src/quant/calib-data.js';
 import { CALIB_METHODS, calibrationRanges, collectStats } from '../src/quant/calibrate.js';
+import { BITS_PRESETS } from '../src/quant/widths.js';
 import { accuracy, availableExamples } from '../test/support/examples.js';
 
 const pct = (a: number) => `${(a * 100).toFixed(2)}%`;
@@ -37,7 +39,7 @@ async function ortAccuracy(model: Uint8Array, x: Value, y: Value): Promise<numbe
   return accuracy({ dtype: 'float32', shape: [n, classes], data: logits.subarray(0, n * classes) }, y);
 }
 
-const rows: string[][] = [['model', 'calibration', 'float', 'int8 per-tensor w', 'int8 per-channel w', 'onnxruntime QDQ per-channel']];
+const rows: string[][] = [['model', 'calibration', 'float', 'int8 per-tensor w', 'int8 per-channel w', 'W4A8 per-channel w', 'onnxruntime QDQ per-channel']];
 for (const ex of availableExamples()) {
   const float: Graph = runPipeline(loadModel(ex.model).graph, optimizationPasses);
   const x = ex.testX();
@@ -54,6 +56,8 @@ for (const ex of availableExamples()) {
       if (!perTensorWeights) perChannel = q;
       cells.push(pct(accuracy(runBatched(q, feeds).get(float.outputs[0])!, y)));
     }
+    const w4 = quantizeGraph(float, ranges, { widths: { uniform: BITS_PRESETS.w4a8 } }).graph;
+    cells.push(pct(accuracy(runBatched(w4, feeds).get(float.outputs[0])!, y)));
     cells.push(pct(await ortAccuracy(exportQdq(perChannel!), x, y)));
     rows.push(cells);
   }

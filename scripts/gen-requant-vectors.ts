@@ -33,6 +33,10 @@
  * every shift from -31 to 30 (left shifts with the largest values that fit); multipliers at
  * 2^30 and 2^31 - 1 and negative ones; realistic accumulators with multipliers from typical
  * scales; and uniformly random rows.
+ *
+ * A second table, `s64`, pins arm_nn_requantize_s64 (CMSIS-NN's _s16 kernels: int64 accumulator
+ * and bias, the Q31 multiplier reduced to Q15): rows [value as a decimal string,
+ * reducedMultiplier, shift, result]; see requantizeS64Definition.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,11 +47,21 @@ const I32_MAX = 2 ** 31 - 1;
 
 export type RequantRow = [value: number, multiplier: number, shift: number, result: number];
 
+/** A row of the 64-bit table: the int64 value as a decimal string (JSON numbers stop at 2^53). */
+export type RequantS64Row = [value: string, reducedMultiplier: number, shift: number, result: number];
+
 export interface RequantTable {
   function: string;
   definition: string;
   columns: ['value', 'multiplier', 'shift', 'result'];
   cases: RequantRow[];
+  /** arm_nn_requantize_s64 (the _s16 kernels' int64 accumulators), its definition and rows. */
+  s64: {
+    function: string;
+    definition: string;
+    columns: ['value', 'reducedMultiplier', 'shift', 'result'];
+    cases: RequantS64Row[];
+  };
 }
 
 const wrap32 = (x: bigint): bigint => BigInt.asIntN(32, x);
@@ -78,6 +92,58 @@ export function requantizeDefinition(value: number, multiplier: number, shift: n
   return Number(roundHalfAwayDivPow2(h, right));
 }
 
+
+/** arm_nn_requantize_s64 from its definition: p = value * reducedMultiplier over exact integers;
+ * r = floor(p / 2^(14 - shift)) wrapped to int32; result = floor((r + 1) / 2). Null where r + 1
+ * would overflow int32 or the product leaves int64 (C leaves both undefined). */
+export function requantizeS64Definition(value: bigint, reducedMultiplier: number, shift: number): number | null {
+  const p = value * BigInt(reducedMultiplier);
+  if (p !== BigInt.asIntN(64, p)) return null;
+  const r = BigInt.asIntN(32, floorDivPow2(p, BigInt(14 - shift)));
+  if (r === BigInt(I32_MAX)) return null;
+  return Number(floorDivPow2(r + 1n, 1n));
+}
+
+/** Rows of arm_nn_requantize_s64: ties of the last shift, both signs; accumulators of int16
+ * layers (sums of int16 * int8 products plus int64 biases, beyond int32 too); reduced
+ * multipliers from REDUCE_MULTIPLIER of typical Q31 multipliers and the extremes 0, 1 and 0x7FFF;
+ * every shift from -31 to 14; results that wrap in the int64 → int32 step. */
+function generateS64Rows(next: () => number): RequantS64Row[] {
+  const int = (lo: number, hi: number) => lo + (next() % (hi - lo + 1));
+  const rows: RequantS64Row[] = [];
+  const seen = new Set<string>();
+  const add = (v: bigint, m: number, s: number): void => {
+    const key = `${v},${m},${s}`;
+    if (seen.has(key)) return;
+    const r = requantizeS64Definition(v, m, s);
+    if (r === null) return;
+    seen.add(key);
+    rows.push([v.toString(), m, s, r]);
+  };
+  const big = (bits: number) => BigInt(int(0, 2 ** 30)) * (1n << BigInt(Math.max(bits - 30, 0))) + BigInt(int(0, 2 ** Math.min(bits, 30)));
+  const reduce = (m: number) => (m < 0x7fff0000 ? (m + (1 << 15)) >> 16 : 0x7fff);
+  for (const v of [0n, 1n, -1n, 2n, -2n, 3n, -3n]) for (const m of [0, 1, 16384, 0x7fff]) for (const s of [14, 0, -1, -15]) add(v, m, s);
+  // Ties of the last shift: p = odd * 2^(14 - s), so p / 2^(15 - s) = odd / 2 (half up: -1.5 -> -1, 1.5 -> 2).
+  for (let s = -31; s <= 14; s++) {
+    const k = BigInt(14 - s);
+    for (const odd of [1n, 3n, 5n, BigInt(2 * int(0, 1000) + 1)]) for (const sign of [1n, -1n]) add(sign * odd * (1n << k), 1, s);
+  }
+  // Every shift, with int16-layer accumulators (|acc| up to 2^40) and typical multipliers.
+  for (let s = -31; s <= 14; s++) {
+    for (let k = 0; k < 6; k++) {
+      const acc = big(int(8, 40)) * (next() % 2 ? 1n : -1n);
+      add(acc, reduce(int(2 ** 30, 2 ** 31 - 1)), s);
+    }
+  }
+  // Realistic: sums of up to 512 int16 * int8 products plus a bias, shifts of scales 2^-20 .. 2^-1.
+  for (let k = 0; k < 120; k++) {
+    const acc = BigInt(int(0, 2 ** 31) - 2 ** 30) + BigInt(int(0, 2 ** 20) - 2 ** 19) * 1024n;
+    add(acc, reduce(int(2 ** 30, 2 ** 31 - 1)), -int(1, 20));
+  }
+  // Results beyond int32 before the conversion (the kernels' outputs are clamped to int16 after).
+  for (let k = 0; k < 10; k++) add(big(46) * (k % 2 ? 1n : -1n), 0x7fff, int(0, 14));
+  return rows;
+}
 
 export function generateRequantVectors(): RequantTable {
   const next = prng(0x5eed2026);
@@ -194,6 +260,14 @@ export function generateRequantVectors(): RequantTable {
       'result = h / 2^max(-shift,0) rounded half away from zero',
     columns: ['value', 'multiplier', 'shift', 'result'],
     cases: rows,
+    s64: {
+      function: 'arm_nn_requantize_s64 (CMSIS-NN, the _s16 kernels)',
+      definition:
+        'p = value * reducedMultiplier over exact integers (value int64 as a decimal string; reducedMultiplier = REDUCE_MULTIPLIER(multiplier) ' +
+        '= multiplier < 0x7FFF0000 ? (multiplier + 2^15) >> 16 : 0x7FFF); r = floor(p / 2^(14 - shift)) wrapped to int32; result = floor((r + 1) / 2)',
+      columns: ['value', 'reducedMultiplier', 'shift', 'result'],
+      cases: generateS64Rows(next),
+    },
   };
 }
 
@@ -201,12 +275,15 @@ export function generateRequantVectors(): RequantTable {
 export function formatRequantTable(t: RequantTable): string {
   const head = JSON.stringify({ function: t.function, definition: t.definition, columns: t.columns }, null, 2);
   const rows = t.cases.map((r) => `    ${JSON.stringify(r)}`).join(',\n');
-  return `${head.slice(0, -2)},\n  "cases": [\n${rows}\n  ]\n}\n`;
+  const s64Head = JSON.stringify({ function: t.s64.function, definition: t.s64.definition, columns: t.s64.columns }, null, 2).replace(/\n/g, '\n  ');
+  const s64Rows = t.s64.cases.map((r) => `      ${JSON.stringify(r)}`).join(',\n');
+  const s64 = `  "s64": ${s64Head.slice(0, -4)},\n    "cases": [\n${s64Rows}\n    ]\n  }`;
+  return `${head.slice(0, -2)},\n  "cases": [\n${rows}\n  ],\n${s64}\n}\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const out = new URL('../test/data/requant-vectors.json', import.meta.url);
   const table = generateRequantVectors();
   writeFileSync(out, formatRequantTable(table));
-  console.log(`wrote ${table.cases.length} cases to ${fileURLToPath(out)}`);
+  console.log(`wrote ${table.cases.length} cases and ${table.s64.cases.length} s64 cases to ${fileURLToPath(out)}`);
 }

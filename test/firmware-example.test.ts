@@ -1,8 +1,10 @@
-/** examples/firmware-qemu: the commands of its README (qgc compile, cmake configure and build
- * with the arm-none-eabi toolchain file, qemu-system-arm), run as they are in a copy of the
- * example, must print for every compiled-in image the class the integer interpreter predicts. */
+/** examples/firmware-qemu: the commands of its README (qgc compile of two networks, cmake
+ * configure and build with the arm-none-eabi toolchain file, qemu-system-arm), run as they are
+ * in a copy of the example, must print for every compiled-in image and both networks (linked
+ * into one image, sharing one external arena) the logits of the integer interpreter, bit for
+ * bit; every global symbol of a network's objects starts with its name. */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,8 @@ import { ARM_GCC as ARM, CMAKE, CMSIS_NN as CMSIS, QEMU, needs } from './support
 
 const ROOT = resolve('.');
 const EXAMPLE = join(ROOT, 'examples', 'firmware-qemu');
+/** The two networks of the example: its README compiles them under these names. */
+const MODELS = [{ name: 'net', folder: 'fashion-mnist' }, { name: 'res', folder: 'fashion-mnist-residual' }];
 
 let root: string | undefined;
 afterAll(() => {
@@ -49,14 +53,14 @@ describe('examples/firmware-qemu', () => {
     expect(labels).toEqual(Array.from(readNpy('examples/fashion-mnist/test_y.npy').data as BigInt64Array, Number).slice(0, count));
   });
 
-  it('the README commands build the firmware with CMake and QEMU prints the interpreter\'s predictions', (ctx) => {
+  it('the README commands build one firmware with two networks, and QEMU prints the interpreter\'s logits for both', (ctx) => {
     needs(ctx, CMAKE, ARM, QEMU, CMSIS);
-    // A copy laid out like the repository: examples/firmware-qemu beside examples/fashion-mnist,
+    // A copy laid out like the repository: examples/firmware-qemu beside the model folders,
     // the qgc package (targets/, templates/) two folders up. `qgc` runs qgc from source.
     root = mkdtempSync(join(tmpdir(), 'qgc-firmware-'));
     const work = join(root, 'examples', 'firmware-qemu');
     cpSync(EXAMPLE, work, { recursive: true, filter: (src) => !src.startsWith(join(EXAMPLE, 'build')) });
-    symlinkSync(join(ROOT, 'examples', 'fashion-mnist'), join(root, 'examples', 'fashion-mnist'));
+    for (const m of MODELS) symlinkSync(join(ROOT, 'examples', m.folder), join(root, 'examples', m.folder));
     for (const d of ['targets', 'templates']) symlinkSync(join(ROOT, d), join(root, d));
     const bin = join(root, 'bin');
     mkdirSync(bin);
@@ -64,7 +68,7 @@ describe('examples/firmware-qemu', () => {
     chmodSync(join(bin, 'qgc'), 0o755);
 
     const commands = readmeCommands();
-    expect(commands.map((c) => c.split(' ')[0])).toEqual(['qgc', 'cmake', 'cmake', 'qemu-system-arm']);
+    expect(commands.map((c) => c.split(' ')[0])).toEqual(['qgc', 'qgc', 'cmake', 'cmake', 'qemu-system-arm']);
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, CMSIS_NN_ROOT: cmsisNnRoot() };
     let stdout = '';
     for (const c of commands) {
@@ -72,14 +76,25 @@ describe('examples/firmware-qemu', () => {
     }
     console.log(stdout);
 
-    const lines = [...stdout.matchAll(/^image (\d+): predicted (\d+) \(.*?\), label (\d+)/gm)].map((m) => ({ image: Number(m[1]), predicted: Number(m[2]), label: Number(m[3]) }));
-    const { graph: imported } = loadModel('examples/fashion-mnist/model.onnx');
-    const { graph } = int8GraphFor(imported, { calib: ['examples/fashion-mnist/calib.npy'] });
-    const ref = reference(graph, samplesOf(graph, readNpy('examples/fashion-mnist/test_x.npy'), 8));
     const labels = Array.from(readNpy('examples/fashion-mnist/test_y.npy').data as BigInt64Array, Number);
-    expect(lines.map((l) => l.image)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(lines.map((l) => l.predicted)).toEqual(ref.out8.map(argmax));
-    expect(lines.map((l) => l.label)).toEqual(labels.slice(0, 8));
-    expect(stdout).toMatch(/^\d of 8 correct$/m);
+    for (const m of MODELS) {
+      const lines = [...stdout.matchAll(new RegExp(`^image (\\d+) ${m.name}: predicted (\\d+) \\(.*?\\), label (\\d+) .*, logits ([0-9a-f]+)$`, 'gm'))]
+        .map((x) => ({ image: Number(x[1]), predicted: Number(x[2]), label: Number(x[3]), logits: x[4] }));
+      const { graph: imported } = loadModel(`examples/${m.folder}/model.onnx`);
+      const { graph } = int8GraphFor(imported, { calib: [`examples/${m.folder}/calib.npy`] });
+      const ref = reference(graph, samplesOf(graph, readNpy('examples/fashion-mnist/test_x.npy'), 8));
+      expect(lines.map((l) => l.image), m.name).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(lines.map((l) => l.logits), m.name).toEqual(ref.outF!.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('hex')));
+      expect(lines.map((l) => l.predicted), m.name).toEqual(ref.out8.map(argmax));
+      expect(lines.map((l) => l.label), m.name).toEqual(labels.slice(0, 8));
+      expect(stdout).toMatch(new RegExp(`^${m.name}: \\d of 8 correct$`, 'm'));
+      // Linked side by side: every global symbol the network's own objects define is <name>_*.
+      const objects = join(work, 'build', 'CMakeFiles', `${m.name}.dir`);
+      const objs = readdirSync(objects, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.obj')).map((f) => join(objects, f));
+      expect(objs.length, m.name).toBe(2);
+      const globals = execFileSync('arm-none-eabi-nm', ['-g', '--defined-only', '-j', ...objs], { encoding: 'utf8' }).split('\n').filter((l) => /^\w+$/.test(l));
+      expect(globals.length).toBeGreaterThan(10);
+      expect(globals.filter((g) => !g.startsWith(`${m.name}_`)), m.name).toEqual([]);
+    }
   }, 600_000);
 });

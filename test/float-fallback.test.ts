@@ -30,14 +30,21 @@ const HEAD = 'test/data/float-head';
 describe('the quantizer keeps in float what no int8 row takes', () => {
   const ranges = new Map([['x', { min: -1, max: 1 }], ['y', { min: 0, max: 1 }]]);
 
-  it('a Sigmoid runs in float between a Dequantize and a Quantize, with one warning line', () => {
-    const q = quantizeGraph(unaryGraph('Sigmoid'), ranges);
+  it('an Exp (no int8 row) runs in float between a Dequantize and a Quantize, with one warning line', () => {
+    const q = quantizeGraph(unaryGraph('Exp'), ranges);
+    expect(q.graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Exp', 'Quantize', 'Dequantize']);
+    const exp = q.graph.nodes[2];
+    expect(exp.inputs.map((i) => q.graph.tensors.get(i)!.dtype)).toEqual(['float32']);
+    expect(q.graph.tensors.get(exp.outputs[0])!.dtype).toBe('float32');
+    expect(q.floatNodes).toEqual([{ node: 'act', op: 'Exp', reason: 'qgc has no int8 kernel for it' }]);
+    expect(q.warnings).toEqual(["node 'act' (Exp) runs in float: qgc has no int8 kernel for it"]);
+  });
+
+  it('a Sigmoid goes int8 (its row takes it), and runs in float when --float-nodes names it', () => {
+    expect(quantizeGraph(unaryGraph('Sigmoid'), ranges).graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'QSigmoid', 'Dequantize']);
+    const q = quantizeGraph(unaryGraph('Sigmoid'), ranges, { floatNodes: new Set(['act']) });
     expect(q.graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Sigmoid', 'Quantize', 'Dequantize']);
-    const sig = q.graph.nodes[2];
-    expect(sig.inputs.map((i) => q.graph.tensors.get(i)!.dtype)).toEqual(['float32']);
-    expect(q.graph.tensors.get(sig.outputs[0])!.dtype).toBe('float32');
-    expect(q.floatNodes).toEqual([{ node: 'act', op: 'Sigmoid', reason: 'qgc has no int8 kernel for it' }]);
-    expect(q.warnings).toEqual(["node 'act' (Sigmoid) runs in float: qgc has no int8 kernel for it"]);
+    expect(q.warnings).toEqual(["node 'act' (Sigmoid) runs in float: named in --float-nodes"]);
   });
 
   it('--float-nodes keeps a node float that an int8 row takes; an unknown name is refused', () => {
@@ -59,46 +66,71 @@ describe('the quantizer keeps in float what no int8 row takes', () => {
 
   it('a view between float nodes stays float (no round trip through int8), without a warning', () => {
     const g = load(model([
-      { opType: 'Sigmoid', input: ['x'], output: ['s'] },
+      { opType: 'Exp', input: ['x'], output: ['s'] },
       { opType: 'Flatten', input: ['s'], output: ['f'] },
-      { opType: 'Tanh', input: ['f'], output: ['y'] },
+      { opType: 'Erf', input: ['f'], output: ['y'] },
     ], [['x', 'float32', [1, 2, 3]]], ['y'], 13));
     const q = quantizeGraph(g, new Map(['x', 's', 'f', 'y'].map((n) => [n, { min: -1, max: 1 }])));
-    expect(q.graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Sigmoid', 'Flatten', 'Tanh', 'Quantize', 'Dequantize']);
-    expect(q.floatNodes.map((n) => n.op)).toEqual(['Sigmoid', 'Tanh']);
+    expect(q.graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Exp', 'Flatten', 'Erf', 'Quantize', 'Dequantize']);
+    expect(q.floatNodes.map((n) => n.op)).toEqual(['Exp', 'Erf']);
   });
 
   it('--int8-only keeps the refusal of today, and says that the op could run in float', () => {
     let err: unknown;
     try {
-      quantizeGraph(unaryGraph('Sigmoid'), ranges, { int8Only: true });
+      quantizeGraph(unaryGraph('Exp'), ranges, { int8Only: true });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(CompileError);
     expect((err as CompileError).code).toBe(ErrorCode.UnsupportedOp);
-    expect((err as CompileError).format()).toMatch(/Sigmoid is not supported in int8.*Without --int8-only it runs in float/);
+    expect((err as CompileError).format()).toMatch(/Exp is not supported in int8.*Without --int8-only it runs in float/);
+  });
+
+  // Exp and Erf have float kernels, Log has none.
+  const blocking = () => load(model([
+    { opType: 'Exp', input: ['x'], output: ['e'] },
+    { opType: 'Log', input: ['e'], output: ['l'] },
+    { opType: 'Erf', input: ['l'], output: ['y'] },
+  ], [['x', 'float32', [1, 4]]], ['y'], 13));
+  const blockingRanges = new Map(['x', 'e', 'l', 'y'].map((n) => [n, { min: -1, max: 1 }]));
+
+  it('--int8-only lists every node without an int8 form in one error', () => {
+    expect(() => quantizeGraph(blocking(), blockingRanges, { int8Only: true }))
+      .toThrow("Exp is not supported in int8, nor are 2 more nodes: node 'Log_1' (Log), node 'Erf_2' (Erf)");
+  });
+
+  it('with float fallback, the one error lists only the nodes with neither an int8 form nor float kernels', () => {
+    let err: unknown;
+    try {
+      quantizeGraph(blocking(), blockingRanges);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CompileError);
+    expect((err as CompileError).where).toMatchObject({ node: 'Log_1', op: 'Log' });
+    expect((err as CompileError).message).toBe('Log is not supported in int8');
   });
 });
 
 describe('lowerQdq keeps in float the ops of a QDQ model no int8 row takes', () => {
-  // x → Q/DQ → Sigmoid → Tanh (no Q/DQ between them) → Q/DQ → out.
+  // x → Q/DQ → Exp → Erf (no Q/DQ between them) → Q/DQ → out.
   const chain = () => loadModelBytes(qdqAround([
-    { name: 'sig', opType: 'Sigmoid', input: ['xd'], output: ['s'] },
-    { name: 'tanh', opType: 'Tanh', input: ['s'], output: ['y'] },
+    { name: 'exp', opType: 'Exp', input: ['xd'], output: ['s'] },
+    { name: 'erf', opType: 'Erf', input: ['s'], output: ['y'] },
   ], [], { ys: 1 / 128 })).graph;
 
   it('a chain of float ops between a DequantizeLinear and a QuantizeLinear runs in float, with the model\'s scales at both ends', () => {
     const warnings: string[] = [];
     const g = lowerQdq(chain(), { warn: (m) => warnings.push(m) });
-    expect(g.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Sigmoid', 'Tanh', 'Quantize', 'Dequantize']);
+    expect(g.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Exp', 'Erf', 'Quantize', 'Dequantize']);
     const q = g.nodes[4];
     expect(q.op === 'Quantize' && [q.attrs.scale, q.attrs.zeroPoint]).toEqual([Math.fround(1 / 128), 0]);
-    expect(warnings).toEqual(["node 'sig' (Sigmoid) runs in float: qgc has no int8 kernel for it", "node 'tanh' (Tanh) runs in float: qgc has no int8 kernel for it"]);
+    expect(warnings).toEqual(["node 'exp' (Exp) runs in float: qgc has no int8 kernel for it", "node 'erf' (Erf) runs in float: qgc has no int8 kernel for it"]);
   });
 
   it('--int8-only keeps today\'s refusal', () => {
-    expect(() => lowerQdq(chain(), { int8Only: true })).toThrow(/Sigmoid has no int8 lowering/);
+    expect(() => lowerQdq(chain(), { int8Only: true })).toThrow(/Exp has no int8 lowering/);
   });
 
   it('the lowered graph compiles to C and verifies on the host', async (ctx) => {
@@ -112,18 +144,31 @@ describe('lowerQdq keeps in float the ops of a QDQ model no int8 row takes', () 
 });
 
 describe('a model with a LayerNorm and a Sigmoid head (test/data/float-head)', () => {
+  // The LayerNorm has no int8 row; the Sigmoid has one, so it is named to run in float too.
+  const FLOAT_HEAD = ['--float-nodes', 'head'];
   async function compile(target: string, kernels: string | undefined, ...extra: string[]) {
     const dir = join(tmp(), 'out');
     const r = await cli('compile', `${HEAD}/model.onnx`, '--target', target, ...(kernels ? ['--kernels', kernels] : []), '--calib', `${HEAD}/calib.npy`, '-o', dir, ...extra);
     return { dir, ...r };
   }
 
-  it('compiles without --int8-only: one warning per float node, its cost in the report and the summary', async () => {
+  it('compiles without --int8-only: the LayerNorm in float, the Sigmoid in int8', async () => {
     const r = await compile('cortex-m4', 'portable');
     expect(r.code, r.err).toBe(0);
     expect(r.err.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
       "warning: node 'ln' (LayerNormalization) runs in float: qgc has no int8 kernel for it",
-      "warning: node 'head' (Sigmoid) runs in float: qgc has no int8 kernel for it",
+    ]);
+    const report = JSON.parse(readFileSync(join(r.dir, 'net_report.json'), 'utf8')) as CReport;
+    expect(report.float!.nodes.map((n) => [n.node, n.op, n.kernel])).toEqual([['ln', 'LayerNormalization', 'qgc_layer_norm_f32']]);
+    expect(r.out).toMatch(/^float: 1 node runs in float \(LayerNormalization 'ln'\)/m);
+  });
+
+  it('with --float-nodes head: one warning per float node, its cost in the report and the summary', async () => {
+    const r = await compile('cortex-m4', 'portable', ...FLOAT_HEAD);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+      "warning: node 'ln' (LayerNormalization) runs in float: qgc has no int8 kernel for it",
+      "warning: node 'head' (Sigmoid) runs in float: named in --float-nodes",
     ]);
     const report = JSON.parse(readFileSync(join(r.dir, 'net_report.json'), 'utf8')) as CReport;
     expect(report.float!.nodes.map((n) => [n.node, n.op, n.kernel])).toEqual([['ln', 'LayerNormalization', 'qgc_layer_norm_f32'], ['head', 'Sigmoid', 'qgc_unary_f32']]);
@@ -149,9 +194,15 @@ describe('a model with a LayerNorm and a Sigmoid head (test/data/float-head)', (
     expect(r.err).toMatch(/node 'ln' \(LayerNormalization\): the Wasm backend has no float kernel for LayerNormalization\. --target wasm needs int8 for this node/);
   }, 30_000);
 
+  it('--target webgpu refuses it naming the float node: the WebGPU backend has no float kernels', async () => {
+    const r = await compile('webgpu', undefined);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/node 'ln' \(LayerNormalization\): the WebGPU backend has no float kernel for LayerNormalization\. --target webgpu needs int8 for this node/);
+  }, 30_000);
+
   it('a float kernel that drifts by 1e-3 of its bias fails verify, naming the float step', async (ctx) => {
     needs(ctx, GCC);
-    const { dir, code, err } = await compile('cortex-m4', 'portable');
+    const { dir, code, err } = await compile('cortex-m4', 'portable', ...FLOAT_HEAD);
     expect(code, err).toBe(0);
     const file = join(dir, 'qgc_float.c');
     const src = readFileSync(file, 'utf8');
@@ -166,7 +217,7 @@ describe('a model with a LayerNorm and a Sigmoid head (test/data/float-head)', (
   for (const kernels of ['portable', 'cmsis-nn']) {
     it(`${kernels}: int8 steps bit-exact and float steps within ${FLOAT_TOLERANCE} of the interpreter on the host, QEMU M4 (FPU) and M0+ (soft float)`, async (ctx) => {
       needs(ctx, GCC, ARM_GCC, QEMU, ...(kernels === 'cmsis-nn' ? [CMSIS_NN] : []));
-      const { dir, code, err } = await compile('cortex-m4', kernels);
+      const { dir, code, err } = await compile('cortex-m4', kernels, ...FLOAT_HEAD);
       expect(code, err).toBe(0);
       const r = await cli('verify', dir, '--inputs', `${HEAD}/test.npy`, '--targets', 'host,cortex-m4,cortex-m0plus');
       expect(r.code, r.out + r.err).toBe(0);
@@ -212,8 +263,11 @@ describe('every C float kernel against the interpreter on the host', () => {
       feeds: new Map([['x', { dtype: 'float32' as const, shape: [1, 4, 6], data: data.subarray(24 * i, 24 * (i + 1)) }]]), file: '<test>', index: i, progress: (i + 1) / 16,
     }));
     const stats = collectStats(g, calib);
-    // The Adds would be int8 (same shapes): keep the one between the unary chains in float too.
-    const q = quantizeGraph(g, calibrationRanges(stats, { method: 'minmax' }), { floatNodes: new Set([g.nodes.find((n) => n.outputs[0] === 't13')!.name]) });
+    // Tanh, HardSigmoid, LeakyRelu, ReduceMean and the Add between the unary chains have int8
+    // rows that take them: name them, so that their float kernels run too.
+    const named = g.nodes.filter((n) => ['t1', 't2', 't3', 't13', 't15'].includes(n.outputs[0])).map((n) => n.name);
+    expect(named).toHaveLength(5);
+    const q = quantizeGraph(g, calibrationRanges(stats, { method: 'minmax' }), { floatNodes: new Set(named) });
     const floatOps = q.floatNodes.map((n) => n.op);
     for (const op of ['Tanh', 'HardSigmoid', 'LeakyRelu', 'Sub', 'Mul', 'Div', 'Exp', 'Erf', 'Gelu', 'Abs', 'Sqrt', 'Neg', 'Add', 'Softmax', 'ReduceMean', 'MatMul']) {
       expect(floatOps).toContain(op);

@@ -13,6 +13,7 @@ import { canonicalizeViews } from '../src/passes/canonicalize-views.js';
 import { eliminateDead } from '../src/passes/eliminate-dead.js';
 import { foldBatchNorm } from '../src/passes/fold-batchnorm.js';
 import { foldConstants } from '../src/passes/fold-constants.js';
+import { foldInputAffine } from '../src/passes/fold-input-affine.js';
 import { foldPad } from '../src/passes/fold-pad.js';
 import { fuseActivation } from '../src/passes/fuse-activation.js';
 import { fuseBias } from '../src/passes/fuse-bias.js';
@@ -96,7 +97,7 @@ const text = (...lines: string[]) => lines.join('\n');
 
 describe('every pass has a small-graph test here', () => {
   it('covers the whole optimization pipeline, lowerQdq and quantize', () => {
-    const covered = ['remove-identity', 'fold-constants', 'eliminate-dead', 'canonicalize-views', 'fold-pad', 'fold-batchnorm', 'fuse-bias', 'fuse-activation'];
+    const covered = ['remove-identity', 'fold-constants', 'eliminate-dead', 'canonicalize-views', 'fold-pad', 'fold-batchnorm', 'fold-input-affine', 'fuse-bias', 'fuse-activation'];
     expect(optimizationPasses.map((p) => p.name).filter((n) => !covered.includes(n))).toEqual([]);
     expect(lowerQdqPass.name).toBe('lower-qdq');
     expect(quantizePass(new Map()).name).toBe('quantize');
@@ -220,6 +221,76 @@ describe('float passes', () => {
     ));
   });
 
+  it('fold-input-affine: (x - mean) / std per channel in front of an unpadded Conv goes into its weights and bias', () => {
+    const g = model([1, 2, 3, 3], [1, 2, 3, 3], [
+      node('Sub', ['x', 'mean'], ['s']), node('Div', ['s', 'std'], ['d']), node('Conv', ['d', 'w', 'b'], ['y'], [ints('kernel_shape', [1, 1])]),
+    ], [f32('mean', [1, 2, 1, 1], (i) => 0.4 + 0.1 * i), f32('std', [2, 1, 1], (i) => 0.25 + 0.5 * i), f32('w', [2, 2, 1, 1], w), f32('b', [2], (i) => 0.1 * i)]);
+    floatPass(foldInputAffine, g, text(
+      'graph g (opset 13)',
+      '  inputs: %x:float32[1x2x3x3]',
+      '  %s:float32[1x2x3x3] = Sub(%x:float32[1x2x3x3], %mean:float32[1x2x1x1] const)  # sub_s',
+      '  %d:float32[1x2x3x3] = Div(%s:float32[1x2x3x3], %std:float32[2x1x1] const)  # div_d',
+      '  %y:float32[1x2x3x3] = Conv{kernel=[1,1] strides=[1,1] dilations=[1,1] pads=[0,0,0,0] group=1}(%d:float32[1x2x3x3], %w:float32[2x2x1x1] const, %b:float32[2] const)  # conv_y',
+      '  outputs: %y:float32[1x2x3x3]',
+      '',
+    ), text(
+      'graph g (opset 13)',
+      '  inputs: %x:float32[1x2x3x3]',
+      '  %y:float32[1x2x3x3] = Conv{kernel=[1,1] strides=[1,1] dilations=[1,1] pads=[0,0,0,0] group=1}(%x:float32[1x2x3x3], %new1:float32[2x2x1x1] const, %new2:float32[2] const)  # conv_y',
+      '  outputs: %y:float32[1x2x3x3]',
+      '',
+    ));
+  });
+
+  it('fold-input-affine: a scalar x * k + c in front of a padded Conv pads the raw input with -c / k; Gemm folds per column', () => {
+    const g = model([1, 2, 3, 3], [1, 2, 3, 3], [
+      node('Mul', ['k', 'x'], ['m']), node('Add', ['m', 'c'], ['a']), node('Conv', ['a', 'w'], ['y'], [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])]),
+    ], [f32('k', [], () => 1 / 255), f32('c', [1], () => -0.5), f32('w', [2, 2, 3, 3], w)]);
+    floatPass(foldInputAffine, g, text(
+      'graph g (opset 13)',
+      '  inputs: %x:float32[1x2x3x3]',
+      '  %m:float32[1x2x3x3] = Mul(%k:float32[] const, %x:float32[1x2x3x3])  # mul_m',
+      '  %a:float32[1x2x3x3] = Add(%m:float32[1x2x3x3], %c:float32[1] const)  # add_a',
+      '  %y:float32[1x2x3x3] = Conv{kernel=[3,3] strides=[1,1] dilations=[1,1] pads=[1,1,1,1] group=1}(%a:float32[1x2x3x3], %w:float32[2x2x3x3] const)  # conv_y',
+      '  outputs: %y:float32[1x2x3x3]',
+      '',
+    ), text(
+      'graph g (opset 13)',
+      '  inputs: %x:float32[1x2x3x3]',
+      '  %x_padded:float32[1x2x5x5] = Pad{mode="constant" pads=[0,0,1,1,0,0,1,1] value=127.5}(%x:float32[1x2x3x3])  # conv_y_input_pad',
+      '  %y:float32[1x2x3x3] = Conv{kernel=[3,3] strides=[1,1] dilations=[1,1] pads=[0,0,0,0] group=1}(%x_padded:float32[1x2x5x5], %new1:float32[2x2x3x3] const, %new2:float32[2] const)  # conv_y',
+      '  outputs: %y:float32[1x2x3x3]',
+      '',
+    ));
+    const gemm = model([2, 3], [2, 4], [node('Sub', ['x', 'mean'], ['s']), node('Gemm', ['s', 'k', 'kb'], ['y'], [{ name: 'transB', type: 2, i: 1 }])],
+      [f32('mean', [3], (i) => i / 3), f32('k', [4, 3], w), f32('kb', [4], (i) => i / 4)]);
+    floatPass(foldInputAffine, gemm, text(
+      'graph g (opset 13)',
+      '  inputs: %x:float32[2x3]',
+      '  %s:float32[2x3] = Sub(%x:float32[2x3], %mean:float32[3] const)  # sub_s',
+      '  %y:float32[2x4] = Gemm{alpha=1 beta=1 transA=false transB=true}(%s:float32[2x3], %k:float32[4x3] const, %kb:float32[4] const)  # gemm_y',
+      '  outputs: %y:float32[2x4]',
+      '',
+    ), text(
+      'graph g (opset 13)',
+      '  inputs: %x:float32[2x3]',
+      '  %y:float32[2x4] = Gemm{alpha=1 beta=1 transA=false transB=true}(%x:float32[2x3], %new1:float32[4x3] const, %new2:float32[4] const)  # gemm_y',
+      '  outputs: %y:float32[2x4]',
+      '',
+    ));
+  });
+
+  it('fold-input-affine: leaves per-channel offsets before a padded Conv, and an input read twice, as they are', () => {
+    const padded = model([1, 2, 3, 3], [1, 2, 3, 3], [
+      node('Sub', ['x', 'mean'], ['s']), node('Conv', ['s', 'w'], ['y'], [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])]),
+    ], [f32('mean', [1, 2, 1, 1], (i) => 0.4 + 0.1 * i), f32('w', [2, 2, 3, 3], w)]);
+    expect(printGraph(foldInputAffine.run(padded, {}))).toBe(printGraph(padded));
+    const twice = model([1, 2, 3, 3], [1, 2, 3, 3], [
+      node('Sub', ['x', 'mean'], ['s']), node('Conv', ['s', 'w'], ['c'], [ints('kernel_shape', [1, 1])]), node('Add', ['c', 'x'], ['y']),
+    ], [f32('mean', [1, 2, 1, 1], (i) => 0.4 + 0.1 * i), f32('w', [2, 2, 1, 1], w)]);
+    expect(printGraph(foldInputAffine.run(twice, {}))).toBe(printGraph(twice));
+  });
+
   it('fuse-bias: a per-channel constant Add after a Conv becomes its bias; MatMul + Add becomes Gemm', () => {
     const g = model([1, 2, 3, 3], [1, 2, 3, 3], [node('Conv', ['x', 'w'], ['c'], [ints('kernel_shape', [1, 1])]), node('Add', ['c', 'b'], ['y'])],
       [f32('w', [2, 2, 1, 1], w), f32('b', [1, 2, 1, 1], (i) => 0.1 + i)]);
@@ -335,7 +406,7 @@ describe('int8 passes', () => {
       node('Conv', ['x', 'w', 'b'], ['c'], [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])]), node('Relu', ['c'], ['r']),
       node('Flatten', ['r'], ['f']), node('Gemm', ['f', 'k', 'kb'], ['y'], [{ name: 'transB', type: 2, i: 1 }]),
     ], [f32('w', [2, 2, 3, 3], w), f32('b', [2], (i) => 0.1 - 0.2 * i), f32('k', [3, 8], w), f32('kb', [3], (i) => i / 10)]);
-    const g = [removeIdentity, foldConstants, eliminateDead, canonicalizeViews, foldPad, foldBatchNorm, fuseBias, fuseActivation].reduce((x, p) => p.run(x, {}), float);
+    const g = [removeIdentity, foldConstants, eliminateDead, canonicalizeViews, foldPad, foldBatchNorm, foldInputAffine, fuseBias, fuseActivation].reduce((x, p) => p.run(x, {}), float);
     const stats = collectStats(g, samples(g, 8).map((x, i) => ({ feeds: new Map([['x', x]]), file: '<test>', index: i, progress: (i + 1) / 8 })));
     const r = apply(quantizePass(calibrationRanges(stats, { method: 'minmax' })), g);
     expect(r.before).toBe(text(

@@ -1,6 +1,7 @@
 /** Bit-widths as data in the quantized IR: both lowerings record 8-bit weights and activations
  * and 32-bit biases on every quantized tensor (QuantParams.bits), and the integer interpreter
- * refuses widths it has no kernel for (int4 weights, int16 activations) with a CompileError
+ * runs int4 weights on QConv/QFullyConnected and refuses widths it has no kernel for (int16
+ * activations, 2-bit weights) with a CompileError
  * naming the node, op and tensor. */
 import { describe, expect, it } from 'vitest';
 import { quantizedLayers } from '../src/cli/quantize.js';
@@ -76,25 +77,29 @@ describe('bit-widths in the quantized IR', () => {
     expect(quantizedLayers(withBits(g, w, 4)).find((l) => l.op === 'QConv')!.bits).toBe('w4/a8/b32');
   });
 
-  it('the integer interpreter runs 8/8/32 and refuses 4-bit weights', () => {
+  it('the integer interpreter runs 8/8/32, and 4-bit weights whose values fit 4 bits; it refuses other weight widths', () => {
     const g = quantizedConv();
     expect(() => runGraph(g, feeds(g))).not.toThrow();
     const conv = g.nodes.find((n) => n.op === 'QConv')!;
-    const e = errorOf(() => runGraph(withBits(g, conv.inputs[1], 4), feeds(g)));
+    // 8-bit weights whose values lie outside [-8, 7] do not become 4-bit by relabelling.
+    const wide = errorOf(() => runGraph(withBits(g, conv.inputs[1], 4), feeds(g)));
+    expect(wide.code).toBe(ErrorCode.BadGraph);
+    expect(wide.where).toEqual({ node: conv.name, op: 'QConv', tensor: conv.inputs[1] });
+    expect(wide.message).toMatch(new RegExp(`^4-bit tensor '${conv.inputs[1]}' holds -?\\d+ at element \\d+, outside \\[-8, 7\\]$`));
+    const e = errorOf(() => runGraph(withBits(g, conv.inputs[1], 2), feeds(g)));
     expect(e.code).toBe(ErrorCode.UnsupportedDType);
     expect(e.where).toEqual({ node: conv.name, op: 'QConv', tensor: conv.inputs[1] });
-    expect(e.message).toBe(`weight '${conv.inputs[1]}' has 4-bit values; the integer interpreter runs QConv on 8-bit weights only`);
-    expect(e.hint).toMatch(/^Quantize weights to 8 bits .*4-bit weights are not implemented/);
+    expect(e.message).toBe(`weight '${conv.inputs[1]}' has 2-bit values; the integer interpreter runs QConv on 8/4-bit weights only`);
+    expect(e.hint).toMatch(/^Quantize weights to 8 or 4 bits .*2-bit weights are not implemented/);
   });
 
-  it('refuses 16-bit activations (input, output, boundary) and 16-bit biases', () => {
+  it('refuses 16-bit activations where no kernel runs them (the boundary), 16-bit biases, and widths its storage cannot hold', () => {
     const g = quantizedConv();
     const conv = g.nodes.find((n) => n.op === 'QConv')!;
     const quantize = g.nodes.find((n) => n.op === 'Quantize')!;
     const cases: [string, number, string, RegExp][] = [
       [conv.inputs[0], 16, 'Quantize', /^activation '.*' has 16-bit values; the integer interpreter runs Quantize on 8-bit activations only$/],
-      [conv.outputs[0], 16, 'QConv', /^activation '.*' has 16-bit values; the integer interpreter runs QConv on 8-bit activations only$/],
-      [conv.inputs[2], 16, 'QConv', /^bias '.*' has 16-bit values; the integer interpreter runs QConv on 32-bit biases only$/],
+      [conv.inputs[2], 16, 'QConv', /^bias '.*' has 16-bit values; the integer interpreter runs QConv on 32\/64-bit biases only$/],
     ];
     for (const [tensor, bits, op, message] of cases) {
       const e = errorOf(() => runGraph(withBits(g, tensor, bits), feeds(g)));
@@ -102,5 +107,10 @@ describe('bit-widths in the quantized IR', () => {
       expect(e.where).toEqual({ node: op === 'Quantize' ? quantize.name : conv.name, op, tensor });
       expect(e.message).toMatch(message);
     }
+    // QConv runs int16 activations (W8A16), but a width must match the tensor's storage type.
+    const e = errorOf(() => runGraph(withBits(g, conv.outputs[0], 16), feeds(g)));
+    expect(e.code).toBe(ErrorCode.BadGraph);
+    expect(e.where).toEqual({ node: conv.name, op: 'QConv', tensor: conv.outputs[0] });
+    expect(e.message).toBe(`activation '${conv.outputs[0]}' records 16-bit values but is stored as int8`);
   });
 });

@@ -192,8 +192,8 @@ describe('quantizer robustness', () => {
   });
 
   it('with int8Only, refuses an op without an int8 form, naming the node and saying what to do', () => {
-    const g = unaryGraph('Sigmoid');
-    const ranges = new Map([['x', { min: -1, max: 1 }], ['y', { min: 0, max: 1 }]]);
+    const g = unaryGraph('Exp');
+    const ranges = new Map([['x', { min: -1, max: 1 }], ['y', { min: 0, max: 3 }]]);
     let err: unknown;
     try {
       quantizeGraph(g, ranges, { int8Only: true });
@@ -203,8 +203,8 @@ describe('quantizer robustness', () => {
     expect(err).toBeInstanceOf(CompileError);
     const ce = err as CompileError;
     expect(ce.code).toBe(ErrorCode.UnsupportedOp);
-    expect(ce.where).toMatchObject({ node: 'act', op: 'Sigmoid' });
-    expect(ce.format()).toMatch(/Sigmoid is not supported in int8.*Relu/);
+    expect(ce.where).toMatchObject({ node: 'act', op: 'Exp' });
+    expect(ce.format()).toMatch(/Exp is not supported in int8.*Relu/);
   });
 
   it('lowers every op row (Conv, depthwise, Add, Concat, pools, Relu, Transpose, Pad, MatMul, Gemm, Softmax) close to float', () => {

@@ -21,7 +21,10 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     expect(printGraph(again.graph)).toBe(printGraph(cases[17].graph));
     expect(interpretRandomCase(again, 1).out8[0]).toEqual(expectedOf(cases[17]).out8[0]);
     const ops = new Set(cases.flatMap((c) => c.graph.nodes.map((n) => n.op)));
-    expect([...ops].sort()).toEqual(['Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QMaxPool', 'QSoftmax', 'Quantize', 'Reshape']);
+    expect([...ops].sort()).toEqual([
+      'Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QHardSigmoid', 'QHardSwish', 'QLeakyRelu',
+      'QMaxPool', 'QMean', 'QPRelu', 'QReduceMax', 'QSigmoid', 'QSoftmax', 'QTanh', 'Quantize', 'Reshape',
+    ]);
     const convs = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QConv'
       ? [{ a: n.attrs, c: c.graph.tensors.get(n.inputs[0])!.shape[1], outC: c.graph.tensors.get(n.inputs[1])!.shape[0], bias: n.inputs.length === 3 }]
       : [])));

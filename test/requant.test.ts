@@ -14,8 +14,10 @@ import {
   multiplyByPOT,
   oneOverOnePlusX,
   quantizeMultiplier,
+  reduceMultiplier,
   requantize,
   requantizeBigInt,
+  requantizeS64,
   roundingDivideByPOT,
   saturatingRoundingDoublingHighMul,
   softmaxParams,
@@ -83,6 +85,26 @@ describe('requantization table', () => {
   });
 });
 
+describe('the 64-bit requantization table (arm_nn_requantize_s64, the _s16 kernels)', () => {
+  const rows = table.s64.cases;
+
+  it('covers every shift, ties of both signs, zero and extreme multipliers, values beyond int32', () => {
+    expect(rows.length).toBeGreaterThanOrEqual(500);
+    const shifts = new Set(rows.map((r) => r[2]));
+    for (let s = -31; s <= 14; s++) expect(shifts.has(s)).toBe(true);
+    // Ties of the last shift round half up: 1.5 -> 2, -1.5 -> -1 (unlike arm_nn_requantize).
+    expect(rows).toContainEqual([String(3n << 14n), 1, 0, 2]);
+    expect(rows).toContainEqual([String(-3n << 14n), 1, 0, -1]);
+    expect(rows.some((r) => r[1] === 0) && rows.some((r) => r[1] === 0x7fff)).toBe(true);
+    expect(rows.some((r) => BigInt(r[0]) > 2n ** 31n) && rows.some((r) => BigInt(r[0]) < -(2n ** 31n))).toBe(true);
+  });
+
+  it('intmath.requantizeS64 reproduces every row', () => {
+    const bad = rows.filter(([v, m, s, r]) => requantizeS64(BigInt(v), m, s) !== r);
+    expect(bad).toEqual([]);
+  });
+});
+
 describe('quantizeMultiplier (TFLite QuantizeMultiplier)', () => {
   it('handles exact powers, the q == 2^31 carry, flushing and negatives', () => {
     expect(quantizeMultiplier(0)).toEqual({ multiplier: 0, shift: 0 });
@@ -112,6 +134,16 @@ describeNeeding([GCC, CMSIS_NN], 'against CMSIS-NN (host gcc)', () => {
     expect(out.length).toBe(table.cases.length);
     const bad = table.cases.filter((row, i) => out[i] !== row[3]);
     expect(bad).toEqual([]);
+  });
+
+  it('arm_nn_requantize_s64 reproduces every row of the 64-bit table, and REDUCE_MULTIPLIER is reduceMultiplier', () => {
+    const rows = table.s64.cases;
+    const out = run(rows.map(([v, m, s]) => `R ${v} ${m} ${s}`)).map(Number);
+    expect(rows.filter((row, i) => out[i] !== row[3])).toEqual([]);
+    const next = rng(17);
+    const ms = [0, 1, 2 ** 15 - 1, 2 ** 15, 2 ** 30, 0x7ffeffff, 0x7fff0000, INT32_MAX, ...Array.from({ length: 500 }, () => next() >>> 1)];
+    const reduced = run(ms.map((m) => `u ${m}`)).map(Number);
+    expect(ms.filter((m, i) => reduced[i] !== reduceMultiplier(m))).toEqual([]);
   });
 
   it('the multiply, divide and softmax helpers agree with arm_nnsupportfunctions.h', () => {

@@ -28,6 +28,14 @@ function rowMajorProvider(without: Int8Op[] = []): KernelProvider {
     QConcat: k('concat'),
     QClamp: k('clamp', { inputLayout: 'as-first-input', outputLayout: 'as-first-input', inPlace: true, passesLayout: true }),
     Pad: k('pad'),
+    QSigmoid: k('sigmoid'),
+    QTanh: k('tanh'),
+    QHardSigmoid: k('hardsigmoid'),
+    QHardSwish: k('hardswish'),
+    QLeakyRelu: k('leakyrelu'),
+    QPRelu: k('prelu'),
+    QMean: k('mean'),
+    QReduceMax: k('reducemax'),
   };
   for (const op of without) delete (table as Partial<Record<Int8Op, OpKernel>>)[op];
   return { name: 'test-rowmajor', backend: 'the test backend', kernels: table, copyKernel: { kernel: 'copy', scratchBytes: 0 }, unsupportedHint: 'Use another backend.' };

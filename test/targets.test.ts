@@ -227,15 +227,16 @@ describe('target kinds', () => {
     expect(errorOf(() => loadTargetOfKind('webgpu', 'cortex-m4')).message).toContain('is of kind mcu; the WGSL backend compiles for kind webgpu targets');
   });
 
-  it('qgc compile refuses a non-mcu target before reading the model', async () => {
-    const r = await cli('compile', 'no-such-model.onnx', '--target', WEBGPU, '-o', join(mkdtempSync(join(tmpdir(), 'qgc-kind-')), 'out'));
+  it('qgc compile checks the options of a target\'s kind before reading the model', async () => {
+    const r = await cli('compile', 'no-such-model.onnx', '--target', WEBGPU, '--embed', '-o', join(mkdtempSync(join(tmpdir(), 'qgc-kind-')), 'out'));
     expect(r.code).toBe(2);
-    expect(r.err).toContain('the C backend compiles for kind mcu targets');
+    expect(r.err).toContain('--embed is an option of wasm targets');
   });
 
-  it('lists targets by kind; the shipped ones are mcu and wasm', () => {
+  it('lists targets by kind; the shipped ones are mcu, wasm and webgpu', () => {
     expect(listTargets(undefined, 'mcu')).toEqual(CORTEX_M);
     expect(listTargets(undefined, 'wasm')).toEqual(['wasm', 'wasm-scalar']);
+    expect(listTargets(undefined, 'webgpu')).toEqual(['webgpu']);
     expect(listTargets(FIXTURES, 'wasm')).toEqual(['wasm-simd']);
     expect(listTargets(FIXTURES, 'webgpu')).toEqual(['webgpu-dp4a']);
   });

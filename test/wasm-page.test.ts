@@ -5,20 +5,18 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../src/io/npy.js';
 import { readWasmFolder } from '../src/verify/wasm.js';
 import { reference, samplesOf } from '../src/verify/reference.js';
 import { cli } from './support/cli.js';
-import { CHROMIUM, CHROMIUM_PATH, needs } from './support/tools.js';
+import { launchChromium, pageErrors, serveFolder } from './support/chromium.js';
+import { CHROMIUM, needs } from './support/tools.js';
 
 const roots: string[] = [];
 afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
-
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 function argmax(v: ArrayLike<number>): number {
   let best = 0;
@@ -42,17 +40,13 @@ describe('examples/wasm-page', () => {
     const ref = reference(graph, samplesOf(graph, x, images.length));
     const want = ref.outF!.map(argmax);
 
-    const { serve } = await import('../examples/wasm-page/serve.mjs');
-    const server = await serve(page, 0);
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    const server = await serveFolder(page);
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
-      const errors: string[] = [];
-      tab.on('pageerror', (e) => errors.push(e.message));
+      const errors = pageErrors(tab);
       for (let i = 0; i < images.length; i++) {
-        await tab.goto(`http://127.0.0.1:${port}/index.html?image=${i}`);
+        await tab.goto(`${server.url}index.html?image=${i}`);
         const out = tab.locator('#prediction[data-index], #prediction[data-error]');
         await out.waitFor({ timeout: 30_000 });
         expect(await out.getAttribute('data-error'), await out.textContent() ?? '').toBeNull();
@@ -61,7 +55,7 @@ describe('examples/wasm-page', () => {
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
-      server.close();
+      await server.close();
     }
   }, 180_000);
 });

@@ -1,4 +1,5 @@
 /** The `qgc` command line. Every user error prints one line and exits with code 2. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
@@ -8,12 +9,17 @@ import { formatInspect, inspectGraph } from './inspect.js';
 import { shapesFromData } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
-import { formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
+import { bitsOption, formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
 import { readFeeds, runModel, summarize, writeOutputs } from './run.js';
 import { registerVerify } from './verify.js';
 import { terminalSafe, terminalSafeLines } from './terminal-text.js';
 
 export const EXIT_USER_ERROR = 2;
+
+/** The version in qgc's package.json (the same relative path from src/ and dist/). */
+function qgcVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
 /** Internal errors (qgc bugs) exit with the same code: scripts need only check for non-zero. */
 export const EXIT_INTERNAL_ERROR = 2;
 
@@ -30,14 +36,15 @@ function inputShapeOption(): Option {
     .default([]);
 }
 
-/** --calib, --calib-method, --percentile, --per-tensor, --float-nodes and --int8-only, shared by
- * quantize, run and inspect. */
+/** --calib, --calib-method, --percentile, --per-tensor, --bits, --float-nodes and --int8-only,
+ * shared by quantize, run and inspect. */
 function calibOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--calib <path>', 'calibration data: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input for several inputs (repeatable)').argParser(collect).default([]))
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
+    .addOption(bitsOption())
     .addOption(new Option('--float-nodes <names>', 'keep these nodes (comma-separated names) in float between int8 layers (repeatable)').argParser(collect).default([]))
     .option('--int8-only', 'refuse ops without an int8 kernel instead of running them in float');
 }
@@ -53,6 +60,7 @@ export function buildProgram(io: Io): Command {
   const warn = (warnings: readonly string[]) => warnings.forEach((w) => io.err(`warning: ${terminalSafe(w)}\n`));
   const program = new Command('qgc')
     .description('Ahead-of-time compiler for quantized neural networks (ONNX in; C, Wasm, WGSL out).')
+    .version(qgcVersion(), '-V, --version', 'print the qgc version')
     .option('--debug', 'print stack traces of errors')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()

@@ -5,6 +5,7 @@
  * and SQNR against float).
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { Option } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Tensor } from '../ir/graph.js';
 import { inGroup } from '../ir/ops.js';
@@ -14,8 +15,10 @@ import { runPipeline, type PassContext } from '../passes/pass.js';
 import { optimizationPasses } from '../passes/pipeline.js';
 import { quantizeGraph, type QuantizeOptions, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
+import { requireInt8Forms } from '../quant/lower.js';
 import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
+import { parseBits } from '../quant/widths.js';
 import { progressBar, type ProgressStream } from './progress.js';
 
 /** The calibration options shared by `quantize`, `run --int` and `inspect --quantized`. */
@@ -24,16 +27,24 @@ export interface CalibCliOptions {
   calibMethod?: string;
   percentile?: string | number;
   perTensor?: boolean;
+  /** --bits: w8a8 (default), w4a8. */
+  bits?: string;
   /** Refuse ops without an int8 kernel instead of running them in float. */
   int8Only?: boolean;
   /** Comma-separated node names to keep in float (repeatable). */
   floatNodes?: string[];
 }
 
+/** --bits, shared by quantize, run, inspect and compile. */
+export function bitsOption(): Option {
+  return new Option('--bits <widths>', 'weight and activation bit-widths of every layer: w8a8 (default) or w4a8 (int4 weights, int8 activations)');
+}
+
 /** The quantizer options of the command line. */
 function quantizeOptions(o: CalibCliOptions): QuantizeOptions {
+  const widths = parseBits(o.bits);
   const names = (o.floatNodes ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  return { perTensorWeights: o.perTensor === true, int8Only: o.int8Only === true, ...(names.length > 0 ? { floatNodes: new Set(names) } : {}) };
+  return { perTensorWeights: o.perTensor === true, widths, int8Only: o.int8Only === true, ...(names.length > 0 ? { floatNodes: new Set(names) } : {}) };
 }
 
 /** True when an imported graph is a QDQ / QOperator model. */
@@ -70,7 +81,9 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
       'Run it as it is (qgc run --int model.onnx), without --calib.');
   }
   const { method, percentile } = parseCalibOptions(o);
+  const options = quantizeOptions(o);
   const float = runPipeline(imported, optimizationPasses, ctx);
+  requireInt8Forms(float, options); // every node without an int8 form (or float kernels), before the (slow) calibration
   const source = openCalibration(float, o.calib);
   const bar = progressBar('calibrating', stream);
   let stats;
@@ -79,7 +92,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   } finally {
     bar.done();
   }
-  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), quantizeOptions(o));
+  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), options);
   return { float, result, method, samples: stats.samples };
 }
 
@@ -102,25 +115,39 @@ export function quantizeToFile(imported: Graph, o: CalibCliOptions, output: stri
   const bytes = exportQdq(q.result.graph);
   writeAtomically(output, bytes);
   const ops = q.result.graph.nodes.filter((n) => n.op.startsWith('Q') && n.op !== 'Quantize').length;
-  const summary = `wrote ${output} (${bytes.length} bytes): ${ops} int8 ops, weights ${o.perTensor ? 'per tensor' : 'per channel'}, ` +
+  const summary = `wrote ${output} (${bytes.length} bytes): ${ops} int8 ops, ${o.bits ?? 'w8a8'}, weights ${o.perTensor ? 'per tensor' : 'per channel'}, ` +
     `activations calibrated by ${q.method} on ${q.samples} sample${q.samples === 1 ? '' : 's'}\n`;
   return { summary, warnings: q.result.warnings };
 }
 
+/** What `int8GraphFor` tells the user, per command: the flags it names are that command's own. */
+const INT8_USAGE = {
+  run: {
+    noCalib: ['--int on a float model needs calibration data', 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.'],
+    quantized: 'Drop --calib to run the model with its own scales.',
+  },
+  compile: {
+    noCalib: ['compiling a float model needs calibration data (--calib)', 'Add --calib calib.npy (float32 samples along axis 0; NAME=file.npy per input), or compile a model quantized already (qgc quantize writes one).'],
+    quantized: 'Drop --calib to compile the model with its own scales.',
+  },
+} as const;
+
 /** The int8 graph `qgc run --int` and `qgc compile` run: a QDQ model lowered, or a float model
- * quantized with --calib. */
-export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}): { graph: Graph; warnings: string[] } {
+ * quantized with --calib; `command` picks the flags the errors name. */
+export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: ProgressStream, ctx: PassContext = {}, command: keyof typeof INT8_USAGE = 'run'): { graph: Graph; warnings: string[] } {
+  const usage = INT8_USAGE[command];
   if (isQuantizedModel(imported)) {
     if (o.calib.length > 0) {
-      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to run the model with its own scales.');
+      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, usage.quantized);
+    }
+    if (o.bits !== undefined) {
+      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --bits is for float models', {}, 'Drop --bits: a QDQ model keeps the widths its tensors have.');
     }
     const warnings: string[] = [];
     const { int8Only, floatNodes } = quantizeOptions(o);
     return { graph: lowerQdq(imported, { int8Only, ...(floatNodes ? { floatNodes } : {}), warn: (m) => warnings.push(m) }), warnings };
   }
-  if (o.calib.length === 0) {
-    throw new CompileError(ErrorCode.BadInput, '--int on a float model needs calibration data', {}, 'Add --calib calib.npy (float32 samples along axis 0), or quantize it first with qgc quantize.');
-  }
+  if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, usage.noCalib[0], {}, usage.noCalib[1]);
   const q = quantizeInMemory(imported, o, stream, ctx);
   return { graph: q.result.graph, warnings: q.result.warnings };
 }
@@ -172,6 +199,7 @@ export function quantizedLayers(graph: Graph, sqnr?: readonly LayerSqnr[]): Quan
 export function inspectQuantized(imported: Graph, o: CalibCliOptions, stream?: ProgressStream): { layers: QuantizedLayer[]; note?: string } {
   if (isQuantizedModel(imported)) {
     if (o.calib.length > 0) throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --calib is for float models', {}, 'Drop --calib to list its own scales.');
+    if (o.bits !== undefined) throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --bits is for float models', {}, 'Drop --bits: a QDQ model keeps the widths its tensors have.');
     return { layers: quantizedLayers(lowerQdq(imported)), note: 'SQNR needs the float model: run inspect --quantized on it with --calib.' };
   }
   if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, '--quantized on a float model needs calibration data', {}, 'Add --calib calib.npy.');

@@ -13,6 +13,7 @@ import { VerifyError, VerifyErrorCode } from '../verify/errors.js';
 import { describeLayer, FLOAT_TOLERANCE, type TraceResult } from '../verify/trace.js';
 import { mismatchLine, verifyFolder, type TargetResult, type VerifyResult } from '../verify/verify.js';
 import { isWasmFolder, verifyWasmFolder, type WasmVerifyResult } from '../verify/wasm.js';
+import { isWebgpuFolder, verifyWebgpuFolder, type WebgpuVerifyResult } from '../verify/webgpu.js';
 import { collect } from './options.js';
 
 /** Where `qgc verify` writes: the table on `out`, progress on `err`. */
@@ -106,11 +107,28 @@ export function formatWasmVerify(r: WasmVerifyResult, inputs: string): string {
   return lines.join('\n') + '\n';
 }
 
+/** The table of a WebGPU folder: one row per dot-product path. */
+export function formatWebgpuVerify(r: WebgpuVerifyResult, inputs: string): string {
+  const f = r.folder;
+  const samples = Math.max(0, ...r.paths.map((p) => p.samples));
+  const lines = [`qgc verify: ${f.name} (compiled for ${f.report.target}, webgpu) on ${samples} sample${samples === 1 ? '' : 's'} of ${inputs}`];
+  lines.push(`shaders: ${Object.values(f.report.shaders).map((s) => (s.packed ? `${s.file} + ${s.packed}` : s.file)).join(', ')}, run through ${f.name}.js on ${r.adapter}`);
+  const rows = [['target', 'code', 'samples', 'bytes compared', 'result', 'median µs/run', 'µs/sample in runBatch', 'run s']];
+  for (const p of r.paths) {
+    rows.push([`webgpu ${p.path}`, 'folder', String(p.samples), num(p.bytes), p.mismatch ? 'MISMATCH' : 'bit-exact', p.medianUs.toFixed(0), p.batchUsPerSample.toFixed(0), (p.runMs / 1000).toFixed(1)]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) lines.push(row.map((cell, c) => (c >= 2 && c !== 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  for (const s of r.skipped) lines.push(`not run: webgpu ${s.path}: ${s.reason}`);
+  for (const p of r.paths.filter((x) => x.mismatch)) lines.push(`mismatch on ${p.description}: ${p.message ?? 'outputs differ'}`);
+  return lines.join('\n') + '\n';
+}
+
 /** Adds the `verify` command to the qgc program. */
 export function registerVerify(program: Command, io: VerifyIo): Command {
   return program
     .command('verify')
-    .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU (or, for a wasm folder, run both modules in Node), and compare every output byte with the integer interpreter')
+    .description('build the C in a qgc compile folder, run it on the host (ASan + UBSan) and under QEMU (or, for a wasm folder, run both modules in Node; for a webgpu folder, run the shaders on Dawn with both dot products), and compare every output byte with the integer interpreter')
     .argument('<dir>', 'the folder written by qgc compile -o')
     .addOption(new Option('--inputs <file.npy>', 'float32 inputs, samples stacked along the first axis; NAME=file.npy per input for a model with several (repeatable)').argParser(collect).makeOptionMandatory())
     .option('--targets <list>', targetsHelp())
@@ -126,6 +144,14 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
         io.out(formatWasmVerify(w, o.inputs.map((spec) => basename(spec)).join(', ')));
         const bad = w.modules.find((m) => m.mismatch);
         if (bad) throw new VerifyError(VerifyErrorCode.Mismatch, `${bad.description}: ${bad.message ?? 'outputs differ'}`, 'The folder\'s modules differ from the interpreter: compile the model again; if they still differ, this is a qgc bug.');
+        return;
+      }
+      if (isWebgpuFolder(dir, o.name)) {
+        if (targets) throw new CompileError(ErrorCode.BadInput, '--targets chooses C targets; a webgpu folder is verified on Dawn (both dot-product paths)', { file: dir }, 'Drop --targets.');
+        const w = await verifyWebgpuFolder({ dir, name: o.name, inputs: o.inputs, limit: positive(o.limit, '--limit'), onProgress: (line) => io.err(`${line}\n`) });
+        io.out(formatWebgpuVerify(w, o.inputs.map((spec) => basename(spec)).join(', ')));
+        const bad = w.paths.find((p) => p.mismatch);
+        if (bad) throw new VerifyError(VerifyErrorCode.Mismatch, `${bad.description}: ${bad.message ?? 'outputs differ'}`, 'The folder\'s shaders differ from the interpreter: compile the model again; if they still differ, this is a qgc bug.');
         return;
       }
       const r = await verifyFolder({

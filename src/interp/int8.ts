@@ -5,9 +5,11 @@
  * real CMSIS-NN functions on random cases. Kernels by family live in src/interp/int8/.
  */
 import type { KernelTable } from './types.js';
+import { int8ActivationKernels } from './int8/activation.js';
 import { int8ConvKernels } from './int8/conv.js';
 import { int8ElementwiseKernels } from './int8/elementwise.js';
 import { int8PoolKernels } from './int8/pool.js';
+import { int8ReduceKernels } from './int8/reduce.js';
 import { int8SoftmaxKernels } from './int8/softmax.js';
 
 export const int8Kernels = {
@@ -15,4 +17,6 @@ export const int8Kernels = {
   ...int8PoolKernels,
   ...int8ElementwiseKernels,
   ...int8SoftmaxKernels,
+  ...int8ActivationKernels,
+  ...int8ReduceKernels,
 } satisfies Partial<KernelTable>;

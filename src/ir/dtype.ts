@@ -158,3 +158,12 @@ export function convertData(src: TensorData, dtype: DType): TensorData {
   }
   return out;
 }
+
+/** 4-bit values packed two per byte, element 2i in the low nibble and 2i + 1 in the high one
+ * (ONNX's INT4 raw_data and CMSIS-NN's `_s4` weights agree); an odd count leaves the last high
+ * nibble 0. */
+export function packInt4(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) out[i >> 1] |= (values[i] & 0xf) << ((i & 1) * 4);
+  return out;
+}

@@ -241,7 +241,19 @@ export function multiplyByPOT(val: number, exp: number): number {
   return val << exp;
 }
 
-const EXP_BARREL = [1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242];
+/** The Q0.31 constants of the softmax fixed-point helpers (gemmlowp's, as CMSIS-NN uses them):
+ * exp(-2^k / 4) for the barrel shifter (k = 0..6), exp(-1/8) and 1/3 of the Taylor step of
+ * exp_on_negative_values, 48/17 and -32/17 of one_over_one_plus_x's Newton-Raphson start.
+ * Every backend reads them from here. */
+export const FIXED_POINT = {
+  expBarrel: [1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242],
+  expMinusOneEighth: 1895147668,
+  oneThird: 715827883,
+  fortyEightOverSeventeen: 1515870810,
+  minusThirtyTwoOverSeventeen: -1010580540,
+} as const;
+
+const EXP_BARREL = FIXED_POINT.expBarrel;
 
 /** arm_nn_exp_on_negative_values: exp(x) for x <= 0 in Q5.26, result in Q0.31 (gemmlowp's
  * exp_on_negative_values with 5 integer bits). */
@@ -252,8 +264,8 @@ export function expOnNegativeValues(val: number): number {
   const x = ((valModMinusQuarter << 5) + (1 << 28)) | 0;
   const x2 = mul(x, x);
   const op1 = (roundingDivideByPOT(mul(x2, x2), 2) + mul(x2, x)) | 0;
-  const op2 = (x + roundingDivideByPOT((mul(op1, 715827883) + x2) | 0, 1)) | 0;
-  let result = (1895147668 + mul(1895147668, op2)) | 0;
+  const op2 = (x + roundingDivideByPOT((mul(op1, FIXED_POINT.oneThird) + x2) | 0, 1)) | 0;
+  let result = (FIXED_POINT.expMinusOneEighth + mul(FIXED_POINT.expMinusOneEighth, op2)) | 0;
   for (let i = 0; i < EXP_BARREL.length; i++) {
     if (remainder & (1 << (24 + i))) result = mul(result, EXP_BARREL[i]);
   }
@@ -266,7 +278,7 @@ export function oneOverOnePlusX(val: number): number {
   const mul = saturatingRoundingDoublingHighMul;
   const sum = val + INT32_MAX; // exact in a double, as the int64 in C
   const halfDenominator = Math.trunc((sum + (sum >= 0 ? 1 : -1)) / 2) | 0;
-  let x = (1515870810 + mul(halfDenominator, -1010580540)) | 0;
+  let x = (FIXED_POINT.fortyEightOverSeventeen + mul(halfDenominator, FIXED_POINT.minusThirtyTwoOverSeventeen)) | 0;
   const one = 1 << 29;
   for (let i = 0; i < 3; i++) {
     x = (x + multiplyByPOT(mul(x, (one - mul(halfDenominator, x)) | 0), 2)) | 0;
@@ -276,3 +288,119 @@ export function oneOverOnePlusX(val: number): number {
 
 /** Accumulator bits of the softmax sum of exponentials (arm_nn_softmax_common_s8's ACCUM_BITS). */
 export const SOFTMAX_ACCUM_BITS = 12;
+
+/** CMSIS-NN's REDUCE_MULTIPLIER: a Q31 multiplier rounded to Q15 for the 64-bit requantization
+ * of the _s16 kernels (at most 0x7FFF). */
+export function reduceMultiplier(multiplier: number): number {
+  return multiplier < 0x7fff0000 ? (multiplier + (1 << 15)) >> 16 : 0x7fff;
+}
+
+/** arm_nn_requantize_s64, the requantization of CMSIS-NN's _s16 kernels (int64 accumulator and
+ * bias): p = val * reducedMultiplier (exact; the kernels keep |p| below 2^63), r = p >> (14 -
+ * shift) arithmetically, kept to its low 32 bits (C's int64 → int32 conversion), then
+ * (r + 1) >> 1: a last shift rounding half up. shift in [-49, 14]. */
+export function requantizeS64(val: bigint, reducedMultiplier: number, shift: number): number {
+  const r = Number(BigInt.asIntN(32, (val * BigInt(reducedMultiplier)) >> BigInt(14 - shift)));
+  return (r + 1) >> 1;
+}
+
+// --- TFLite's parameter formulas of the int8 activations and reductions (issue 16) ---
+
+/** An int8 lookup table as TFLite's PopulateLookupTable / LUTPopulate builds it, in float32:
+ * for every int8 v, dequantized = s_in * (v - zp_in), y = f(dequantized), out = clamp(round(y *
+ * (1 / s_out)) + zp_out) with std::round (half away from zero). `f` takes and returns float32
+ * values (Math.fround each step). Index v + 128. */
+export function lookupTable(f: (x: number) => number, inputScale: number, inputZeroPoint: number, outputScale: number, outputZeroPoint: number): Int8Array {
+  const sIn = Math.fround(inputScale);
+  const inverse = Math.fround(1 / Math.fround(outputScale));
+  const table = new Int8Array(256);
+  for (let v = -128; v <= 127; v++) {
+    const x = Math.fround(sIn * (v - inputZeroPoint));
+    const q = roundHalfAwayFromZero(Math.fround(f(x) * inverse)) + outputZeroPoint;
+    table[v + 128] = q < -128 ? -128 : q > 127 ? 127 : q;
+  }
+  return table;
+}
+
+/** The float32 functions of TFLite's int8 tables: Logistic's 1.0f / (1.0f + std::exp(-x)) and
+ * Tanh's std::tanh(x), each operation rounded to float32; HardSigmoid's max(0, min(1, alpha * x + beta)). */
+export const LUT_FUNCTIONS = {
+  sigmoid: (x: number): number => Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-x)))),
+  tanh: (x: number): number => Math.fround(Math.tanh(x)),
+  hardSigmoid: (alpha: number, beta: number) => (x: number): number =>
+    Math.max(0, Math.min(1, Math.fround(Math.fround(Math.fround(alpha) * x) + Math.fround(beta)))),
+};
+
+/** TFLite's DownScaleInt32ToInt16Multiplier: a Q31 multiplier rounded to Q15. */
+export function downScaleInt32ToInt16Multiplier(m: number): number {
+  if (m >= INT32_MAX - (1 << 15)) return 32767;
+  return (m + (1 << 15)) >> 16;
+}
+
+/** TFLite's HardSwishPrepare (int8): the input on a "hires" scale s_in / 128, its multipliers
+ * onto the output scale and onto the relu-ish scale 3 / 2^15, each QuantizeMultiplier'd and
+ * rounded to 16 bits; all scale arithmetic in float32 as TFLite does it. */
+export function hardSwishParams(inputScale: number, inputZeroPoint: number, outputScale: number, outputZeroPoint: number) {
+  const hires = Math.fround(Math.fround(1 / 128) * Math.fround(inputScale));
+  const out = quantizeMultiplier(Math.fround(hires / Math.fround(outputScale)));
+  const reluish = quantizeMultiplier(Math.fround(hires / Math.fround(3 / 32768)));
+  return {
+    inputZeroPoint, outputZeroPoint,
+    outputMultiplier: downScaleInt32ToInt16Multiplier(out.multiplier), outputShift: out.shift,
+    reluishMultiplier: downScaleInt32ToInt16Multiplier(reluish.multiplier), reluishShift: reluish.shift,
+  };
+}
+
+/** gemmlowp's SaturatingRoundingDoublingHighMul on int16: a*b/2^15 rounded half away from zero. */
+export function saturatingRoundingDoublingHighMul16(a: number, b: number): number {
+  if (a === -32768 && b === -32768) return 32767;
+  const ab = a * b;
+  return Math.trunc((ab + (ab >= 0 ? 1 << 14 : 1 - (1 << 14))) / 32768);
+}
+
+/** TFLite's SaturatingDoublingHighMul on int16 (SQDMULH): a*b/2^15 truncated toward zero. */
+export function saturatingDoublingHighMul16(a: number, b: number): number {
+  if (a === -32768 && b === -32768) return 32767;
+  return Math.trunc((a * b) / 32768);
+}
+
+/** TFLite's SaturatingLeftShift on int16. */
+export function saturatingLeftShift16(v: number, amount: number): number {
+  const r = v * 2 ** amount;
+  return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+}
+
+/** TFLite's LeakyReluPrepare (int8): QuantizeMultiplier of s_in * alpha / s_out and of
+ * s_in / s_out, each computed in float32. */
+export function leakyReluParams(inputScale: number, outputScale: number, alpha: number) {
+  const sIn = Math.fround(inputScale);
+  const sOut = Math.fround(outputScale);
+  return {
+    identity: quantizeMultiplier(Math.fround(sIn / sOut)),
+    negative: quantizeMultiplier(Math.fround(Math.fround(sIn * Math.fround(alpha)) / sOut)),
+  };
+}
+
+/** TFLite's PreluPrepare (int8): QuantizeMultiplier of s_in / s_out and of s_in * s_slope / s_out, in float32. */
+export function preluParams(inputScale: number, slopeScale: number, outputScale: number) {
+  const sIn = Math.fround(inputScale);
+  const sOut = Math.fround(outputScale);
+  return {
+    identity: quantizeMultiplier(Math.fround(sIn / sOut)),
+    negative: quantizeMultiplier(Math.fround(Math.fround(sIn * Math.fround(slopeScale)) / sOut)),
+  };
+}
+
+/** TFLite's int8 Mean parameters: PrepareMeanOrSum's QuantizeMultiplier(double(s_in) /
+ * double(s_out)), then QuantizedMeanOrSum's folding of 1 / count into it: shift by
+ * floor(log2(count)) (at most 32 and at most 31 + shift), multiplier << that / count
+ * (truncated), so that requantizing the sum of x - zp_in gives the mean on the output scale. */
+export function meanParams(inputScale: number, outputScale: number, count: number): QuantizedMultiplier {
+  const q = quantizeMultiplier(Math.fround(inputScale) / Math.fround(outputScale));
+  let n = Math.floor(Math.log2(count));
+  if (2 ** (n + 1) <= count) n++; // log2 of an exact power can land just below it
+  if (2 ** n > count) n--;
+  n = Math.min(n, 32, 31 + q.shift);
+  const multiplier = Number((BigInt(q.multiplier) << BigInt(n)) / BigInt(count));
+  return { multiplier, shift: q.shift - n };
+}

@@ -283,12 +283,13 @@ export const OpGroups = {
   pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
   /** Ops whose only computed input is the first: the others are constants (weights and bias,
    * a shape, pads, axes). */
-  firstInputComputed: ['QConv', 'QFullyConnected', 'Reshape', 'Pad', 'Squeeze', 'Unsqueeze'],
+  firstInputComputed: ['QConv', 'QFullyConnected', 'Reshape', 'Pad', 'Squeeze', 'Unsqueeze', 'QPRelu'],
   /** Float ops with an int8 lowering row (src/quant/lowering/table.ts): what `qgc quantize` and
    * lowerQdq turn into the ops of src/ir/qops.ts. */
   int8: [
     'Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'Concat', 'Relu', 'Clip',
     'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Pad',
+    'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'PRelu', 'ReduceMean', 'ReduceMax', 'GlobalMaxPool',
   ],
   /** Float ops a quantized graph may keep in float, between a Dequantize and a Quantize, where no
    * int8 lowering row takes the node or the user names it (`--float-nodes`): the C backend has a

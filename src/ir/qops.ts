@@ -93,6 +93,73 @@ export interface QuantizeBoundaryAttrs {
   zeroPoint: number;
 }
 
+/** An elementwise int8 function given by its 256-entry table: out = table[x + 128]. QSigmoid and
+ * QTanh carry TFLite's int8 lookup table (PopulateLookupTable / LUTPopulate: dequantize each
+ * int8 value in float32, apply the float function, requantize with std::round), computed once
+ * by the lowering (src/ir/intmath.ts lookupTable), so every backend reads the same bytes. */
+export interface QLookupAttrs {
+  table: Int8Array;
+}
+
+/** TFLite's HardSwishParams (reference_ops::HardSwish on int8): 16-bit fixed-point multipliers
+ * of the input onto the output scale and onto the "relu-ish" scale (3.0 = 2^15), with their
+ * exponents (DownScaleInt32ToInt16Multiplier of QuantizeMultiplier). */
+export interface QHardSwishAttrs {
+  inputZeroPoint: number;
+  outputZeroPoint: number;
+  outputMultiplier: number;
+  outputShift: number;
+  reluishMultiplier: number;
+  reluishShift: number;
+}
+
+/** TFLite's int8 LeakyRelu (reference_ops::QuantizeLeakyRelu): x - zp_in requantized by
+ * s_in / s_out where it is ≥ 0 (`identity`), by alpha * s_in / s_out below (`negative`). */
+export interface QLeakyReluAttrs {
+  alpha: number;
+  inputZeroPoint: number;
+  outputZeroPoint: number;
+  identity: { multiplier: number; shift: number };
+  negative: { multiplier: number; shift: number };
+}
+
+/** TFLite's int8 PRelu (reference_ops::BroadcastPrelu4DSlow): inputs x and the int8 slope
+ * (per tensor, broadcast to x as ONNX PRelu does); x - zp_in ≥ 0 is requantized by s_in / s_out
+ * (`identity`), below by (x - zp_in) * (slope - zp_slope) and s_in * s_slope / s_out (`negative`). */
+export interface QPReluAttrs {
+  inputZeroPoint: number;
+  slopeZeroPoint: number;
+  outputZeroPoint: number;
+  identity: { multiplier: number; shift: number };
+  negative: { multiplier: number; shift: number };
+}
+
+/** ONNX HardSigmoid max(0, min(1, alpha * x + beta)) on int8 (TFLite has no int8 HardSigmoid):
+ * a 256-entry table built as TFLite builds its int8 tables (see QLookupAttrs), with the float
+ * function's alpha and beta kept for export. */
+export interface QHardSigmoidAttrs extends QLookupAttrs {
+  alpha: number;
+  beta: number;
+}
+
+/** ReduceMean on int8 as TFLite's reference_ops::QuantizedMeanOrSum (compute_sum = false): the
+ * sum of x - zp_in over `axes`, requantized by s_in / (s_out * count) (the multiplier of s_in /
+ * s_out with the count folded in as TFLite does), plus zp_out, saturated. */
+export interface QMeanAttrs {
+  axes: number[];
+  keepdims: boolean;
+  inputZeroPoint: number;
+  outputZeroPoint: number;
+  multiplier: number;
+  shift: number;
+}
+
+/** ReduceMax on int8 (input and output share scale and zero point, as TFLite requires). */
+export interface QReduceMaxAttrs {
+  axes: number[];
+  keepdims: boolean;
+}
+
 export interface QuantizedOpAttrMap {
   QConv: QConvAttrs;
   QFullyConnected: QFullyConnectedAttrs;
@@ -103,6 +170,14 @@ export interface QuantizedOpAttrMap {
   QConcat: QConcatAttrs;
   /** Unfused Relu/Clip on int8: clamp to [actMin, actMax] (same scale in and out). */
   QClamp: ActClamp;
+  QSigmoid: QLookupAttrs;
+  QTanh: QLookupAttrs;
+  QHardSwish: QHardSwishAttrs;
+  QHardSigmoid: QHardSigmoidAttrs;
+  QLeakyRelu: QLeakyReluAttrs;
+  QPRelu: QPReluAttrs;
+  QMean: QMeanAttrs;
+  QReduceMax: QReduceMaxAttrs;
   /** float32 → int8. */
   Quantize: QuantizeBoundaryAttrs;
   /** int8 → float32: real = scale * (q - zeroPoint). */

@@ -44,6 +44,8 @@ export const dtypeCodec: Codec<DType> = stringCodec(Object.keys(DTYPES) as DType
 
 const ints = arrayOf(int);
 const int32s = typedArrayCodec(['int32']);
+const int8s = typedArrayCodec(['int8']);
+const multiplier = record<{ multiplier: number; shift: number }>({ multiplier: int, shift: int });
 const none = record<Record<string, never>>({});
 
 const window: Fields<WindowAttrs> = { kernel: ints, strides: ints, dilations: ints, pads: ints };
@@ -144,6 +146,14 @@ export const ATTR_CODECS: { [K in OpName]: Codec<OpAttrMap[K]> } = {
   QSoftmax: record({ multiplier: int, shift: int, diffMin: int }),
   QConcat: record({ axis: int, inputs: arrayOf(operand), outputZeroPoint: int }),
   QClamp: record(clamp),
+  QSigmoid: record({ table: int8s }),
+  QTanh: record({ table: int8s }),
+  QHardSigmoid: record({ alpha: float, beta: float, table: int8s }),
+  QHardSwish: record({ inputZeroPoint: int, outputZeroPoint: int, outputMultiplier: int, outputShift: int, reluishMultiplier: int, reluishShift: int }),
+  QLeakyRelu: record({ alpha: float, inputZeroPoint: int, outputZeroPoint: int, identity: multiplier, negative: multiplier }),
+  QPRelu: record({ inputZeroPoint: int, slopeZeroPoint: int, outputZeroPoint: int, identity: multiplier, negative: multiplier }),
+  QMean: record({ axes: ints, keepdims: bool, inputZeroPoint: int, outputZeroPoint: int, multiplier: int, shift: int }),
+  QReduceMax: record({ axes: ints, keepdims: bool }),
   Quantize: boundary,
   Dequantize: boundary,
 };

@@ -1,6 +1,6 @@
 /** A small, deterministic ONNX graph builder on onnx-proto's message types: initializers
  * as little-endian raw data, typed attributes, unique names. Used by exportQdq. */
-import { isBigInt, type DType, type TensorData } from '../ir/dtype.js';
+import { isBigInt, packInt4, type DType, type TensorData } from '../ir/dtype.js';
 import type { onnx as OnnxNs } from 'onnx-proto';
 import { onnx } from './proto.js';
 import { onnxCodeOf } from './tensor.js';
@@ -45,6 +45,8 @@ export function rawBytes(dtype: DType, data: TensorData): Uint8Array {
       }
       return out;
     }
+    case 'int4':
+      return packInt4(data as ArrayLike<number>);
     default:
       throw new Error(`internal: rawBytes does not write ${dtype}`);
   }

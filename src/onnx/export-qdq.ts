@@ -2,6 +2,8 @@
  * Quantized IR → a standard QDQ ONNX model (opset 13 or later): every int8 op becomes its
  * float ONNX op between DequantizeLinear (inputs) and QuantizeLinear (output), with
  * - int8 weights as initializers behind a DequantizeLinear, per output channel via `axis`;
+ *   4-bit weights (QuantParams.bits 4) as INT4 initializers, which needs opset 21 (the default
+ *   for such graphs);
  * - int32 biases behind a DequantizeLinear with scale s_in * s_w[c];
  * - fused output clamps ([actMin, actMax]) as a Relu or Clip before the QuantizeLinear;
  * - the boundary Quantize/Dequantize as QuantizeLinear/DequantizeLinear on int8.
@@ -16,13 +18,15 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { ActClamp, Requant } from '../ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../ir/intmath.js';
+import {
+  LUT_FUNCTIONS, activationClamp, addParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, preluParams, softmaxParams,
+} from '../ir/intmath.js';
 import { inGroup } from '../ir/ops.js';
 import { attr, GraphBuilder, valueInfo } from './export-proto.js';
 import { onnx } from './proto.js';
 
 export interface ExportQdqOptions {
-  /** Default-domain opset of the model, 13 to 21 (default 13). */
+  /** Default-domain opset of the model, 13 to 21 (default 13; 14 for a graph with HardSwish; 21 when a weight has 4 bits). */
   opset?: number;
 }
 
@@ -41,12 +45,24 @@ function canonical(v: unknown): string {
 }
 const same = (a: unknown, b: unknown): boolean => canonical(a) === canonical(b);
 
+/** The ONNX element type of a quantized tensor: its storage type, or INT4 for 4-bit values. */
+function onnxTypeOf(t: Tensor): 'int4' | 'int8' | 'int32' {
+  if (t.quant?.bits === 4) return 'int4';
+  return t.dtype === 'int32' ? 'int32' : 'int8';
+}
+
+/** True when the graph has 4-bit tensors (INT4 in ONNX: opset 21). */
+function hasInt4(g: Graph): boolean {
+  for (const t of g.tensors.values()) if (t.quant?.bits === 4) return true;
+  return false;
+}
+
 class QdqWriter {
   readonly b: GraphBuilder;
   private readonly dqCache = new Map<string, string>();
   private readonly paramCache = new Map<string, [string, string]>();
 
-  constructor(readonly g: Graph) {
+  constructor(readonly g: Graph, readonly opset = 13) {
     this.b = new GraphBuilder(g.tensors.keys(), g.nodes.map((n) => n.name));
   }
 
@@ -74,7 +90,7 @@ class QdqWriter {
     const perAxis = q.scale.length > 1 || q.axis !== undefined;
     const cached = this.paramCache.get(name);
     const dims = perAxis ? [q.scale.length] : [];
-    const zpType = t.dtype === 'int32' ? 'int32' : 'int8';
+    const zpType = onnxTypeOf(t);
     const pair = cached ?? [
       this.b.constant(`${name}_scale`, 'float32', dims, q.scale),
       this.b.constant(`${name}_zero_point`, zpType, dims, zpType === 'int32' ? Int32Array.from(q.zeroPoint) : Int8Array.from(q.zeroPoint)),
@@ -89,7 +105,7 @@ class QdqWriter {
     if (cached) return cached;
     const t = this.tensor(name);
     if (!t.quant || (t.dtype !== 'int8' && t.dtype !== 'int32')) throw this.fail(n, `input '${name}' is ${t.dtype} without int8/int32 quantization parameters`);
-    if (t.data) this.b.init(name, t.dtype, t.shape, t.data);
+    if (t.data) this.b.init(name, onnxTypeOf(t), t.shape, t.data);
     const [s, z, axis] = this.params(name);
     const out = this.b.fresh(`${name}_dq`);
     this.b.helper('DequantizeLinear', `${name}_dequantize`, [name, s, z], [out], axis === undefined ? [] : [attr.int('axis', axis)]);
@@ -172,6 +188,25 @@ class QdqWriter {
     return x;
   }
 
+  /** QSigmoid, QTanh, QHardSigmoid: their float op, once the table is the one its scales give. */
+  lookup(n: NodeOf<'QSigmoid'> | NodeOf<'QTanh'> | NodeOf<'QHardSigmoid'>): void {
+    const x = this.act(n, n.inputs[0]);
+    const y = this.act(n, n.outputs[0]);
+    const f = n.op === 'QSigmoid' ? LUT_FUNCTIONS.sigmoid : n.op === 'QTanh' ? LUT_FUNCTIONS.tanh : LUT_FUNCTIONS.hardSigmoid(n.attrs.alpha, n.attrs.beta);
+    if (!same(lookupTable(f, x.scale, x.zeroPoint, y.scale, y.zeroPoint), n.attrs.table)) throw this.fail(n, 'its table does not follow from its tensors\' scales');
+    const inputs = [this.dq(n, n.inputs[0])];
+    if (n.op === 'QHardSigmoid') return this.op(n, 'HardSigmoid', inputs, [attr.float('alpha', n.attrs.alpha), attr.float('beta', n.attrs.beta)]);
+    return this.op(n, n.op === 'QSigmoid' ? 'Sigmoid' : 'Tanh', inputs, []);
+  }
+
+  /** ReduceMean/ReduceMax: axes an attribute before opset 18, an input from 18 on. */
+  reduce(n: Node, opType: 'ReduceMean' | 'ReduceMax', axes: readonly number[], keepdims: boolean): void {
+    const keep = attr.int('keepdims', keepdims ? 1 : 0);
+    if (this.opset < 18) return this.op(n, opType, [this.dq(n, n.inputs[0])], [attr.ints('axes', axes), keep]);
+    const a = this.b.constant(`${n.name}_axes`, 'int64', [axes.length], Float64Array.from(axes));
+    return this.op(n, opType, [this.dq(n, n.inputs[0]), a], [keep]);
+  }
+
   write(n: Node): void {
     switch (n.op) {
       case 'Quantize': {
@@ -246,6 +281,49 @@ class QdqWriter {
         const value = this.b.constant(`${n.name}_value`, 'float32', [], Float32Array.of((n.attrs.value - p.zeroPoint) * p.scale));
         return this.op(n, 'Pad', [this.dq(n, n.inputs[0]), pads, value], [attr.string('mode', n.attrs.mode)]);
       }
+      case 'QSigmoid':
+      case 'QTanh':
+      case 'QHardSigmoid':
+        return this.lookup(n);
+      case 'QHardSwish': {
+        const x = this.act(n, n.inputs[0]);
+        const y = this.act(n, n.outputs[0]);
+        if (!same(hardSwishParams(x.scale, x.zeroPoint, y.scale, y.zeroPoint), n.attrs)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        if (this.opset < 14) throw this.fail(n, `HardSwish needs opset 14 (the export asks for ${this.opset})`, 'Export at opset 14 or later.');
+        return this.op(n, 'HardSwish', [this.dq(n, n.inputs[0])], []);
+      }
+      case 'QLeakyRelu': {
+        const x = this.act(n, n.inputs[0]);
+        const y = this.act(n, n.outputs[0]);
+        const a = n.attrs;
+        if (!same(leakyReluParams(x.scale, y.scale, a.alpha), { identity: a.identity, negative: a.negative }) || a.inputZeroPoint !== x.zeroPoint || a.outputZeroPoint !== y.zeroPoint) {
+          throw this.fail(n, 'its parameters do not follow from its tensors\' scales and alpha');
+        }
+        return this.op(n, 'LeakyRelu', [this.dq(n, n.inputs[0])], [attr.float('alpha', a.alpha)]);
+      }
+      case 'QPRelu': {
+        const [x, slope] = n.inputs.map((i) => this.act(n, i));
+        const y = this.act(n, n.outputs[0]);
+        const a = n.attrs;
+        if (!same(preluParams(x.scale, slope.scale, y.scale), { identity: a.identity, negative: a.negative })
+          || a.inputZeroPoint !== x.zeroPoint || a.slopeZeroPoint !== slope.zeroPoint || a.outputZeroPoint !== y.zeroPoint) {
+          throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        }
+        return this.op(n, 'PRelu', n.inputs.map((i) => this.dq(n, i)), []);
+      }
+      case 'QMean': {
+        const x = this.act(n, n.inputs[0]);
+        const y = this.act(n, n.outputs[0]);
+        const a = n.attrs;
+        const count = a.axes.reduce((c, ax) => c * this.tensor(n.inputs[0]).shape[ax], 1);
+        if (!same(meanParams(x.scale, y.scale, count), { multiplier: a.multiplier, shift: a.shift }) || a.inputZeroPoint !== x.zeroPoint || a.outputZeroPoint !== y.zeroPoint) {
+          throw this.fail(n, 'its multiplier, shift or zero points do not follow from its tensors\' scales');
+        }
+        return this.reduce(n, 'ReduceMean', a.axes, a.keepdims);
+      }
+      case 'QReduceMax':
+        this.keeps(n);
+        return this.reduce(n, 'ReduceMax', n.attrs.axes, n.attrs.keepdims);
       default:
         if (inGroup('floatFallback', n.op)) {
           throw this.fail(n, `${n.op} runs in float (qgc has no int8 kernel that takes it)`,
@@ -258,11 +336,16 @@ class QdqWriter {
 
 /** Writes a quantized IR graph as a QDQ ONNX model (see the file comment). */
 export function exportQdq(graph: Graph, opts: ExportQdqOptions = {}): Uint8Array {
-  const opset = opts.opset ?? 13;
+  const int4 = hasInt4(graph);
+  // HardSwish is an ONNX op from opset 14 on, INT4 weights from 21 on: the default is the lowest opset that has both.
+  const opset = opts.opset ?? (int4 ? 21 : graph.nodes.some((n) => n.op === 'QHardSwish') ? 14 : 13);
   if (!(opset in IR_VERSION)) {
     throw new CompileError(ErrorCode.BadInput, `QDQ export opset ${opset} is not supported`, {}, 'Use an opset from 13 to 21 (per-channel DequantizeLinear needs 13).');
   }
-  const w = new QdqWriter(graph);
+  if (int4 && opset < 21) {
+    throw new CompileError(ErrorCode.BadInput, `the graph has 4-bit weights, which QDQ ONNX writes as INT4 from opset 21 on (asked: ${opset})`, {}, 'Export at opset 21.');
+  }
+  const w = new QdqWriter(graph, opset);
   for (const n of graph.nodes) w.write(n);
   const io = (name: string) => {
     const t = graph.tensors.get(name)!;

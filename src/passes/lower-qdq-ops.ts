@@ -118,7 +118,7 @@ function biasOf(ctx: LowerCtx, name: string, n: Node, beta = 1): QuantConst | Te
 function addWeight(ctx: LowerCtx, base: string, shape: readonly number[], w: Int8Weights): string {
   const name = ctx.tensors.has(base) ? ctx.fresh(base) : base;
   const zeroPoint = new Int32Array(w.scale.length);
-  ctx.tensors.set(name, { name, dtype: 'int8', shape: [...shape], data: w.data, quant: w.scale.length > 1 ? { scale: w.scale, zeroPoint, axis: 0, bits: QUANT_BITS.weight } : { scale: w.scale, zeroPoint, bits: QUANT_BITS.weight } });
+  ctx.tensors.set(name, { name, dtype: 'int8', shape: [...shape], data: w.data, quant: w.scale.length > 1 ? { scale: w.scale, zeroPoint, axis: 0, bits: w.bits } : { scale: w.scale, zeroPoint, bits: w.bits } });
   return name;
 }
 

@@ -95,19 +95,22 @@ function gcd(a: number, b: number): number {
 export interface Int8Weights {
   data: Int8Array;
   scale: Float32Array;
+  /** The width of the values: 4 for INT4 weights that stay in the signed 4-bit range, else 8. */
+  bits: number;
 }
 
 /**
- * Turns quantized weights into qgc's int8 symmetric form, exactly: uint8 is shifted by −128,
+ * Turns quantized weights into qgc's int8 symmetric form, exactly (INT4 weights with zero
+ * point 0 keep their width, 4 bits, one value per byte): uint8 is shifted by −128,
  * a nonzero zero point is subtracted when every w − zp fits int8, and otherwise a channel
  * whose values share a common factor k is stored as (w − zp) / k with scale s * k (the same
  * real values). Anything else cannot be represented and is refused. `outAxis` is the
  * output-channel dimension; per-axis parameters must lie along it.
  */
 export function int8Weights(w: QuantConst, outAxis: number, where: ErrorLocation): Int8Weights {
-  if (w.dtype !== 'int8' && w.dtype !== 'uint8') {
-    throw new CompileError(ErrorCode.UnsupportedDType, `weight '${w.name}' is ${w.dtype}; the lowering takes int8 or uint8 weights`, where,
-      'Quantize weights to 8 bits (onnxruntime quantize_static(weight_type=QuantType.QInt8)).');
+  if (w.dtype !== 'int8' && w.dtype !== 'uint8' && w.dtype !== 'int4') {
+    throw new CompileError(ErrorCode.UnsupportedDType, `weight '${w.name}' is ${w.dtype}; the lowering takes int8, uint8 or int4 weights`, where,
+      'Quantize weights to 8 bits (onnxruntime quantize_static(weight_type=QuantType.QInt8)) or to INT4.');
   }
   const channels = w.shape[outAxis];
   const perChannel = w.scale.length > 1;
@@ -125,7 +128,8 @@ export function int8Weights(w: QuantConst, outAxis: number, where: ErrorLocation
   const chan = (i: number) => Math.floor(i / inner) % channels;
   for (let i = 0; i < n; i++) values[i] = getNumber(w.data, i) + shift - (w.zeroPoint[perChannel ? chan(i) : 0] + shift);
   const fits = values.every((v) => v >= -128 && v <= 127);
-  if (fits) return { data: Int8Array.from(values), scale: Float32Array.from(w.scale) };
+  const bits = w.dtype === 'int4' && values.every((v) => v >= -8 && v <= 7) ? 4 : 8;
+  if (fits) return { data: Int8Array.from(values), scale: Float32Array.from(w.scale), bits };
   // Per channel: divide by the smallest factor of the channel's gcd that makes it fit.
   const g = new Int32Array(channels);
   const maxAbs = new Int32Array(channels);
@@ -150,7 +154,7 @@ export function int8Weights(w: QuantConst, outAxis: number, where: ErrorLocation
   }
   const data = new Int8Array(n);
   for (let i = 0; i < n; i++) data[i] = values[i] / factor[chan(i)];
-  return { data, scale };
+  return { data, scale, bits: 8 };
 }
 
 /** The bias scales s_in * s_w[c] (float32, as TFLite and onnxruntime store them). */

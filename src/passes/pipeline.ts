@@ -3,6 +3,7 @@ import { canonicalizeViews } from './canonicalize-views.js';
 import { eliminateDead } from './eliminate-dead.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
 import { foldConstants } from './fold-constants.js';
+import { foldInputAffine } from './fold-input-affine.js';
 import { fuseActivation } from './fuse-activation.js';
 import { fuseBias } from './fuse-bias.js';
 import { foldPad } from './fold-pad.js';
@@ -16,6 +17,7 @@ export const optimizationPasses: readonly Pass[] = [
   canonicalizeViews,
   foldPad,
   foldBatchNorm,
+  foldInputAffine,
   fuseBias,
   fuseActivation,
 ];

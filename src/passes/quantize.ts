@@ -6,7 +6,7 @@ import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Range } from '../quant/histogram.js';
 import { LowerContext, type FloatNodeNote, type QuantizeOptions } from '../quant/lower-context.js';
-import { lowerNode } from '../quant/lower.js';
+import { lowerNode, requireInt8Forms } from '../quant/lower.js';
 import type { Pass } from './pass.js';
 import { verifyGraph } from './verify.js';
 
@@ -37,6 +37,7 @@ export interface QuantizeResult {
  * float has a line in `warnings` and an entry in `floatNodes`.
  */
 export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, opts: QuantizeOptions = {}): QuantizeResult {
+  requireInt8Forms(graph, opts);
   const ctx = new LowerContext(graph, ranges, opts);
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
@@ -51,16 +52,6 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, 
     const params = ctx.calibrated(undefined, name);
     const q = ctx.defineInt8(name, params);
     ctx.emit({ name: ctx.freshNode(`${name}_quantize`), op: 'Quantize', inputs: [name], outputs: [q], attrs: { ...params } });
-  }
-  const names = new Set(graph.nodes.map((n) => n.name));
-  for (const n of opts.floatNodes ?? []) {
-    if (!names.has(n)) {
-      throw new CompileError(ErrorCode.BadInput, `--float-nodes names '${n}', which is no node of the optimized graph`, { node: n },
-        'Name nodes as `qgc inspect` prints them after the passes (a fused activation has its producer\'s name).');
-    }
-  }
-  if (opts.int8Only && opts.floatNodes?.size) {
-    throw new CompileError(ErrorCode.BadInput, '--float-nodes and --int8-only contradict each other', {}, 'Give one of the two.');
   }
   for (const node of graph.nodes) lowerNode(ctx, node);
   for (const name of graph.outputs) {

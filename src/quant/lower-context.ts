@@ -10,6 +10,7 @@ import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.js';
 import { QUANT_BITS } from '../ir/qops.js';
 import type { OpAttrMap, OpName } from '../ir/ops.js';
 import type { Range } from './histogram.js';
+import { DEFAULT_WIDTHS, widthsOf, type WidthPlan } from './widths.js';
 import { isRowRefusal, type LinearOperands, type Operand, type Output, type OutputRule, type Params, type ScaleSource, type WeightSpec } from './lowering/source.js';
 import {
   activationParams,
@@ -21,6 +22,7 @@ import {
   quantizeValue,
   quantizeWeights,
   toQuantParams,
+  weightMax,
   weightScales,
   type ActParams,
 } from './params.js';
@@ -29,6 +31,8 @@ import {
 export interface QuantizeOptions {
   /** One weight scale per tensor instead of one per output channel. */
   perTensorWeights?: boolean;
+  /** The bit-widths of each layer (default: int8 weights and activations everywhere). */
+  widths?: WidthPlan;
   /** Refuse any op without an int8 form (today's error) instead of running it in float. */
   int8Only?: boolean;
   /** Nodes (of the optimized float graph) to keep in float even where an int8 row takes them. */
@@ -271,19 +275,22 @@ export class LowerContext implements ScaleSource {
 
   /**
    * Quantizes the weights [M, ...] and bias [M] of a Conv/FullyConnected whose input has
-   * scale `inputScale`: symmetric int8 weights (per channel unless perTensorWeights) and an
-   * int32 bias at s_in * s_w[c]; weight scales rise where the bias would not fit.
+   * scale `inputScale`: symmetric weights of the node's width (WidthPlan; int8 or int4 values,
+   * one per byte; per channel unless perTensorWeights) and an int32 bias at s_in * s_w[c];
+   * weight scales rise where the bias would not fit.
    */
   linearWeights(node: Node, weight: FloatConst, wShape: readonly number[], bias: Float32Array | undefined, inputScale: number): LinearWeights {
     const channels = wShape[0];
     const perTensor = this.opts.perTensorWeights === true;
-    const scales = fitBiasScales(bias, inputScale, weightScales(weight.data, channels, perTensor), (c, from, to) =>
+    const bits = widthsOf(this.opts.widths ?? DEFAULT_WIDTHS, node.name).weightBits;
+    const qmax = weightMax(bits);
+    const scales = fitBiasScales(bias, inputScale, weightScales(weight.data, channels, perTensor, qmax), (c, from, to) =>
       this.warnings.push(`node '${node.name}' (${node.op}): weight scale of channel ${c} raised from ${from.toPrecision(4)} to ${to.toPrecision(4)} so that its bias fits in int32`),
     );
     const wq: QuantParams = perTensor
-      ? { scale: scales, zeroPoint: new Int32Array(1), bits: QUANT_BITS.weight }
-      : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0, bits: QUANT_BITS.weight };
-    const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int8`), dtype: 'int8', shape: wShape, data: quantizeWeights(weight.data, scales), quant: wq });
+      ? { scale: scales, zeroPoint: new Int32Array(1), bits }
+      : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0, bits };
+    const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int${bits}`), dtype: 'int8', shape: wShape, data: quantizeWeights(weight.data, scales, qmax), quant: wq });
     let b = '';
     if (bias) {
       const bs = biasScales(inputScale, scales, channels);
@@ -353,6 +360,7 @@ export class LowerContext implements ScaleSource {
     let params: Params;
     if (rule.kind === 'keep') params = { scale: rule.input.scale, zeroPoint: rule.input.zeroPoint };
     else if (rule.kind === 'fixed') params = rule.params;
+    else if (rule.preferred) params = rule.preferred;
     else {
       params = this.calibrated(node, node.outputs[0]);
       if (rule.minScale !== undefined && params.scale < rule.minScale) {

@@ -4,24 +4,23 @@
  * takes stays in float where it can (OpGroups.floatFallback); for the rest, a hint saying why it
  * has no int8 form and what to do instead.
  */
-import { ErrorCode } from '../errors.js';
-import type { Node } from '../ir/graph.js';
+import { CompileError, ErrorCode } from '../errors.js';
+import type { Graph, Node } from '../ir/graph.js';
 import { inGroup, OpGroups, type OpName } from '../ir/ops.js';
 import type { LowerContext } from './lower-context.js';
 import { lowerInt8 } from './lowering/table.js';
 
-const NONLINEAR = 'qgc has no int8 kernel for it (int8 activations: Relu, Relu6/Clip, fused into the layer before); retrain with Relu/Relu6, or keep this model in float.';
+const NONLINEAR = 'qgc has no int8 kernel for it (int8 activations: Relu, Relu6/Clip fused into the layer before, Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu); retrain with one of those.';
 
-/** Why an op has no int8 form, and what to do. */
+/** Why an op has no int8 form, and what to do: only what qgc itself can do (rows may grow). */
 const UNSUPPORTED_HINTS: Partial<Record<OpName, string>> = {
-  Sigmoid: NONLINEAR,
-  Tanh: NONLINEAR,
-  HardSigmoid: NONLINEAR,
-  HardSwish: NONLINEAR,
-  LeakyRelu: NONLINEAR,
-  Sub: 'qgc has an int8 Add but no Sub; fold the subtraction into constants (e.g. a preceding layer\'s bias) or keep this model in float.',
-  Mul: 'qgc has no int8 elementwise Mul; fold constant scales into the preceding Conv/Gemm (BatchNorm is folded automatically) or keep this model in float.',
-  Div: 'qgc has no int8 Div; fold constant divisors into the preceding layer\'s weights or keep this model in float.',
+  Gelu: NONLINEAR,
+  Softplus: NONLINEAR,
+  Erf: NONLINEAR,
+  Exp: NONLINEAR,
+  Sub: 'qgc has an int8 Add but no Sub (a constant subtracted from a graph input is folded into the first layer); fold the subtraction into constants, e.g. a preceding layer\'s bias.',
+  Mul: 'qgc has no int8 elementwise Mul (BatchNorm and constant scales of a graph input are folded automatically); fold constant scales into the preceding Conv/Gemm.',
+  Div: 'qgc has no int8 Div (a graph input divided by a constant is folded into the first layer); fold constant divisors into the preceding layer\'s weights.',
   BatchNormalization: 'this BatchNormalization does not follow a Conv or Gemm, so it could not be folded; move it after a Conv/Gemm.',
   Shape: 'shape computations must be constant before quantization; give static input shapes (--input-shape).',
   Gather: 'Gather is not supported in int8; make the indices and data constant (static shapes) so it folds away.',
@@ -34,21 +33,66 @@ const UNSUPPORTED_HINTS: Partial<Record<OpName, string>> = {
   MatMulInteger: 'the model is already quantized; run it directly (qgc run --int).',
 };
 
+const DEFAULT_HINT = 'qgc has no int8 form of this op; replace it in the float model.';
+
+const FLOAT_HINT = ' (Without --int8-only it runs in float between int8 layers.)';
+
+/** The hint of an op with no int8 form; with `int8Only`, one with float kernels also says that it
+ * would run in float without the flag. */
+const hintOf = (op: OpName, int8Only: boolean): string => (UNSUPPORTED_HINTS[op] ?? DEFAULT_HINT) + (int8Only && inGroup('floatFallback', op) ? FLOAT_HINT : '');
+
+/** The options of float fallback that `requireInt8Forms` checks. */
+export interface FloatFallbackOptions {
+  int8Only?: boolean;
+  floatNodes?: ReadonlySet<string>;
+}
+
+/**
+ * Checks an optimized float graph before calibration, so the user sees every problem at once:
+ * `--float-nodes` names nodes of the graph whose ops have float kernels (and is not given with
+ * `--int8-only`), and every node has an int8 form or, unless `int8Only`, float kernels
+ * (OpGroups.floatFallback). Throws one CompileError listing every blocking node: located at the
+ * first, the others named in the message, the hint of each op once. Nodes of OpGroups.int8 whose
+ * row refuses them (an attribute it has no kernel for) are found later, by `lowerNode`.
+ */
+export function requireInt8Forms(graph: Graph, opts: FloatFallbackOptions = {}): void {
+  const int8Only = opts.int8Only === true;
+  if (int8Only && opts.floatNodes?.size) {
+    throw new CompileError(ErrorCode.BadInput, '--float-nodes and --int8-only contradict each other', {}, 'Give one of the two.');
+  }
+  for (const name of opts.floatNodes ?? []) {
+    const node = graph.nodes.find((n) => n.name === name);
+    if (!node) {
+      throw new CompileError(ErrorCode.BadInput, `--float-nodes names '${name}', which is no node of the optimized graph`, { node: name },
+        'Name nodes as `qgc inspect` prints them after the passes (a fused activation has its producer\'s name).');
+    }
+    if (!inGroup('floatFallback', node.op)) {
+      throw new CompileError(ErrorCode.BadInput, `--float-nodes names '${name}', but qgc has no float kernel for ${node.op}`, { node: name, op: node.op },
+        `Ops that can run in float: ${OpGroups.floatFallback.join(', ')}.`);
+    }
+  }
+  const blocking = graph.nodes.filter((n) => !inGroup('int8', n.op) && (int8Only || !inGroup('floatFallback', n.op)));
+  if (blocking.length === 0) return;
+  const [first, ...rest] = blocking;
+  const where = { node: first.name, op: first.op };
+  if (rest.length === 0) throw new CompileError(ErrorCode.UnsupportedOp, `${first.op} is not supported in int8`, where, hintOf(first.op, int8Only));
+  const ops = [...new Set(blocking.map((n) => n.op))];
+  const others = rest.map((n) => `node '${n.name}' (${n.op})`).join(', ');
+  const hints = ops.map((op) => `${op}: ${hintOf(op, int8Only)}`).join(' ');
+  throw new CompileError(ErrorCode.UnsupportedOp, `${first.op} is not supported in int8, nor are ${rest.length} more node${rest.length > 1 ? 's' : ''}: ${others}`, where, hints);
+}
+
 /**
  * Lowers one float node: with its int8 row when the row takes it, else (unless `int8Only`) in
  * float between Dequantize and Quantize when the op has float kernels (OpGroups.floatFallback);
  * otherwise a CompileError naming it and saying what to do. Whether a row takes a node is the
  * row's own answer (a refusal: isRowRefusal in lowering/source.ts), so an op that gains an int8
- * row goes int8 without any change here.
+ * row goes int8 without any change here. `requireInt8Forms` has checked `floatNodes`.
  */
 export function lowerNode(ctx: LowerContext, node: Node): void {
   const int8Only = ctx.opts.int8Only === true;
   const canFloat = !int8Only && inGroup('floatFallback', node.op);
   if (ctx.opts.floatNodes?.has(node.name)) {
-    if (!inGroup('floatFallback', node.op)) {
-      throw ctx.error(node, ErrorCode.BadInput, `--float-nodes names '${node.name}', but qgc has no float kernel for ${node.op}`,
-        `Ops that can run in float: ${OpGroups.floatFallback.join(', ')}.`);
-    }
     ctx.lowerFloat(node, 'named in --float-nodes');
     return;
   }
@@ -71,7 +115,5 @@ export function lowerNode(ctx: LowerContext, node: Node): void {
     ctx.lowerFloat(node, 'qgc has no int8 kernel for it');
     return;
   }
-  const hint = UNSUPPORTED_HINTS[node.op] ?? 'qgc has no int8 form of this op; keep this model in float or replace the op.';
-  const floatHint = int8Only && inGroup('floatFallback', node.op) ? ' (Without --int8-only it runs in float between int8 layers.)' : '';
-  throw ctx.error(node, ErrorCode.UnsupportedOp, `${node.op} is not supported in int8`, hint + floatHint);
+  throw ctx.error(node, ErrorCode.UnsupportedOp, `${node.op} is not supported in int8`, hintOf(node.op, int8Only));
 }

@@ -1,6 +1,6 @@
 /**
  * Choosing quantization parameters from real ranges: int8 asymmetric per-tensor activations,
- * int8 symmetric weights (per output channel or per tensor) and int32 biases, with the
+ * int8 or int4 symmetric weights (per output channel or per tensor) and int32 biases, with the
  * fallbacks that keep every scale finite and positive whatever the data:
  *
  * - An activation range always includes 0 (so real 0, e.g. padding, is exact). A range
@@ -8,7 +8,7 @@
  *   the scale MIN_ACTIVATION_SCALE: never 0, never NaN, and requantization multipliers that
  *   stay representable.
  * - A weight channel whose largest magnitude is 0 (all-zero weights) gets scale
- *   ZERO_WEIGHT_SCALE (its int8 weights are all 0 whatever the scale); a smaller non-zero
+ *   ZERO_WEIGHT_SCALE, 1/7 at 4 bits (its weights are all 0 whatever the scale); a smaller non-zero
  *   channel is floored at MIN_WEIGHT_SCALE.
  * - A bias that would not fit in ±BIAS_LIMIT at scale s_in * s_w[c] raises s_w[c] until it
  *   does (reported through `onAdjust`), so the int32 bias never saturates silently.
@@ -31,6 +31,11 @@ export const QMIN = -128;
 export const QMAX = 127;
 /** Symmetric int8 weight range. */
 export const WMAX = 127;
+
+/** Largest magnitude of a symmetric weight of `bits` bits: 127 for int8, 7 for int4. */
+export function weightMax(bits: number): number {
+  return 2 ** (bits - 1) - 1;
+}
 
 /** Per-tensor activation parameters as plain numbers (scale is a float32 value). */
 export interface ActParams {
@@ -77,18 +82,18 @@ export function fromQuantParams(q: QuantParams): ActParams {
   return { scale: q.scale[0], zeroPoint: q.zeroPoint[0] };
 }
 
-/** The scale for weights whose largest magnitude is `maxAbs`. */
-export function weightScale(maxAbs: number): number {
+/** The scale for weights whose largest magnitude is `maxAbs`, at `qmax` (WMAX for int8). */
+export function weightScale(maxAbs: number, qmax = WMAX): number {
   if (!Number.isFinite(maxAbs)) throw new RangeError(`weight magnitude ${maxAbs} is not finite`);
-  if (maxAbs === 0) return Math.fround(ZERO_WEIGHT_SCALE);
-  return Math.fround(Math.max(maxAbs / WMAX, MIN_WEIGHT_SCALE));
+  if (maxAbs === 0) return Math.fround(ZERO_WEIGHT_SCALE * (WMAX / qmax)); // as if spanning [-1, 1]
+  return Math.fround(Math.max(maxAbs / qmax, MIN_WEIGHT_SCALE));
 }
 
 /**
  * Symmetric weight scales of a constant [M, ...] weight: one per output channel (axis 0), or
  * a single one with `perTensor`.
  */
-export function weightScales(data: Float32Array, channels: number, perTensor: boolean): Float32Array {
+export function weightScales(data: Float32Array, channels: number, perTensor: boolean, qmax = WMAX): Float32Array {
   const per = channels === 0 ? 0 : data.length / channels;
   const maxAbs = new Float64Array(perTensor ? 1 : channels);
   for (let c = 0; c < channels; c++) {
@@ -97,7 +102,7 @@ export function weightScales(data: Float32Array, channels: number, perTensor: bo
     const k = perTensor ? 0 : c;
     maxAbs[k] = Math.max(maxAbs[k], m);
   }
-  return Float32Array.from(maxAbs, weightScale);
+  return Float32Array.from(maxAbs, (m) => weightScale(m, qmax));
 }
 
 /**
@@ -127,15 +132,16 @@ export function fitBiasScales(
   return out;
 }
 
-/** int8 weights, q = round(w / s_w[c]) (half away from zero) clamped to [-127, 127]. */
-export function quantizeWeights(data: Float32Array, scales: Float32Array): Int8Array {
+/** Integer weights, q = round(w / s_w[c]) (half away from zero) clamped to [-qmax, qmax]
+ * ([-127, 127] for int8, [-7, 7] for int4; stored one per byte). */
+export function quantizeWeights(data: Float32Array, scales: Float32Array, qmax = WMAX): Int8Array {
   const channels = scales.length;
   const per = data.length / channels;
   const out = new Int8Array(data.length);
   for (let i = 0; i < data.length; i++) {
     const s = scales[channels === 1 ? 0 : Math.floor(i / per)];
     const q = roundHalfAwayFromZero(data[i] / s);
-    out[i] = q > WMAX ? WMAX : q < -WMAX ? -WMAX : q;
+    out[i] = q > qmax ? qmax : q < -qmax ? -qmax : q;
   }
   return out;
 }

@@ -165,8 +165,9 @@ class ScheduleBuilder {
   }
 
   private newTensor(name: string, shape: readonly number[], dtype: StorageDType, layout: Layout, step: number, q: QuantPair): ScheduledTensor {
-    const align = dtype === 'float32' ? FLOAT_ALIGN : 1;
-    return { name, shape, dtype, layout, storage: this.newStorage(storageBytes(dtype, elementCount(shape)), step, name, 'tensor', align), ...q };
+    const align = Math.max(dtype === 'float32' ? FLOAT_ALIGN : 1, this.p.storageAlign ?? 1);
+    const storage = this.newStorage(storageBytes(dtype, elementCount(shape)), step, name, 'tensor', align);
+    return { name, shape, dtype, layout, storage, ...q };
   }
 
   private touch(t: ScheduledTensor, step: number): void {
@@ -306,7 +307,7 @@ class ScheduleBuilder {
   private addScratch(): void {
     for (const step of this.steps) {
       if (step.kind !== 'node' || step.choice.scratchBytes <= 0) continue;
-      step.scratch = this.newStorage(step.choice.scratchBytes, step.index, `scratch of step ${step.index}`, 'scratch', SCRATCH_ALIGN);
+      step.scratch = this.newStorage(step.choice.scratchBytes, step.index, `scratch of step ${step.index}`, 'scratch', Math.max(SCRATCH_ALIGN, this.p.storageAlign ?? 1));
     }
   }
 }

@@ -87,4 +87,7 @@ export interface KernelProvider {
   readonly unsupportedHint: string;
   /** A hint for float ops (nodes kept in float) without a kernel; default `unsupportedHint`. */
   readonly floatHint?: string;
+  /** Byte alignment of every tensor's storage in the arena (default 1). A backend that writes
+   * whole 32-bit words (WGSL) asks for 4, so no two tensors share a word. */
+  readonly storageAlign?: number;
 }

@@ -1,5 +1,5 @@
 /** Golden-file snapshots: text compared with a file under test/golden/ after the qgc version
- * (from package.json, printed in every generated header) is replaced by a placeholder, so a
+ * (from package.json, printed in every generated header and as `<NAME>_QGC_VERSION`) is replaced by a placeholder, so a
  * version bump changes no snapshot. `UPDATE_GOLDEN=1` rewrites the files; a mismatch fails
  * with a unified-diff-like excerpt instead of two whole files. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,9 +13,10 @@ export function qgcPackageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-/** Replaces every `qgc <version>` with `qgc <qgc-version>`. */
+/** Replaces every `qgc <version>` with `qgc <qgc-version>`, and the value of the header's
+ * `<NAME>_QGC_VERSION` macro likewise. */
 export function normalizeVersion(text: string, version = qgcPackageVersion()): string {
-  return text.split(`qgc ${version}`).join(`qgc ${VERSION_PLACEHOLDER}`);
+  return text.split(`qgc ${version}`).join(`qgc ${VERSION_PLACEHOLDER}`).split(`_QGC_VERSION "${version}"`).join(`_QGC_VERSION "${VERSION_PLACEHOLDER}"`);
 }
 
 /** One hunk around the changed lines (common prefix and suffix trimmed), with line numbers:

@@ -5,6 +5,8 @@
  * Used by test/requant.test.ts to check src/ir/intmath.ts.
  *
  *   r value multiplier shift      arm_nn_requantize
+ *   R value64 reduced shift       arm_nn_requantize_s64 (int64 value)
+ *   u multiplier                  REDUCE_MULTIPLIER
  *   n a b                         arm_nn_doubling_high_mult_no_sat
  *   d a b                         arm_nn_doubling_high_mult
  *   p x exponent                  arm_nn_divide_by_power_of_two
@@ -60,6 +62,13 @@ int main(void)
         int64_t a, b, c;
         if (op == 'r' && scanf("%" SCNd64 " %" SCNd64 " %" SCNd64, &a, &b, &c) == 3)
             printf("%" PRId32 "\n", arm_nn_requantize((int32_t)a, (int32_t)b, (int32_t)c));
+        else if (op == 'R' && scanf("%" SCNd64 " %" SCNd64 " %" SCNd64, &a, &b, &c) == 3)
+            printf("%" PRId32 "\n", arm_nn_requantize_s64(a, (int32_t)b, (int32_t)c));
+        else if (op == 'u' && scanf("%" SCNd64, &a) == 1)
+        {
+            const int32_t m = (int32_t)a;
+            printf("%" PRId32 "\n", (int32_t)REDUCE_MULTIPLIER(m));
+        }
         else if (op == 'n' && scanf("%" SCNd64 " %" SCNd64, &a, &b) == 2)
             printf("%" PRId32 "\n", arm_nn_doubling_high_mult_no_sat((int32_t)a, (int32_t)b));
         else if (op == 'd' && scanf("%" SCNd64 " %" SCNd64, &a, &b) == 2)

@@ -4,7 +4,9 @@
 import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
 import type { PadAttrs } from '../../src/ir/ops.js';
 import { QUANT_BITS } from '../../src/ir/qops.js';
-import { activationClamp, addParams, concatOperand, convRequant, softmaxParams } from '../../src/ir/intmath.js';
+import {
+  LUT_FUNCTIONS, activationClamp, addParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, preluParams, softmaxParams,
+} from '../../src/ir/intmath.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 export function rng(seed: number): () => number {
@@ -56,6 +58,20 @@ export class QGraphBuilder {
     return name;
   }
 
+  /** Weight values of `bits` bits (symmetric: [-127, 127] or [-7, 7]). */
+  private weightValues(shape: number[], bits: 4 | 8): Int8Array {
+    const max = bits === 4 ? 7 : 127;
+    return Int8Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => this.int(-max, max));
+  }
+
+  /** 4-bit weights record their width and scales (QuantParams.bits): what backends read to pick
+   * an _s4 kernel. 8-bit weights stay as the builder always made them (no parameters). */
+  private recordWidth(name: string, bits: 4 | 8, scales: readonly number[]): void {
+    if (bits === 8) return;
+    const quant = { scale: Float32Array.from(scales), zeroPoint: new Int32Array(scales.length), bits, ...(scales.length > 1 ? { axis: 0 } : {}) };
+    this.tensors.set(name, { ...this.tensors.get(name)!, quant });
+  }
+
   private node(op: Node['op'], inputs: string[], out: Act, attrs: object): Act {
     this.nodes.push({ name: this.fresh(op.toLowerCase() + '_'), op, inputs, outputs: [out.name], attrs } as Node);
     return out;
@@ -73,7 +89,7 @@ export class QGraphBuilder {
 
   /** A QConv. `clip` fuses a Clip(lo, hi) in real units (ReLU6: [0, 6]) and wins over `relu`;
    * `outScale` / `outZp` fix the output parameters (default: drawn at random). */
-  conv(x: Act, o: { outC: number; k: number[]; stride?: number[]; pads?: number[]; group?: number; dilation?: number[]; relu?: boolean; clip?: [number, number]; bias?: boolean; perTensor?: boolean; outScale?: number; outZp?: number }): Act {
+  conv(x: Act, o: { outC: number; k: number[]; stride?: number[]; pads?: number[]; group?: number; dilation?: number[]; relu?: boolean; clip?: [number, number]; bias?: boolean; perTensor?: boolean; outScale?: number; outZp?: number; weightBits?: 4 | 8 }): Act {
     const sp = o.k.length;
     const group = o.group ?? 1;
     const cg = x.shape[1] / group;
@@ -82,11 +98,14 @@ export class QGraphBuilder {
     const pads = o.pads ?? new Array(2 * sp).fill(0);
     const outSpatial = x.shape.slice(2).map((d, i) => Math.floor((d + pads[i] + pads[i + sp] - dil[i] * (o.k[i] - 1) - 1) / stride[i]) + 1);
     const wShape = [o.outC, cg, ...o.k];
-    const w = Int8Array.from({ length: wShape.reduce((a, b) => a * b, 1) }, () => this.int(-127, 127));
-    const wScales = Array.from({ length: o.perTensor ? 1 : o.outC }, () => 0.002 + this.rand() * 0.01);
+    const bits = o.weightBits ?? 8;
+    const wide = bits === 4 ? 127 / 7 : 1; // 4-bit weights: coarser scales, the same real range
+    const w = this.weightValues(wShape, bits);
+    const wScales = Array.from({ length: o.perTensor ? 1 : o.outC }, () => (0.002 + this.rand() * 0.01) * wide);
     const out = this.act([x.shape[0], o.outC, ...outSpatial], o.outScale, o.outZp);
     const rq = convRequant(x.scale, wScales, out.scale);
     const inputs = [x.name, this.constant('int8', wShape, w)];
+    this.recordWidth(inputs[1], bits, wScales);
     if (o.bias !== false) inputs.push(this.constant('int32', [o.outC], Int32Array.from({ length: o.outC }, () => this.int(-3000, 3000))));
     const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity);
     return this.node('QConv', inputs, out, {
@@ -95,12 +114,16 @@ export class QGraphBuilder {
   }
 
   /** A QFullyConnected over the last axis; `o` as for conv (clip in real units, output parameters). */
-  fc(x: Act, outF: number, relu = false, o: { clip?: [number, number]; outScale?: number; outZp?: number } = {}): Act {
+  fc(x: Act, outF: number, relu = false, o: { clip?: [number, number]; outScale?: number; outZp?: number; weightBits?: 4 | 8; perTensor?: boolean } = {}): Act {
     const k = x.shape[x.shape.length - 1];
-    const w = Int8Array.from({ length: outF * k }, () => this.int(-127, 127));
+    const bits = o.weightBits ?? 8;
+    const w = this.weightValues([outF, k], bits);
     const out = this.act([...x.shape.slice(0, -1), outF], o.outScale, o.outZp);
-    const rq = convRequant(x.scale, Array.from({ length: outF }, () => 0.001 + this.rand() * 0.004), out.scale);
+    const wide = bits === 4 ? 127 / 7 : 1;
+    const wScales = Array.from({ length: o.perTensor ? 1 : outF }, () => (0.001 + this.rand() * 0.004) * wide);
+    const rq = convRequant(x.scale, wScales, out.scale);
     const inputs = [x.name, this.constant('int8', [outF, k], w), this.constant('int32', [outF], Int32Array.from({ length: outF }, () => this.int(-5000, 5000)))];
+    this.recordWidth(inputs[1], bits, wScales);
     const clamp = o.clip ? activationClamp(out.scale, out.zp, o.clip[0], o.clip[1]) : activationClamp(out.scale, out.zp, relu ? 0 : -Infinity);
     return this.node('QFullyConnected', inputs, out, { ...rq, ...clamp, inputZeroPoint: x.zp, outputZeroPoint: out.zp });
   }
@@ -165,6 +188,51 @@ export class QGraphBuilder {
     const r = x.shape.length;
     const out = this.act(x.shape.map((d, i) => d + pads[i] + pads[i + r]), x.scale, x.zp);
     return this.node('Pad', [x.name], out, { mode, pads, value: x.zp });
+  }
+
+  /** QSigmoid / QTanh with TFLite's table (output 1/256, -128 and 1/128, 0 unless given). */
+  sigmoidTanh(op: 'QSigmoid' | 'QTanh', x: Act, outScale?: number, outZp?: number): Act {
+    const sig = op === 'QSigmoid';
+    const out = this.act(x.shape, outScale ?? (sig ? 1 / 256 : 1 / 128), outZp ?? (sig ? -128 : 0));
+    return this.node(op, [x.name], out, { table: lookupTable(sig ? LUT_FUNCTIONS.sigmoid : LUT_FUNCTIONS.tanh, x.scale, x.zp, out.scale, out.zp) });
+  }
+
+  hardSigmoid(x: Act, alpha = 1 / 6, beta = 0.5): Act {
+    const out = this.act(x.shape, 1 / 255 + this.rand() / 500, this.int(-128, -100));
+    return this.node('QHardSigmoid', [x.name], out, { alpha, beta, table: lookupTable(LUT_FUNCTIONS.hardSigmoid(alpha, beta), x.scale, x.zp, out.scale, out.zp) });
+  }
+
+  hardSwish(x: Act): Act {
+    const out = this.act(x.shape, x.scale * (0.6 + this.rand()));
+    return this.node('QHardSwish', [x.name], out, hardSwishParams(x.scale, x.zp, out.scale, out.zp));
+  }
+
+  leakyRelu(x: Act, alpha: number): Act {
+    const out = this.act(x.shape, x.scale * (0.6 + this.rand()));
+    return this.node('QLeakyRelu', [x.name], out, { alpha, inputZeroPoint: x.zp, outputZeroPoint: out.zp, ...leakyReluParams(x.scale, out.scale, alpha) });
+  }
+
+  /** QPRelu with one random int8 slope per channel (axis 1), or one for all. */
+  prelu(x: Act, perChannel: boolean): Act {
+    const c = perChannel ? x.shape[1] : 1;
+    const slopeScale = 0.002 + this.rand() * 0.004;
+    const slopeZp = this.int(-10, 10);
+    const slope = this.constant('int8', perChannel ? [c, ...x.shape.slice(2).map(() => 1)] : [1], Int8Array.from({ length: c }, () => this.int(-128, 127)));
+    const t = this.tensors.get(slope)!;
+    t.quant = { scale: Float32Array.of(slopeScale), zeroPoint: Int32Array.of(slopeZp), bits: QUANT_BITS.activation };
+    const out = this.act(x.shape, x.scale * (0.6 + this.rand()));
+    return this.node('QPRelu', [x.name, slope], out, {
+      inputZeroPoint: x.zp, slopeZeroPoint: slopeZp, outputZeroPoint: out.zp, ...preluParams(x.scale, slopeScale, out.scale),
+    });
+  }
+
+  /** QMean (own output parameters) or QReduceMax (the input's) over `axes`. */
+  reduce(op: 'QMean' | 'QReduceMax', x: Act, axes: number[], keepdims: boolean): Act {
+    const shape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keepdims ? [1] : []) : [d]));
+    if (op === 'QReduceMax') return this.node(op, [x.name], this.act(shape, x.scale, x.zp), { axes, keepdims });
+    const out = this.act(shape, x.scale * (0.3 + this.rand()));
+    const count = axes.reduce((p, a) => p * x.shape[a], 1);
+    return this.node(op, [x.name], out, { axes, keepdims, inputZeroPoint: x.zp, outputZeroPoint: out.zp, ...meanParams(x.scale, out.scale, count) });
   }
 
   /** Dequantize the output and build the graph. */

@@ -20,7 +20,11 @@
  * - concat along channels of two or three branches (the input itself, a conv, a same-size
  *   pool), requantized or with the first input's parameters;
  * - Pad (constant, reflect, edge; constant may crop with a negative pad), QClamp;
- * - flatten + fully connected, and further fully connected layers on the flat tensor.
+ * - flatten + fully connected, and further fully connected layers on the flat tensor;
+ * - then (issue 16; from a stream of their own, so the graph before them is the one earlier
+ *   versions made for the seed) 0 to 2 of: sigmoid, tanh, hard-swish, hard-sigmoid, leaky ReLU,
+ *   PReLU (one slope per channel or one for all), mean or max over adjacent axes (the spatial
+ *   axes, the channels, the last axis or all but the batch; keepdims or not), global max pool.
  * Output scales are set from the fan-in (about sqrt(K) times the input scale) so values spread
  * over the int8 range instead of saturating; zero points are random.
  *
@@ -30,7 +34,8 @@
  * pads, no broadcasting adds, no activation above MAX_ELEMENTS (4 KB).
  * Not covered: Transpose, Reshape other than flatten, concat along other axes, 'wrap' pads,
  * count_include_pad, fully connected on rank > 2, graphs with several inputs or outputs,
- * bit-widths other than 8, weights that are not constants, 3-D windows, large tensors (CMSIS-NN
+ * activation widths other than 8 (weights: 4 bits in a share of the conv/fc layers with
+ * `{ int4 }`), weights that are not constants, 3-D windows, large tensors (CMSIS-NN
  * paths that only start above a size), the f32 entry points.
  */
 import { interpret, randomSamples, type Expected } from './c-harness.js';
@@ -65,9 +70,17 @@ class Dice {
   }
 }
 
+/** Bit-width options of a random graph. */
+export interface RandomWidths {
+  /** The share of conv and fully connected layers with 4-bit weights (default 0: all int8, and
+   * the dice stream is the one of graphs made before widths were an option). */
+  int4?: number;
+}
+
 interface Gen {
   b: QGraphBuilder;
   d: Dice;
+  widths: RandomWidths;
   layers: string[];
   /** Nesting of the layer being described (branches of residual and concat). */
   depth: number;
@@ -178,8 +191,15 @@ function conv(g: Gen, x: Act, o: { keepChannels?: boolean; same?: boolean; maxC?
   const act = fusedClamp(d, outScale);
   const bias = d.chance(0.8);
   const perTensor = d.chance(0.25);
-  note(g, `conv ${kind}${group > 1 ? ` g${group}` : ''} ${c}->${outC} k${w.k.join('x')} s${w.stride.join('x')} d${w.dil.join('x')} p${w.pads.join(',')}${bias ? '' : ' nobias'}${perTensor ? ' per-tensor' : ''}${act.tag ? ` ${act.tag}` : ''}`);
-  return g.b.conv(x, { outC, k: w.k, stride: w.stride, pads: w.pads, dilation: w.dil, group, relu: act.relu, clip: act.clip, bias, perTensor, outScale, outZp: d.int(-30, 30) });
+  const weightBits = drawWeightBits(g);
+  note(g, `conv${weightBits === 4 ? ' w4' : ''} ${kind}${group > 1 ? ` g${group}` : ''} ${c}->${outC} k${w.k.join('x')} s${w.stride.join('x')} d${w.dil.join('x')} p${w.pads.join(',')}${bias ? '' : ' nobias'}${perTensor ? ' per-tensor' : ''}${act.tag ? ` ${act.tag}` : ''}`);
+  return g.b.conv(x, { outC, k: w.k, stride: w.stride, pads: w.pads, dilation: w.dil, group, relu: act.relu, clip: act.clip, bias, perTensor, outScale, outZp: d.int(-30, 30), weightBits });
+}
+
+/** 4 or 8: the weight width of the next conv/fc layer (no draw when int4 is off). */
+function drawWeightBits(g: Gen): 4 | 8 {
+  const share = g.widths.int4 ?? 0;
+  return share > 0 && g.d.chance(share) ? 4 : 8;
 }
 
 /** A pooling layer; `same`: stride 1 with pads that keep the size. */
@@ -322,8 +342,11 @@ function flattenFc(g: Gen, x: Act): Act {
   const k = y.shape[1];
   const outScale = y.scale * Math.sqrt(k) * 0.2 * d.real(0.5, 1.5);
   const act = fusedClamp(d, outScale);
-  note(g, `fc ${k}->${outF}${act.tag ? ` ${act.tag}` : ''}`);
-  return g.b.fc(y, outF, act.relu === true, { clip: act.clip, outScale, outZp: d.int(-30, 30) });
+  const weightBits = drawWeightBits(g);
+  // 4-bit FC: per tensor (one arm_fully_connected_s4 call) or per channel (one per output).
+  const perTensor = weightBits === 4 && d.chance(0.5);
+  note(g, `fc${weightBits === 4 ? ` w4${perTensor ? ' per-tensor' : ''}` : ''} ${k}->${outF}${act.tag ? ` ${act.tag}` : ''}`);
+  return g.b.fc(y, outF, act.relu === true, { clip: act.clip, outScale, outZp: d.int(-30, 30), weightBits, perTensor });
 }
 
 /** One layer kind: how often it is drawn and on which activations it applies. */
@@ -357,11 +380,60 @@ function drawLayer(d: Dice, x: Act): LayerKind {
   return kinds[kinds.length - 1];
 }
 
+/** Adjacent axes a reduction of `x` may take: the spatial axes, the channels, the last axis, all but the batch. */
+function reduceAxes(d: Dice, x: Act): number[] {
+  const r = x.shape.length;
+  const all = Array.from({ length: r - 1 }, (_, i) => i + 1);
+  return d.pick([all.slice(1), [1], [r - 1], all].filter((a) => a.length > 0));
+}
+
+/** One of issue 16's int8 activations or reductions after `x`. */
+function tailLayer(g: Gen, x: Act): Act {
+  const { b, d } = g;
+  const kind = d.pick(['sigmoid', 'tanh', 'hardswish', 'hardsigmoid', 'leakyrelu', 'prelu', 'mean', 'reducemax', 'globalmaxpool'] as const);
+  switch (kind) {
+    case 'sigmoid':
+    case 'tanh':
+      note(g, kind);
+      return b.sigmoidTanh(kind === 'sigmoid' ? 'QSigmoid' : 'QTanh', x);
+    case 'hardswish':
+      note(g, kind);
+      return b.hardSwish(x);
+    case 'hardsigmoid':
+      note(g, kind);
+      return b.hardSigmoid(x, d.pick([1 / 6, 0.2]), 0.5);
+    case 'leakyrelu': {
+      const alpha = d.pick([0.01, 0.1, 0.25]);
+      note(g, `leakyrelu ${alpha}`);
+      return b.leakyRelu(x, alpha);
+    }
+    case 'prelu': {
+      const per = x.shape.length >= 2 && x.shape[1] > 1 && d.chance(0.7);
+      note(g, `prelu (${per ? 'per channel' : 'one slope'})`);
+      return b.prelu(x, per);
+    }
+    case 'globalmaxpool':
+    case 'mean':
+    case 'reducemax': {
+      if (kind === 'globalmaxpool' && spatialRank(x)) {
+        note(g, 'globalmaxpool');
+        const sp = spatialOf(x);
+        return b.pool('QMaxPool', x, sp, sp.map(() => 1));
+      }
+      if (x.shape.length < 2) return x;
+      const axes = reduceAxes(d, x);
+      const keep = d.chance(0.5);
+      note(g, `${kind === 'reducemax' ? 'reducemax' : 'mean'} axes [${axes}] keepdims ${keep ? 1 : 0}`);
+      return b.reduce(kind === 'reducemax' ? 'QReduceMax' : 'QMean', x, axes, keep);
+    }
+  }
+}
+
 /** One random quantized graph, a pure function of `seed`. */
-export function randomQuantizedGraph(seed: number): RandomGraphCase {
+export function randomQuantizedGraph(seed: number, widths: RandomWidths = {}): RandomGraphCase {
   const d = new Dice(uniform(seed));
   const b = new QGraphBuilder(mulberry32(seed ^ 0x5bd1e995)());
-  const g: Gen = { b, d, layers: [], depth: 0 };
+  const g: Gen = { b, d, widths, layers: [], depth: 0 };
   const rank3 = d.chance(0.2);
   const n = d.chance(0.1) ? 2 : 1;
   const c = d.int(1, 8);
@@ -374,13 +446,18 @@ export function randomQuantizedGraph(seed: number): RandomGraphCase {
     note(g, 'softmax');
     x = b.softmax(x);
   }
+  // Issue 16's activations and reductions come last, from a stream of their own, so every graph
+  // of the earlier generator is an unchanged prefix of the graph of the same seed.
+  const e = new Dice(uniform((seed ^ 0x16a3c5e7) >>> 0));
+  const tail = e.int(0, 2);
+  for (let i = 0; i < tail; i++) x = tailLayer({ ...g, d: e }, x);
   return { name: `random-${seed}`, seed, layers: g.layers, graph: b.build(x), inputShape, rand: b.rand };
 }
 
-/** `count` random graphs; graph i is randomQuantizedGraph(seed i of the stream from `seed`). */
-export function randomQuantizedGraphs(seed: number, count: number): RandomGraphCase[] {
+/** `count` random graphs; graph i is randomQuantizedGraph(seed i of the stream from `seed`, widths). */
+export function randomQuantizedGraphs(seed: number, count: number, widths: RandomWidths = {}): RandomGraphCase[] {
   const next = mulberry32(seed);
-  return Array.from({ length: count }, () => randomQuantizedGraph(next()));
+  return Array.from({ length: count }, () => randomQuantizedGraph(next(), widths));
 }
 
 /** `count` float inputs for a case, from its seed (the same on every call). */

@@ -27,7 +27,7 @@ export function convGraph(weight: Float32Array, bias: Float32Array | undefined, 
 }
 
 /** x [1, 4] → op (a unary op without attributes, e.g. Sigmoid) → y [1, 4]. */
-export function unaryGraph(op: 'Sigmoid' | 'Tanh' | 'Relu'): Graph {
+export function unaryGraph(op: 'Sigmoid' | 'Tanh' | 'Relu' | 'Exp'): Graph {
   return tinyGraph(
     [
       { name: 'x', dtype: 'float32', shape: [1, 4] },

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { cmsisNnRoot } from '../../src/verify/cmsis-nn.js';
+import { DAWN_INSTALL, SWIFTSHADER_ICD } from '../../src/verify/dawn.js';
 import { INSTALL, which } from '../../src/verify/exec.js';
 
 /** True when the CI environment variable says so (CI=true or CI=1). */
@@ -112,3 +113,16 @@ export const FASHION_MNIST = pathExists('Fashion-MNIST', '/usr/share/datasets/fa
 /** Debian's python with the onnx module (onnx.checker). */
 export const PYTHON_ONNX = probe('python3-onnx', "/usr/bin/python3's onnx module", 'apt-get install python3-onnx',
   () => spawnSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0);
+/** Dawn for Node (the `webgpu` package) and a Vulkan driver for it: SwiftShader from Debian's
+ * chromium unless VK_ICD_FILENAMES names another (src/verify/dawn.ts sets the environment). */
+export const DAWN = probe('webgpu', 'Dawn (the webgpu npm package) with a Vulkan driver (SwiftShader from chromium)', DAWN_INSTALL, () => {
+  const icd = process.env.VK_ICD_FILENAMES ?? SWIFTSHADER_ICD;
+  return existsSync(join('node_modules', 'webgpu', 'index.js')) && (icd === '' || existsSync(icd));
+});
+/** TensorFlow Lite's interpreter (tensorflow-cpu 2.21 in the git-ignored venv .ci/run makes), for
+ * the single-op comparisons of test/support/tflite.ts. The probe looks the module up without
+ * importing TensorFlow (seconds). */
+export const TFLITE_PYTHON = process.env.QGC_TFLITE_PYTHON ?? '.venv-tf/bin/python';
+export const TFLITE = probe('tensorflow', `tensorflow-cpu 2.21 in ${TFLITE_PYTHON}`,
+  "bash .ci/run makes it (python3 -m venv .venv-tf && .venv-tf/bin/pip install 'tensorflow-cpu==2.21.*')",
+  () => existsSync(TFLITE_PYTHON) && spawnSync(TFLITE_PYTHON, ['-c', "import importlib.util, sys; sys.exit(importlib.util.find_spec('tensorflow') is None)"], { stdio: 'ignore' }).status === 0);

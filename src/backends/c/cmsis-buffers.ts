@@ -137,3 +137,12 @@ export function kernelSums(w: Int8Array, rows: number, cols: number, lhsOffset: 
   }
   return out;
 }
+
+/** arm_convolve_s4_get_buffer_size (two int16 im2col columns); on MVE the larger of that and
+ * arm_convolve_s4_get_buffer_size_mve (four int8 columns in whole 16-byte lanes), which is what
+ * arm_convolve_s4's MVE path fills. */
+export function convolveS4BufferSize(isa: CmsisIsa, input: NnDims, filter: NnDims): number {
+  const cols = filter.w * filter.h * input.c;
+  const dsp = 2 * cols * 2;
+  return isa === 'mve' ? Math.max(dsp, 4 * Math.ceil(cols / 16) * 16) : dsp;
+}

@@ -7,6 +7,7 @@
  * (unsupported op or layer, bad name, occupied output folder) runs before the first file is
  * written. The output depends only on the inputs: same graph and options, same bytes.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
@@ -21,7 +22,7 @@ import { isTranspose } from '../../schedule/summary.js';
 import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
 import { loadTarget, type Target } from '../../targets/target.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
-import { IdentifierTable, apiTags, checkNetName, commentText, macroPrefix } from './identifiers.js';
+import { IdentifierTable, apiTags, commentText, macroPrefix, requireNetName } from './identifiers.js';
 import { cFloat, cInt, renderStep, type CallContext, type CProvider, type KernelCall } from './kernel-call.js';
 import { cmsisProvider } from './kernels-cmsis.js';
 import { copyValues, portableProvider } from './kernels-portable.js';
@@ -46,6 +47,20 @@ export interface CompileCOptions {
   /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), for tools that read QDQ
    * ONNX, when it has no nodes kept in float; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
   qdq?: boolean;
+  /** What the graph was made from, for the identity macros (`<NAME>_MODEL_SHA256`,
+   * `<NAME>_MODEL_HASH`): the ONNX file's bytes and the options that shaped the graph
+   * (calibration method, data hashes...). Without it the hash covers the quantized graph. */
+  source?: CompileSource;
+}
+
+/** What a compiled graph was made from (recorded in `<name>_schedule.json` as `source`, so that
+ * `qgc verify` regenerates the same identity macros). */
+export interface CompileSource {
+  /** The ONNX file's bytes, or (from a schedule file) their SHA-256. */
+  modelBytes?: Uint8Array;
+  modelSha256?: string;
+  /** Options besides target, kernels and name that shaped the graph (calibration...). */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 export interface CompileCResult {
@@ -59,7 +74,11 @@ export interface CompileCResult {
 }
 
 /** Bumped when qgc_kernels.h changes incompatibly (checked by the generated C). */
-const KERNELS_VERSION = 2;
+const KERNELS_VERSION = 3;
+
+/** Alignment of the arena's start (`<NAME>_ARENA_ALIGNMENT`): the static arena's, and what
+ * `<name>_init` asks of an external one. The plan aligns offsets within it (scratch to 4). */
+const ARENA_ALIGNMENT = 16;
 
 function qgcVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -71,6 +90,31 @@ export function isaOf(target: Target): CmsisIsa {
   return target.features.mve ? 'mve' : target.features.dsp ? 'dsp' : 'plain';
 }
 
+/** The `#if` conditions (on the compiler's predefined macros, under `__ARM_ARCH_PROFILE == 'M'`)
+ * that stop a cmsis-nn build of `<name>.c` for another ISA than `isa`, each with its message. */
+export function isaChecks(name: string, target: Target, isa: CmsisIsa): { condition: string; message: string }[] {
+  const made = `${name}.c was generated for ${target.name} (${isa === 'plain' ? 'no DSP or MVE' : isa.toUpperCase()})`;
+  const fix = `compile it with the target's flags (${target.cflags.join(' ')}), or run qgc compile again with the --target of this core`;
+  const needs = (feature: string, what: string) => ({ condition: `!defined(${feature})`, message: `${made} but this compiler targets a core without ${what} (${feature} is not defined): ${fix}` });
+  const refuses = (feature: string, what: string) => ({ condition: `defined(${feature})`, message: `${made} but this compiler targets a core with ${what} (${feature} is defined), where CMSIS-NN takes other code paths: ${fix}` });
+  if (isa === 'mve') return [needs('__ARM_FEATURE_MVE', 'MVE')];
+  if (isa === 'dsp') return [needs('__ARM_FEATURE_DSP', 'the DSP extension'), refuses('__ARM_FEATURE_MVE', 'MVE')];
+  return [refuses('__ARM_FEATURE_DSP', 'the DSP extension'), refuses('__ARM_FEATURE_MVE', 'MVE')];
+}
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** The identity macros' hashes: of the ONNX bytes alone, and over them (or, without them, the
+ * quantized graph) with every option that shaped the output, as sorted-key JSON. */
+function identityHashes(graph: Graph, opts: CompileCOptions, target: Target): { modelSha256: string; modelHash: string } {
+  const modelBytes = opts.source?.modelBytes;
+  const modelSha256 = modelBytes ? sha256(modelBytes) : opts.source?.modelSha256;
+  const options = { ...opts.source?.options, target: target.name, kernels: opts.kernels, name: opts.name };
+  const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const model = modelSha256 ? { onnxSha256: modelSha256 } : { graphSha256: sha256(JSON.stringify(graphToJson(graph))) };
+  return { modelSha256: modelSha256 ?? '', modelHash: sha256(JSON.stringify({ ...model, options: sorted })) };
+}
+
 /** The kernel provider for `kernels` on `target`. */
 export function cProvider(target: Target, kernels: KernelsOption): CProvider {
   const isa = isaOf(target);
@@ -79,8 +123,7 @@ export function cProvider(target: Target, kernels: KernelsOption): CProvider {
 
 /** Compiles a quantized graph to C. Throws a CompileError (before writing anything) when it cannot. */
 export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
-  const bad = checkNetName(opts.name);
-  if (bad) throw new CompileError(ErrorCode.BadInput, bad, {}, 'Use --name with a C identifier of up to 32 characters (letters, digits, _), e.g. net.');
+  requireNetName(opts.name);
   const target = typeof opts.target === 'string' ? loadTarget(opts.target) : opts.target;
   if (!target.kernels.providers.includes(opts.kernels)) {
     throw new CompileError(ErrorCode.BadInput, `target ${target.name} has no '${opts.kernels}' kernels`, { file: target.file },
@@ -95,7 +138,8 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 
   const name = opts.name;
   const ids = new IdentifierTable();
-  ids.reserve(name, `${name}_run`, `${name}_run_f32`, `${name}_check_scratch`);
+  ids.reserve(name, `${name}_run`, `${name}_run_f32`, `${name}_check_scratch`, `${name}_init`, `${name}_input_ptr`, `${name}_output_ptr`, `${name}_invoke`,
+    'run_layers', 'input_offsets', 'output_offsets');
   const offset = (t: ScheduledTensor) => plan.offsets.get(t.storage.id)!;
   const calls: KernelCall[] = schedule.steps.map((step) => {
     const sc = step.kind === 'node' ? step.scratch : undefined;
@@ -112,8 +156,10 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   // The schedule and the quantized graph, for qgc verify (which rebuilds the integer graph from
   // it) and for tools that want to know where every tensor lives.
   const scheduleFile = `${name}_schedule.json`;
+  const identity = identityHashes(graph, opts, target);
   const scheduleJson = JSON.stringify({
     format: 'qgc-schedule', formatVersion: 1, name, target: target.name, kernels: opts.kernels, schedule: scheduleToJson(schedule), graph: graphToJson(graph),
+    ...(opts.source ? { source: { modelSha256: identity.modelSha256 || null, options: opts.source.options ?? {} } } : {}),
   }, null, 1) + '\n';
   const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa: provider.isa, files }, schedule, calls);
@@ -121,6 +167,8 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   const view = {
     name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa: provider.isa, kernels: opts.kernels,
     cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', float: hasFloat, kernelsVersion: KERNELS_VERSION,
+    ...identity, arenaAlignment: ARENA_ALIGNMENT,
+    isaChecks: opts.kernels === 'cmsis-nn' ? isaChecks(name, target, provider.isa) : [],
     headerFile: `${name}.h`, sourceFile: `${name}.c`, weightsFile: `${name}_weights.c`,
     arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound, peakStep: plan.peakStep, planStrategy: plan.strategy, lastStep: schedule.steps.length + 1,
     plan: report.memoryPlan.buffers.map((b) => ({
@@ -165,6 +213,8 @@ function boundaryView(b: Boundary, plan: MemoryPlan, names: { tag: string; param
   return {
     name: commentText(b.apiName), rank: b.shape.length, dims: b.shape.join(', '), dimList: [...b.shape], size: b.shape.reduce((a, d) => a * d, 1),
     scale: cFloat(b.scale), zeroPoint: cInt(b.zeroPoint), offset: plan.offsets.get(b.tensor.storage.id)!, copy,
+    // The arena holds it in the API's byte order: a DMA may write (or read) it there.
+    zeroCopy: isTranspose(b.copy) ? 0 : 1,
     copyNote: isTranspose(b.copy) ? 'a transpose' : 'same byte order, a plain copy', ...names,
   };
 }

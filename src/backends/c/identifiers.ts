@@ -3,6 +3,7 @@
  * backslashes, newlines, non-ASCII letters, names that differ only in punctuation); every
  * identifier, comment and string literal qgc writes from them goes through this module.
  */
+import { CompileError, ErrorCode } from '../../errors.js';
 
 /** C99 keywords and names the emitted code or its headers use; a sanitized name never equals one. */
 const RESERVED = new Set([
@@ -102,6 +103,12 @@ export function checkNetName(name: string): string | undefined {
   if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name)) return `'${name}' is not a valid network name`;
   if (RESERVED.has(name) || name.startsWith('arm_') || name.startsWith('qgc_')) return `'${name}' is reserved`;
   return undefined;
+}
+
+/** Throws the error of checkNetName, if any, with what to do. */
+export function requireNetName(name: string): void {
+  const bad = checkNetName(name);
+  if (bad) throw new CompileError(ErrorCode.BadInput, bad, {}, 'Use --name with an identifier of up to 32 characters (letters, digits, _), e.g. net.');
 }
 
 /** The macro infixes of a network's API inputs and outputs: `INPUT` / `OUTPUT` for a network

@@ -5,6 +5,7 @@
  * weights file). Arena addresses reach the templates as offsets (numbers); the templates write
  * the C expressions.
  */
+import { packInt4 } from '../../ir/dtype.js';
 import type { QAddAttrs } from '../../ir/qops.js';
 import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, type Node, type Tensor } from '../../ir/graph.js';
@@ -118,6 +119,17 @@ export function constData(step: ConstSource, i: number, dtype: 'int8' | 'int32')
   if (!t.data) throw new CompileError(ErrorCode.UnsupportedOp, `input '${t.name}' must be a constant (weights and bias are stored in flash)`, where, 'Fold the computation of weights into constants before compiling.');
   if (t.dtype !== dtype) throw new CompileError(ErrorCode.UnsupportedDType, `input '${t.name}' is ${t.dtype}; expected ${dtype}`, where, 'Quantize weights to int8 and biases to int32.');
   return t.data as Int8Array | Int32Array;
+}
+
+/** The bit-width of a node's weights (constant input 0): 4 for packed int4, else 8. */
+export function weightBits(step: ConstSource): 4 | 8 {
+  return step.consts[0]?.quant?.bits === 4 ? 4 : 8;
+}
+
+/** The bytes of weights `w` as a kernel of `bits`-bit weights reads them (int4: two per byte,
+ * low nibble first, CMSIS-NN's _s4 packing; int8: as they are). */
+export function weightBytes(w: Int8Array, bits: 4 | 8): Int8Array {
+  return bits === 4 ? new Int8Array(packInt4(w).buffer) : w;
 }
 
 /** Per-channel multiplier and shift arrays of length `m` (a per-tensor pair is repeated). */

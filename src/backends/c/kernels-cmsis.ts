@@ -15,12 +15,12 @@ import type { KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, NodeStep } from '../../schedule/types.js';
 import { usesAddLut, type McuTarget } from '../../targets/target.js';
 import {
-  avgpoolS8BufferSize, convolveS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvS8OptBufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
+  avgpoolS8BufferSize, convolveS4BufferSize, convolveS8BufferSize, convolveWrapperS8BufferSize, depthwiseConvS8OptBufferSize, depthwiseConvWrapperS8BufferSize, fullyConnectedS8BufferSize, kernelSums,
   type CmsisIsa, type ConvGeometry, type NnDims,
 } from './cmsis-buffers.js';
 import { convFunction, depthwiseFunction, rowsScratchBytes, type ConvFunction, type DepthwiseFunction } from './cmsis-dispatch.js';
 import {
-  cInt, checkShifts, constArray, constData, perChannel,
+  cInt, checkShifts, constArray, constData, perChannel, weightBits, weightBytes,
   type CallContext, type CKernel, type CKernelTable, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
 import { addLutCall, portableKernels, portableProvider } from './kernels-portable.js';
 import { weightsDepthwise, weightsOHWI, weightsOWHI } from './weights.js';
@@ -77,8 +77,35 @@ function convScratch(q: ConvSource, fn: ConvFunction | DepthwiseFunction, isa: C
   }
 }
 
+/** The s4 functions CMSIS-NN has for int4 weights: arm_convolve_s4 (no groups: it reads C_in
+ * from the input) and arm_depthwise_conv_s4 (no scratch). Grouped convolutions run qgc's
+ * portable qgc_conv_s4. The s4 wrappers are not called: their 1x1 and 1xN picks carry the
+ * padding assumptions cmsis-dispatch.ts describes for s8, and the direct calls bound every tap.
+ *
+ * arm_depthwise_conv_s4 is called for an even number of input channels with a channel
+ * multiplier of 1 or an even one only. With an odd C_in it walks the packed weights by toggling
+ * a nibble flag once per tap it visits, so where a window is clipped by the padding (taps
+ * skipped) or C_in * ch_mult nibbles are not a whole number of bytes per tap, it reads the wrong
+ * nibbles (found by test/random-graphs-mixed.test.ts: C_in 7 with dilation and padding); and its
+ * even-C_in path takes output channels in pairs within one input channel, which an odd
+ * multiplier above 1 does not have. Those layers run qgc_conv_s4. */
+export function depthwiseS4Fits(inputChannels: number, chMult: number): boolean {
+  return inputChannels % 2 === 0 && (chMult === 1 || chMult % 2 === 0);
+}
+
+function chooseConvS4(q: KernelQuery, isa: CmsisIsa, portable: KernelChoice): KernelChoice {
+  if (convKind(q) === 'depthwise') {
+    const c = q.inputs[0].shape[1];
+    return depthwiseS4Fits(c, q.outputShape[1] / c) ? { kernel: 'arm_depthwise_conv_s4', scratchBytes: 0 } : portable;
+  }
+  if (q.node.op !== 'QConv' || q.node.attrs.group !== 1) return portable;
+  const { input, filter } = convDims(q);
+  return { kernel: 'arm_convolve_s4', scratchBytes: convolveS4BufferSize(isa, input, filter) };
+}
+
 function chooseConv(q: KernelQuery, target: McuTarget, isa: CmsisIsa): KernelChoice {
-  portableKernels.QConv!.choose(q); // the same support checks
+  const portable = portableKernels.QConv!.choose(q); // the same support checks
+  if (weightBits(q) === 4) return chooseConvS4(q, isa, portable);
   const fn = convFunctionOf(q, target);
   return { kernel: fn === 'rows' ? ROWS_KERNEL : fn, scratchBytes: convScratch(q, fn, isa) };
 }
@@ -90,7 +117,10 @@ function cmsisIo(step: NodeStep, ctx: CallContext) {
 
 function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QConv') throw new Error('unreachable');
+  if (step.choice.kernel === 'qgc_conv_s4') return portableKernels.QConv!.render(step, ctx);
   const a = step.node.attrs;
+  const bits = weightBits(step);
+  const packed = bits === 4 ? ', int4 packed two per byte, low nibble first' : '';
   const conv = { node: step.node, inputs: step.inputs, outputShape: step.output.shape };
   const { input, filter, output, win } = convDims(conv);
   const fn = step.choice.kernel;
@@ -100,10 +130,10 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   const bias = constData(step, 1, 'int32') ?? new Int32Array(output.c);
   const consts = [
     fn.startsWith('arm_depthwise')
-      ? constArray(ctx, 'w', 'int8_t', weightsDepthwise(w, wShape), `depthwise weights [1, ${filter.h}, ${filter.w}, ${output.c}]`)
+      ? constArray(ctx, 'w', 'int8_t', weightBytes(weightsDepthwise(w, wShape), bits), `depthwise weights [1, ${filter.h}, ${filter.w}, ${output.c}]${packed}`)
       : fn === ROWS_KERNEL
         ? constArray(ctx, 'w', 'int8_t', weightsOWHI(w, wShape), `weights [${output.c}, ${filter.w}, ${filter.h}, ${filter.c}] (OWHI: the order of the gathered rows)`)
-        : constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${output.c}, ${filter.h}, ${filter.w}, ${filter.c}] (OHWI)`),
+        : constArray(ctx, 'w', 'int8_t', weightBytes(weightsOHWI(w, wShape), bits), `weights [${output.c}, ${filter.h}, ${filter.w}, ${filter.c}] (OHWI${packed})`),
     constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
     constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
     constArray(ctx, 'bias', 'int32_t', bias, step.consts[1] ? 'bias (int32, scale s_in * s_w[c])' : 'bias (none in the model: zeros)'),
@@ -125,12 +155,55 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   }
   return {
     partial: fn.startsWith('arm_depthwise') ? 'cmsis_dwconv' : 'cmsis_conv', kernel: fn, consts,
-    values: { ...common, fn, wrapper: fn.includes('wrapper'), noScratch: fn === 'arm_depthwise_conv_s8', chMult: output.c / input.c },
+    values: { ...common, fn, s4: bits === 4, wrapper: fn.includes('wrapper'), noScratch: fn === 'arm_depthwise_conv_s8' || fn === 'arm_depthwise_conv_s4', chMult: output.c / input.c },
+  };
+}
+
+/** FC with int4 weights: arm_fully_connected_s4 takes one multiplier for the layer, so a
+ * per-channel layer calls it once per output (batch 1; larger batches run qgc's portable
+ * qgc_fully_connected_s4, whose output rows the per-output calls could not stride over). */
+function chooseFc(q: KernelQuery): KernelChoice {
+  const portable = portableKernels.QFullyConnected!.choose(q); // the same support checks
+  if (weightBits(q) !== 4) return { ...portable, kernel: 'arm_fully_connected_wrapper_s8' };
+  if (q.node.op !== 'QFullyConnected') throw new Error('unreachable');
+  const k = q.consts[0]!.shape[1];
+  const perChannel = q.node.attrs.multiplier.length !== 1;
+  return perChannel && elementCount(q.inputs[0].shape) !== k ? portable : { kernel: 'arm_fully_connected_s4', scratchBytes: 0 };
+}
+
+/** arm_fully_connected_s4's call: per tensor one call over the packed [M, K] weights; per
+ * channel one call per output row, each row packed from a byte boundary. */
+function fcS4Call(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QFullyConnected') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const [m, k] = step.consts[0]!.shape;
+  const w = weightsForInputLayout(constData(step, 0, 'int8'), m, k, step.inputs[0].layout);
+  const perRow = a.multiplier.length !== 1;
+  const rowBytes = Math.ceil(k / 2);
+  const packed = new Int8Array(perRow ? m * rowBytes : Math.ceil((m * k) / 2));
+  if (perRow) for (let r = 0; r < m; r++) packed.set(weightBytes(w.subarray(r * k, (r + 1) * k), 4), r * rowBytes);
+  else packed.set(weightBytes(w, 4));
+  const bias = constData(step, 1, 'int32');
+  const consts = [
+    constArray(ctx, 'w', 'int8_t', packed, `weights [${m}, ${k}] (columns in the input's byte order), int4 packed two per byte, low nibble first${perRow ? ', each row from a byte boundary' : ''}`),
+    constArray(ctx, 'mult', 'int32_t', a.multiplier, perRow ? 'multipliers, one per output' : 'multiplier (per tensor)'),
+    constArray(ctx, 'shift', 'int32_t', a.shift, perRow ? 'shifts, one per output' : 'shift (per tensor)'),
+    constArray(ctx, 'bias', 'int32_t', bias ?? new Int32Array(m), bias ? 'bias (int32)' : 'bias (none in the model: zeros)'),
+  ];
+  return {
+    partial: 'cmsis_fc_s4', kernel: step.choice.kernel, consts,
+    values: {
+      ...cmsisIo(step, ctx), batches: elementCount(step.inputs[0].shape) / k, inFeatures: k, outFeatures: m, rows: perRow ? 1 : m, rowBytes, perRow,
+      inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint), actMin: a.actMin, actMax: a.actMax,
+      w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: consts[3].id,
+    },
   };
 }
 
 function fcCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
   if (step.node.op !== 'QFullyConnected') throw new Error('unreachable');
+  if (step.choice.kernel === 'qgc_fully_connected_s4') return portableKernels.QFullyConnected!.render(step, ctx);
+  if (step.choice.kernel === 'arm_fully_connected_s4') return fcS4Call(step, ctx);
   const a = step.node.attrs;
   const [m, k] = step.consts[0]!.shape;
   const w = weightsForInputLayout(constData(step, 0, 'int8'), m, k, step.inputs[0].layout);
@@ -219,7 +292,7 @@ export function cmsisProvider(target: McuTarget, isa: CmsisIsa): CProvider {
     QConv: { ...p.QConv!, choose: (q) => chooseConv(q, target, isa), render: convCall },
     QFullyConnected: {
       ...p.QFullyConnected!,
-      choose: (q) => ({ ...p.QFullyConnected!.choose(q), kernel: 'arm_fully_connected_wrapper_s8' }), // FC's MVE buffer holds constant kernel sums: flash, not arena
+      choose: chooseFc, // FC's MVE buffer holds constant kernel sums: flash, not arena
       render: (s, c) => fcCall(s, c, isa),
     },
     QAdd: { ...p.QAdd!, choose: (q) => chooseAdd(q, target), render: addCall },

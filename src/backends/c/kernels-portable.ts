@@ -13,10 +13,12 @@ import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { CopyStep, KernelChoice, NodeStep, StorageDType } from '../../schedule/types.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
-  cInt, checkPool, checkShifts, constArray, constData, perChannel,
+  cInt, checkPool, checkShifts, constArray, constData, perChannel, weightBits, weightBytes,
   type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
 import { floatKernels } from './kernels-float.js';
 import { weightsOHWI } from './weights.js';
+import { unaryTable, type Int8UnaryNode } from '../../interp/int8/activation.js';
+import { slopeAxis } from '../../quant/lowering/activation.js';
 
 /** numpy.pad index map of one dim: output index → source index, or -1 for the constant. */
 export function padMap(mode: PadAttrs['mode'], size: number, begin: number, end: number): Int32Array {
@@ -87,19 +89,29 @@ export function checkSameShapes(q: KernelQuery): void {
   }
 }
 
+const LUT_KERNEL = {
+  inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+  choose: fixed('qgc_lut_s8'),
+  render: lutCall,
+} as const satisfies CKernel;
+
 /** The portable kernels, op by op: what each declares to the schedule and how it prints. */
 const PORTABLE_KERNELS = {
   QConv: {
     inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8,
-    choose: fixed('qgc_conv_s8', (q) => {
+    choose: (q) => {
       checkWindowRank(q);
       if (q.node.op === 'QConv') checkLinear(q, q.node.attrs.shift);
-    }),
+      return { kernel: `qgc_conv_s${weightBits(q)}`, scratchBytes: 0 };
+    },
     render: convCall,
   },
   QFullyConnected: {
     inputLayout: 'rows-contiguous', outputLayout: 'row-major', dtypes: INT8,
-    choose: fixed('qgc_fully_connected_s8', (q) => { if (q.node.op === 'QFullyConnected') checkLinear(q, q.node.attrs.shift); }),
+    choose: (q) => {
+      if (q.node.op === 'QFullyConnected') checkLinear(q, q.node.attrs.shift);
+      return { kernel: `qgc_fully_connected_s${weightBits(q)}`, scratchBytes: 0 };
+    },
     render: fcCall,
   },
   QMaxPool: {
@@ -140,7 +152,60 @@ const PORTABLE_KERNELS = {
     choose: fixed('qgc_pad_s8', checkPad),
     render: padCall,
   },
+  QSigmoid: LUT_KERNEL,
+  QTanh: LUT_KERNEL,
+  QHardSigmoid: LUT_KERNEL,
+  QHardSwish: LUT_KERNEL,
+  QLeakyRelu: LUT_KERNEL,
+  QPRelu: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', inPlace: true, dtypes: INT8,
+    choose: fixed('qgc_prelu_s8', (q) => { preluChannels(q); }),
+    render: preluCall,
+  },
+  QMean: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('qgc_mean_s8', (q) => { reductionExtent(q); }),
+    render: reduceCall,
+  },
+  QReduceMax: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+    choose: fixed('qgc_reduce_max_s8', (q) => { reductionExtent(q); }),
+    render: reduceCall,
+  },
 } as const satisfies Record<Int8Op, CKernel>;
+
+/** The slopes of a QPRelu, one per channel (axis 1, the innermost axis of channels-last) or one
+ * for all; anything else is refused here (the lowering only makes these). */
+export function preluChannels(q: ConstSource & { inputs: readonly { shape: readonly number[] }[] }): Int8Array {
+  const slope = constData(q, 0, 'int8');
+  const x = q.inputs[0].shape;
+  const shape = q.consts[0]!.shape;
+  const axis = slopeAxis(x, shape);
+  if (!slope || shape.length > x.length || (axis !== -1 && axis !== 1)) {
+    throw new CompileError(ErrorCode.UnsupportedOp, `PRelu slope of shape [${shape.join(', ')}] on [${x.join(', ')}]`, where(q),
+      'Give PRelu a constant slope of one value or one per channel (axis 1).');
+  }
+  return slope;
+}
+
+/** A reduction over row-major `shape` as [outer, reduce, inner]: the reduced axes must be
+ * adjacent once size-1 axes are ignored (spatial axes, the last axis, the channels, all). */
+export function reductionExtent(q: { node: KernelQuery['node']; inputs: readonly { shape: readonly number[] }[] }): { outer: number; reduce: number; inner: number } {
+  if (q.node.op !== 'QMean' && q.node.op !== 'QReduceMax') throw new Error('unreachable');
+  const shape = q.inputs[0].shape;
+  const axes = q.node.attrs.axes;
+  if (axes.length === 0) return { outer: elementCount(shape), reduce: 1, inner: 1 };
+  const lo = Math.min(...axes);
+  const hi = Math.max(...axes);
+  for (let i = lo; i <= hi; i++) {
+    if (!axes.includes(i) && shape[i] !== 1) {
+      throw new CompileError(ErrorCode.UnsupportedOp, `reduction over axes [${axes.join(', ')}] of [${shape.join(', ')}], which are not adjacent`, { node: q.node.name, op: q.node.op },
+        'Reduce over adjacent axes (transpose them together first), or reduce in two steps.');
+    }
+  }
+  const product = (from: number, to: number) => shape.slice(from, to).reduce((p, d) => p * d, 1);
+  return { outer: product(0, lo), reduce: axes.reduce((p, a) => p * shape[a], 1), inner: product(hi + 1, shape.length) };
+}
 
 function checkPad(q: KernelQuery): void {
   if (q.node.op !== 'Pad') return;
@@ -152,12 +217,48 @@ function checkPad(q: KernelQuery): void {
   }
 }
 
+/** The int8 functions of one value (QSigmoid, QTanh, QHardSigmoid, QHardSwish, QLeakyRelu):
+ * a 256-byte table of the interpreter's values, looked up per element, in place. */
+function lutCall(step: NodeStep, ctx: CallContext): KernelCall {
+  const table = constArray(ctx, 'lut', 'int8_t', unaryTable(step.node as Int8UnaryNode), `${step.node.op} of every int8 value (index q + 128)`);
+  return { partial: 'portable_lut', kernel: 'qgc_lut_s8', consts: [table], values: { ...io(step, ctx), size: elementCount(step.output.shape), table: table.id } };
+}
+
+function preluCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QPRelu') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const slope = preluChannels(step);
+  const consts = [constArray(ctx, 'slope', 'int8_t', slope, slope.length === 1 ? 'slope (one for all channels)' : 'slope, one per channel')];
+  const m = (q: { multiplier: number; shift: number }) => ({ mult: cInt(q.multiplier), shift: q.shift });
+  return {
+    partial: 'portable_prelu', kernel: 'qgc_prelu_s8', consts,
+    values: {
+      ...io(step, ctx), size: elementCount(step.output.shape), channels: slope.length, slope: consts[0].id,
+      inputOffset: cInt(-a.inputZeroPoint), slopeOffset: cInt(-a.slopeZeroPoint), outputOffset: cInt(a.outputZeroPoint), identity: m(a.identity), negative: m(a.negative),
+    },
+  };
+}
+
+function reduceCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QMean' && step.node.op !== 'QReduceMax') throw new Error('unreachable');
+  const ext = reductionExtent(step);
+  const a = step.node.op === 'QMean' ? step.node.attrs : undefined;
+  const fn = a ? 'qgc_mean_s8' : 'qgc_reduce_max_s8';
+  return {
+    partial: 'portable_reduce', kernel: fn, consts: [],
+    values: {
+      ...io(step, ctx), fn, ...ext,
+      inputOffset: cInt(a ? -a.inputZeroPoint : 0), outputOffset: cInt(a ? a.outputZeroPoint : 0), mult: cInt(a ? a.multiplier : 0), shift: a ? a.shift : 0,
+    },
+  };
+}
+
 /** The kernels every C provider shares for ops CMSIS-NN lacks, and the float kernels. */
 export const portableKernels: CKernelTable = { ...PORTABLE_KERNELS, ...floatKernels };
 
 const FLOAT_HINT = 'Let qgc quantize this node (drop it from --float-nodes), or replace the op; the C float kernels cover the ops of OpGroups.floatFallback (docs/float-fallback.md).';
 
-export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
 
 /** The portable provider (any core, any host). */
 export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {
@@ -181,8 +282,9 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   const inD = nhwcOf(step.inputs[0].shape);
   const outD = nhwcOf(step.output.shape);
   const q = perChannel(step, a.multiplier, a.shift, outD.c);
+  const bits = weightBits(step);
   const consts = [
-    constArray(ctx, 'w', 'int8_t', weightsOHWI(w, wShape), `weights [${outD.c}, kH, kW, ${inD.c / a.group}] (OHWI)`),
+    constArray(ctx, 'w', 'int8_t', weightBytes(weightsOHWI(w, wShape), bits), `weights [${outD.c}, kH, kW, ${inD.c / a.group}] (OHWI${bits === 4 ? ', int4 packed two per byte, low nibble first' : ''})`),
     constArray(ctx, 'mult', 'int32_t', q.mult, 'requantization multipliers (Q31), one per output channel'),
     constArray(ctx, 'shift', 'int32_t', q.shift, 'requantization shifts, one per output channel'),
   ];
@@ -190,7 +292,7 @@ function convCall(step: NodeStep, ctx: CallContext): KernelCall {
   return {
     partial: 'portable_conv', kernel: step.choice.kernel, consts,
     values: {
-      ...io(step, ctx), in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+      ...io(step, ctx), fn: step.choice.kernel, in: inD, out: outD, win: window2d(a), groups: a.group, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
       actMin: a.actMin, actMax: a.actMax, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : null,
     },
   };
@@ -204,8 +306,10 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
   const w = weightsForInputLayout(constData(step, 0, 'int8'), m, k, x.layout);
   const bias = constData(step, 1, 'int32');
   const per = a.multiplier.length !== 1;
+  const bits = weightBits(step);
+  const reordered = w.some((v, i) => v !== constData(step, 0, 'int8')[i]);
   const consts = [
-    constArray(ctx, 'w', 'int8_t', w, `weights [${m}, ${k}]${w.every((v, i) => v === constData(step, 0, 'int8')[i]) ? '' : ', columns in the input\'s byte order'}`),
+    constArray(ctx, 'w', 'int8_t', weightBytes(w, bits), `weights [${m}, ${k}]${reordered ? ', columns in the input\'s byte order' : ''}${bits === 4 ? ', int4 packed two per byte, low nibble first' : ''}`),
     constArray(ctx, 'mult', 'int32_t', a.multiplier, per ? 'multipliers, one per output' : 'multiplier (per tensor)'),
     constArray(ctx, 'shift', 'int32_t', a.shift, per ? 'shifts, one per output' : 'shift (per tensor)'),
   ];
@@ -214,7 +318,7 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
   return {
     partial: 'portable_fc', kernel: step.choice.kernel, consts,
     values: {
-      ...io(step, ctx), batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
+      ...io(step, ctx), fn: step.choice.kernel, batches, inFeatures: k, outFeatures: m, inputOffset: cInt(-a.inputZeroPoint), outputOffset: cInt(a.outputZeroPoint),
       actMin: a.actMin, actMax: a.actMax, perChannel: per ? 1 : 0, w: consts[0].id, mult: consts[1].id, shift: consts[2].id, bias: bias ? consts[3].id : null,
     },
   };

@@ -5,7 +5,7 @@
  * listed in the marker and this one no longer writes are removed; other files are never touched.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CompileError, ErrorCode } from '../../errors.js';
 
 /** Name of the marker file listing what qgc wrote. */
@@ -23,9 +23,39 @@ function readMarker(dir: string): string[] | undefined {
   }
 }
 
-/** Throws (before anything is written) when `dir` may not be written without `force`. */
+/** The folders of `dir` that do not exist yet, outermost first, and the nearest one that does. */
+function missingLevels(dir: string): { existing: string; missing: string[] } {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  while (!existsSync(p)) {
+    missing.unshift(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  return { existing: p, missing };
+}
+
+/** Throws unless a folder can be made in `parent`: makes one and removes it (a permission
+ * check alone passes for root where nothing can be made, e.g. under /proc). */
+function probeFolder(parent: string, dir: string): void {
+  const probe = join(parent, `.qgc-probe-${process.pid}`);
+  try {
+    mkdirSync(probe);
+    rmSync(probe, { recursive: true });
+  } catch (e) {
+    throw new CompileError(ErrorCode.FileWrite, `cannot create the output folder in ${parent} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: dir },
+      'Pass -o with a folder under a writable one.');
+  }
+}
+
+/** Throws (before anything is written) when `dir` may not be written without `force`, or
+ * when it is missing and its nearest existing parent is not a writable folder. */
 export function checkOutputDir(dir: string, force: boolean): void {
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir)) {
+    probeFolder(missingLevels(dir).existing, dir);
+    return;
+  }
   if (!statSync(dir).isDirectory()) {
     throw new CompileError(ErrorCode.FileWrite, 'the output path exists and is not a folder', { file: dir }, 'Pass -o with a folder path.');
   }
@@ -36,14 +66,27 @@ export function checkOutputDir(dir: string, force: boolean): void {
   if (foreign.length > 0) {
     const list = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? ', ...' : '');
     throw new CompileError(ErrorCode.FileWrite, `the output folder holds files qgc did not write (${list})`, { file: dir },
-      'Choose an empty or new folder, or pass --force to write into it anyway (other files are kept).');
+      'Choose an empty or new folder, or pass --force to write into it anyway (files qgc does not write are kept).');
+  }
+}
+
+/** Creates `dir` and its missing parents one level at a time: Node's recursive mkdir never
+ * returns where a level cannot be made but the error is not reported as such (under /proc). */
+export function makeFolders(dir: string): void {
+  for (const level of missingLevels(dir).missing) {
+    try {
+      mkdirSync(level);
+    } catch (e) {
+      throw new CompileError(ErrorCode.FileWrite, `cannot create the folder ${level} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { file: dir },
+        'Pass -o with a folder under a writable one.');
+    }
   }
 }
 
 /** Writes `files` into `dir` (after checkOutputDir) and updates the marker. */
 export function writeOutputDir(dir: string, files: ReadonlyMap<string, string | Uint8Array>): void {
+  makeFolders(dir);
   try {
-    mkdirSync(dir, { recursive: true });
     const previous = readMarker(dir) ?? [];
     for (const f of previous) if (!files.has(f) && existsSync(join(dir, f))) rmSync(join(dir, f));
     for (const [name, text] of files) writeFileSync(join(dir, name), text);

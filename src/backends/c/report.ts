@@ -28,6 +28,22 @@ export interface LayerReport {
   inPlace: boolean;
 }
 
+/** What `qgc compile --measure` measured on the target (src/cli/measure.ts). */
+export interface Measured {
+  /** Where: e.g. `cortex-m4 (QEMU mps2-an386)`. */
+  where: string;
+  /** Stack high-water mark of one `<name>_run` (bytes). */
+  stackBytes: number;
+  /** Code (.text) and constant data (.rodata) linked from the network's own files (its .c files
+   * and qgc's portable kernels) and from CMSIS-NN, after --gc-sections. */
+  network: { codeBytes: number; constBytes: number };
+  cmsisNn: { codeBytes: number; constBytes: number };
+  /** Flash of both together (code, constant data, .data load image). */
+  flashBytes: number;
+  /** Executed instructions of one inference on an all-zero input. */
+  instructions: number;
+}
+
 export interface CReport {
   name: string;
   target: string;
@@ -49,6 +65,8 @@ export interface CReport {
   /** Present when nodes run in float (kept by the quantizer between Dequantize and Quantize). */
   float?: FloatCost;
   files: string[];
+  /** With `qgc compile --measure`: measured on the target. */
+  measured?: Measured;
 }
 
 /** What the nodes kept in float cost. */
@@ -133,7 +151,7 @@ export function formatReport(r: CReport): string {
   if (r.float) {
     const f = r.float;
     const names = f.nodes.map((n) => `${n.op} '${JSON.stringify(n.node).slice(1, -1)}'`).join(', ');
-    lines.push(`float: ${f.nodes.length} node${f.nodes.length === 1 ? '' : 's'} run in float (${names}): ${f.steps} float steps with their dequantize and quantize, ` +
+    lines.push(`float: ${f.nodes.length} node${f.nodes.length === 1 ? ' runs' : 's run'} in float (${names}): ${f.steps} float steps with their dequantize and quantize, ` +
       `${f.tensorBytes} B of float32 tensors in the arena plan, ${f.flashBytes} B of float constants`);
   }
   lines.push(`files: ${r.files.join(', ')}`);

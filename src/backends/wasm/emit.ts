@@ -13,7 +13,7 @@ import { buildSchedule } from '../../schedule/build.js';
 import { scheduleToJson } from '../../schedule/json.js';
 import type { Boundary, Schedule } from '../../schedule/types.js';
 import { loadAnyTarget, type WasmTarget } from '../../targets/target.js';
-import { checkNetName, commentText } from '../c/identifiers.js';
+import { commentText, requireNetName } from '../c/identifiers.js';
 import { checkOutputDir, writeOutputDir } from '../c/output-dir.js';
 import { buildModule, ioMap, simdProbe, type BuiltModule, type IoPlace } from './module.js';
 import { wasmProvider } from './provider.js';
@@ -64,8 +64,7 @@ function side(b: Boundary, p: IoPlace) {
 
 /** Compiles a quantized graph to Wasm. Throws a CompileError (before writing anything) when it cannot. */
 export function compileWasm(graph: Graph, opts: CompileWasmOptions): CompileWasmResult {
-  const bad = checkNetName(opts.name);
-  if (bad) throw new CompileError(ErrorCode.BadInput, bad, {}, 'Use --name with an identifier of up to 32 characters (letters, digits, _), e.g. net.');
+  requireNetName(opts.name);
   const target = wasmTarget(opts.target);
   const provider = wasmProvider();
   const schedule = buildSchedule(graph, provider);

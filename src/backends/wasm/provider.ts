@@ -8,13 +8,15 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
 import { checkPool, type ConstSource } from '../c/kernel-call.js';
-import { checkLinear, checkSameShapes, checkWindowRank } from '../c/kernels-portable.js';
+import { checkLinear, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
 import type { WasmKernel, WasmProvider } from './kernel.js';
 import { concatBody, copyBody, padBody } from './kernels/data.js';
 import { addBody, clampBody } from './kernels/elementwise.js';
 import { convBody, convScratchBytes, convSpec, fcSpec, isDepthwise } from './kernels/linear.js';
 import { avgPoolScratchBytes, avgPoolBody, maxPoolBody } from './kernels/pool.js';
 import { softmaxBody } from './kernels/softmax.js';
+import { lutBody, preluBody } from './kernels/activation.js';
+import { reduceBody } from './kernels/reduce.js';
 
 const INT8: readonly StorageDType[] = ['int8'];
 
@@ -22,10 +24,21 @@ function where(q: ConstSource) {
   return { node: q.node.name, op: q.node.op };
 }
 
+/** The Wasm kernels read int8 weights: narrower ones (int4, --bits w4a8) are refused, naming
+ * the node and the width, rather than silently stored one per byte. */
+function checkWeightBits(q: KernelQuery): void {
+  const bits = q.consts[0]?.quant?.bits ?? 8;
+  if (bits !== 8) {
+    throw new CompileError(ErrorCode.UnsupportedDType, `weight '${q.consts[0]!.name}' has ${bits}-bit values; the Wasm kernels take 8-bit weights only`, { ...where(q), tensor: q.consts[0]!.name },
+      'Compile for wasm with --bits w8a8 (int4 weights run on the C backend: cmsis-nn and portable).');
+  }
+}
+
 function chooseConv(q: KernelQuery): KernelChoice {
   checkWindowRank(q);
   if (q.node.op !== 'QConv') throw new Error('unreachable');
   checkLinear(q, q.node.attrs.shift);
+  checkWeightBits(q);
   const w = q.consts[0]!.shape;
   const g = q.node.attrs.group;
   const c = q.inputs[0].shape[1];
@@ -38,6 +51,7 @@ function chooseConv(q: KernelQuery): KernelChoice {
 function chooseFc(q: KernelQuery): KernelChoice {
   if (q.node.op !== 'QFullyConnected') throw new Error('unreachable');
   checkLinear(q, q.node.attrs.shift);
+  checkWeightBits(q);
   const [m, k] = q.consts[0]!.shape;
   return { kernel: 'wasm_fully_connected_s8', scratchBytes: convScratchBytes(k, m) };
 }
@@ -56,6 +70,11 @@ const fixed = (kernel: string, check?: (q: KernelQuery) => void, scratch?: (q: K
   check?.(q);
   return { kernel, scratchBytes: scratch ? scratch(q) : 0 };
 };
+
+/** The int8 functions of one value: a table lookup per element, in place. */
+const LUT_KERNEL = {
+  inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, choose: fixed('wasm_lut_s8'), build: lutBody,
+} as const satisfies WasmKernel;
 
 /** The Wasm kernels, op by op. */
 const WASM_KERNELS = {
@@ -95,12 +114,26 @@ const WASM_KERNELS = {
   Pad: {
     inputLayout: 'canonical', outputLayout: 'perm-of-first-input', passesLayout: true, dtypes: INT8, choose: fixed('wasm_pad_s8', checkPad), build: padBody,
   },
+  QSigmoid: LUT_KERNEL,
+  QTanh: LUT_KERNEL,
+  QHardSigmoid: LUT_KERNEL,
+  QHardSwish: LUT_KERNEL,
+  QLeakyRelu: LUT_KERNEL,
+  QPRelu: {
+    inputLayout: 'channels-last', outputLayout: 'channels-last', inPlace: true, dtypes: INT8, choose: fixed('wasm_prelu_s8', (q) => { preluChannels(q); }), build: preluBody,
+  },
+  QMean: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_mean_s8', (q) => { reductionExtent(q); }), build: reduceBody,
+  },
+  QReduceMax: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_reduce_max_s8', (q) => { reductionExtent(q); }), build: reduceBody,
+  },
 } as const satisfies Record<Int8Op, WasmKernel>;
 
 /** The Wasm backend has no float kernels: a node the quantizer kept in float cannot run there. */
 export const WASM_FLOAT_HINT = '--target wasm needs int8 for this node: the Wasm backend has no float kernels. Compile for a C target (which runs it in float), or quantize the model so that an int8 kernel takes it.';
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp) and Reshape/Transpose/Pad.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

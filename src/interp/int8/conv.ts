@@ -7,6 +7,7 @@ import { ErrorCode, check } from '../../errors.js';
 import { requantize } from '../../ir/intmath.js';
 import type { Kernel, KernelTable } from '../types.js';
 import { biasInput, int8Input, windowTable } from './common.js';
+import { qconvS16, qfullyConnectedS16 } from './conv-s16.js';
 
 const qconv: Kernel<'QConv'> = (node, inputs) => {
   const x = int8Input(node, inputs, 0);
@@ -145,7 +146,8 @@ const qfullyConnected: Kernel<'QFullyConnected'> = (node, inputs) => {
   return [{ dtype: 'int8', shape: [...x.shape.slice(0, -1), M], data: out }];
 };
 
+/** The s8 kernels, or the s16 ones (conv-s16.ts) for int16 activations. */
 export const int8ConvKernels = {
-  QConv: qconv,
-  QFullyConnected: qfullyConnected,
+  QConv: (node, inputs) => (inputs[0]?.dtype === 'int16' ? qconvS16(node, inputs) : qconv(node, inputs)),
+  QFullyConnected: (node, inputs) => (inputs[0]?.dtype === 'int16' ? qfullyConnectedS16(node, inputs) : qfullyConnected(node, inputs)),
 } satisfies Partial<KernelTable>;

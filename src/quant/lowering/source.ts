@@ -63,8 +63,10 @@ export interface LinearOperands {
  * so a fused Relu/Clip can become its [actMin, actMax]. */
 export type OutputRule =
   /** The op sets its own scale; `minScale` is the least it can take, `shared` the parameters
-   * to keep when the model states none (a Concat of equally quantized inputs). */
-  | { kind: 'own'; clamps: boolean; minScale?: number; shared?: Params }
+   * to keep when the model states none (a Concat of equally quantized inputs), `preferred` the
+   * ones calibration takes instead of the measured range (TFLite's fixed Sigmoid/Tanh outputs;
+   * a QDQ model's own parameters still win). */
+  | { kind: 'own'; clamps: boolean; minScale?: number; shared?: Params; preferred?: Params }
   /** The output has the input's parameters (pools, clamps, data movement). */
   | { kind: 'keep'; clamps: boolean; input: Operand }
   /** The op's output parameters are fixed by its definition (Softmax: 1/256, -128). */

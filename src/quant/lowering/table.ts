@@ -6,10 +6,12 @@
  */
 import type { NodeOf } from '../../ir/graph.js';
 import type { OpGroup } from '../../ir/ops.js';
+import { lowerHardSigmoid, lowerHardSwish, lowerLeakyRelu, lowerPRelu, lowerSigmoidTanh } from './activation.js';
 import { lowerAdd, lowerClamp } from './elementwise.js';
 import { lowerConv, lowerFullyConnected } from './linear.js';
 import { lowerPad, lowerTranspose, lowerView } from './movement.js';
 import { lowerGlobalAveragePool, lowerPool } from './pool.js';
+import { lowerGlobalMaxPool, lowerReduceMax, lowerReduceMean } from './reduce.js';
 import { lowerConcat, lowerSoftmax } from './softmax.js';
 import type { ScaleSource } from './source.js';
 
@@ -35,6 +37,15 @@ export const int8Lowerings: { readonly [K in OpGroup<'int8'>]: LowerRow<K> } = {
   Identity: lowerView,
   Transpose: lowerTranspose,
   Pad: lowerPad,
+  Sigmoid: lowerSigmoidTanh,
+  Tanh: lowerSigmoidTanh,
+  HardSigmoid: lowerHardSigmoid,
+  HardSwish: lowerHardSwish,
+  LeakyRelu: lowerLeakyRelu,
+  PRelu: lowerPRelu,
+  ReduceMean: lowerReduceMean,
+  ReduceMax: lowerReduceMax,
+  GlobalMaxPool: lowerGlobalMaxPool,
 };
 
 /** Lowers `node` (an op of OpGroups.int8) with its row. */

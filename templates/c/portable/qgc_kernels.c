@@ -1,5 +1,6 @@
 /*
- * qgc portable int8 kernels with arithmetic (conv, fully connected, add, pooling, softmax): see
+ * qgc portable int8 kernels with arithmetic (conv, fully connected, add, pooling, softmax; int8 or
+ * packed int4 weights): see
  * qgc_kernels.h. Every function mirrors the matching kernel of qgc's integer interpreter
  * (src/interp/int8/) and CMSIS-NN's default build.
  */
@@ -80,6 +81,85 @@ void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const i
             for (k = 0; k < p->in_features; k++)
             {
                 acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * (int32_t)w[k]);
+            }
+            v = qgc_requantize_inline((int32_t)acc, mult[q], shift[q]) + p->output_offset;
+            *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+        }
+    }
+}
+
+/* Weight i of 4-bit values packed two per byte, low nibble first (CMSIS-NN's _s4 packing). */
+static int32_t s4_at(const int8_t *packed, int32_t i)
+{
+    const int32_t nibble = ((int32_t)(uint8_t)packed[i >> 1] >> ((i & 1) * 4)) & 0xF;
+    return nibble >= 8 ? nibble - 16 : nibble;
+}
+
+/* The s4 kernels are the s8 ones with the weight read through s4_at (kept apart so that the s8
+ * loops stay as the compiler optimizes them best). */
+void qgc_conv_s4(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    const qgc_window *w = &p->window;
+    const int32_t in_per_group = p->input.c / p->groups;
+    const int32_t out_per_group = p->output.c / p->groups;
+    int32_t b, oy, ox, m, ky, kx, ci;
+    for (b = 0; b < p->output.n; b++)
+    {
+        const int8_t *in_b = input + (int32_t)b * p->input.h * p->input.w * p->input.c;
+        for (oy = 0; oy < p->output.h; oy++)
+        {
+            for (ox = 0; ox < p->output.w; ox++)
+            {
+                for (m = 0; m < p->output.c; m++)
+                {
+                    const int32_t g = m / out_per_group;
+                    const int32_t f = m * w->kernel_h * w->kernel_w * in_per_group;
+                    uint32_t acc = bias ? (uint32_t)bias[m] : 0u;
+                    int32_t v;
+                    for (ky = 0; ky < w->kernel_h; ky++)
+                    {
+                        const int32_t iy = oy * w->stride_h - w->pad_h + ky * w->dilation_h;
+                        for (kx = 0; kx < w->kernel_w; kx++)
+                        {
+                            const int32_t ix = ox * w->stride_w - w->pad_w + kx * w->dilation_w;
+                            const int32_t fk = f + (ky * w->kernel_w + kx) * in_per_group;
+                            const int8_t *x;
+                            if (!in_range(iy, p->input.h) || !in_range(ix, p->input.w))
+                            {
+                                continue; /* padding: x - zero point = 0 */
+                            }
+                            x = in_b + (iy * p->input.w + ix) * p->input.c + g * in_per_group;
+                            for (ci = 0; ci < in_per_group; ci++)
+                            {
+                                acc += (uint32_t)(((int32_t)x[ci] + p->input_offset) * s4_at(filter, fk + ci));
+                            }
+                        }
+                    }
+                    v = qgc_requantize_inline((int32_t)acc, mult[m], shift[m]) + p->output_offset;
+                    *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void qgc_fully_connected_s4(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output)
+{
+    int32_t b, m, k;
+    for (b = 0; b < p->batches; b++)
+    {
+        const int8_t *x = input + b * p->in_features;
+        for (m = 0; m < p->out_features; m++)
+        {
+            const int32_t w = m * p->in_features;
+            const int32_t q = p->per_channel ? m : 0;
+            uint32_t acc = bias ? (uint32_t)bias[m] : 0u;
+            int32_t v;
+            for (k = 0; k < p->in_features; k++)
+            {
+                acc += (uint32_t)(((int32_t)x[k] + p->input_offset) * s4_at(weights, w + k));
             }
             v = qgc_requantize_inline((int32_t)acc, mult[q], shift[q]) + p->output_offset;
             *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
@@ -285,3 +365,69 @@ void qgc_softmax_s8(const qgc_softmax_params *p, const int8_t *input, int8_t *ou
     }
 }
 
+void qgc_lut_s8(const int8_t *table, const int8_t *input, int8_t *output, int32_t size)
+{
+    const int8_t *t = table + 128;
+    int32_t i;
+    for (i = 0; i < size; i++)
+    {
+        output[i] = t[input[i]];
+    }
+}
+
+void qgc_prelu_s8(const qgc_prelu_params *p, const int8_t *slope, const int8_t *input, int8_t *output)
+{
+    const int32_t size = p->size, channels = p->channels, in_off = p->input_offset, slope_off = p->slope_offset, out_off = p->output_offset;
+    const int32_t m1 = p->identity_mult, s1 = p->identity_shift, m2 = p->negative_mult, s2 = p->negative_shift;
+    int32_t i, c = 0;
+    for (i = 0; i < size; i++)
+    {
+        const int32_t x = input[i] + in_off;
+        const int32_t y = x >= 0 ? qgc_requantize_inline(x, m1, s1) : qgc_requantize_inline(x * (slope[c] + slope_off), m2, s2);
+        output[i] = (int8_t)clamp_i32(y + out_off, -128, 127);
+        if (++c == channels)
+        {
+            c = 0;
+        }
+    }
+}
+
+void qgc_mean_s8(const qgc_reduce_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t reduce = p->reduce, inner = p->inner;
+    const int32_t bias = p->input_offset * reduce; /* the zero point, once per summed element */
+    int32_t o, k, j;
+    for (o = 0; o < p->outer; o++)
+    {
+        const int8_t *in = input + o * reduce * inner;
+        for (j = 0; j < inner; j++)
+        {
+            int32_t sum = bias;
+            for (k = 0; k < reduce; k++)
+            {
+                sum += in[k * inner + j];
+            }
+            output[o * inner + j] = (int8_t)clamp_i32(qgc_requantize_inline(sum, p->mult, p->shift) + p->output_offset, -128, 127);
+        }
+    }
+}
+
+void qgc_reduce_max_s8(const qgc_reduce_params *p, const int8_t *input, int8_t *output)
+{
+    const int32_t reduce = p->reduce, inner = p->inner;
+    int32_t o, k, j;
+    for (o = 0; o < p->outer; o++)
+    {
+        const int8_t *in = input + o * reduce * inner;
+        for (j = 0; j < inner; j++)
+        {
+            int8_t best = in[j];
+            for (k = 1; k < reduce; k++)
+            {
+                const int8_t v = in[k * inner + j];
+                best = v > best ? v : best;
+            }
+            output[o * inner + j] = best;
+        }
+    }
+}

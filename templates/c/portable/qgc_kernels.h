@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 /** Version of this kernel file; networks check it at compile time. */
-#define QGC_KERNELS_VERSION 2
+#define QGC_KERNELS_VERSION 3
 
 /** Largest rank of the strided copy, pad and boundary kernels. */
 #define QGC_MAX_RANK 8
@@ -85,6 +85,26 @@ typedef struct
     int32_t mult, shift, diff_min;
 } qgc_softmax_params;
 
+/** PRelu over a channels-last tensor: `channels` slopes (1: one for all), element i uses slope
+ * i % channels. x + input_offset >= 0 is requantized by the identity multiplier, below it
+ * (x + input_offset) * (slope + slope_offset) by the negative one (TFLite's
+ * reference_ops::BroadcastPrelu4DSlow). */
+typedef struct
+{
+    int32_t size, channels;
+    int32_t input_offset, slope_offset, output_offset;
+    int32_t identity_mult, identity_shift, negative_mult, negative_shift;
+} qgc_prelu_params;
+
+/** A reduction of a row-major tensor viewed as [outer, reduce, inner] over its middle axis;
+ * the output is [outer, inner]. Mean (TFLite's reference_ops::QuantizedMeanOrSum): the sum of
+ * x + input_offset requantized by mult/shift (1 / count folded in) + output_offset, saturated. */
+typedef struct
+{
+    int32_t outer, reduce, inner;
+    int32_t input_offset, output_offset, mult, shift;
+} qgc_reduce_params;
+
 /** One input of a concatenation: `outer` rows of `src_row` bytes go to rows of `dst_row` bytes
  * (dst already points at this input's column); requantized unless `copy`. */
 typedef struct
@@ -134,6 +154,12 @@ void qgc_conv_s8(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
                  const int8_t *filter, const int32_t *bias, int8_t *output);
 void qgc_fully_connected_s8(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
                             const int8_t *weights, const int32_t *bias, int8_t *output);
+/** The same two with 4-bit weights packed two per byte, low nibble first (CMSIS-NN's _s4
+ * packing), over the flattened OHWI (conv) or [out_features, in_features] (FC) order. */
+void qgc_conv_s4(const qgc_conv_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                 const int8_t *filter, const int32_t *bias, int8_t *output);
+void qgc_fully_connected_s4(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output);
 /** Elementwise add; output may be input1 or input2 (same pointer). */
 void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 /** The same add with each input's rescaling read from a table: lut1[q + 128] is input 1's value
@@ -147,6 +173,16 @@ void qgc_softmax_s8(const qgc_softmax_params *p, const int8_t *input, int8_t *ou
 void qgc_concat_s8(const qgc_concat_params *p, const int8_t *src, int8_t *dst);
 /** Clamp; output may be the input. */
 void qgc_clamp_s8(const int8_t *input, int8_t *output, int32_t size, int32_t act_min, int32_t act_max);
+/** An elementwise function of one int8 value from its table: output[i] = table[input[i] + 128]
+ * (Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu: the table holds the interpreter's value for
+ * every int8 input). Output may be the input. */
+void qgc_lut_s8(const int8_t *table, const int8_t *input, int8_t *output, int32_t size);
+/** PRelu (see qgc_prelu_params); output may be the input. */
+void qgc_prelu_s8(const qgc_prelu_params *p, const int8_t *slope, const int8_t *input, int8_t *output);
+/** Mean over the middle axis (see qgc_reduce_params). */
+void qgc_mean_s8(const qgc_reduce_params *p, const int8_t *input, int8_t *output);
+/** Maximum over the middle axis (scale and zero point kept). */
+void qgc_reduce_max_s8(const qgc_reduce_params *p, const int8_t *input, int8_t *output);
 void qgc_copy_s8(const qgc_copy_params *p, const int8_t *src, int8_t *dst);
 void qgc_pad_s8(const qgc_pad_params *p, const int32_t *maps, const int8_t *src, int8_t *dst);
 /** Gathers the input of output row `row` (batch row / output_h, row % output_h) as

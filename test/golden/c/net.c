@@ -10,12 +10,23 @@
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions.h" /* arm_nn_mat_mult_nt_t_s8 */
 
-#if QGC_KERNELS_VERSION != 2
+#if QGC_KERNELS_VERSION != 3
 #error "qgc_kernels.h comes from another qgc version: use the one written next to this file"
 #endif
 
+/* The CMSIS-NN kernels were chosen, and their scratch buffers sized, for NET_ISA: compiled
+ * for another instruction set CMSIS-NN takes other code paths, with other buffer sizes. */
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#if !defined(__ARM_FEATURE_DSP)
+#error "net.c was generated for cortex-m4 (DSP) but this compiler targets a core without the DSP extension (__ARM_FEATURE_DSP is not defined): compile it with the target's flags (-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16), or run qgc compile again with the --target of this core"
+#endif
+#if defined(__ARM_FEATURE_MVE)
+#error "net.c was generated for cortex-m4 (DSP) but this compiler targets a core with MVE (__ARM_FEATURE_MVE is defined), where CMSIS-NN takes other code paths: compile it with the target's flags (-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16), or run qgc compile again with the --target of this core"
+#endif
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
-#define NET_ALIGNED __attribute__((aligned(16)))
+#define NET_ALIGNED __attribute__((aligned(NET_ARENA_ALIGNMENT)))
 #else
 #define NET_ALIGNED
 #endif
@@ -42,7 +53,14 @@
  *       99      324  1-2      t3
  *      423      243  0-1      t1
  */
+#ifdef NET_ARENA_EXTERNAL
+/* The caller's arena, set by net_init. */
+static int8_t *arena;
+#define NET_HAS_ARENA (arena != NULL)
+#else
 static int8_t arena[NET_ARENA_SIZE] NET_ALIGNED NET_ARENA_ATTRIBUTE;
+#define NET_HAS_ARENA 1
+#endif
 
 /* Constant data, defined in net_weights.c. */
 extern const int8_t net_qconv_6_w[108];
@@ -80,7 +98,6 @@ static const cmsis_nn_pool_params s2_pool_params = {
 static const cmsis_nn_dims s2_input_dims = { 1, 9, 9, 4 };
 static const cmsis_nn_dims s2_filter_dims = { 1, 2, 2, 1 };
 static const cmsis_nn_dims s2_output_dims = { 1, 4, 4, 4 };
-static const cmsis_nn_context s2_ctx = { NULL, 0 };
 
 /* 3: node 'qfullyconnected_14' (QFullyConnected) -> arm_fully_connected_wrapper_s8; in [1,64] (NHWC bytes); out [1,10] */
 static const cmsis_nn_fc_params s3_fc_params = {
@@ -115,6 +132,7 @@ static int run_layers(void)
     }
     NET_STEP_DONE(1);
     /* 2: QMaxPool 'qmaxpool_8' */
+    const cmsis_nn_context s2_ctx = { NULL, 0 };
     if (arm_max_pool_s8(&s2_ctx, &s2_pool_params, &s2_input_dims, arena + 99, &s2_filter_dims, &s2_output_dims, arena + 0) !=
         ARM_CMSIS_NN_SUCCESS)
     {
@@ -134,12 +152,69 @@ static int run_layers(void)
     return 0;
 }
 
+#ifdef NET_ARENA_EXTERNAL
+int net_init(void *memory, size_t size)
+{
+    arena = NULL;
+    if (memory == NULL)
+    {
+        return NET_ERROR_NULL;
+    }
+    if (size < NET_ARENA_SIZE)
+    {
+        return NET_ERROR_ARENA_SIZE;
+    }
+    if ((uintptr_t)memory % NET_ARENA_ALIGNMENT != 0)
+    {
+        return NET_ERROR_ARENA_ALIGNMENT;
+    }
+    arena = (int8_t *)memory;
+    return NET_OK;
+}
+#endif
+
+/* Arena offsets of the inputs and outputs that are stored in the API's byte order, -1 where a
+ * transposing copy is needed. */
+static const int32_t input_offsets[1] = { -1 };
+static const int32_t output_offsets[1] = { 0 };
+
+int8_t *net_input_ptr(int i)
+{
+    if (!NET_HAS_ARENA || i < 0 || i >= 1 || input_offsets[i] < 0)
+    {
+        return NULL;
+    }
+    return arena + input_offsets[i];
+}
+
+const int8_t *net_output_ptr(int i)
+{
+    if (!NET_HAS_ARENA || i < 0 || i >= 1 || output_offsets[i] < 0)
+    {
+        return NULL;
+    }
+    return arena + output_offsets[i];
+}
+
+int net_invoke(void)
+{
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
+    }
+    return run_layers();
+}
+
 int net_run(const int8_t *in, int8_t *out)
 {
     int status;
     if (in == NULL || out == NULL)
     {
         return -1;
+    }
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
     }
     qgc_copy_s8(&copy_in, in, arena + 423);
     NET_STEP_DONE(0);
@@ -159,6 +234,10 @@ int net_run_f32(const float *in, float *out)
     if (in == NULL || out == NULL)
     {
         return -1;
+    }
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
     }
     qgc_quantize_f32(&copy_in, in, arena + 423, NET_INPUT_SCALE, NET_INPUT_ZERO_POINT);
     NET_STEP_DONE(0);

@@ -4,42 +4,54 @@
  */
 #include <stdint.h>
 
+/* Place the constant data (weights, biases, multipliers, tables) e.g. in external or QSPI flash
+ * with -DNET_WEIGHTS_ATTRIBUTE='__attribute__((section(".qspi_rodata")))', and align each
+ * array with -DNET_WEIGHTS_ALIGNMENT=16 (default: the element type's own alignment). */
+#ifndef NET_WEIGHTS_ATTRIBUTE
+#define NET_WEIGHTS_ATTRIBUTE
+#endif
+#if defined(NET_WEIGHTS_ALIGNMENT) && (defined(__GNUC__) || defined(__clang__))
+#define NET_WEIGHTS_ALIGNED __attribute__((aligned(NET_WEIGHTS_ALIGNMENT)))
+#else
+#define NET_WEIGHTS_ALIGNED
+#endif
+
 /* weights [2, 1, 1, 2] (OHWI) */
-const int8_t net_qconv_6_w[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_6_w[4] = {
     -127, -27, 114, 16,
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_6_mult[2] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_mult[2] = {
     1812764250, 1762764933,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_6_shift[2] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_shift[2] = {
     -9, -9,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_6_bias[2] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_bias[2] = {
     606, -860,
 };
 
 /* weights [3, 1, 1, 2] (OHWI) */
-const int8_t net_qconv_10_w[6] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_10_w[6] = {
     16, -28, 2, 89, 6, -57,
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_10_mult[3] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_10_mult[3] = {
     1496345725, 1271058230, 1606563552,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_10_shift[3] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_10_shift[3] = {
     -9, -9, -8,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_10_bias[3] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_10_bias[3] = {
     -1381, -2653, -1096,
 };

@@ -4,8 +4,20 @@
  */
 #include <stdint.h>
 
+/* Place the constant data (weights, biases, multipliers, tables) e.g. in external or QSPI flash
+ * with -DNET_WEIGHTS_ATTRIBUTE='__attribute__((section(".qspi_rodata")))', and align each
+ * array with -DNET_WEIGHTS_ALIGNMENT=16 (default: the element type's own alignment). */
+#ifndef NET_WEIGHTS_ATTRIBUTE
+#define NET_WEIGHTS_ATTRIBUTE
+#endif
+#if defined(NET_WEIGHTS_ALIGNMENT) && (defined(__GNUC__) || defined(__clang__))
+#define NET_WEIGHTS_ALIGNED __attribute__((aligned(NET_WEIGHTS_ALIGNMENT)))
+#else
+#define NET_WEIGHTS_ALIGNED
+#endif
+
 /* weights [4, kH, kW, 3] (OHWI) */
-const int8_t net_qconv_6_w[108] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_6_w[108] = {
     -127, 64, -107, -43, 64, -68, -120, 113, 59, 70, 23, 50, 110, -76, 1, -91,
     -101, -26, -96, -50, -77, 59, -89, -2, -70, 65, 48, -123, -40, 58, -33, -55,
     -87, -29, -49, -51, -93, -92, -38, -57, 111, -104, -17, -4, -64, 29, 50, 98,
@@ -16,16 +28,16 @@ const int8_t net_qconv_6_w[108] = {
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_6_mult[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_mult[4] = {
     1483925967, 1739223550, 1102726387, 1747670568,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_6_shift[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_shift[4] = {
     -8, -10, -10, -9,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_6_bias[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_bias[4] = {
     -1017, -2022, -2073, 2818,
 };

@@ -10,12 +10,23 @@
 #include "arm_nnfunctions.h"
 #include "arm_nnsupportfunctions.h" /* arm_nn_mat_mult_nt_t_s8 */
 
-#if QGC_KERNELS_VERSION != 2
+#if QGC_KERNELS_VERSION != 3
 #error "qgc_kernels.h comes from another qgc version: use the one written next to this file"
 #endif
 
+/* The CMSIS-NN kernels were chosen, and their scratch buffers sized, for NET_ISA: compiled
+ * for another instruction set CMSIS-NN takes other code paths, with other buffer sizes. */
+#if defined(__ARM_ARCH_PROFILE) && __ARM_ARCH_PROFILE == 'M'
+#if !defined(__ARM_FEATURE_DSP)
+#error "net.c was generated for cortex-m4 (DSP) but this compiler targets a core without the DSP extension (__ARM_FEATURE_DSP is not defined): compile it with the target's flags (-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16), or run qgc compile again with the --target of this core"
+#endif
+#if defined(__ARM_FEATURE_MVE)
+#error "net.c was generated for cortex-m4 (DSP) but this compiler targets a core with MVE (__ARM_FEATURE_MVE is defined), where CMSIS-NN takes other code paths: compile it with the target's flags (-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16), or run qgc compile again with the --target of this core"
+#endif
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
-#define NET_ALIGNED __attribute__((aligned(16)))
+#define NET_ALIGNED __attribute__((aligned(NET_ARENA_ALIGNMENT)))
 #else
 #define NET_ALIGNED
 #endif
@@ -38,7 +49,14 @@
  *        0      144  0-1      t1
  *      144       36  1-2      t3
  */
+#ifdef NET_ARENA_EXTERNAL
+/* The caller's arena, set by net_init. */
+static int8_t *arena;
+#define NET_HAS_ARENA (arena != NULL)
+#else
 static int8_t arena[NET_ARENA_SIZE] NET_ALIGNED NET_ARENA_ATTRIBUTE;
+#define NET_HAS_ARENA 1
+#endif
 
 /* Constant data, defined in net_weights.c. */
 extern const int8_t net_qconv_6_w[36];
@@ -65,11 +83,11 @@ static const cmsis_nn_dims s1_input_dims = { 1, 6, 6, 4 };
 static const cmsis_nn_dims s1_filter_dims = { 1, 3, 3, 4 };
 static const cmsis_nn_dims s1_bias_dims = { 1, 1, 1, 4 };
 static const cmsis_nn_dims s1_output_dims = { 1, 3, 3, 4 };
-static const cmsis_nn_context s1_ctx = { NULL, 0 };
 
 static int run_layers(void)
 {
     /* 1: QConv 'qconv_6' */
+    const cmsis_nn_context s1_ctx = { NULL, 0 };
     if (arm_depthwise_conv_wrapper_s8(&s1_ctx, &s1_dw_conv_params, &s1_quant_params, &s1_input_dims, arena + 0,
             &s1_filter_dims, net_qconv_6_w, &s1_bias_dims, net_qconv_6_bias, &s1_output_dims, arena + 144) != ARM_CMSIS_NN_SUCCESS)
     {
@@ -79,12 +97,69 @@ static int run_layers(void)
     return 0;
 }
 
+#ifdef NET_ARENA_EXTERNAL
+int net_init(void *memory, size_t size)
+{
+    arena = NULL;
+    if (memory == NULL)
+    {
+        return NET_ERROR_NULL;
+    }
+    if (size < NET_ARENA_SIZE)
+    {
+        return NET_ERROR_ARENA_SIZE;
+    }
+    if ((uintptr_t)memory % NET_ARENA_ALIGNMENT != 0)
+    {
+        return NET_ERROR_ARENA_ALIGNMENT;
+    }
+    arena = (int8_t *)memory;
+    return NET_OK;
+}
+#endif
+
+/* Arena offsets of the inputs and outputs that are stored in the API's byte order, -1 where a
+ * transposing copy is needed. */
+static const int32_t input_offsets[1] = { -1 };
+static const int32_t output_offsets[1] = { -1 };
+
+int8_t *net_input_ptr(int i)
+{
+    if (!NET_HAS_ARENA || i < 0 || i >= 1 || input_offsets[i] < 0)
+    {
+        return NULL;
+    }
+    return arena + input_offsets[i];
+}
+
+const int8_t *net_output_ptr(int i)
+{
+    if (!NET_HAS_ARENA || i < 0 || i >= 1 || output_offsets[i] < 0)
+    {
+        return NULL;
+    }
+    return arena + output_offsets[i];
+}
+
+int net_invoke(void)
+{
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
+    }
+    return run_layers();
+}
+
 int net_run(const int8_t *in, int8_t *out)
 {
     int status;
     if (in == NULL || out == NULL)
     {
         return -1;
+    }
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
     }
     qgc_copy_s8(&copy_in, in, arena + 0);
     NET_STEP_DONE(0);
@@ -104,6 +179,10 @@ int net_run_f32(const float *in, float *out)
     if (in == NULL || out == NULL)
     {
         return -1;
+    }
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
     }
     qgc_quantize_f32(&copy_in, in, arena + 0, NET_INPUT_SCALE, NET_INPUT_ZERO_POINT);
     NET_STEP_DONE(0);

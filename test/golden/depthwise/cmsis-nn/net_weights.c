@@ -4,24 +4,36 @@
  */
 #include <stdint.h>
 
+/* Place the constant data (weights, biases, multipliers, tables) e.g. in external or QSPI flash
+ * with -DNET_WEIGHTS_ATTRIBUTE='__attribute__((section(".qspi_rodata")))', and align each
+ * array with -DNET_WEIGHTS_ALIGNMENT=16 (default: the element type's own alignment). */
+#ifndef NET_WEIGHTS_ATTRIBUTE
+#define NET_WEIGHTS_ATTRIBUTE
+#endif
+#if defined(NET_WEIGHTS_ALIGNMENT) && (defined(__GNUC__) || defined(__clang__))
+#define NET_WEIGHTS_ALIGNED __attribute__((aligned(NET_WEIGHTS_ALIGNMENT)))
+#else
+#define NET_WEIGHTS_ALIGNED
+#endif
+
 /* depthwise weights [1, 3, 3, 4] */
-const int8_t net_qconv_6_w[36] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_6_w[36] = {
     -127, -64, -98, 13, -39, -23, 116, -75, 51, -41, 114, -77, 55, -64, 91, 74,
     3, 12, -52, -101, -71, -99, -19, -21, 82, -113, -59, 56, 113, 124, -30, 49,
     -121, -43, -70, 53,
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_6_mult[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_mult[4] = {
     1128086405, 1114940167, 1801605515, 1959103090,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_6_shift[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_shift[4] = {
     -9, -9, -10, -9,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_6_bias[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_bias[4] = {
     -2339, -2475, -39, -1555,
 };

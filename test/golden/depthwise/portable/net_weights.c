@@ -4,24 +4,36 @@
  */
 #include <stdint.h>
 
+/* Place the constant data (weights, biases, multipliers, tables) e.g. in external or QSPI flash
+ * with -DNET_WEIGHTS_ATTRIBUTE='__attribute__((section(".qspi_rodata")))', and align each
+ * array with -DNET_WEIGHTS_ALIGNMENT=16 (default: the element type's own alignment). */
+#ifndef NET_WEIGHTS_ATTRIBUTE
+#define NET_WEIGHTS_ATTRIBUTE
+#endif
+#if defined(NET_WEIGHTS_ALIGNMENT) && (defined(__GNUC__) || defined(__clang__))
+#define NET_WEIGHTS_ALIGNED __attribute__((aligned(NET_WEIGHTS_ALIGNMENT)))
+#else
+#define NET_WEIGHTS_ALIGNED
+#endif
+
 /* weights [4, kH, kW, 1] (OHWI) */
-const int8_t net_qconv_6_w[36] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_6_w[36] = {
     -127, -39, 51, 55, 3, -71, 82, 113, -121, -64, -23, -41, -64, 12, -99, -113,
     124, -43, -98, 116, 114, 91, -52, -19, -59, -30, -70, 13, -75, -77, 74, -101,
     -21, 56, 49, 53,
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_6_mult[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_mult[4] = {
     1128086405, 1114940167, 1801605515, 1959103090,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_6_shift[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_shift[4] = {
     -9, -9, -10, -9,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_6_bias[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_bias[4] = {
     -2339, -2475, -39, -1555,
 };

@@ -4,8 +4,20 @@
  */
 #include <stdint.h>
 
+/* Place the constant data (weights, biases, multipliers, tables) e.g. in external or QSPI flash
+ * with -DNET_WEIGHTS_ATTRIBUTE='__attribute__((section(".qspi_rodata")))', and align each
+ * array with -DNET_WEIGHTS_ALIGNMENT=16 (default: the element type's own alignment). */
+#ifndef NET_WEIGHTS_ATTRIBUTE
+#define NET_WEIGHTS_ATTRIBUTE
+#endif
+#if defined(NET_WEIGHTS_ALIGNMENT) && (defined(__GNUC__) || defined(__clang__))
+#define NET_WEIGHTS_ALIGNED __attribute__((aligned(NET_WEIGHTS_ALIGNMENT)))
+#else
+#define NET_WEIGHTS_ALIGNED
+#endif
+
 /* weights [3, 18], columns in the input's byte order */
-const int8_t net_qfullyconnected_10_w[54] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qfullyconnected_10_w[54] = {
     -127, 118, -31, -113, -16, -69, 30, -75, 45, 94, -76, 1, -127, 16, -107, -28,
     110, 123, 122, 53, 1, -7, -127, 69, 39, 125, -36, -27, 9, 95, 94, -111,
     -110, 87, -87, 115, 57, -50, -68, -69, 70, 29, -4, -121, -15, 1, -119, 21,
@@ -13,16 +25,16 @@ const int8_t net_qfullyconnected_10_w[54] = {
 };
 
 /* multipliers, one per output */
-const int32_t net_qfullyconnected_10_mult[3] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qfullyconnected_10_mult[3] = {
     1783143600, 1425623449, 1481939110,
 };
 
 /* shifts, one per output */
-const int32_t net_qfullyconnected_10_shift[3] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qfullyconnected_10_shift[3] = {
     -11, -11, -9,
 };
 
 /* bias (int32) */
-const int32_t net_qfullyconnected_10_bias[3] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qfullyconnected_10_bias[3] = {
     -3352, -1948, -3710,
 };

@@ -5,15 +5,48 @@
 #ifndef NET_H
 #define NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Bytes of the static arena in net.c: every activation and kernel scratch buffer
- * (memory plan: lower bound 128 bytes). */
+/* What generated these files: the qgc version, the model and options, the target. */
+#define NET_QGC_VERSION "<qgc-version>"
+/** SHA-256 over the quantized graph and the compile options (target, kernels, name, calibration). */
+#define NET_MODEL_HASH "ea6444839f811a9b9bc22c9265812da7a3aaca9726f0551ab1491e90802c97d5"
+#define NET_TARGET "cortex-m4"
+/** The instruction set the kernels were chosen and sized for: "plain", "dsp" (__ARM_FEATURE_DSP)
+ * or "mve" (__ARM_FEATURE_MVE). net.c stops the build (#error) on a Cortex-M compiler for another one. */
+#define NET_ISA "dsp"
+#define NET_KERNELS "cmsis-nn"
+
+/** Bytes of the arena: every activation and kernel scratch buffer (memory plan: lower bound
+ * 128 bytes). A static array in net.c, or the caller's memory with
+ * NET_ARENA_EXTERNAL. */
 #define NET_ARENA_SIZE 128
+/** Alignment in bytes the arena's start needs (the static arena has it). */
+#define NET_ARENA_ALIGNMENT 16
+
+/* Return codes of the functions below (a positive number is the step whose kernel failed). */
+#define NET_OK 0
+#define NET_ERROR_NULL (-1)
+#define NET_ERROR_ARENA_SIZE (-2)
+#define NET_ERROR_ARENA_ALIGNMENT (-3)
+#define NET_ERROR_NO_ARENA (-4)
+
+#ifdef NET_ARENA_EXTERNAL
+/**
+ * Compiled with -DNET_ARENA_EXTERNAL (for net.c and every file that includes this
+ * header), net.c has no arena of its own: pass one of at least NET_ARENA_SIZE bytes,
+ * aligned to NET_ARENA_ALIGNMENT, before the first run. Returns NET_OK, or
+ * NET_ERROR_NULL, NET_ERROR_ARENA_SIZE, NET_ERROR_ARENA_ALIGNMENT (and keeps no
+ * arena). Nothing in the arena outlives a run, so networks run one after the other may share one
+ * region; the runs return NET_ERROR_NO_ARENA until an arena is set.
+ */
+int net_init(void *arena, size_t size);
+#endif
 
 /*
  * Input and output buffers are in the model's own dimension order (ONNX order, NCHW for images),
@@ -33,6 +66,7 @@ extern "C" {
 #define NET_INPUT_SIZE 64
 #define NET_INPUT_SCALE 0.0156250000f
 #define NET_INPUT_ZERO_POINT (-3)
+#define NET_INPUT_ZERO_COPY 0
 
 /** Output 'output9': int8 [1, 4, 4, 4]. */
 #define NET_OUTPUT_RANK 4
@@ -44,11 +78,13 @@ extern "C" {
 #define NET_OUTPUT_SIZE 64
 #define NET_OUTPUT_SCALE 0.0725252181f
 #define NET_OUTPUT_ZERO_POINT (5)
+#define NET_OUTPUT_ZERO_COPY 0
 
 /**
  * Runs the network: `in` holds NET_INPUT_SIZE int8 values, `out` receives
- * NET_OUTPUT_SIZE. Returns 0 on success, -1 when a pointer is NULL, or the number (> 0)
- * of the step whose kernel rejected its arguments. Uses the static arena: not reentrant.
+ * NET_OUTPUT_SIZE. Returns 0 on success, -1 when a pointer is NULL, -4 without an arena
+ * (NET_ARENA_EXTERNAL), or the number (> 0) of the step whose kernel rejected its
+ * arguments. Uses the arena: not reentrant.
  * `in` and `out` may overlap.
  */
 int net_run(const int8_t *in, int8_t *out);
@@ -59,6 +95,22 @@ int net_run(const int8_t *in, int8_t *out);
  * (NET_OUTPUT_SIZE floats). The only float code of the network.
  */
 int net_run_f32(const float *in, float *out);
+
+/*
+ * Zero-copy I/O. net_input_ptr(i) is where input i lives in the arena, in the API's order
+ * and bytes, when its _ZERO_COPY macro is 1: write the input there (a DMA or an ADC may), call
+ * net_invoke(), and read each output at net_output_ptr(i). Where _ZERO_COPY is 0 the
+ * arena holds the tensor in another byte order (NHWC against the model's NCHW): the pointer is
+ * NULL and net_run must copy. i counts from 0 in the order of the model's graph; NULL also
+ * for an i out of range, or without an arena. Inputs and outputs may share arena bytes, and any
+ * run overwrites them: read the outputs before writing the next input.
+ */
+int8_t *net_input_ptr(int i);
+const int8_t *net_output_ptr(int i);
+
+/** Runs the network on the inputs as they are in the arena (see above); returns NET_OK,
+ * NET_ERROR_NO_ARENA, or the number (> 0) of the step whose kernel rejected its arguments. */
+int net_invoke(void);
 
 #ifdef NET_CHECK_SCRATCH
 /** Compares every planned CMSIS-NN scratch buffer with the library's own *_get_buffer_size

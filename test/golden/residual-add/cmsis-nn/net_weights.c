@@ -4,22 +4,34 @@
  */
 #include <stdint.h>
 
+/* Place the constant data (weights, biases, multipliers, tables) e.g. in external or QSPI flash
+ * with -DNET_WEIGHTS_ATTRIBUTE='__attribute__((section(".qspi_rodata")))', and align each
+ * array with -DNET_WEIGHTS_ALIGNMENT=16 (default: the element type's own alignment). */
+#ifndef NET_WEIGHTS_ATTRIBUTE
+#define NET_WEIGHTS_ATTRIBUTE
+#endif
+#if defined(NET_WEIGHTS_ALIGNMENT) && (defined(__GNUC__) || defined(__clang__))
+#define NET_WEIGHTS_ALIGNED __attribute__((aligned(NET_WEIGHTS_ALIGNMENT)))
+#else
+#define NET_WEIGHTS_ALIGNED
+#endif
+
 /* weights [4, 1, 1, 4] (OHWI) */
-const int8_t net_qconv_6_w[16] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int8_t net_qconv_6_w[16] = {
     -127, -35, -81, 38, -114, -107, 119, 104, -14, 19, 118, -112, 12, 15, -102, 71,
 };
 
 /* requantization multipliers (Q31), one per output channel */
-const int32_t net_qconv_6_mult[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_mult[4] = {
     1442476579, 1130726098, 1496863779, 1435962023,
 };
 
 /* requantization shifts, one per output channel */
-const int32_t net_qconv_6_shift[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_shift[4] = {
     -8, -8, -10, -10,
 };
 
 /* bias (int32, scale s_in * s_w[c]) */
-const int32_t net_qconv_6_bias[4] = {
+NET_WEIGHTS_ATTRIBUTE NET_WEIGHTS_ALIGNED const int32_t net_qconv_6_bias[4] = {
     -2401, 1244, -1341, -1580,
 };

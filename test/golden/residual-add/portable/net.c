@@ -8,12 +8,12 @@
 
 #include "qgc_kernels.h"
 
-#if QGC_KERNELS_VERSION != 2
+#if QGC_KERNELS_VERSION != 3
 #error "qgc_kernels.h comes from another qgc version: use the one written next to this file"
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
-#define NET_ALIGNED __attribute__((aligned(16)))
+#define NET_ALIGNED __attribute__((aligned(NET_ARENA_ALIGNMENT)))
 #else
 #define NET_ALIGNED
 #endif
@@ -36,7 +36,14 @@
  *        0       64  0-2      t1
  *       64       64  1-3      t3
  */
+#ifdef NET_ARENA_EXTERNAL
+/* The caller's arena, set by net_init. */
+static int8_t *arena;
+#define NET_HAS_ARENA (arena != NULL)
+#else
 static int8_t arena[NET_ARENA_SIZE] NET_ALIGNED NET_ARENA_ATTRIBUTE;
+#define NET_HAS_ARENA 1
+#endif
 
 /* Constant data, defined in net_weights.c. */
 extern const int8_t net_qconv_6_w[16];
@@ -81,12 +88,69 @@ static int run_layers(void)
     return 0;
 }
 
+#ifdef NET_ARENA_EXTERNAL
+int net_init(void *memory, size_t size)
+{
+    arena = NULL;
+    if (memory == NULL)
+    {
+        return NET_ERROR_NULL;
+    }
+    if (size < NET_ARENA_SIZE)
+    {
+        return NET_ERROR_ARENA_SIZE;
+    }
+    if ((uintptr_t)memory % NET_ARENA_ALIGNMENT != 0)
+    {
+        return NET_ERROR_ARENA_ALIGNMENT;
+    }
+    arena = (int8_t *)memory;
+    return NET_OK;
+}
+#endif
+
+/* Arena offsets of the inputs and outputs that are stored in the API's byte order, -1 where a
+ * transposing copy is needed. */
+static const int32_t input_offsets[1] = { -1 };
+static const int32_t output_offsets[1] = { -1 };
+
+int8_t *net_input_ptr(int i)
+{
+    if (!NET_HAS_ARENA || i < 0 || i >= 1 || input_offsets[i] < 0)
+    {
+        return NULL;
+    }
+    return arena + input_offsets[i];
+}
+
+const int8_t *net_output_ptr(int i)
+{
+    if (!NET_HAS_ARENA || i < 0 || i >= 1 || output_offsets[i] < 0)
+    {
+        return NULL;
+    }
+    return arena + output_offsets[i];
+}
+
+int net_invoke(void)
+{
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
+    }
+    return run_layers();
+}
+
 int net_run(const int8_t *in, int8_t *out)
 {
     int status;
     if (in == NULL || out == NULL)
     {
         return -1;
+    }
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
     }
     qgc_copy_s8(&copy_in, in, arena + 0);
     NET_STEP_DONE(0);
@@ -106,6 +170,10 @@ int net_run_f32(const float *in, float *out)
     if (in == NULL || out == NULL)
     {
         return -1;
+    }
+    if (!NET_HAS_ARENA)
+    {
+        return NET_ERROR_NO_ARENA;
     }
     qgc_quantize_f32(&copy_in, in, arena + 0, NET_INPUT_SCALE, NET_INPUT_ZERO_POINT);
     NET_STEP_DONE(0);
