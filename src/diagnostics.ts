@@ -133,6 +133,17 @@ export const diagnostics = {
       'wrong shape, type or content.',
     action: 'Check the command line and the files it names against `qgc <command> --help`.',
   },
+  OverBudget: {
+    code: 'QGC1220',
+    title: "The compiled network does not fit the target part's memory.",
+    cause: "Before writing, compile compares what it knows of the program with the part the target file " +
+      "names (`part.flash`, `part.sram`): the weights and other constant arrays against the flash, the arena " +
+      "planned for the activations plus the target's stack reservation (`board.stackSize`) against the SRAM. " +
+      "The code is not counted (it is known only after linking), so the real figures are larger still. " +
+      'With --strict-budget an overshoot is this error; without it, a warning.',
+    action: 'Use fewer bits for the weights, a smaller model, or a target file whose part has more memory; ' +
+      'without --strict-budget the overshoot is a warning.',
+  },
   ToolMissing: {
     code: 'QGC4001',
     title: 'A tool that verification needs is not installed.',

@@ -33,7 +33,7 @@ describe('diagnostics table', () => {
     expect(ErrorCode).toEqual({
       FileRead: 'QGC1001', MalformedModel: 'QGC1002', AbsurdSize: 'QGC1003', ExternalData: 'QGC1004',
       FileWrite: 'QGC1005', UnsupportedOp: 'QGC1101', UnsupportedOpset: 'QGC1102', BadAttribute: 'QGC1103',
-      ShapeMismatch: 'QGC1104', UnsupportedDType: 'QGC1105', BadGraph: 'QGC1106', InvalidModel: 'QGC1110', BadInput: 'QGC1201',
+      ShapeMismatch: 'QGC1104', UnsupportedDType: 'QGC1105', BadGraph: 'QGC1106', InvalidModel: 'QGC1110', BadInput: 'QGC1201', OverBudget: 'QGC1220',
       ToolMissing: 'QGC4001', CmsisNnMissing: 'QGC4002', BuildFailed: 'QGC4003', DoesNotFit: 'QGC4004',
       Timeout: 'QGC4005', RunFailed: 'QGC4006', Mismatch: 'QGC4007', Internal: 'QGC9000',
     });

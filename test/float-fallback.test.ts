@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { compileC } from '../src/backends/c/emit.js';
 import type { CReport } from '../src/backends/c/report.js';
 import { CompileError, ErrorCode } from '../src/errors.js';
+import { inGroup } from '../src/ir/ops.js';
 import { lowerQdq } from '../src/passes/lower-qdq.js';
 import { quantizeGraph } from '../src/passes/quantize.js';
 import { loadModelBytes } from '../src/onnx/load.js';
@@ -55,13 +56,13 @@ describe('the quantizer keeps in float what no int8 row takes', () => {
     expect(() => quantizeGraph(unaryGraph('Relu'), ranges, { floatNodes: new Set(['act']), int8Only: true })).toThrow(/contradict/);
   });
 
-  it('a node its int8 row refuses (Add with broadcasting) runs in float, and the row leaves nothing behind', () => {
-    const g = load(model([{ opType: 'Add', input: ['x', 'c'], output: ['y'] }], [['x', 'float32', [1, 3, 4]]], ['y'], 13, [f32('c', [4], [0.5, -1, 2, 0])]));
-    const q = quantizeGraph(g, new Map([['x', { min: -1, max: 1 }], ['y', { min: -2, max: 3 }]]));
-    expect(q.graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Dequantize', 'Add', 'Quantize', 'Dequantize']);
-    expect(q.floatNodes[0].reason).toMatch(/^its int8 kernel does not take it \(Add of shapes \[1, 3, 4\] and \[4\]/);
-    // The constant operand stays float (no int8 copy of it from the refused row).
-    expect([...q.graph.tensors.values()].filter((t) => t.data).map((t) => [t.name, t.dtype])).toEqual([['c', 'float32']]);
+  it('a node its int8 row refuses (Div by a computed tensor) runs in float, and the row leaves nothing behind', () => {
+    const g = load(model([{ opType: 'Div', input: ['x', 'z'], output: ['y'] }], [['x', 'float32', [1, 3, 4]], ['z', 'float32', [1, 3, 4]]], ['y'], 13));
+    const q = quantizeGraph(g, new Map([['x', { min: -1, max: 1 }], ['z', { min: 0.5, max: 2 }], ['y', { min: -2, max: 2 }]]));
+    expect(q.graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Quantize', 'Dequantize', 'Dequantize', 'Div', 'Quantize', 'Dequantize']);
+    expect(q.floatNodes[0].reason).toMatch(/^its int8 kernel does not take it \(Div by the computed tensor 'z' is not supported in int8/);
+    // The int8 tensors are the two quantized inputs and the quantized output: none from the refused row.
+    expect([...q.graph.tensors.values()].filter((t) => t.dtype === 'int8')).toHaveLength(3);
   });
 
   it('a view between float nodes stays float (no round trip through int8), without a warning', () => {
@@ -263,10 +264,11 @@ describe('every C float kernel against the interpreter on the host', () => {
       feeds: new Map([['x', { dtype: 'float32' as const, shape: [1, 4, 6], data: data.subarray(24 * i, 24 * (i + 1)) }]]), file: '<test>', index: i, progress: (i + 1) / 16,
     }));
     const stats = collectStats(g, calib);
-    // Tanh, HardSigmoid, LeakyRelu, ReduceMean and the Add between the unary chains have int8
-    // rows that take them: name them, so that their float kernels run too.
-    const named = g.nodes.filter((n) => ['t1', 't2', 't3', 't13', 't15'].includes(n.outputs[0])).map((n) => n.name);
-    expect(named).toHaveLength(5);
+    // Tanh, HardSigmoid, LeakyRelu, Sub, Mul, Div, Add, Softmax, ReduceMean and MatMul have int8
+    // rows that may take them: name every node of an op with a row (but the Reshape and the last
+    // Gemm, which stay int8), so that their float kernels run.
+    const named = g.nodes.filter((n) => inGroup('int8', n.op) && n.op !== 'Reshape' && n.outputs[0] !== 'y').map((n) => n.name);
+    expect(named).toHaveLength(11);
     const q = quantizeGraph(g, calibrationRanges(stats, { method: 'minmax' }), { floatNodes: new Set(named) });
     const floatOps = q.floatNodes.map((n) => n.op);
     for (const op of ['Tanh', 'HardSigmoid', 'LeakyRelu', 'Sub', 'Mul', 'Div', 'Exp', 'Erf', 'Gelu', 'Abs', 'Sqrt', 'Neg', 'Add', 'Softmax', 'ReduceMean', 'MatMul']) {

@@ -6,6 +6,7 @@
  * is its own node. The allowed layering, lowest first (a folder imports only from folders before it):
  *
  *   errors, diagnostics, targets    the error type and its message table; targets reads only errors
+ *   parallel                        the worker-thread pool (reads only errors)
  *   ir                              graph, ops, qops, dtype, intmath (the Q* arithmetic), rewrite helpers, cost
  *   interp                          kernels for IR ops (float and int8); knows nothing of ONNX
  *   onnx                            decode, import (folds constants with interp), export QDQ

@@ -1,6 +1,6 @@
 /** The int8 interpreter kernels (src/interp/int8) against CMSIS-NN itself: random cases per op,
  * run through arm_convolve_wrapper_s8, arm_depthwise_conv_wrapper_s8,
- * arm_fully_connected_wrapper_s8, arm_elementwise_add_s8, arm_max_pool_s8, arm_avgpool_s8 and
+ * arm_fully_connected_wrapper_s8, arm_elementwise_add_s8 (Sub too), arm_elementwise_mul_s8, arm_max_pool_s8, arm_avgpool_s8 and
  * arm_softmax_s8 (host gcc, default build), compared byte for byte. Ops without a CMSIS-NN
  * counterpart (QConcat, QClamp, Quantize, Dequantize) are checked against their definitions. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import type { Kernel, Value } from '../src/interp/types.js';
 import type { OpName } from '../src/ir/ops.js';
 import { concatOperand, convRequant, requantize } from '../src/ir/intmath.js';
 import { CMSIS_NN, CaseWriter, GCC, cmsisLibrary, compileProgram, removePrograms, runDriver, supportSource, type DriverResult } from './support/cmsis.js';
-import { Rng, addCase, convCase, fullyConnectedCase, mkNode, poolCase, softmaxCase, type Int8Case } from './support/int8-cases.js';
+import { Rng, addCase, convCase, fullyConnectedCase, mkNode, mulCase, poolCase, softmaxCase, type Int8Case } from './support/int8-cases.js';
 import { describeNeeding } from './support/tools.js';
 
 function run(c: Pick<Int8Case, 'node' | 'inputs'>): Value {
@@ -36,6 +36,8 @@ describeNeeding([GCC, CMSIS_NN], 'int8 kernels are bit-exact with CMSIS-NN', () 
     QMaxPool: Array.from({ length: 50 }, (_, i) => poolCase(r, writer, 'QMaxPool', `maxpool#${i}`)),
     QAveragePool: Array.from({ length: 50 }, (_, i) => poolCase(r, writer, 'QAveragePool', `avgpool#${i}`)),
     QSoftmax: Array.from({ length: 60 }, (_, i) => softmaxCase(r, writer, `softmax#${i}`)),
+    'QAdd (Sub: input 2 negated)': Array.from({ length: 40 }, (_, i) => addCase(r, writer, `sub#${i}`, true)),
+    QMul: Array.from({ length: 60 }, (_, i) => mulCase(r, writer, `mul#${i}`)),
   };
   let results: DriverResult[] = [];
 

@@ -1,10 +1,10 @@
 /** examples/fashion-mnist-mbv3: a MobileNetV3-style network (Hard-Swish, squeeze-excite with
  * HardSigmoid and a broadcast Mul, a residual Add) exported by torch 2.13 at opset 18. Float: the
  * interpreter agrees with onnxruntime-node and reproduces the accuracy train.py printed. int8:
- * quantized with the ops qgc has int8 kernels for (HardSwish, HardSigmoid and ReduceMean among
- * them) and the rest in float, within 1 point of the float accuracy; the same with the HardSwish
- * and HardSigmoid nodes named to run in float; and the compiled C, with the broadcast Muls named to
- * run in float, is verified on the host. */
+ * every node goes int8 (HardSwish, HardSigmoid, ReduceMean and the broadcast Mul have int8 rows),
+ * within 1 point of the float accuracy; the same with the HardSwish and HardSigmoid nodes named to
+ * run in float; and the compiled C, with the broadcast Muls named to run in float, is verified on
+ * the host. */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -57,12 +57,11 @@ describe('examples/fashion-mnist-mbv3', () => {
     return { floatOps: [...floatOps].sort(), acc: accuracy(logits, ex.testY()) };
   };
 
-  it('int8: HardSwish, HardSigmoid and ReduceMean go int8, the rest runs in float; within 1 point of float on the 256 test images', () => {
+  it('int8: every node goes int8, none falls back to float; within 1 point of float on the 256 test images', () => {
     const { graph } = loadModel(ex.model, { inputShapes: new Map([['input', [1, 1, 28, 28]]]) });
     const { floatOps, acc } = int8Accuracy(graph, []);
     console.log(`fashion-mnist-mbv3: ops run in float: ${floatOps.join(', ') || 'none'}; float ${(100 * ex.expected().accuracy).toFixed(2)}%, int8 ${(100 * acc).toFixed(2)}% on 256 images`);
-    // Only the broadcast Mul has no int8 row (yet); the ops int8-act added do not fall back.
-    for (const op of floatOps) expect(['Mul']).toContain(op);
+    expect(floatOps).toEqual([]);
     expect(Math.abs(acc - ex.expected().accuracy)).toBeLessThanOrEqual(0.01);
   }, 60_000);
 

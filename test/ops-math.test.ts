@@ -300,9 +300,9 @@ describe('the JSON form and the int8 path', () => {
     expect((err as CompileError).format()).toMatch(/LayerNormalization is not supported in int8/);
   });
 
-  it('int8 MatMul of two computed inputs is refused: the second operand is not a constant weight', () => {
+  it('int8 MatMul of two computed inputs becomes a QBatchMatMul (TFLite BatchMatMul), not a fully connected layer', () => {
     const g = load(model([{ opType: 'MatMul', input: ['a', 'b'], output: ['y'] }], [['a', 'float32', [2, 3]], ['b', 'float32', [3, 2]]], ['y'], 13));
     const ranges = new Map(['a', 'b', 'y'].map((n) => [n, { min: -1, max: 1 }]));
-    expect(() => quantizeGraph(g, ranges, { int8Only: true })).toThrow(/weight 'b' is not a float constant/);
+    expect(quantizeGraph(g, ranges).graph.nodes.map((n) => n.op)).toEqual(['Quantize', 'Quantize', 'QBatchMatMul', 'Dequantize']);
   });
 });

@@ -23,8 +23,16 @@ describe(`random quantized graphs (seed ${SEED})`, () => {
     const ops = new Set(cases.flatMap((c) => c.graph.nodes.map((n) => n.op)));
     expect([...ops].sort()).toEqual([
       'Dequantize', 'Pad', 'QAdd', 'QAveragePool', 'QClamp', 'QConcat', 'QConv', 'QFullyConnected', 'QHardSigmoid', 'QHardSwish', 'QLeakyRelu',
-      'QMaxPool', 'QMean', 'QPRelu', 'QReduceMax', 'QSigmoid', 'QSoftmax', 'QTanh', 'Quantize', 'Reshape',
+      'QMaxPool', 'QMean', 'QMul', 'QPRelu', 'QReduceMax', 'QSigmoid', 'QSoftmax', 'QTanh', 'Quantize', 'Reshape', 'Transpose',
     ]);
+    const binary = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QAdd' || n.op === 'QMul'
+      ? [{ op: n.op, sub: n.op === 'QAdd' && n.attrs.input2.multiplier < 0, shapes: n.inputs.map((i) => c.graph.tensors.get(i)!.shape.join()), constant: c.graph.tensors.get(n.inputs[1])!.data !== undefined }]
+      : [])));
+    expect(binary.some((v) => v.op === 'QMul' && v.shapes[0] !== v.shapes[1] && !v.constant), 'squeeze-excite mul').toBe(true);
+    expect(binary.some((v) => v.op === 'QMul' && v.shapes[0] !== v.shapes[1] && v.constant), 'mul by a broadcast constant').toBe(true);
+    expect(binary.some((v) => v.op === 'QMul' && v.shapes[0] === v.shapes[1] && v.constant), 'mul by a full-shape constant').toBe(true);
+    expect(binary.some((v) => v.op === 'QAdd' && v.shapes[0] !== v.shapes[1]), 'broadcast add').toBe(true);
+    expect(binary.some((v) => v.sub), 'sub').toBe(true);
     const convs = cases.flatMap((c) => c.graph.nodes.flatMap((n) => (n.op === 'QConv'
       ? [{ a: n.attrs, c: c.graph.tensors.get(n.inputs[0])!.shape[1], outC: c.graph.tensors.get(n.inputs[1])!.shape[0], bias: n.inputs.length === 3 }]
       : [])));

@@ -42,6 +42,7 @@ interface CompileCliOptions extends CalibCliOptions {
   inputShape: string[];
   embed?: boolean;
   measure?: boolean;
+  strictBudget?: boolean;
 }
 
 /** What a backend gets from the command line: the options and whether --kernels was given. */
@@ -53,6 +54,7 @@ interface BackendRun<K extends TargetKind> {
   modelName: string;
   /** The ONNX bytes and the options that shaped the graph, for the C identity macros. */
   source: { modelBytes: Uint8Array; options: Record<string, unknown> };
+  io: CompileIo;
 }
 
 /** The backend of each target kind: `check` refuses options it has no use for (before the model
@@ -67,8 +69,11 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     check: (_t, o) => {
       if (o.embed) throw new CompileError(ErrorCode.BadInput, '--embed is an option of wasm targets', {}, 'Drop --embed for a C target.');
     },
-    run: async ({ target, graph, o, modelName, source }) => {
-      const { report } = compileC(graph, { target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true, source });
+    run: async ({ target, graph, o, modelName, source, io }) => {
+      const { report } = compileC(graph, {
+        target, kernels: o.kernels, name: o.name, outDir: o.output, force: o.force === true, modelName, qdq: true, source,
+        strictBudget: o.strictBudget === true, warn: (line) => io.err(`warning: ${line}\n`),
+      });
       if (!o.measure) return formatReport(report);
       const measured = await measureFolder(o.output, o.name);
       writeFileSync(join(o.output, `${o.name}_report.json`), JSON.stringify(withMeasured(report, measured), null, 2) + '\n');
@@ -78,6 +83,7 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
   wasm: {
     check: (t, o, kernelsGiven) => {
       if (o.measure) throw new CompileError(ErrorCode.BadInput, '--measure is an option of C (mcu) targets', {}, `Drop --measure for --target ${t.name}; qgc verify times the modules.`);
+      if (o.strictBudget) throw new CompileError(ErrorCode.BadInput, '--strict-budget checks the memory of a C target\'s part; wasm targets have none', {}, `Drop --strict-budget for --target ${t.name}.`);
       if (kernelsGiven) throw new CompileError(ErrorCode.BadInput, '--kernels chooses the kernel provider of a C target; wasm targets have one', {}, `Drop --kernels for --target ${t.name}.`);
     },
     // binaryen (several MB of JS) loads only when a Wasm module is built.
@@ -90,6 +96,8 @@ const BACKENDS: { readonly [K in TargetKind]: Backend<K> } = {
     check: (t, o, kernelsGiven) => {
       if (kernelsGiven) throw new CompileError(ErrorCode.BadInput, '--kernels chooses the kernel provider of a C target; webgpu targets have one', {}, `Drop --kernels for --target ${t.name}.`);
       if (o.embed) throw new CompileError(ErrorCode.BadInput, '--embed is an option of wasm targets', {}, `Drop --embed for --target ${t.name}.`);
+      if (o.measure) throw new CompileError(ErrorCode.BadInput, '--measure is an option of C (mcu) targets', {}, `Drop --measure for --target ${t.name}; qgc verify times the shaders.`);
+      if (o.strictBudget) throw new CompileError(ErrorCode.BadInput, '--strict-budget checks the memory of a C target\'s part; webgpu targets have none', {}, `Drop --strict-budget for --target ${t.name}.`);
     },
     run: async ({ target, graph, o, modelName }) => {
       const { compileWebgpu } = await import('../backends/webgpu/emit.js');
@@ -114,6 +122,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .addOption(new Option('--kernels <provider>', 'kernel provider of a C target').choices(['cmsis-nn', 'portable']).default('cmsis-nn'))
     .option('--embed', 'wasm targets: inline the modules as base64 in <name>.js (for bundlers)')
     .option('--measure', 'C targets: build the folder for the target with arm-none-eabi-gcc, run it once under QEMU, and add the stack high-water mark, code size and instructions to the report')
+    .option('--strict-budget', "C targets: fail (QGC1220) instead of warning when the weights exceed the part's flash or the arena + stack its SRAM")
     .option('--name <name>', 'C prefix and file base name of the network', 'net')
     .option('--force', 'write into a folder that holds files qgc did not write: they are kept, except files named like one qgc writes, which are replaced')
     .addOption(new Option('--calib <path>', 'calibration data for a float model: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input (repeatable)').argParser(collect).default([]))
@@ -123,6 +132,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .addOption(new Option('--float-nodes <names>', 'keep these nodes (comma-separated names, as qgc inspect prints them) in float between int8 layers (repeatable)').argParser(collect).default([]))
     .option('--int8-only', 'refuse ops without an int8 kernel instead of running them in float')
     .addOption(bitsOption())
+    .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number')
     .addOption(new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); a symbolic batch dim is 1, other symbolic dims must be set').argParser(collect).default([]))
     .action(async (model: string, o: CompileCliOptions, cmd: Command) => {
       const target: AnyTarget = loadAnyTarget(o.target); // a bad target fails before the (slow) calibration
@@ -137,7 +147,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
       const { graph, warnings } = int8GraphFor(imported, o, io.progress ?? { write: io.err }, { target }, 'compile');
       for (const w of warnings) io.err(`warning: ${w}\n`);
       const source = { modelBytes: readFileSync(model), options: shapingOptions(imported, o) };
-      io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model), source }));
+      io.out(await backend.run({ target, graph, o, kernelsGiven, modelName: basename(model), source, io }));
     });
 }
 

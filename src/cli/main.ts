@@ -36,7 +36,7 @@ function inputShapeOption(): Option {
     .default([]);
 }
 
-/** --calib, --calib-method, --percentile, --per-tensor, --bits, --float-nodes and --int8-only,
+/** --calib, --calib-method, --percentile, --per-tensor, --bits, --threads, --float-nodes and --int8-only,
  * shared by quantize, run and inspect. */
 function calibOptions(cmd: Command): Command {
   return cmd
@@ -45,6 +45,7 @@ function calibOptions(cmd: Command): Command {
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
     .addOption(bitsOption())
+    .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number')
     .addOption(new Option('--float-nodes <names>', 'keep these nodes (comma-separated names) in float between int8 layers (repeatable)').argParser(collect).default([]))
     .option('--int8-only', 'refuse ops without an int8 kernel instead of running them in float');
 }

@@ -16,7 +16,7 @@ import { optimizationPasses } from '../passes/pipeline.js';
 import { quantizeGraph, type QuantizeOptions, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
 import { requireInt8Forms } from '../quant/lower.js';
-import { CALIB_METHODS, calibrationRanges, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
+import { CALIB_METHODS, calibrationRanges, calibrationThreads, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
 import { parseBits } from '../quant/widths.js';
 import { progressBar, type ProgressStream } from './progress.js';
@@ -29,6 +29,8 @@ export interface CalibCliOptions {
   perTensor?: boolean;
   /** --bits: w8a8 (default), w4a8. */
   bits?: string;
+  /** Worker threads for calibration (default: every core for a large network, else 1). */
+  threads?: string | number;
   /** Refuse ops without an int8 kernel instead of running them in float. */
   int8Only?: boolean;
   /** Comma-separated node names to keep in float (repeatable). */
@@ -53,7 +55,7 @@ export function isQuantizedModel(graph: Graph): boolean {
 }
 
 /** Parses and checks --calib-method and --percentile. */
-export function parseCalibOptions(o: CalibCliOptions): { method: CalibMethod; percentile: number } {
+export function parseCalibOptions(o: CalibCliOptions): { method: CalibMethod; percentile: number; threads?: number } {
   const method = (o.calibMethod ?? 'minmax') as CalibMethod;
   if (!CALIB_METHODS.includes(method)) {
     throw new CompileError(ErrorCode.BadInput, `--calib-method '${o.calibMethod}' is unknown`, {}, `Use one of: ${CALIB_METHODS.join(', ')}.`);
@@ -62,7 +64,12 @@ export function parseCalibOptions(o: CalibCliOptions): { method: CalibMethod; pe
   if (!(percentile > 0 && percentile <= 100)) {
     throw new CompileError(ErrorCode.BadInput, `--percentile '${o.percentile}' is not a number in (0, 100]`, {}, 'Use e.g. --percentile 99.99.');
   }
-  return { method, percentile };
+  if (o.threads === undefined) return { method, percentile };
+  const threads = Number(o.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new CompileError(ErrorCode.BadInput, `--threads '${o.threads}' is not a whole number from 1 to 256`, {}, 'Use e.g. --threads 4, or leave it out to use every core.');
+  }
+  return { method, percentile, threads };
 }
 
 /** A float model quantized in memory: the optimized float graph and the quantizer's result. */
@@ -80,7 +87,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
     throw new CompileError(ErrorCode.BadInput, 'the model is already quantized (it has QuantizeLinear/DequantizeLinear or QLinear* nodes)', {},
       'Run it as it is (qgc run --int model.onnx), without --calib.');
   }
-  const { method, percentile } = parseCalibOptions(o);
+  const { method, percentile, threads } = parseCalibOptions(o);
   const options = quantizeOptions(o);
   const float = runPipeline(imported, optimizationPasses, ctx);
   requireInt8Forms(float, options); // every node without an int8 form (or float kernels), before the (slow) calibration
@@ -88,7 +95,7 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   const bar = progressBar('calibrating', stream);
   let stats;
   try {
-    stats = collectStats(float, source.samples(), { onProgress: (f) => bar.update(f) });
+    stats = collectStats(float, source.samples(), { onProgress: (f) => bar.update(f), threads: threads ?? calibrationThreads(float) });
   } finally {
     bar.done();
   }

@@ -142,6 +142,7 @@ function tapRows(
 
 /** Column tile budget (elements) so a tile stays cache-sized. */
 const TILE_ELEMS = 1 << 15;
+const MIN_TILE = 64;
 
 const conv: Kernel<'Conv'> = (node, inputs) => {
   const x = req(inputs, 0);
@@ -164,7 +165,9 @@ const conv: Kernel<'Conv'> = (node, inputs) => {
   const xp = new Float64Array(Cg * Sp);
   // Direct accumulation (no im2col) when few output channels share each input block.
   const direct = Mg < 4;
-  const rowsPerTile = Math.max(1, Math.min(Q, Math.floor(TILE_ELEMS / ((direct ? 1 : CK) * Wo))));
+  // At least MIN_TILE positions per tile: the product's inner loop runs over them, and late
+  // layers (7x7 outputs, thousands of taps) would otherwise get tiles of one row.
+  const rowsPerTile = Math.max(1, Math.min(Q, Math.max(Math.ceil(MIN_TILE / Wo), Math.floor(TILE_ELEMS / ((direct ? 1 : CK) * Wo)))));
   const T = rowsPerTile * Wo;
   const col = direct ? undefined : new Float64Array(CK * T);
   // Tap t = (c, k) of a window starts at xp[tapSrc[t] + window start].

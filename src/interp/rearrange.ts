@@ -3,7 +3,7 @@
  * int64 included, since import-time folding runs them on shape arithmetic). */
 import { allocate, type TensorData } from '../ir/dtype.js';
 import { elementCount, stridesOf } from '../ir/graph.js';
-import type { BlockAttrs } from '../ir/ops.js';
+import type { BlockAttrs, SliceAttrs } from '../ir/ops.js';
 import type { KernelTable, Value } from './types.js';
 import { req } from './util.js';
 
@@ -39,9 +39,24 @@ export function stridedGather(x: Value, shape: readonly number[], strides: reado
   return out;
 }
 
-/** DepthToSpace / SpaceToDepth as a 6-D view of the input permuted (ONNX's reshape-transpose-reshape). */
-function blockMove(x: Value, a: BlockAttrs, toSpace: boolean): Value {
-  const [b, c, h, w] = x.shape;
+/** How a data-movement op reads its (row-major) input: output element i (row-major over `dims`)
+ * is input element base + Σ i_k * strides[k]. The backends copy int8 tensors with the same walk. */
+export interface GatherWalk {
+  base: number;
+  dims: number[];
+  strides: number[];
+}
+
+/** Slice's walk: from the starts, by the steps, over the output shape. */
+export function sliceWalk(inputShape: readonly number[], a: SliceAttrs): GatherWalk {
+  const st = stridesOf(inputShape);
+  return { base: a.starts.reduce((s, v, i) => s + v * st[i], 0), dims: [...a.shape], strides: a.steps.map((v, i) => v * st[i]) };
+}
+
+/** DepthToSpace / SpaceToDepth's walk: a 6-D view of the input permuted (ONNX's
+ * reshape-transpose-reshape); the output shape is returned alongside. */
+export function blockWalk(inputShape: readonly number[], a: BlockAttrs, toSpace: boolean): GatherWalk & { outShape: number[] } {
+  const [b, c, h, w] = inputShape;
   const bs = a.blocksize;
   let view: number[];
   let perm: number[];
@@ -57,17 +72,19 @@ function blockMove(x: Value, a: BlockAttrs, toSpace: boolean): Value {
     outShape = [b, c * bs * bs, h / bs, w / bs];
   }
   const vs = stridesOf(view);
-  const data = stridedGather(x, perm.map((p) => view[p]), perm.map((p) => vs[p]));
-  return { dtype: x.dtype, shape: outShape, data };
+  return { base: 0, dims: perm.map((p) => view[p]), strides: perm.map((p) => vs[p]), outShape };
+}
+
+function blockMove(x: Value, a: BlockAttrs, toSpace: boolean): Value {
+  const walk = blockWalk(x.shape, a, toSpace);
+  return { dtype: x.dtype, shape: walk.outShape, data: stridedGather(x, walk.dims, walk.strides) };
 }
 
 export const rearrangeKernels: Pick<KernelTable, 'Slice' | 'Split' | 'Expand' | 'Tile' | 'DepthToSpace' | 'SpaceToDepth'> = {
   Slice: (n, inputs) => {
     const x = req(inputs, 0);
-    const st = stridesOf(x.shape);
-    const base = n.attrs.starts.reduce((s, v, i) => s + v * st[i], 0);
-    const data = stridedGather(x, n.attrs.shape, n.attrs.steps.map((v, i) => v * st[i]), base);
-    return [{ dtype: x.dtype, shape: [...n.attrs.shape], data }];
+    const w = sliceWalk(x.shape, n.attrs);
+    return [{ dtype: x.dtype, shape: [...n.attrs.shape], data: stridedGather(x, w.dims, w.strides, w.base) }];
   },
   Split: (n, inputs) => {
     const x = req(inputs, 0);

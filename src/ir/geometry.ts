@@ -67,6 +67,7 @@ export function macsOf(graph: Graph, node: Node): number {
     case 'QFullyConnected':
       return matMulMacs(out, shape(node.inputs[1])[1] ?? 1);
     case 'MatMul':
+    case 'QBatchMatMul':
     case 'MatMulInteger':
     case 'QLinearMatMul': {
       const a = shape(node.inputs[0]);

@@ -15,7 +15,7 @@
  * splitting one operand into 16-bit halves (every partial product stays below 2^53);
  * `requantizeBigInt` is the slow BigInt statement of the same function for tests.
  */
-import type { ActClamp, OperandRequant, QAddAttrs, QSoftmaxAttrs, Requant } from './qops.js';
+import type { ActClamp, OperandRequant, QAddAttrs, QBatchMatMulAttrs, QMulAttrs, QSoftmaxAttrs, Requant } from './qops.js';
 
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;
@@ -196,6 +196,48 @@ export function addParams(
     input2: operand(s2 / twiceMaxInputScale, zeroPoint2),
     output: operand(twiceMaxInputScale / (2 ** leftShift * sOut), outputZeroPoint),
   };
+}
+
+/** TFLite's Sub (int8) prepare, PrepareGeneralSubOp: Add's parameters with input 2's multiplier
+ * negated (op_sign -1), so the sum of the rescaled inputs is their difference. */
+export function subParams(
+  scale1: number,
+  zeroPoint1: number,
+  scale2: number,
+  zeroPoint2: number,
+  outputScale: number,
+  outputZeroPoint: number,
+): Omit<QAddAttrs, keyof ActClamp> {
+  const p = addParams(scale1, zeroPoint1, scale2, zeroPoint2, outputScale, outputZeroPoint);
+  return { ...p, input2: { ...p.input2, multiplier: -p.input2.multiplier } };
+}
+
+/** TFLite/TFLM Mul (int8) prepare: real = double(s1) * double(s2) / double(s_out) through
+ * QuantizeMultiplier; the offsets are the zero points. Scales are float32 as in a TFLite tensor. */
+export function mulParams(
+  scale1: number,
+  zeroPoint1: number,
+  scale2: number,
+  zeroPoint2: number,
+  outputScale: number,
+  outputZeroPoint: number,
+): Omit<QMulAttrs, keyof ActClamp> {
+  const q = quantizeMultiplier((Math.fround(scale1) * Math.fround(scale2)) / Math.fround(outputScale));
+  return { input1ZeroPoint: zeroPoint1, input2ZeroPoint: zeroPoint2, outputZeroPoint, multiplier: q.multiplier, shift: q.shift };
+}
+
+/** TFLite's BatchMatMul (int8) prepare: real = double(s_lhs * s_rhs) / double(s_out) through
+ * QuantizeMultiplier (the product of the input scales is a float, as in batch_matmul.cc). */
+export function batchMatMulParams(
+  lhsScale: number,
+  lhsZeroPoint: number,
+  rhsScale: number,
+  rhsZeroPoint: number,
+  outputScale: number,
+  outputZeroPoint: number,
+): Omit<QBatchMatMulAttrs, keyof ActClamp> {
+  const q = quantizeMultiplier(Math.fround(Math.fround(lhsScale) * Math.fround(rhsScale)) / Math.fround(outputScale));
+  return { lhsZeroPoint, rhsZeroPoint, outputZeroPoint, multiplier: q.multiplier, shift: q.shift };
 }
 
 /** Requantization of a Concat input to the output's scale: the multiplier of s_in / s_out

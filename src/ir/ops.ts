@@ -277,19 +277,23 @@ export const OpGroups = {
   clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool'],
   /** Float ops whose int8 form (src/quant/lowering/) applies an output clamp: lowerQdq fuses a
    * Relu/Clip between them and their QuantizeLinear into it. */
-  int8Clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool'],
+  int8Clamping: ['Conv', 'Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Div', 'MaxPool', 'AveragePool', 'GlobalAveragePool'],
   /** Ops between float and integer; constant folding keeps them (it would dequantize weights). */
   boundary: ['QuantizeLinear', 'DequantizeLinear', 'Quantize', 'Dequantize'],
   pool: ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'],
   /** Ops whose only computed input is the first: the others are constants (weights and bias,
    * a shape, pads, axes). */
   firstInputComputed: ['QConv', 'QFullyConnected', 'Reshape', 'Pad', 'Squeeze', 'Unsqueeze', 'QPRelu'],
+  /** Binary int8 ops whose second operand may be a constant (the lowering puts the computed one
+   * first; kernels read the constant from flash). */
+  constantSecondOperand: ['QAdd', 'QMul'],
   /** Float ops with an int8 lowering row (src/quant/lowering/table.ts): what `qgc quantize` and
    * lowerQdq turn into the ops of src/ir/qops.ts. */
   int8: [
     'Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', 'Concat', 'Relu', 'Clip',
     'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Pad',
     'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'PRelu', 'ReduceMean', 'ReduceMax', 'GlobalMaxPool',
+    'Sub', 'Mul', 'Div', 'Slice', 'DepthToSpace', 'SpaceToDepth',
   ],
   /** Float ops a quantized graph may keep in float, between a Dequantize and a Quantize, where no
    * int8 lowering row takes the node or the user names it (`--float-nodes`): the C backend has a

@@ -53,14 +53,40 @@ export interface QFullyConnectedAttrs extends ActClamp, Requant {
   outputZeroPoint: number;
 }
 
-/** Elementwise add of two int8 tensors of the same shape, as TFLite's / CMSIS-NN's
- * arm_elementwise_add_s8: each input is shifted left by `leftShift` after removing its
- * zero point, requantized to a common scale, summed, requantized to the output. */
+/** Elementwise add of two int8 tensors, as TFLite's reference_integer_ops::Add (same shapes, =
+ * CMSIS-NN's arm_elementwise_add_s8) and BroadcastAdd4DSlow (numpy broadcasting): each input is
+ * shifted left by `leftShift` after removing its zero point, requantized to a common scale,
+ * summed, requantized to the output. Sub is the same op with input 2's multiplier negated
+ * (TFLite's PrepareGeneralSubOp with op_sign -1). */
 export interface QAddAttrs extends ActClamp {
   leftShift: number;
   input1: OperandRequant;
   input2: OperandRequant;
   output: OperandRequant;
+}
+
+/** Elementwise multiply of two int8 tensors with numpy broadcasting, as TFLite's
+ * reference_integer_ops::Mul / BroadcastMul6DSlow (= CMSIS-NN's arm_elementwise_mul_s8 on equal
+ * shapes): out = clamp(requantize((x1 - z1) * (x2 - z2), multiplier, shift) + outputZeroPoint),
+ * the multiplier for s1 * s2 / s_out. Division by a constant is a QMul by its reciprocal. */
+export interface QMulAttrs extends ActClamp {
+  input1ZeroPoint: number;
+  input2ZeroPoint: number;
+  outputZeroPoint: number;
+  multiplier: number;
+  shift: number;
+}
+
+/** Matrix product of two int8 activations, [..., M, K] x [..., K, N] → [..., M, N] with numpy
+ * broadcasting of the batch dims, as TFLite's reference_ops::BatchMatMul (int8):
+ * acc = Σ_k (a - lhsZeroPoint) * (b - rhsZeroPoint) in int32, then requantize (the multiplier of
+ * s_a * s_b / s_out), the output zero point and the clamp. */
+export interface QBatchMatMulAttrs extends ActClamp {
+  lhsZeroPoint: number;
+  rhsZeroPoint: number;
+  outputZeroPoint: number;
+  multiplier: number;
+  shift: number;
 }
 
 /** Max pooling on int8 (input and output share scale and zero point). */
@@ -164,6 +190,8 @@ export interface QuantizedOpAttrMap {
   QConv: QConvAttrs;
   QFullyConnected: QFullyConnectedAttrs;
   QAdd: QAddAttrs;
+  QMul: QMulAttrs;
+  QBatchMatMul: QBatchMatMulAttrs;
   QMaxPool: QMaxPoolAttrs;
   QAveragePool: QAveragePoolAttrs;
   QSoftmax: QSoftmaxAttrs;

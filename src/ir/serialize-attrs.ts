@@ -141,6 +141,8 @@ export const ATTR_CODECS: { [K in OpName]: Codec<OpAttrMap[K]> } = {
   QConv: record({ ...window, group: int, ...clamp, multiplier: int32s, shift: int32s, inputZeroPoint: int, outputZeroPoint: int }),
   QFullyConnected: record({ ...clamp, multiplier: int32s, shift: int32s, inputZeroPoint: int, outputZeroPoint: int }),
   QAdd: record({ ...clamp, leftShift: int, input1: operand, input2: operand, output: operand }),
+  QBatchMatMul: record({ ...clamp, lhsZeroPoint: int, rhsZeroPoint: int, outputZeroPoint: int, multiplier: int, shift: int }),
+  QMul: record({ ...clamp, input1ZeroPoint: int, input2ZeroPoint: int, outputZeroPoint: int, multiplier: int, shift: int }),
   QMaxPool: record({ ...pool, ...clamp }),
   QAveragePool: record({ ...pool, ...clamp }),
   QSoftmax: record({ multiplier: int, shift: int, diffMin: int }),

@@ -19,7 +19,8 @@ import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph, Node, NodeOf, Tensor } from '../ir/graph.js';
 import type { ActClamp, Requant } from '../ir/qops.js';
 import {
-  LUT_FUNCTIONS, activationClamp, addParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, preluParams, softmaxParams,
+  LUT_FUNCTIONS, activationClamp, addParams, batchMatMulParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, mulParams, preluParams,
+  softmaxParams, subParams,
 } from '../ir/intmath.js';
 import { inGroup } from '../ir/ops.js';
 import { attr, GraphBuilder, valueInfo } from './export-proto.js';
@@ -228,8 +229,31 @@ class QdqWriter {
         const [a, b] = n.inputs.map((i) => this.act(n, i));
         const y = this.act(n, n.outputs[0]);
         const { actMin: _lo, actMax: _hi, ...params } = n.attrs;
-        if (!same(addParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint), params)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
-        return this.op(n, 'Add', n.inputs.map((i) => this.dq(n, i)), [], n.attrs);
+        // A negated multiplier is a Sub (TFLite's form): of input 1 minus input 2, or (the
+        // lowering put the subtrahend first) input 2 minus input 1.
+        const swapSub = (p: ReturnType<typeof subParams>) => ({ ...p, input1: p.input2, input2: p.input1 });
+        const forms: [string, string[], unknown][] = [
+          ['Add', n.inputs, addParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint)],
+          ['Sub', n.inputs, subParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint)],
+          ['Sub', [...n.inputs].reverse(), swapSub(subParams(b.scale, b.zeroPoint, a.scale, a.zeroPoint, y.scale, y.zeroPoint))],
+        ];
+        const form = forms.find(([, , p]) => same(p, params));
+        if (!form) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        return this.op(n, form[0], form[1].map((i) => this.dq(n, i)), [], n.attrs);
+      }
+      case 'QBatchMatMul': {
+        const [a, b] = n.inputs.map((i) => this.act(n, i));
+        const y = this.act(n, n.outputs[0]);
+        const { actMin: _lo, actMax: _hi, ...params } = n.attrs;
+        if (!same(batchMatMulParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint), params)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        return this.op(n, 'MatMul', n.inputs.map((i) => this.dq(n, i)), [], n.attrs);
+      }
+      case 'QMul': {
+        const [a, b] = n.inputs.map((i) => this.act(n, i));
+        const y = this.act(n, n.outputs[0]);
+        const { actMin: _lo, actMax: _hi, ...params } = n.attrs;
+        if (!same(mulParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, y.scale, y.zeroPoint), params)) throw this.fail(n, 'its parameters do not follow from its tensors\' scales');
+        return this.op(n, 'Mul', n.inputs.map((i) => this.dq(n, i)), [], n.attrs);
       }
       case 'QMaxPool':
       case 'QAveragePool': {
@@ -272,6 +296,24 @@ class QdqWriter {
       case 'Transpose':
         this.keeps(n);
         return this.op(n, 'Transpose', [this.dq(n, n.inputs[0])], [attr.ints('perm', n.attrs.perm)]);
+      case 'Slice': {
+        this.keeps(n);
+        const a = n.attrs;
+        const dims = this.tensor(n.inputs[0]).shape;
+        // ends one step past the last element read; before index 0 (a negative step reaching it)
+        // is -(dim + 1), which ONNX clamps to -1.
+        const ends = a.starts.map((s, i) => {
+          const e = a.shape[i] === 0 ? s : s + a.steps[i] * (a.shape[i] - 1) + Math.sign(a.steps[i]);
+          return e < 0 ? -(dims[i] + 1) : e;
+        });
+        const c = (what: string, v: number[]) => this.b.constant(`${n.name}_${what}`, 'int64', [v.length], Float64Array.from(v));
+        return this.op(n, 'Slice', [this.dq(n, n.inputs[0]), c('starts', a.starts), c('ends', ends), c('axes', dims.map((_, i) => i)), c('steps', a.steps)], []);
+      }
+      case 'DepthToSpace':
+      case 'SpaceToDepth':
+        this.keeps(n);
+        if (n.op === 'SpaceToDepth' && n.attrs.mode !== 'DCR') throw this.fail(n, 'SpaceToDepth has no mode attribute in ONNX (DCR only)');
+        return this.op(n, n.op, [this.dq(n, n.inputs[0])], [attr.int('blocksize', n.attrs.blocksize), ...(n.op === 'DepthToSpace' ? [attr.string('mode', n.attrs.mode)] : [])]);
       case 'Identity':
         this.keeps(n);
         return this.op(n, 'Identity', [this.dq(n, n.inputs[0])], []);
@@ -357,5 +399,5 @@ export function exportQdq(graph: Graph, opts: ExportQdqOptions = {}): Uint8Array
     opsetImport: [{ domain: '', version: opset }],
     graph: { name: graph.name, node: w.b.nodes, initializer: w.b.initializers, input: graph.inputs.map(io), output: graph.outputs.map(io) },
   };
-  return Uint8Array.from(onnx.ModelProto.encode(model).finish());
+  return new Uint8Array(onnx.ModelProto.encode(model).finish()); // a bulk copy that owns its buffer
 }

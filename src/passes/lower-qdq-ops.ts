@@ -75,8 +75,8 @@ function actIn(ctx: LowerCtx, name: string, n: Node): ActRef {
   return t && !isFloat(t.dtype) ? intAct(ctx, name, n) : floatAct(ctx, name, n);
 }
 
-/** An operand of Add/Concat: an activation, or a per-tensor quantized constant (stored as int8). */
-function operandOf(ctx: LowerCtx, name: string, n: Node): ActRef {
+/** An operand of Add/Mul/Concat: an activation, or a per-tensor quantized constant (stored as int8). */
+function operandOf(ctx: LowerCtx, name: string, n: Node): Operand {
   const k = ctx.known.get(name);
   if (k?.kind !== 'const') return actIn(ctx, name, n);
   const q = k.q;
@@ -87,11 +87,16 @@ function operandOf(ctx: LowerCtx, name: string, n: Node): ActRef {
   const shift = q.dtype === 'uint8' ? -128 : 0;
   const p = { scale: q.scale[0], zeroPoint: q.zeroPoint[0] + shift };
   const done = ctx.tensors.get(q.name);
-  if (done?.quant && sameParams({ scale: done.quant.scale[0], zeroPoint: done.quant.zeroPoint[0] }, p)) return { name: q.name, ...p };
-  const cname = done ? ctx.fresh(q.name) : q.name;
-  const ref = addAct(ctx, cname, q.shape, p);
-  ctx.tensors.set(cname, { ...ctx.tensors.get(cname)!, data: Int8Array.from(q.data as Int8Array | Uint8Array, (v) => v + shift) });
-  return ref;
+  if (done?.quant && sameParams({ scale: done.quant.scale[0], zeroPoint: done.quant.zeroPoint[0] }, p)) return { name: q.name, ...p, constant: true };
+  return addConstant(ctx, q.name, q.shape, Int8Array.from(q.data as Int8Array | Uint8Array, (v) => v + shift), p);
+}
+
+/** Adds a constant int8 tensor (a fresh name when `base` is taken) with per-tensor parameters. */
+function addConstant(ctx: LowerCtx, base: string, shape: readonly number[], data: Int8Array, p: Params): Operand {
+  const cname = ctx.tensors.has(base) ? ctx.fresh(base) : base;
+  const ref = addAct(ctx, cname, shape, p);
+  ctx.tensors.set(cname, { ...ctx.tensors.get(cname)!, data });
+  return { ...ref, constant: true };
 }
 
 function weightOf(ctx: LowerCtx, name: string, n: Node): QuantConst {
@@ -172,12 +177,20 @@ export class QdqSource implements ScaleSource {
     return this.ctx.consts.get(name);
   }
 
+  isConstant(name: string): boolean {
+    return this.ctx.consts.has(name) || this.ctx.known.get(name)?.kind === 'const';
+  }
+
   activation(node: Node, name: string): Operand {
     return actIn(this.ctx, name, node);
   }
 
   operand(node: Node, name: string): Operand {
     return operandOf(this.ctx, name, node);
+  }
+
+  addConstant(_node: Node, base: string, shape: readonly number[], data: Int8Array, p: Params): Operand {
+    return addConstant(this.ctx, base, shape, data, p);
   }
 
   /** The model's int8 weights (zero point removed, output channels first) and its bias. */

@@ -40,6 +40,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import { isFloat } from '../ir/dtype.js';
 import type { Graph, NodeOf, Tensor } from '../ir/graph.js';
+import { FreshNames } from '../ir/names.js';
 import { quantKernels } from '../interp/quant.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
 import { sameParams } from '../quant/lowering/source.js';
@@ -156,6 +157,8 @@ export function lowerQdq(imported: Graph, opts: LowerQdqOptions = {}): Graph {
     }
   }
   const taken = new Set<string>(imported.tensors.keys());
+  const tensors = new Map<string, Tensor>();
+  const freshNames = new FreshNames((n) => taken.has(n) || tensors.has(n));
   // A Relu/Clip between an op and its QuantizeLinear becomes the op's clamp (the same fusion row
   // as the float pipeline's, over the ops whose int8 form clamps; chains fuse to one clamp).
   const graph = fuseToFixpoint(imported, [activationFusion(OpGroups.int8Clamping)]);
@@ -164,13 +167,12 @@ export function lowerQdq(imported: Graph, opts: LowerQdqOptions = {}): Graph {
     uses: consumers(graph),
     known: new Map(),
     consts: new Map([...graph.tensors].filter(([, t]) => t.data !== undefined)),
-    tensors: new Map(),
+    tensors,
     nodes: [],
     floats: new Map(),
     dequantized: new Map(),
     fresh(base) {
-      let name = base;
-      for (let i = 1; taken.has(name) || this.tensors.has(name); i++) name = `${base}_${i}`;
+      const name = freshNames.pick(base);
       taken.add(name);
       return name;
     },

@@ -17,6 +17,9 @@ import { runGraph } from '../interp/run.js';
 import { producers } from '../ir/rewrite.js';
 import type { CalibSample } from './calib-data.js';
 import { DEFAULT_BINS, Histogram, type Range } from './histogram.js';
+import { macsOf } from '../ir/geometry.js';
+import { defaultThreads, taskUrl, WorkerPool } from '../parallel/pool.js';
+import { sampleStats, type CalibSetup, type SampleStats } from './calibrate-task.js';
 
 /** How a tensor's histogram becomes its quantization range. */
 export type CalibMethod = 'minmax' | 'percentile' | 'mse';
@@ -32,6 +35,9 @@ export interface CollectOptions {
   bins?: number;
   /** Called after each sample with the fraction of the data done. */
   onProgress?: (fraction: number) => void;
+  /** Worker threads to run samples on (default 1: this thread). The histograms, and so the
+   * ranges, are the same for any number. See `calibrationThreads` for a sensible choice. */
+  threads?: number;
 }
 
 /** What calibration saw: one histogram (with exact min/max) per float activation. */
@@ -47,34 +53,67 @@ export interface RangeOptions {
   percentile?: number;
 }
 
+/** Below this many multiply-accumulates per sample, starting threads costs more than it saves. */
+const PARALLEL_MIN_MACS = 1e9;
+
+/** Threads worth using to calibrate `graph`: every core for a network big enough to gain
+ * (`requested` caps it; 1 for small networks, where a thread's start-up dominates). */
+export function calibrationThreads(graph: Graph, requested = defaultThreads()): number {
+  let macs = 0;
+  for (const n of graph.nodes) macs += macsOf(graph, n);
+  return macs < PARALLEL_MIN_MACS ? 1 : Math.max(1, Math.min(requested, defaultThreads()));
+}
+
 /**
  * Runs `graph` (the optimized float graph) on every sample and collects statistics of each
  * float32 activation. A NaN or Infinity inside the network is a CompileError naming the tensor,
- * its node, and the sample.
+ * its node, and the sample. With `threads` > 1 the samples run on worker threads and their
+ * statistics are folded in sample order: the result is the same as with one thread.
  */
 export function collectStats(graph: Graph, samples: Iterable<CalibSample>, opts: CollectOptions = {}): CalibrationStats {
   const histograms = new Map<string, Histogram>();
+  const bins = opts.bins ?? DEFAULT_BINS;
   const prod = producers(graph);
   let count = 0;
-  for (const sample of samples) {
-    const env = runGraph(graph, sample.feeds, { keepAll: true });
-    for (const [name, v] of env) {
-      if (v.dtype !== 'float32' || graph.tensors.get(name)?.data) continue;
-      const d = v.data as Float32Array;
-      for (let i = 0; i < d.length; i++) {
-        if (!Number.isFinite(d[i])) {
-          const node = prod.get(name);
-          throw new CompileError(ErrorCode.BadInput, `tensor '${name}' is ${d[i]} at element ${i} on calibration sample ${sample.index}`,
-            { file: sample.file, tensor: name, ...(node ? { node: node.name, op: node.op } : {}) },
-            'The float model overflows or divides by zero on this sample; check the sample and the model.');
-        }
-      }
-      let h = histograms.get(name);
-      if (!h) histograms.set(name, (h = new Histogram(opts.bins ?? DEFAULT_BINS)));
-      h.add(d);
+  // One sample's statistics into the histograms (created in the order tensors are computed).
+  const fold = <T>(stats: SampleStats<T>, sample: CalibSample, add: (h: Histogram, t: T) => void) => {
+    if (!stats.ok) {
+      const node = prod.get(stats.tensor);
+      throw new CompileError(ErrorCode.BadInput, `tensor '${stats.tensor}' is ${stats.value} at element ${stats.element} on calibration sample ${sample.index}`,
+        { file: sample.file, tensor: stats.tensor, ...(node ? { node: node.name, op: node.op } : {}) },
+        'The float model overflows or divides by zero on this sample; check the sample and the model.');
+    }
+    for (const t of stats.tensors) {
+      let h = histograms.get(t.name);
+      if (!h) histograms.set(t.name, (h = new Histogram(bins)));
+      add(h, t.stats);
     }
     count++;
     opts.onProgress?.(sample.progress);
+  };
+  const threads = opts.threads ?? 1;
+  if (threads <= 1) {
+    for (const sample of samples) {
+      const env = runGraph(graph, sample.feeds, { keepAll: true });
+      fold(sampleStats(graph, env, (d) => d), sample, (h, d) => h.add(d));
+    }
+  } else {
+    const pool = new WorkerPool<CalibSample['feeds'], SampleStats>(taskUrl(import.meta.url, 'calibrate-task'), { graph, bins } satisfies CalibSetup, threads);
+    const order: CalibSample[] = [];
+    try {
+      const feeds = function* () {
+        for (const s of samples) {
+          order.push(s);
+          yield s.feeds;
+        }
+      };
+      pool.map(feeds(), (stats, i) => {
+        fold(stats, order[i], (h, b) => h.addBinned(b));
+        delete order[i];
+      });
+    } finally {
+      pool.close();
+    }
   }
   if (count === 0) throw new CompileError(ErrorCode.BadInput, 'the calibration data holds no samples', {}, 'Give at least one sample (a few hundred is typical).');
   return { histograms, samples: count };

@@ -65,6 +65,33 @@ export class Histogram {
     this.total += n;
   }
 
+  /**
+   * Adds a batch binned elsewhere (another thread) by `binBatch`: the same state as `add` on the
+   * batch's values. The batch sits on the grid at a width no coarser than the one `add` would
+   * bin at (binBatch picks the finest power of two that holds the batch in `bins` bins; `add`'s
+   * width holds at least the batch's range in as many), so its bins merge exactly.
+   */
+  addBinned(b: BinnedBatch): void {
+    if (b.n === 0) return;
+    this.min = Math.min(this.min, b.min);
+    this.max = Math.max(this.max, b.max);
+    this.cover(b.min, b.max);
+    const counts = this.counts;
+    if (this.width === 0) {
+      counts[0] += b.n;
+    } else if (b.width === 0) {
+      counts[-this.first] += b.n; // all zeros: the bin of grid index 0
+    } else {
+      const f = this.width / b.width;
+      if (!(f >= 1) || !Number.isInteger(f)) throw new Error(`internal: a batch binned at width ${b.width} cannot merge into width ${this.width}`);
+      for (let i = 0; i < b.counts.length; i++) {
+        const c = b.counts[i];
+        if (c !== 0) counts[Math.floor((b.first + i) / f) - this.first] += c;
+      }
+    }
+    this.total += b.n;
+  }
+
   /** Grows the grid (doubling the width, shifting the window) so that [lo, hi] fits.
    * `this.min`/`this.max` already include lo and hi. */
   private cover(lo: number, hi: number): void {
@@ -217,6 +244,45 @@ export class Histogram {
     }
     return within(best, exact);
   }
+}
+
+/** One batch of values binned on its own (in a worker thread), for Histogram.addBinned: the
+ * counts of grid bins first .. first + counts.length - 1 at a power-of-two width (0: all zeros). */
+export interface BinnedBatch {
+  n: number;
+  min: number;
+  max: number;
+  width: number;
+  first: number;
+  counts: Float64Array;
+}
+
+/** Whether [lo, hi] spans at most `bins` grid bins of width w. */
+const fits = (lo: number, hi: number, w: number, bins: number): boolean => Math.floor(hi / w) - Math.floor(lo / w) + 1 <= bins;
+
+/** Bins finite values on the finest power-of-two grid that holds them in `bins` bins (not
+ * finer than 2^-40 of their magnitude, so a constant batch still gets a width; any width a
+ * Histogram reaches is far coarser than that). */
+export function binBatch(data: ArrayLike<number>, bins = DEFAULT_BINS): BinnedBatch {
+  const n = data.length;
+  if (n === 0) return { n, min: Infinity, max: -Infinity, width: 0, first: 0, counts: new Float64Array(0) };
+  let lo = data[0];
+  let hi = data[0];
+  for (let i = 1; i < n; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  if (lo === 0 && hi === 0) return { n, min: lo, max: hi, width: 0, first: 0, counts: new Float64Array(0) };
+  const floorW = 2 ** (Math.floor(Math.log2(Math.max(Math.abs(lo), Math.abs(hi)))) - 40);
+  let w = Math.max(floorW, 2 ** Math.floor(Math.log2((hi - lo) / bins || floorW)));
+  while (!fits(lo, hi, w, bins)) w *= 2;
+  while (w / 2 >= floorW && fits(lo, hi, w / 2, bins)) w /= 2;
+  const first = Math.floor(lo / w);
+  const counts = new Float64Array(Math.floor(hi / w) - first + 1);
+  const inv = 1 / w;
+  for (let i = 0; i < n; i++) counts[Math.floor(data[i] * inv) - first]++;
+  return { n, min: lo, max: hi, width: w, first, counts };
 }
 
 /** `r` clamped into `exact`, kept a valid interval (bin interpolation can cross the bounds). */

@@ -7,6 +7,7 @@
 import { CompileError, ErrorCode, type ErrorCodeValue } from '../errors.js';
 import { isFloat, toNumbers, type NumericData } from '../ir/dtype.js';
 import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.js';
+import { FreshNames } from '../ir/names.js';
 import { QUANT_BITS } from '../ir/qops.js';
 import type { OpAttrMap, OpName } from '../ir/ops.js';
 import type { Range } from './histogram.js';
@@ -81,6 +82,8 @@ export class LowerContext implements ScaleSource {
   readonly floatNodes: FloatNodeNote[] = [];
   private readonly nodeNames = new Set<string>();
   private readonly constCache = new Map<string, Int8Operand>();
+  private readonly freshTensors = new FreshNames((n) => this.src.tensors.has(n) || this.tensors.has(n));
+  private readonly freshNodes = new FreshNames((n) => this.nodeNames.has(n));
 
   constructor(
     readonly src: Graph,
@@ -97,15 +100,12 @@ export class LowerContext implements ScaleSource {
 
   /** A tensor name used by neither the float graph nor the graph being built. */
   freshTensor(base: string): string {
-    let name = base;
-    for (let i = 1; this.src.tensors.has(name) || this.tensors.has(name); i++) name = `${base}_${i}`;
-    return name;
+    return this.freshTensors.pick(base);
   }
 
   /** A node name not used yet. */
   freshNode(base: string): string {
-    let name = base;
-    for (let i = 1; this.nodeNames.has(name); i++) name = `${base}_${i}`;
+    const name = this.freshNodes.pick(base);
     this.nodeNames.add(name);
     return name;
   }
@@ -316,13 +316,22 @@ export class LowerContext implements ScaleSource {
     return t?.data ? t : undefined;
   }
 
+  isConstant(name: string): boolean {
+    return this.constant(name) !== undefined;
+  }
+
   activation(node: Node, name: string): Operand {
     const x = this.input(node, name);
     return { name: x.name, scale: x.params.scale, zeroPoint: x.params.zeroPoint };
   }
 
   operand(node: Node, name: string): Operand {
-    return this.activation(node, name);
+    return { ...this.activation(node, name), constant: this.constant(name) !== undefined };
+  }
+
+  addConstant(_node: Node, base: string, shape: readonly number[], data: Int8Array, p: Params): Operand {
+    const name = this.addTensor({ name: this.freshTensor(base), dtype: 'int8', shape: [...shape], data, quant: toQuantParams(p) });
+    return { name, ...p, constant: true };
   }
 
   /** Float weights (alpha folded, output channels first) and bias (beta folded), quantized. */

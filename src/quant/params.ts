@@ -138,10 +138,14 @@ export function quantizeWeights(data: Float32Array, scales: Float32Array, qmax =
   const channels = scales.length;
   const per = data.length / channels;
   const out = new Int8Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const s = scales[channels === 1 ? 0 : Math.floor(i / per)];
-    const q = roundHalfAwayFromZero(data[i] / s);
-    out[i] = q > qmax ? qmax : q < -qmax ? -qmax : q;
+  // Channel by channel, so the scale is read once per channel (ResNet-50 has 25 M weights).
+  for (let c = 0; c < channels; c++) {
+    const s = scales[c];
+    const end = channels === 1 ? data.length : (c + 1) * per;
+    for (let i = channels === 1 ? 0 : c * per; i < end; i++) {
+      const q = roundHalfAwayFromZero(data[i] / s);
+      out[i] = q > qmax ? qmax : q < -qmax ? -qmax : q;
+    }
   }
   return out;
 }

@@ -23,6 +23,7 @@ import { OpGroups, inGroup, type OpName } from '../ir/ops.js';
 import {
   batchRowsContiguous, channelsLast, fromRowMajor, isCanonical, isRowMajor, rowMajor, sameBytes, toRowMajor, transposeView, type Layout,
 } from './layout.js';
+import { isPlainElementwise } from './broadcast.js';
 import { planMemory } from './memory-plan.js';
 import type { InputLayout, KernelProvider, OpKernel } from './provider.js';
 import { storageBytes, storageTypeOf, type Boundary, type Schedule, type ScheduledTensor, type Step, type Storage, type StorageDType } from './types.js';
@@ -203,8 +204,14 @@ class ScheduleBuilder {
         const k = t.shape[t.shape.length - 1];
         return batchRowsContiguous(t.layout, elementCount(t.shape) / k, k) ? t : this.inLayout(t, rowMajor(t.shape), 'FC rows');
       }
-      case 'canonical':
-        return isCanonical(t.layout, t.shape) ? t : this.inLayout(t, rowMajor(t.shape), `${op} of a reshaped view`);
+      case 'canonical': {
+        if (isCanonical(t.layout, t.shape)) return t;
+        const rm = this.inLayout(t, rowMajor(t.shape), `${op} of a reshaped view`);
+        // A view whose bytes are already row-major comes back as it is: name its layout canonically.
+        return isCanonical(rm.layout, t.shape) ? rm : { ...rm, layout: rowMajor(t.shape) };
+      }
+      case 'broadcast':
+        throw new Error('unreachable: lowerNode resolves broadcast layouts');
       case 'as-first-input':
         return first ? this.inLayout(t, first.layout, `${op} operands in one layout`) : t;
     }
@@ -241,7 +248,7 @@ class ScheduleBuilder {
     const outType = storageTypeOf(outIr);
     if (node.clamp && outType !== 'float32') throw this.unsupported(node, 'fused float clamps are not part of the int8 IR', 'Quantize the model: int8 ops carry actMin/actMax.');
     if (outType === undefined) throw new CompileError(ErrorCode.UnsupportedDType, `output '${outName}' is ${outIr.dtype}; ${this.p.backend} runs int8 and float32 tensors only`, { node: node.name, op: node.op });
-    const actNames = activationInputs(node, (n) => this.tensors.has(n));
+    const actNames = activationInputs(node, this.g, (n) => this.tensors.has(n));
     const arriving = actNames.map((n) => this.activation(node, n));
     const consts = (inGroup('floatFallback', node.op) ? node.inputs.filter((n) => !actNames.includes(n)) : node.inputs.slice(actNames.length))
       .map((n) => (n ? this.tensor(n) : undefined));
@@ -274,7 +281,9 @@ class ScheduleBuilder {
     }
     const choice = kernel.choose({ node, inputs: arriving, consts, outputShape: outIr.shape });
     const inputs: ScheduledTensor[] = [];
-    for (const t of arriving) inputs.push(this.arrange(t, kernel.inputLayout, inputs[0], node.op, kernel.copyReason));
+    const need = kernel.inputLayout !== 'broadcast' ? kernel.inputLayout
+      : isPlainElementwise(outIr.shape, [...arriving.map((t) => t.shape), ...consts.map((c) => c?.shape ?? [])]) ? 'as-first-input' : 'canonical';
+    for (const t of arriving) inputs.push(this.arrange(t, need, inputs[0], node.op, kernel.copyReason));
     const outLayout = this.outputLayout(kernel, inputs[0], outIr.shape);
 
     // After any layout copies the inputs needed: this node's step comes next.
@@ -315,10 +324,14 @@ class ScheduleBuilder {
 /** What a float32 tensor's scale and zero point are said to be (real = value). */
 const FLOAT_QUANT: QuantPair = { scale: 1, zeroPoint: 0 };
 
-/** Names of the node's activation (computed) inputs: the leading inputs that are computed; for
- * a float op, every input computed before it (its other inputs are constants, in `consts`). */
-function activationInputs(node: Node, computed: (name: string) => boolean): string[] {
+/** Names of the node's activation (computed) inputs: the leading inputs that are computed (an
+ * int8 op of OpGroups.constantSecondOperand stops at its first constant); for a float op, every
+ * input computed before it (its other inputs are constants, in `consts`). */
+function activationInputs(node: Node, g: Graph, computed: (name: string) => boolean): string[] {
   if (inGroup('firstInputComputed', node.op)) return [node.inputs[0]];
   if (inGroup('floatFallback', node.op)) return node.inputs.filter((n) => n !== '' && computed(n));
-  return node.inputs.filter((n) => n !== '');
+  const named = node.inputs.filter((n) => n !== '');
+  if (!inGroup('constantSecondOperand', node.op)) return named;
+  const first = named.findIndex((n) => g.tensors.get(n)?.data !== undefined);
+  return first <= 0 ? named : named.slice(0, first);
 }

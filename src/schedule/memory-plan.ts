@@ -33,15 +33,24 @@ export interface MemoryPlan {
   strategy: string;
 }
 
-/** The largest sum of live bytes at any step, and that step. */
+/** The largest sum of live bytes at any step, and that step (the earliest such step at
+ * which some storage starts). One sweep over per-step byte changes: linear in storages + steps. */
 export function lowerBound(items: readonly PlanItem[]): { bytes: number; step: number } {
-  const steps = new Set<number>();
-  for (const it of items) steps.add(it.first);
+  if (items.length === 0) return { bytes: 0, step: 0 };
+  let end = 0;
+  for (const it of items) end = Math.max(end, it.last + 1, it.first + 1);
+  const delta = new Float64Array(end + 1);
+  const starts = new Uint8Array(end);
+  for (const it of items) {
+    delta[it.first] += it.bytes;
+    delta[Math.max(it.first, it.last + 1)] -= it.bytes;
+    starts[it.first] = 1;
+  }
   let best = { bytes: 0, step: 0 };
-  for (const t of [...steps].sort((a, b) => a - b)) {
-    let sum = 0;
-    for (const it of items) if (it.first <= t && t <= it.last) sum += it.bytes;
-    if (sum > best.bytes) best = { bytes: sum, step: t };
+  let sum = 0;
+  for (let t = 0; t < end; t++) {
+    sum += delta[t];
+    if (starts[t] && sum > best.bytes) best = { bytes: sum, step: t };
   }
   return best;
 }
@@ -49,13 +58,48 @@ export function lowerBound(items: readonly PlanItem[]): { bytes: number; step: n
 const meets = (a: PlanItem, b: PlanItem): boolean => a.first <= b.last && b.first <= a.last;
 const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
 
+/**
+ * The storages that are live together with a query storage, among those added so far: the ones
+ * live at its first step plus the ones starting inside its range. Per step it keeps the storages
+ * live there, so a query costs its lifetime plus the answer's size: near-linear in storages for
+ * real schedules (where a storage lives a few steps), where scanning every placed storage per
+ * placement was quadratic.
+ */
+class LiveIndex {
+  private readonly liveAt: PlanItem[][];
+  private readonly startAt: PlanItem[][];
+
+  constructor(steps: number) {
+    this.liveAt = Array.from({ length: steps }, () => []);
+    this.startAt = Array.from({ length: steps }, () => []);
+  }
+
+  add(it: PlanItem): void {
+    for (let t = it.first; t <= it.last; t++) this.liveAt[t].push(it);
+    this.startAt[it.first].push(it);
+  }
+
+  /** Every added storage whose step range meets `it`'s, each once. */
+  meeting(it: PlanItem): PlanItem[] {
+    const out = [...this.liveAt[it.first]];
+    for (let t = it.first + 1; t <= it.last; t++) out.push(...this.startAt[t]);
+    return out;
+  }
+}
+
+function stepCount(items: readonly PlanItem[]): number {
+  let n = 0;
+  for (const it of items) n = Math.max(n, it.last + 1, it.first + 1);
+  return n;
+}
+
 /** Places `order` greedily: first fit (lowest offset) or best fit (smallest gap that fits). */
-function place(order: readonly PlanItem[], bestFit: boolean): Map<number, number> {
+function place(order: readonly PlanItem[], bestFit: boolean, steps: number): Map<number, number> {
   const offsets = new Map<number, number>();
-  const placed: PlanItem[] = [];
+  const placed = new LiveIndex(steps);
   for (const it of order) {
-    const busy = placed
-      .filter((p) => meets(p, it) && p.bytes > 0)
+    const busy = placed.meeting(it)
+      .filter((p) => p.bytes > 0)
       .map((p) => ({ start: offsets.get(p.id)!, end: offsets.get(p.id)! + p.bytes }))
       .sort((a, b) => a.start - b.start || a.end - b.end);
     let chosen = -1;
@@ -77,7 +121,7 @@ function place(order: readonly PlanItem[], bestFit: boolean): Map<number, number
     }
     if (chosen < 0 || bestFit) consider(cursor, Infinity);
     offsets.set(it.id, chosen);
-    placed.push(it);
+    placed.add(it);
   }
   return offsets;
 }
@@ -100,6 +144,7 @@ function lcg(seed: number): () => number {
 /** Plans the arena: offsets for every item, the arena size and the lower bound. */
 export function planMemory(items: readonly PlanItem[], opts: { shuffles?: number } = {}): MemoryPlan {
   const bound = lowerBound(items);
+  const steps = stepCount(items);
   const life = (x: PlanItem) => x.last - x.first;
   const orders: [string, (a: PlanItem, b: PlanItem) => number][] = [
     ['size', (a, b) => b.bytes - a.bytes || a.first - b.first || a.id - b.id],
@@ -110,7 +155,7 @@ export function planMemory(items: readonly PlanItem[], opts: { shuffles?: number
   let best: MemoryPlan | undefined;
   const tryOrder = (name: string, order: PlanItem[]) => {
     for (const bestFit of [false, true]) {
-      const offsets = place(order, bestFit);
+      const offsets = place(order, bestFit, steps);
       const arenaBytes = arenaOf(items, offsets);
       if (!best || arenaBytes < best.arenaBytes) {
         best = { offsets, arenaBytes, lowerBound: bound.bytes, peakStep: bound.step, strategy: `${name}/${bestFit ? 'best-fit' : 'first-fit'}` };
@@ -133,20 +178,23 @@ export function planMemory(items: readonly PlanItem[], opts: { shuffles?: number
   return plan;
 }
 
-/** Throws when two storages that are live at the same step overlap, or an offset is misaligned. */
+/** Throws when two storages that are live at the same step overlap, or an offset is misaligned.
+ * Each storage is checked against those live at its first step that come before it in
+ * (first step, position) order: that covers every pair that meets, once. */
 export function checkPlan(items: readonly PlanItem[], offsets: Map<number, number>): void {
-  for (let i = 0; i < items.length; i++) {
-    const a = items[i];
+  const index = new LiveIndex(stepCount(items));
+  const byStart = items.map((it, i) => ({ it, i })).sort((a, b) => a.it.first - b.it.first || a.i - b.i);
+  for (const { it: a } of byStart) {
     const oa = offsets.get(a.id);
     if (oa === undefined || oa < 0 || oa % a.align !== 0) {
       throw new CompileError(ErrorCode.Internal, `memory plan: storage ${a.id} has offset ${oa} (alignment ${a.align})`);
     }
-    for (let j = i + 1; j < items.length; j++) {
-      const b = items[j];
+    for (const b of index.meeting({ ...a, last: a.first })) {
       const ob = offsets.get(b.id)!;
       if (a.bytes > 0 && b.bytes > 0 && meets(a, b) && oa < ob + b.bytes && ob < oa + a.bytes) {
         throw new CompileError(ErrorCode.Internal, `memory plan: storages ${a.id} and ${b.id} are live together and overlap`);
       }
     }
+    index.add(a);
   }
 }

@@ -21,7 +21,10 @@ export type InputLayout =
   /** Any permutation of the logical shape, but not a reshaped view (e.g. Pad's index maps). */
   | 'canonical'
   /** The layout of the first activation input (elementwise ops over equal shapes). */
-  | 'as-first-input';
+  | 'as-first-input'
+  /** Broadcasting elementwise ops: as-first-input when every operand (constants included) has
+   * the output's shape, else every activation in a canonical layout (see schedule/broadcast.ts). */
+  | 'broadcast';
 
 /** The layout a kernel writes its output in. */
 export type OutputLayout =
@@ -63,10 +66,11 @@ export interface OpKernel {
 }
 
 /** The int8 ops every backend's provider must give a kernel: the quantized IR's compute ops
- * (src/ir/qops.ts, less the float boundary) and Pad. A provider's table is declared as
+ * (src/ir/qops.ts, less the float boundary), Pad, and the copies Slice, DepthToSpace and
+ * SpaceToDepth. A provider's table is declared as
  * `satisfies Record<Int8Op, ...>`, so adding an op to the quantized IR makes every provider that
  * lacks a row for it a type error. */
-export type Int8Op = Exclude<keyof QuantizedOpAttrMap, 'Quantize' | 'Dequantize'> | 'Pad';
+export type Int8Op = Exclude<keyof QuantizedOpAttrMap, 'Quantize' | 'Dequantize'> | 'Pad' | 'Slice' | 'DepthToSpace' | 'SpaceToDepth';
 
 /** The ops a schedule steps through: every op but the views it resolves itself (Reshape,
  * Flatten, Squeeze, Unsqueeze, Identity, a Transpose of a plain layout) and the float boundary

@@ -16,7 +16,7 @@
 
 #include "arm_nnfunctions.h"
 
-enum { OP_CONV = 1, OP_DWCONV = 2, OP_FC = 3, OP_ADD = 4, OP_MAXPOOL = 5, OP_AVGPOOL = 6, OP_SOFTMAX = 7 };
+enum { OP_CONV = 1, OP_DWCONV = 2, OP_FC = 3, OP_ADD = 4, OP_MAXPOOL = 5, OP_AVGPOOL = 6, OP_SOFTMAX = 7, OP_MUL = 8 };
 
 #define MAX_PARAMS 32
 #define MAX_ARRAYS 8
@@ -184,6 +184,14 @@ int main(int argc, char **argv)
             dst = xcalloc((size_t)out_count, 1);
             status = arm_elementwise_add_s8((const int8_t *)arr[0], (const int8_t *)arr[1], p[1], p[2], p[3], p[4], p[5],
                                             p[6], p[7], dst, p[8], p[9], p[10], p[11], p[12], p[0]);
+        }
+        else if (op == OP_MUL)
+        {
+            /* params: size in1_offset in2_offset out_offset out_mult out_shift act_min act_max
+               arrays: input1, input2 */
+            out_count = p[0];
+            dst = xcalloc((size_t)out_count, 1);
+            status = arm_elementwise_mul_s8((const int8_t *)arr[0], (const int8_t *)arr[1], p[1], p[2], dst, p[3], p[4], p[5], p[6], p[7], p[0]);
         }
         else if (op == OP_MAXPOOL || op == OP_AVGPOOL)
         {

@@ -53,7 +53,7 @@ export function runProgram(exe: string, args: string[] = [], input?: string | Bu
 }
 
 /** Case files for test/support/cmsis-driver.c. */
-export const DriverOp = { Conv: 1, DepthwiseConv: 2, FullyConnected: 3, Add: 4, MaxPool: 5, AvgPool: 6, Softmax: 7 } as const;
+export const DriverOp = { Conv: 1, DepthwiseConv: 2, FullyConnected: 3, Add: 4, MaxPool: 5, AvgPool: 6, Softmax: 7, Mul: 8 } as const;
 
 export class CaseWriter {
   private chunks: Buffer[] = [];

@@ -5,7 +5,7 @@ import type { NodeOf } from '../../src/ir/graph.js';
 import type { OpName } from '../../src/ir/ops.js';
 import type { QuantizedOpAttrMap } from '../../src/ir/qops.js';
 import type { Value } from '../../src/interp/types.js';
-import { addParams, convRequant, softmaxParams } from '../../src/ir/intmath.js';
+import { addParams, convRequant, mulParams, softmaxParams, subParams } from '../../src/ir/intmath.js';
 import { windowOutSize } from '../../src/ir/geometry.js';
 import { DriverOp, type CaseWriter } from './cmsis.js';
 import { mulberry32 } from './random.js';
@@ -220,13 +220,14 @@ export function fullyConnectedCase(r: Rng, w: CaseWriter, label: string): Int8Ca
   return { label: `${label}: [${N}, ${K}] x [${M}, ${K}]${perTensor ? ' per-tensor' : ''}`, node: mkNode('QFullyConnected', attrs, 3), inputs, index, fromCmsis: (o) => o };
 }
 
-export function addCase(r: Rng, w: CaseWriter, label: string): Int8Case {
+/** A QAdd case; `sub`: input 2's multiplier negated (the lowering's Sub). */
+export function addCase(r: Rng, w: CaseWriter, label: string, sub = false): Int8Case {
   const shape = [1, r.int(1, 6), r.int(1, 6), r.int(1, 6)];
   const n = shape.reduce((a, b) => a * b, 1);
   const scale = () => r.logUniform(0.002, 2);
   const [s1, s2, so] = r.chance(0.1) ? [0.05, 0.05, 0.05] : [scale(), scale(), scale() * 2];
   const [z1, z2, zo] = [r.int(-128, 127), r.int(-128, 127), r.int(-128, 127)];
-  const p = addParams(s1, z1, s2, z2, so, zo);
+  const p = (sub ? subParams : addParams)(s1, z1, s2, z2, so, zo);
   const clampRange = randomClamp(r, zo);
   const x1 = r.int8s(n);
   const x2 = r.int8s(n);
@@ -249,6 +250,23 @@ export function addCase(r: Rng, w: CaseWriter, label: string): Int8Case {
   const index = w.add(DriverOp.Add, params, [x1, x2]);
   const desc = `${label}: [${shape}] scales ${[s1, s2, so].map((s) => s.toPrecision(3))}`;
   return { label: desc, node: mkNode('QAdd', attrs, 2), inputs: [int8(shape, x1), int8(shape, x2)], index, fromCmsis: (o) => o };
+}
+
+/** A QMul case over one shape (arm_elementwise_mul_s8), sizes that reach its vector loops' tails. */
+export function mulCase(r: Rng, w: CaseWriter, label: string): Int8Case {
+  const shape = [1, r.int(1, 9), r.int(1, 9), r.int(1, 9)];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const [s1, s2] = [r.logUniform(0.002, 2), r.logUniform(0.002, 2)];
+  const so = s1 * s2 * r.logUniform(4, 2000);
+  const [z1, z2, zo] = [r.int(-128, 127), r.int(-128, 127), r.int(-128, 127)];
+  const p = mulParams(s1, z1, s2, z2, so, zo);
+  const clampRange = randomClamp(r, zo);
+  const x1 = r.int8s(n);
+  const x2 = r.int8s(n);
+  const attrs: QuantizedOpAttrMap['QMul'] = { ...p, ...clampRange };
+  const index = w.add(DriverOp.Mul, [n, -z1, -z2, zo, p.multiplier, p.shift, clampRange.actMin, clampRange.actMax], [x1, x2]);
+  const desc = `${label}: [${shape}] scales ${[s1, s2, so].map((s) => s.toPrecision(3))}`;
+  return { label: desc, node: mkNode('QMul', attrs, 2), inputs: [int8(shape, x1), int8(shape, x2)], index, fromCmsis: (o) => o };
 }
 
 export function poolCase(r: Rng, w: CaseWriter, op: 'QMaxPool' | 'QAveragePool', label: string): Int8Case {

@@ -5,7 +5,8 @@ import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
 import type { PadAttrs } from '../../src/ir/ops.js';
 import { QUANT_BITS } from '../../src/ir/qops.js';
 import {
-  LUT_FUNCTIONS, activationClamp, addParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, preluParams, softmaxParams,
+  LUT_FUNCTIONS, activationClamp, addParams, batchMatMulParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, mulParams, preluParams,
+  softmaxParams, subParams,
 } from '../../src/ir/intmath.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
@@ -147,6 +148,59 @@ export class QGraphBuilder {
   add(a: Act, b: Act, relu = false, outScale?: number, outZp?: number): Act {
     const out = this.act(a.shape, outScale, outZp);
     return this.node('QAdd', [a.name, b.name], out, { ...addParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), ...activationClamp(out.scale, out.zp, relu ? 0 : -Infinity) });
+  }
+
+  /** The numpy broadcast shape of two operands. */
+  private broadcast(a: readonly number[], b: readonly number[]): number[] {
+    const r = Math.max(a.length, b.length);
+    return Array.from({ length: r }, (_, i) => {
+      const da = a[a.length - r + i] ?? 1;
+      return da === 1 ? (b[b.length - r + i] ?? 1) : da;
+    });
+  }
+
+  /** A QAdd whose operands may broadcast (b, or a constant b of `shape`); `sub` makes it a - b. */
+  addBroadcast(a: Act, b: Act, o: { sub?: boolean; relu?: boolean; outScale?: number; outZp?: number } = {}): Act {
+    const out = this.act(this.broadcast(a.shape, b.shape), o.outScale, o.outZp);
+    const params = (o.sub ? subParams : addParams)(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp);
+    return this.node('QAdd', [a.name, b.name], out, { ...params, ...activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity) });
+  }
+
+  /** A QMul (operands may broadcast). */
+  mul(a: Act, b: Act, o: { relu?: boolean; outScale?: number; outZp?: number } = {}): Act {
+    const out = this.act(this.broadcast(a.shape, b.shape), o.outScale ?? a.scale * b.scale * (20 + this.rand() * 60), o.outZp);
+    return this.node('QMul', [a.name, b.name], out, { ...mulParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), ...activationClamp(out.scale, out.zp, o.relu ? 0 : -Infinity) });
+  }
+
+  /** A QBatchMatMul of two activations [..., M, K] x [..., K, N] (batch dims broadcast). */
+  batchMatMul(a: Act, b: Act, o: { outScale?: number; outZp?: number } = {}): Act {
+    const batch = this.broadcast(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const k = a.shape[a.shape.length - 1];
+    const out = this.act([...batch, a.shape[a.shape.length - 2], b.shape[b.shape.length - 1]], o.outScale ?? a.scale * b.scale * Math.sqrt(k) * 40, o.outZp);
+    return this.node('QBatchMatMul', [a.name, b.name], out, { ...batchMatMulParams(a.scale, a.zp, b.scale, b.zp, out.scale, out.zp), actMin: -128, actMax: 127 });
+  }
+
+  /** An int8 Slice from `starts` by `steps` (negative: backwards) over `shape`. */
+  slice(x: Act, starts: number[], steps: number[], shape: number[]): Act {
+    return this.node('Slice', [x.name], this.act(shape, x.scale, x.zp), { starts, steps, shape });
+  }
+
+  /** An int8 DepthToSpace / SpaceToDepth. */
+  block(op: 'DepthToSpace' | 'SpaceToDepth', x: Act, blocksize: number, mode: 'DCR' | 'CRD'): Act {
+    const [n, c, h, w] = x.shape;
+    const shape = op === 'DepthToSpace' ? [n, c / (blocksize * blocksize), h * blocksize, w * blocksize] : [n, c * blocksize * blocksize, h / blocksize, w / blocksize];
+    return this.node(op, [x.name], this.act(shape, x.scale, x.zp), { blocksize, mode });
+  }
+
+  /** A constant int8 operand (random values) with per-tensor parameters. */
+  constOperand(shape: number[]): Act {
+    const n = shape.reduce((p, d) => p * d, 1);
+    const name = this.fresh('k');
+    const scale = 0.01 + this.rand() * 0.05;
+    const zp = this.int(-10, 10);
+    const data = Int8Array.from({ length: n }, () => this.int(-128, 127));
+    this.tensors.set(name, { name, dtype: 'int8', shape, data, quant: { scale: Float32Array.of(scale), zeroPoint: Int32Array.of(zp), bits: QUANT_BITS.activation } });
+    return { name, shape, scale, zp };
   }
 
   clamp(x: Act, lo: number, hi: number): Act {

@@ -21,6 +21,9 @@
  *   pool), requantized or with the first input's parameters;
  * - Pad (constant, reflect, edge; constant may crop with a negative pad), QClamp;
  * - flatten + fully connected, and further fully connected layers on the flat tensor;
+ * - broadcasting QMul and QAdd (Sub): squeeze-excite x * avgpool(x), x * x, and products, sums
+ *   and differences with int8 constants of per-channel, per-position, scalar or full shape;
+ * - Transpose of two of the channel and spatial dims;
  * - then (issue 16; from a stream of their own, so the graph before them is the one earlier
  *   versions made for the seed) 0 to 2 of: sigmoid, tanh, hard-swish, hard-sigmoid, leaky ReLU,
  *   PReLU (one slope per channel or one for all), mean or max over adjacent axes (the spatial
@@ -31,8 +34,8 @@
  * By construction it avoids what a valid graph cannot have or the C backend refuses: every
  * window output size is >= 1, pool pads are below the kernel (and every pooling window holds at
  * least one input element), reflect pads are below the dimension, no count_include_pad with
- * pads, no broadcasting adds, no activation above MAX_ELEMENTS (4 KB).
- * Not covered: Transpose, Reshape other than flatten, concat along other axes, 'wrap' pads,
+ * pads, no activation above MAX_ELEMENTS (4 KB); a broadcast operand is always the second.
+ * Not covered: Reshape other than flatten, concat along other axes, 'wrap' pads,
  * count_include_pad, fully connected on rank > 2, graphs with several inputs or outputs,
  * activation widths other than 8 (weights: 4 bits in a share of the conv/fc layers with
  * `{ int4 }`), weights that are not constants, 3-D windows, large tensors (CMSIS-NN
@@ -349,6 +352,45 @@ function flattenFc(g: Gen, x: Act): Act {
   return g.b.fc(y, outF, act.relu === true, { clip: act.clip, outScale, outZp: d.int(-30, 30), weightBits, perTensor });
 }
 
+/** A broadcasting elementwise layer: squeeze-excite (x * pool(x) over [N, C, 1, 1]), a product
+ * or sum with a constant of a broadcastable shape (per channel, per position, a scalar, or the
+ * full shape), a difference, or x * x. The full-shape operand comes first, as the lowering puts it. */
+function broadcast(g: Gen, x: Act): Act {
+  const { d, b } = g;
+  const r = x.shape.length;
+  const spatial = spatialOf(x);
+  const kind = d.int(0, 5);
+  const outZp = d.int(-20, 20);
+  if (kind === 0) {
+    note(g, 'squeeze-excite: x * avgpool(x)');
+    const s = b.pool('QAveragePool', x, spatial, spatial.map(() => 1));
+    return b.mul(x, s, { outZp });
+  }
+  if (kind === 1) {
+    note(g, 'mul x * x');
+    return b.mul(x, x, { outZp, relu: d.chance(0.3) });
+  }
+  const shapes = [
+    [1, x.shape[1], ...spatial.map(() => 1)], [x.shape[1], ...spatial.map(() => 1)], [1], [], [...spatial], [1, 1, ...spatial.map((v, i) => (i === 0 ? v : 1))], [...x.shape],
+  ].filter((sh) => sh.length <= r);
+  const shape = d.pick(shapes);
+  const k = b.constOperand(shape);
+  const op = kind === 2 || kind === 3 ? 'mul' : kind === 4 ? 'add' : 'sub';
+  note(g, `${op} by a constant [${shape.join(', ')}]`);
+  const outScale = op === 'mul' ? undefined : Math.max(x.scale, k.scale) * d.real(1, 2);
+  return op === 'mul' ? b.mul(x, k, { outZp }) : b.addBroadcast(x, k, { sub: op === 'sub', outScale, outZp, relu: d.chance(0.3) });
+}
+
+/** A transpose of the spatial dims or of channels and one spatial dim. */
+function transpose(g: Gen, x: Act): Act {
+  const r = x.shape.length;
+  const perm = Array.from({ length: r }, (_, i) => i);
+  const [i, j] = r === 3 ? [1, 2] : g.d.pick([[2, 3], [1, 2], [1, 3]]);
+  [perm[i], perm[j]] = [perm[j], perm[i]];
+  note(g, `transpose ${perm.join(',')}`);
+  return g.b.transpose(x, perm);
+}
+
 /** One layer kind: how often it is drawn and on which activations it applies. */
 interface LayerKind {
   weight: number;
@@ -367,6 +409,8 @@ const LAYERS: Record<string, LayerKind> = {
   pad: { weight: 1, applies: spatialRank, make: pad },
   clamp: { weight: 0.5, applies: () => true, make: clamp },
   fc: { weight: 1, applies: () => true, make: flattenFc },
+  broadcast: { weight: 1.5, applies: spatialRank, make: broadcast },
+  transpose: { weight: 0.5, applies: spatialRank, make: transpose },
 };
 
 function drawLayer(d: Dice, x: Act): LayerKind {

@@ -21,6 +21,8 @@ import type { MemoryPlan } from '../../schedule/memory-plan.js';
 import { isTranspose } from '../../schedule/summary.js';
 import type { Boundary, Schedule, ScheduledTensor, Step } from '../../schedule/types.js';
 import { loadTarget, type Target } from '../../targets/target.js';
+import { arrayBody } from './array-text.js';
+import { overshoots, overshootText, refuseOverBudget } from './budget.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import { IdentifierTable, apiTags, commentText, macroPrefix, requireNetName } from './identifiers.js';
 import { cFloat, cInt, renderStep, type CallContext, type CProvider, type KernelCall } from './kernel-call.js';
@@ -47,6 +49,11 @@ export interface CompileCOptions {
   /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), for tools that read QDQ
    * ONNX, when it has no nodes kept in float; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
   qdq?: boolean;
+  /** Refuse (CompileError OverBudget) a network whose weights or arena + stack exceed the target
+   * part's flash or SRAM, before writing; otherwise each overshoot goes to `warn`. */
+  strictBudget?: boolean;
+  /** Receives warnings (one line each, before anything is written). */
+  warn?: (line: string) => void;
   /** What the graph was made from, for the identity macros (`<NAME>_MODEL_SHA256`,
    * `<NAME>_MODEL_HASH`): the ONNX file's bytes and the options that shaped the graph
    * (calibration method, data hashes...). Without it the hash covers the quantized graph. */
@@ -190,8 +197,11 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     [scheduleFile, scheduleJson],
     [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
   ]);
+  const over = overshoots(target, report.totals.weightsFlashBytes, report.totals.arenaBytes);
+  if (opts.strictBudget === true) refuseOverBudget(target, over);
+  for (const o of over) opts.warn?.(overshootText(target, o));
   if (opts.outDir !== undefined) writeOutputDir(opts.outDir, qdq ? new Map<string, string | Uint8Array>([...out, [`${name}.qdq.onnx`, qdq]]) : out);
-  return { files: out, report, schedule, plan, ...(qdq ? { qdq } : {}) };
+  return { files: out, report, schedule, plan, ...(qdq ? { qdq } : {})};
 }
 
 function stepComments(step: Step, call: KernelCall): { comment: string; shortComment: string } {
@@ -230,11 +240,3 @@ function boundaryViews(schedule: Schedule, plan: MemoryPlan, ids: IdentifierTabl
   return { single, inputs, outputs, input: inputs[0], output: outputs[0] };
 }
 
-/** Array initializer text: 16 int8, 8 int32 or 6 float values per line, indented. */
-function arrayBody(data: Int8Array | Int32Array | Float32Array): string {
-  const per = data instanceof Int8Array ? 16 : data instanceof Float32Array ? 6 : 8;
-  const literal = data instanceof Float32Array ? cFloat : cInt;
-  const lines: string[] = [];
-  for (let i = 0; i < data.length; i += per) lines.push('    ' + Array.from(data.subarray(i, i + per), literal).join(', ') + ',');
-  return lines.join('\n');
-}

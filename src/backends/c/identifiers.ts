@@ -5,6 +5,8 @@
  */
 import { CompileError, ErrorCode } from '../../errors.js';
 
+import { FreshNames } from '../../ir/names.js';
+
 /** C99 keywords and names the emitted code or its headers use; a sanitized name never equals one. */
 const RESERVED = new Set([
   'auto', 'break', 'case', 'char', 'const', 'continue', 'default', 'do', 'double', 'else', 'enum', 'extern',
@@ -31,6 +33,7 @@ export function sanitizeFragment(name: string): string {
 export class IdentifierTable {
   private readonly used = new Set<string>();
   private readonly byKey = new Map<string, string>();
+  private readonly fresh = new FreshNames((id) => this.used.has(id), 2);
 
   /** Marks names the templates write themselves so no generated identifier collides with them. */
   reserve(...names: string[]): void {
@@ -46,8 +49,7 @@ export class IdentifierTable {
     let base = prefix + (sanitizeFragment(name) || 'anon');
     if (base === '' || /^[0-9]/.test(base)) base = `t_${base}`;
     if (RESERVED.has(base)) base = `${base}_`;
-    let id = base;
-    for (let i = 2; this.used.has(id); i++) id = `${base}_${i}`;
+    const id = this.fresh.pick(base);
     this.used.add(id);
     this.byKey.set(key, id);
     return id;

@@ -6,7 +6,7 @@
  * the C expressions.
  */
 import { packInt4 } from '../../ir/dtype.js';
-import type { QAddAttrs } from '../../ir/qops.js';
+import type { QAddAttrs, QMulAttrs } from '../../ir/qops.js';
 import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, type Node, type Tensor } from '../../ir/graph.js';
 import type { OpName, PoolAttrs } from '../../ir/ops.js';
@@ -163,6 +163,15 @@ export function addValues(a: QAddAttrs, size: number): Record<string, unknown> {
     in2: { offset: cInt(-a.input2.zeroPoint), mult: cInt(a.input2.multiplier), shift: a.input2.shift },
     out: { offset: cInt(a.output.zeroPoint), mult: cInt(a.output.multiplier), shift: a.output.shift },
     actMin: a.actMin, actMax: a.actMax,
+  };
+}
+
+/** The template values of an elementwise multiply (CMSIS-NN's arm_elementwise_mul_s8 and qgc's
+ * portable mul): offsets are negated zero points, as CMSIS-NN takes them. */
+export function mulValues(a: QMulAttrs, size: number): Record<string, unknown> {
+  return {
+    size, in1Offset: cInt(-a.input1ZeroPoint), in2Offset: cInt(-a.input2ZeroPoint), outOffset: cInt(a.outputZeroPoint),
+    mult: cInt(a.multiplier), shift: a.shift, actMin: a.actMin, actMax: a.actMax,
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The cmsis-nn kernel provider: QConv → arm_convolve_wrapper_s8 (or
  * arm_depthwise_conv_wrapper_s8 when group == C_in), QFullyConnected →
- * arm_fully_connected_wrapper_s8, QAdd → arm_elementwise_add_s8, QMaxPool → arm_max_pool_s8,
+ * arm_fully_connected_wrapper_s8, QAdd → arm_elementwise_add_s8, QMul → arm_elementwise_mul_s8 (both
+ * on operands of one shape; broadcasts run the portable kernels), QMaxPool → arm_max_pool_s8,
  * QAveragePool → arm_avgpool_s8, QSoftmax → arm_softmax_s8 (with the exceptions of
  * cmsis-dispatch.ts for convolutions, and large adds without MVE, which read their input
  * rescaling from tables: qgc_add_lut_s8). Their scratch buffers are sized
@@ -9,6 +10,7 @@
  * (QConcat, QClamp, Pad, layout copies, dilated pooling) uses the portable kernels.
  */
 import { elementCount } from '../../ir/graph.js';
+import { isPlainElementwise } from '../../schedule/broadcast.js';
 import { nhwcOf, window2d, type Window2d } from '../../schedule/geometry.js';
 import { weightsForInputLayout } from '../../schedule/layout.js';
 import type { KernelQuery } from '../../schedule/provider.js';
@@ -21,8 +23,8 @@ import {
 import { convFunction, depthwiseFunction, rowsScratchBytes, type ConvFunction, type DepthwiseFunction } from './cmsis-dispatch.js';
 import {
   cInt, checkShifts, constArray, constData, perChannel, weightBits, weightBytes,
-  type CallContext, type CKernel, type CKernelTable, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
-import { addLutCall, portableKernels, portableProvider } from './kernels-portable.js';
+  type CallContext, type CKernel, type CKernelTable, type CProvider, type KernelCall, addValues, mulValues, softmaxValues } from './kernel-call.js';
+import { addLutCall, binaryOperands, portableKernels, portableProvider } from './kernels-portable.js';
 import { weightsDepthwise, weightsOHWI, weightsOWHI } from './weights.js';
 
 const geometry = (w: Window2d): ConvGeometry => ({
@@ -235,9 +237,14 @@ function fcCall(step: NodeStep, ctx: CallContext, isa: CmsisIsa): KernelCall {
   };
 }
 
+/** True when a QAdd/QMul reads operands of the output's shape (CMSIS-NN's elementwise kernels
+ * take no broadcasting; the portable kernels broadcast). */
+const plainQuery = (q: KernelQuery) => isPlainElementwise(q.outputShape, [...q.inputs.map((t) => t.shape), ...q.consts.map((c) => c?.shape ?? [])]);
+
 function chooseAdd(q: KernelQuery, target: McuTarget): KernelChoice {
-  portableKernels.QAdd!.choose(q); // the same support checks
+  const portable = portableKernels.QAdd!.choose(q); // the same support checks
   if (q.node.op !== 'QAdd') throw new Error('unreachable');
+  if (!plainQuery(q)) return portable;
   const a = q.node.attrs;
   checkShifts(q, [a.input1.shift, a.input2.shift, a.output.shift]);
   // Large adds read their input rescaling from tables where the target's cost model says so
@@ -249,9 +256,29 @@ function chooseAdd(q: KernelQuery, target: McuTarget): KernelChoice {
 function addCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QAdd') throw new Error('unreachable');
   if (step.choice.kernel === 'qgc_add_lut_s8') return addLutCall(step, ctx);
+  if (step.choice.kernel !== 'arm_elementwise_add_s8') return portableKernels.QAdd!.render(step, ctx);
+  const { input2, consts } = binaryOperands(step, ctx);
   return {
-    partial: 'cmsis_add', kernel: step.choice.kernel, consts: [],
-    values: { ...cmsisIo(step, ctx), input2: ctx.offset(step.inputs[1]), ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+    partial: 'cmsis_add', kernel: step.choice.kernel, consts,
+    values: { ...cmsisIo(step, ctx), input2, ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+  };
+}
+
+function chooseMul(q: KernelQuery): KernelChoice {
+  const portable = portableKernels.QMul!.choose(q);
+  if (q.node.op !== 'QMul') throw new Error('unreachable');
+  if (!plainQuery(q)) return portable;
+  checkShifts(q, [q.node.attrs.shift]);
+  return { kernel: 'arm_elementwise_mul_s8', scratchBytes: 0 };
+}
+
+function mulCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QMul') throw new Error('unreachable');
+  if (step.choice.kernel !== 'arm_elementwise_mul_s8') return portableKernels.QMul!.render(step, ctx);
+  const { input2, consts } = binaryOperands(step, ctx);
+  return {
+    partial: 'cmsis_mul', kernel: step.choice.kernel, consts,
+    values: { ...cmsisIo(step, ctx), input2, ...mulValues(step.node.attrs, elementCount(step.output.shape)) },
   };
 }
 
@@ -296,6 +323,7 @@ export function cmsisProvider(target: McuTarget, isa: CmsisIsa): CProvider {
       render: (s, c) => fcCall(s, c, isa),
     },
     QAdd: { ...p.QAdd!, choose: (q) => chooseAdd(q, target), render: addCall },
+    QMul: { ...p.QMul!, choose: chooseMul, render: mulCall },
     QMaxPool: pool('QMaxPool', isa),
     QAveragePool: pool('QAveragePool', isa),
     QSoftmax: { ...p.QSoftmax!, choose: () => ({ kernel: 'arm_softmax_s8', scratchBytes: 0 }), render: softmaxCall },

@@ -7,14 +7,16 @@ import { CompileError, ErrorCode } from '../../errors.js';
 import { elementCount, stridesOf } from '../../ir/graph.js';
 import type { PadAttrs } from '../../ir/ops.js';
 import { isIdentityOperand, requantize } from '../../ir/intmath.js';
+import { batchWalk, broadcastWalk, inOutputOrder, isPlainElementwise, type WalkOperand } from '../../schedule/broadcast.js';
+import { blockWalk, sliceWalk, type GatherWalk } from '../../interp/rearrange.js';
 import { nhwcOf, window2d } from '../../schedule/geometry.js';
-import { channelsLast, physicalShape, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
+import { channelsLast, physicalShape, rowMajor, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { CopyStep, KernelChoice, NodeStep, StorageDType } from '../../schedule/types.js';
 import type { CmsisIsa } from './cmsis-buffers.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel, weightBits, weightBytes,
-  type CallContext, type CKernel, type CKernelTable, type ConstSource, type CProvider, type KernelCall, addValues, softmaxValues } from './kernel-call.js';
+  type CallContext, type CKernel, type CKernelTable, type ConstArray, type ConstSource, type CProvider, type KernelCall, addValues, mulValues, softmaxValues } from './kernel-call.js';
 import { floatKernels } from './kernels-float.js';
 import { weightsOHWI } from './weights.js';
 import { unaryTable, type Int8UnaryNode } from '../../interp/int8/activation.js';
@@ -89,6 +91,85 @@ export function checkSameShapes(q: KernelQuery): void {
   }
 }
 
+/** Broadcasting elementwise kernels (QAdd, QMul) write the output in operand 1's layout, so
+ * operand 1 has the output's shape (the int8 lowering orders operands so whenever one does). */
+export function checkBroadcast(q: KernelQuery): void {
+  const x = q.inputs[0];
+  const out = q.outputShape;
+  if (x.shape.length !== out.length || x.shape.some((d, i) => d !== out[i])) {
+    throw new CompileError(ErrorCode.UnsupportedOp, `operand 1 of shape [${x.shape}] is itself broadcast to the output's [${out}]`, where(q),
+      'Give one operand the output\'s shape (Expand it in the float model); the kernels broadcast the second operand only.');
+  }
+  if (out.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, `a broadcast of rank ${out.length} exceeds QGC_MAX_RANK (8)`, where(q), 'Reshape the operands to at most 8 dims.');
+  const second = q.inputs[1] ?? q.consts[0];
+  if (second && second.shape.length > out.length) throw new CompileError(ErrorCode.ShapeMismatch, `operand 2 of shape [${second.shape}] has a higher rank than the output`, where(q));
+}
+
+/** QBatchMatMul: two computed operands of rank 2 to 8, shifts arm_nn_requantize takes. */
+export function checkBatchMatMul(q: KernelQuery): void {
+  if (q.node.op !== 'QBatchMatMul') return;
+  if (q.inputs.length !== 2) {
+    throw new CompileError(ErrorCode.UnsupportedOp, 'a matrix product of a constant and an activation is not a QBatchMatMul', where(q),
+      'Put the constant second (a fully connected layer), or compute both operands.');
+  }
+  if (q.outputShape.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, `a matrix product of rank ${q.outputShape.length} exceeds QGC_MAX_RANK (8)`, where(q), 'Reshape the operands to at most 8 dims.');
+  checkShifts(q, [q.node.attrs.shift]);
+}
+
+/** Operand 2 of a QAdd/QMul step (an arena tensor or a constant array in flash) and, when the
+ * operands' shapes differ, the broadcast walk; a constant of the output's shape is stored in the
+ * output's byte order. */
+export interface BinaryOperands {
+  input2: string;
+  consts: ConstArray[];
+  walk: { rank: number; dims: string; strides1: string; strides2: string } | null;
+}
+
+export function binaryOperands(step: NodeStep, ctx: CallContext): BinaryOperands {
+  const out = step.output;
+  const x1 = step.inputs[0];
+  const x2 = step.inputs[1];
+  const c = x2 ? undefined : step.consts[0];
+  if (!x2 && !c) throw new CompileError(ErrorCode.BadGraph, 'operand 2 is missing', where(step));
+  const second: WalkOperand = x2 ?? { shape: c!.shape, layout: rowMajor(c!.shape) };
+  const plain = isPlainElementwise(out.shape, [x1.shape, second.shape]);
+  const consts: ConstArray[] = [];
+  let input2 = x2 ? `arena + ${ctx.offset(x2)}` : '';
+  if (c) {
+    const data = constData(step, 0, 'int8');
+    consts.push(constArray(ctx, 'operand2', 'int8_t', plain ? inOutputOrder(data, out.layout) : data,
+      `operand 2 [${c.shape.join(', ')}]${plain ? ' in the output\'s byte order' : ' (row-major, broadcast)'}`));
+    input2 = consts[0].id;
+  }
+  if (plain) return { input2, consts, walk: null };
+  const w = broadcastWalk(out, [x1, second]);
+  return { input2, consts, walk: { rank: w.dims.length, dims: list(w.dims), strides1: list(w.strides[0]), strides2: list(w.strides[1]) } };
+}
+
+/** The walk of an int8 Slice / DepthToSpace / SpaceToDepth over its row-major input. */
+export function gatherWalkOf(step: { node: NodeStep['node'] }, inputShape: readonly number[]): GatherWalk {
+  const n = step.node;
+  if (n.op === 'Slice') return sliceWalk(inputShape, n.attrs);
+  if (n.op === 'DepthToSpace' || n.op === 'SpaceToDepth') return blockWalk(inputShape, n.attrs, n.op === 'DepthToSpace');
+  throw new Error('unreachable');
+}
+
+/** Slice, DepthToSpace, SpaceToDepth on int8: one strided copy (qgc_copy_s8) from the input's
+ * first element read, over row-major bytes. */
+const gatherKernel: CKernel = {
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
+  choose: fixed('qgc_copy_s8', (q) => {
+    if (gatherWalkOf(q, q.inputs[0].shape).dims.length > 8) throw new CompileError(ErrorCode.UnsupportedOp, `${q.node.op} of rank above 8`, where(q), 'Reshape to at most 8 dims.');
+  }),
+  render(step, ctx) {
+    const w = gatherWalkOf(step, step.inputs[0].shape);
+    return {
+      partial: 'portable_copy', kernel: 'qgc_copy_s8', consts: [],
+      values: { input: ctx.offset(step.inputs[0]) + w.base, output: ctx.offset(step.output), step: ctx.stepNumber, ...copyValues({ dims: w.dims, srcStrides: w.strides }) },
+    };
+  },
+};
+
 const LUT_KERNEL = {
   inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
   choose: fixed('qgc_lut_s8'),
@@ -114,6 +195,11 @@ const PORTABLE_KERNELS = {
     },
     render: fcCall,
   },
+  QBatchMatMul: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, copyReason: 'matrix operands',
+    choose: fixed('qgc_batch_matmul_s8', checkBatchMatMul),
+    render: batchMatMulCall,
+  },
   QMaxPool: {
     inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8,
     choose: fixed('qgc_max_pool_s8', checkWindowRank),
@@ -128,9 +214,14 @@ const PORTABLE_KERNELS = {
     render: poolCall,
   },
   QAdd: {
-    inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
-    choose: fixed('qgc_add_s8', checkSameShapes),
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, copyReason: 'add operands',
+    choose: fixed('qgc_add_s8', checkBroadcast),
     render: addCall,
+  },
+  QMul: {
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, copyReason: 'mul operands',
+    choose: fixed('qgc_mul_s8', checkBroadcast),
+    render: mulCall,
   },
   QClamp: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
@@ -172,6 +263,9 @@ const PORTABLE_KERNELS = {
     choose: fixed('qgc_reduce_max_s8', (q) => { reductionExtent(q); }),
     render: reduceCall,
   },
+  Slice: gatherKernel,
+  DepthToSpace: gatherKernel,
+  SpaceToDepth: gatherKernel,
 } as const satisfies Record<Int8Op, CKernel>;
 
 /** The slopes of a QPRelu, one per channel (axis 1, the innermost axis of channels-last) or one
@@ -258,7 +352,7 @@ export const portableKernels: CKernelTable = { ...PORTABLE_KERNELS, ...floatKern
 
 const FLOAT_HINT = 'Let qgc quantize this node (drop it from --float-nodes), or replace the op; the C float kernels cover the ops of OpGroups.floatFallback (docs/float-fallback.md).';
 
-export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
+export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
 
 /** The portable provider (any core, any host). */
 export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {
@@ -326,9 +420,36 @@ function fcCall(step: NodeStep, ctx: CallContext): KernelCall {
 
 function addCall(step: NodeStep, ctx: CallContext): KernelCall {
   if (step.node.op !== 'QAdd') throw new Error('unreachable');
+  const { input2, consts, walk } = binaryOperands(step, ctx);
   return {
-    partial: 'portable_add', kernel: 'qgc_add_s8', consts: [],
-    values: { ...io(step, ctx), input2: ctx.offset(step.inputs[1]), ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+    partial: 'portable_add', kernel: walk ? 'qgc_add_broadcast_s8' : 'qgc_add_s8', consts,
+    values: { ...io(step, ctx), input2, walk, ...addValues(step.node.attrs, elementCount(step.output.shape)) },
+  };
+}
+
+function batchMatMulCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QBatchMatMul') throw new Error('unreachable');
+  const a = step.node.attrs;
+  const [lhs, rhs] = step.inputs;
+  const [m, k] = lhs.shape.slice(lhs.shape.length - 2);
+  const n = rhs.shape[rhs.shape.length - 1];
+  const w = batchWalk(lhs.shape, rhs.shape, step.output.shape);
+  return {
+    partial: 'portable_batch_matmul', kernel: 'qgc_batch_matmul_s8', consts: [],
+    values: {
+      ...io(step, ctx), input2: ctx.offset(rhs), m, k, n, lhsOffset: cInt(-a.lhsZeroPoint), rhsOffset: cInt(-a.rhsZeroPoint), outOffset: cInt(a.outputZeroPoint),
+      mult: cInt(a.multiplier), shift: a.shift, actMin: a.actMin, actMax: a.actMax,
+      walk: { rank: w.dims.length, dims: list(w.dims), strides1: list(w.strides[0]), strides2: list(w.strides[1]) },
+    },
+  };
+}
+
+function mulCall(step: NodeStep, ctx: CallContext): KernelCall {
+  if (step.node.op !== 'QMul') throw new Error('unreachable');
+  const { input2, consts, walk } = binaryOperands(step, ctx);
+  return {
+    partial: 'portable_mul', kernel: walk ? 'qgc_mul_broadcast_s8' : 'qgc_mul_s8', consts,
+    values: { ...io(step, ctx), input2, walk, ...mulValues(step.node.attrs, elementCount(step.output.shape)) },
   };
 }
 
@@ -365,7 +486,7 @@ export function addLutCall(step: NodeStep, ctx: CallContext): KernelCall {
     constArray(ctx, 'lut2', 'int32_t', table(a.input2), 'input 2 rescaled, per int8 value + 128'),
   ];
   const base = addCall(step, ctx);
-  return { ...base, partial: 'portable_add_lut', kernel: 'qgc_add_lut_s8', consts, values: { ...base.values, lut1: consts[0].id, lut2: consts[1].id } };
+  return { ...base, partial: 'portable_add_lut', kernel: 'qgc_add_lut_s8', consts: [...base.consts, ...consts], values: { ...base.values, lut1: consts[0].id, lut2: consts[1].id } };
 }
 
 function copyCall(step: CopyStep, ctx: CallContext): KernelCall {

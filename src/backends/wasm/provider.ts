@@ -7,13 +7,14 @@
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
 import type { KernelChoice, StorageDType } from '../../schedule/types.js';
-import { checkPool, type ConstSource } from '../c/kernel-call.js';
-import { checkLinear, checkSameShapes, checkWindowRank, preluChannels, reductionExtent } from '../c/kernels-portable.js';
+import { checkPool, checkShifts, type ConstSource } from '../c/kernel-call.js';
+import { checkBatchMatMul, checkBroadcast, checkLinear, checkSameShapes, checkWindowRank, gatherWalkOf, portableKernels, preluChannels, reductionExtent } from '../c/kernels-portable.js';
 import type { WasmKernel, WasmProvider } from './kernel.js';
-import { concatBody, copyBody, padBody } from './kernels/data.js';
-import { addBody, clampBody } from './kernels/elementwise.js';
+import { concatBody, copyBody, gather, padBody } from './kernels/data.js';
+import { addBody, clampBody, mulBody } from './kernels/elementwise.js';
 import { convBody, convScratchBytes, convSpec, fcSpec, isDepthwise } from './kernels/linear.js';
 import { avgPoolScratchBytes, avgPoolBody, maxPoolBody } from './kernels/pool.js';
+import { batchMatMulBody } from './kernels/matmul.js';
 import { softmaxBody } from './kernels/softmax.js';
 import { lutBody, preluBody } from './kernels/activation.js';
 import { reduceBody } from './kernels/reduce.js';
@@ -71,6 +72,15 @@ const fixed = (kernel: string, check?: (q: KernelQuery) => void, scratch?: (q: K
   return { kernel, scratchBytes: scratch ? scratch(q) : 0 };
 };
 
+/** Slice, DepthToSpace, SpaceToDepth on int8: one strided gather from the first element read. */
+const gatherKernel: WasmKernel = {
+  inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: portableKernels.Slice!.choose,
+  build(step, ctx) {
+    const w = gatherWalkOf(step, step.inputs[0].shape);
+    return gather(ctx.f, ctx.addr(step.output), ctx.addr(step.inputs[0]) + w.base, { dims: w.dims, srcStrides: w.strides });
+  },
+};
+
 /** The int8 functions of one value: a table lookup per element, in place. */
 const LUT_KERNEL = {
   inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8, choose: fixed('wasm_lut_s8'), build: lutBody,
@@ -86,6 +96,9 @@ const WASM_KERNELS = {
     inputLayout: 'rows-contiguous', outputLayout: 'row-major', dtypes: INT8, choose: chooseFc,
     build: (step, ctx) => convBody(fcSpec(step, ctx), ctx),
   },
+  QBatchMatMul: {
+    inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: fixed('wasm_batch_matmul_s8', checkBatchMatMul), build: batchMatMulBody,
+  },
   QMaxPool: {
     inputLayout: 'channels-last', outputLayout: 'channels-last', dtypes: INT8, choose: fixed('wasm_max_pool_s8', checkWindowRank), build: maxPoolBody,
   },
@@ -98,8 +111,15 @@ const WASM_KERNELS = {
     build: avgPoolBody,
   },
   QAdd: {
-    inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
-    choose: fixed('wasm_add_s8', checkSameShapes), build: addBody,
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('wasm_add_s8', checkBroadcast), build: addBody,
+  },
+  QMul: {
+    inputLayout: 'broadcast', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
+    choose: fixed('wasm_mul_s8', (q) => {
+      checkBroadcast(q);
+      if (q.node.op === 'QMul') checkShifts(q, [q.node.attrs.shift]);
+    }), build: mulBody,
   },
   QClamp: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
@@ -114,6 +134,9 @@ const WASM_KERNELS = {
   Pad: {
     inputLayout: 'canonical', outputLayout: 'perm-of-first-input', passesLayout: true, dtypes: INT8, choose: fixed('wasm_pad_s8', checkPad), build: padBody,
   },
+  Slice: gatherKernel,
+  DepthToSpace: gatherKernel,
+  SpaceToDepth: gatherKernel,
   QSigmoid: LUT_KERNEL,
   QTanh: LUT_KERNEL,
   QHardSigmoid: LUT_KERNEL,
@@ -133,7 +156,7 @@ const WASM_KERNELS = {
 /** The Wasm backend has no float kernels: a node the quantizer kept in float cannot run there. */
 export const WASM_FLOAT_HINT = '--target wasm needs int8 for this node: the Wasm backend has no float kernels. Compile for a C target (which runs it in float), or quantize the model so that an int8 kernel takes it.';
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QAdd, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

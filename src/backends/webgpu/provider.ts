@@ -74,7 +74,11 @@ const WEBGPU_KERNELS = {
   },
   QAdd: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
-    choose: fixed('wgsl_add_s8', checkSameShapes), params: addParams,
+    choose: fixed('wgsl_add_s8', (q) => {
+      // The WGSL add reads two arena tensors of one shape: no constant operand, no broadcasting.
+      if (q.inputs.length !== 2) throw new CompileError(ErrorCode.UnsupportedOp, 'an add of a constant has no WGSL kernel yet', { node: q.node.name, op: q.node.op }, 'Compile this network for a C or wasm target, which run it.');
+      checkSameShapes(q);
+    }), params: addParams,
   },
   QClamp: {
     inputLayout: 'as-first-input', outputLayout: 'as-first-input', passesLayout: true, inPlace: true, dtypes: INT8,
@@ -97,6 +101,11 @@ const WEBGPU_KERNELS = {
   QPRelu: NO_WGSL_KERNEL,
   QMean: NO_WGSL_KERNEL,
   QReduceMax: NO_WGSL_KERNEL,
+  QMul: NO_WGSL_KERNEL,
+  QBatchMatMul: NO_WGSL_KERNEL,
+  Slice: NO_WGSL_KERNEL,
+  DepthToSpace: NO_WGSL_KERNEL,
+  SpaceToDepth: NO_WGSL_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
 /** The WebGPU backend has no float kernels: a node the quantizer kept in float cannot run there. */

@@ -22,6 +22,8 @@ export const quantRoles: { readonly [K in keyof QuantizedOpAttrMap]: IoRoles } =
   QConv: linear,
   QFullyConnected: linear,
   QAdd: activations,
+  QMul: activations,
+  QBatchMatMul: activations,
   QMaxPool: activations,
   QAveragePool: activations,
   QSoftmax: activations,

@@ -1,4 +1,4 @@
-/** QConv and QFullyConnected: int32 accumulation of (x - inputZeroPoint) * w plus bias, then
+/** QConv, QFullyConnected and QBatchMatMul (two activations): int32 accumulation of (x - inputZeroPoint) * w plus bias, then
  * arm_nn_requantize per output channel, the output zero point and the clamp — the arithmetic of
  * CMSIS-NN's arm_convolve_wrapper_s8 / arm_depthwise_conv_wrapper_s8 /
  * arm_fully_connected_wrapper_s8. Padded taps contribute nothing (CMSIS-NN skips them, which is
@@ -6,6 +6,7 @@
 import { ErrorCode, check } from '../../errors.js';
 import { requantize } from '../../ir/intmath.js';
 import type { Kernel, KernelTable } from '../types.js';
+import { broadcastIndex, broadcastShape } from '../util.js';
 import { biasInput, int8Input, windowTable } from './common.js';
 import { qconvS16, qfullyConnectedS16 } from './conv-s16.js';
 
@@ -146,8 +147,44 @@ const qfullyConnected: Kernel<'QFullyConnected'> = (node, inputs) => {
   return [{ dtype: 'int8', shape: [...x.shape.slice(0, -1), M], data: out }];
 };
 
+/** a [..., M, K] x b [..., K, N] → [..., M, N], batch dims broadcast (numpy matmul), as TFLite's
+ * reference_ops::BatchMatMul (int8): the int32 sum of (a - za) * (b - zb), requantized with
+ * arm_nn_requantize (CMSIS-NN's default rounding, as everywhere in qgc), plus the output zero
+ * point, clamped. */
+const qbatchMatMul: Kernel<'QBatchMatMul'> = (node, inputs) => {
+  const a = int8Input(node, inputs, 0);
+  const b = int8Input(node, inputs, 1);
+  const { lhsZeroPoint: za, rhsZeroPoint: zb, outputZeroPoint: zo, multiplier, shift, actMin: lo, actMax: hi } = node.attrs;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const [M, K] = a.shape.slice(ra - 2);
+  const [K2, N] = b.shape.slice(rb - 2);
+  check(ra >= 2 && rb >= 2 && K === K2, ErrorCode.ShapeMismatch, `QBatchMatMul shapes do not fit: [${a.shape.join(', ')}] x [${b.shape.join(', ')}]`, { node: node.name, op: node.op });
+  const batch = broadcastShape(a.shape.slice(0, ra - 2), b.shape.slice(0, rb - 2));
+  const ia = broadcastIndex(a.shape.slice(0, ra - 2), batch);
+  const ib = broadcastIndex(b.shape.slice(0, rb - 2), batch);
+  const B = batch.reduce((p, d) => p * d, 1);
+  const out = new Int8Array(B * M * N);
+  const ad = a.data;
+  const bd = b.data;
+  for (let t = 0; t < B; t++) {
+    const abase = (ia ? ia[t] : t) * M * K;
+    const bbase = (ib ? ib[t] : t) * K * N;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let acc = 0;
+        for (let k = 0; k < K; k++) acc += (ad[abase + m * K + k] - za) * (bd[bbase + k * N + n] - zb);
+        const v = requantize(acc | 0, multiplier, shift) + zo;
+        out[(t * M + m) * N + n] = v < lo ? lo : v > hi ? hi : v;
+      }
+    }
+  }
+  return [{ dtype: 'int8', shape: [...batch, M, N], data: out }];
+};
+
 /** The s8 kernels, or the s16 ones (conv-s16.ts) for int16 activations. */
 export const int8ConvKernels = {
   QConv: (node, inputs) => (inputs[0]?.dtype === 'int16' ? qconvS16(node, inputs) : qconv(node, inputs)),
   QFullyConnected: (node, inputs) => (inputs[0]?.dtype === 'int16' ? qfullyConnectedS16(node, inputs) : qfullyConnected(node, inputs)),
+  QBatchMatMul: qbatchMatMul,
 } satisfies Partial<KernelTable>;

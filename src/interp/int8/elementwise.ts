@@ -1,4 +1,5 @@
-/** Elementwise int8 ops: QAdd (arm_elementwise_add_s8), QClamp, QConcat (requantizing inputs
+/** Elementwise int8 ops: QAdd (arm_elementwise_add_s8, TFLite's BroadcastAdd4DSlow), QMul
+ * (arm_elementwise_mul_s8, TFLite's BroadcastMul6DSlow), QClamp, QConcat (requantizing inputs
  * whose scale or zero point differs from the output's), and the float boundary ops Quantize and
  * Dequantize (ONNX QuantizeLinear/DequantizeLinear: float32 arithmetic, round half to even,
  * saturate). */
@@ -30,6 +31,27 @@ const qadd: Kernel<'QAdd'> = (node, inputs) => {
     const a = requantize((d1[i1 ? i1[k] : k] - z1) << leftShift, m1, s1);
     const b = requantize((d2[i2 ? i2[k] : k] - z2) << leftShift, m2, s2);
     const v = requantize((a + b) | 0, mo, so) + zo;
+    out[k] = v < lo ? lo : v > hi ? hi : v;
+  }
+  return [{ dtype: 'int8', shape, data: out }];
+};
+
+/** TFLite's reference_integer_ops::MulElementwise / BroadcastMul6DSlow (numpy broadcasting): the
+ * product of the inputs less their zero points, requantized (arm_nn_requantize, as
+ * arm_elementwise_mul_s8), plus the output zero point, clamped. */
+const qmul: Kernel<'QMul'> = (node, inputs) => {
+  const x1 = int8Input(node, inputs, 0);
+  const x2 = int8Input(node, inputs, 1);
+  const { input1ZeroPoint: z1, input2ZeroPoint: z2, outputZeroPoint: zo, multiplier, shift, actMin: lo, actMax: hi } = node.attrs;
+  const shape = broadcastShape(x1.shape, x2.shape);
+  const n = elementCount(shape);
+  const i1 = broadcastIndex(x1.shape, shape);
+  const i2 = broadcastIndex(x2.shape, shape);
+  const d1 = x1.data;
+  const d2 = x2.data;
+  const out = new Int8Array(n);
+  for (let k = 0; k < n; k++) {
+    const v = requantize((d1[i1 ? i1[k] : k] - z1) * (d2[i2 ? i2[k] : k] - z2), multiplier, shift) + zo;
     out[k] = v < lo ? lo : v > hi ? hi : v;
   }
   return [{ dtype: 'int8', shape, data: out }];
@@ -133,6 +155,7 @@ const dequantize: Kernel<'Dequantize'> = (node, inputs) => {
 
 export const int8ElementwiseKernels = {
   QAdd: qadd,
+  QMul: qmul,
   QClamp: qclamp,
   QConcat: qconcat,
   Quantize: quantize,

@@ -1,13 +1,13 @@
 /**
  * Lowering rows of the ops with weights: Conv (depthwise included) → QConv, Gemm and MatMul
- * with constant weights → QFullyConnected. Weights are int8 [M, ...] with one scale per output
+ * with constant weights → QFullyConnected (MatMul of two activations → QBatchMatMul). Weights are int8 [M, ...] with one scale per output
  * channel M (or one per tensor), the bias int32 at s_in * s_w[c], and each output channel gets
  * a Q31 multiplier/shift for s_in * s_w[c] / s_out; a fused clamp becomes [actMin, actMax].
  */
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Node, NodeOf } from '../../ir/graph.js';
 import { inGroup } from '../../ir/ops.js';
-import { activationClamp, convRequant } from '../../ir/intmath.js';
+import { activationClamp, batchMatMulParams, convRequant } from '../../ir/intmath.js';
 import type { ActClamp, Requant } from '../../ir/qops.js';
 import type { Output, ScaleSource } from './source.js';
 
@@ -40,6 +40,30 @@ export function lowerConv(s: ScaleSource, n: NodeOf<'Conv'>): void {
   const requant = convRequant(x.scale, w.scales, out.params.scale);
   checkRequant(s, n, requant, x.scale, out.params.scale);
   s.add(n, 'QConv', { ...n.attrs, inputZeroPoint: x.zeroPoint, outputZeroPoint: out.params.zeroPoint, ...requant, ...clampOf(out) }, [x.name, w.weight, w.bias], out);
+}
+
+/** MatMul: of an activation and constant weights → QFullyConnected; of two activations →
+ * QBatchMatMul (TFLite's BatchMatMul int8: the multiplier of s_a * s_b / s_out, numpy broadcasting
+ * of the batch dims). */
+export function lowerMatMul(s: ScaleSource, n: NodeOf<'MatMul'>): void {
+  if (s.isConstant(n.inputs[1])) return lowerFullyConnected(s, n);
+  const where = { node: n.name, op: n.op };
+  if (s.isConstant(n.inputs[0])) {
+    throw new CompileError(ErrorCode.UnsupportedOp, `MatMul of the constant '${n.inputs[0]}' and an activation is not supported in int8`, where,
+      'Transpose the product so that the constant is the right operand (x @ W), which becomes a fully connected layer.');
+  }
+  const [sa, sb] = n.inputs.map((i) => s.shape(i));
+  if (sa.length < 2 || sb.length < 2) {
+    throw new CompileError(ErrorCode.ShapeMismatch, `MatMul of shapes [${sa.join(', ')}] and [${sb.join(', ')}]: qgc's int8 matrix product takes operands of rank 2 or more`, where,
+      'Unsqueeze a vector operand to a matrix before the MatMul.');
+  }
+  const a = s.activation(n, n.inputs[0]);
+  const b = s.activation(n, n.inputs[1]);
+  const out = s.output(n, { kind: 'own', clamps: inGroup('int8Clamping', n.op) });
+  const p = out.params;
+  const params = batchMatMulParams(a.scale, a.zeroPoint, b.scale, b.zeroPoint, p.scale, p.zeroPoint);
+  checkRequant(s, n, { multiplier: Int32Array.of(params.multiplier), shift: Int32Array.of(params.shift) }, a.scale * b.scale, p.scale);
+  s.add(n, 'QBatchMatMul', { ...params, ...clampOf(out) }, [a.name, b.name], out);
 }
 
 /** Gemm / MatMul of an activation [N, K] and constant weights → QFullyConnected with w as [M, K]

@@ -1,6 +1,7 @@
 /** Lowering rows of data movement on int8 tensors, in the input's parameters: Reshape, Flatten,
- * Squeeze, Unsqueeze and Identity become a Reshape view; Transpose stays; Pad stays with its
- * fill value in the int8 domain (real 0 is the zero point). */
+ * Squeeze, Unsqueeze and Identity become a Reshape view; Transpose, Slice, DepthToSpace and
+ * SpaceToDepth stay (copies; TFLite's int8 StridedSlice / DepthToSpace keep the scale too); Pad
+ * stays with its fill value in the int8 domain (real 0 is the zero point). */
 import type { NodeOf } from '../../ir/graph.js';
 import type { ScaleSource } from './source.js';
 
@@ -16,6 +17,14 @@ export function lowerTranspose(s: ScaleSource, n: NodeOf<'Transpose'>): void {
   const x = s.activation(n, n.inputs[0]);
   const out = s.output(n, { kind: 'keep', clamps: false, input: x });
   s.add(n, 'Transpose', n.attrs, [x.name], out);
+}
+
+/** Slice, DepthToSpace, SpaceToDepth on int8: the same op (a copy) in the input's parameters. */
+export function lowerCopy(s: ScaleSource, n: NodeOf<'Slice'> | NodeOf<'DepthToSpace'> | NodeOf<'SpaceToDepth'>): void {
+  const x = s.activation(n, n.inputs[0]);
+  const out = s.output(n, { kind: 'keep', clamps: false, input: x });
+  if (n.op === 'Slice') s.add(n, 'Slice', n.attrs, [x.name], out);
+  else s.add(n, n.op, n.attrs, [x.name], out);
 }
 
 /** Pad on int8: a constant fill becomes its int8 value. */

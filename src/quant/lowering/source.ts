@@ -19,6 +19,8 @@ export interface Params {
 /** An int8 tensor of the graph being built, with its per-tensor parameters. */
 export interface Operand extends Params {
   name: string;
+  /** True for a constant (an operand of Add/Mul/Concat may be one). */
+  constant?: boolean;
 }
 
 /** The codes with which an int8 row says it does not take a node (its attributes, shapes or
@@ -85,10 +87,14 @@ export interface ScaleSource {
   shape(name: string): readonly number[];
   /** The constant tensor `name`, if it is one. */
   constant(name: string): Tensor | undefined;
+  /** True when `name` is a constant (a float initializer, or a DequantizeLinear of a quantized one). */
+  isConstant(name: string): boolean;
   /** The int8 activation read by `node` as input `name`. */
   activation(node: Node, name: string): Operand;
   /** An operand of Add/Concat: an activation, or a constant quantized per tensor. */
   operand(node: Node, name: string): Operand;
+  /** Adds a constant int8 tensor the row computed (Div's reciprocal), named after `base`. */
+  addConstant(node: Node, base: string, shape: readonly number[], data: Int8Array, p: Params): Operand;
   /** The int8 weights [M, ...] and int32 bias (scale s_x * s_w[c]) of a Conv/fully connected layer. */
   linear(node: Node, x: Operand, w: WeightSpec): LinearOperands;
   /** The output parameters of `node`, by `rule`. */

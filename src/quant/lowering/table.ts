@@ -7,9 +7,9 @@
 import type { NodeOf } from '../../ir/graph.js';
 import type { OpGroup } from '../../ir/ops.js';
 import { lowerHardSigmoid, lowerHardSwish, lowerLeakyRelu, lowerPRelu, lowerSigmoidTanh } from './activation.js';
-import { lowerAdd, lowerClamp } from './elementwise.js';
-import { lowerConv, lowerFullyConnected } from './linear.js';
-import { lowerPad, lowerTranspose, lowerView } from './movement.js';
+import { lowerAdd, lowerClamp, lowerDiv, lowerMul } from './elementwise.js';
+import { lowerConv, lowerFullyConnected, lowerMatMul } from './linear.js';
+import { lowerCopy, lowerPad, lowerTranspose, lowerView } from './movement.js';
 import { lowerGlobalAveragePool, lowerPool } from './pool.js';
 import { lowerGlobalMaxPool, lowerReduceMax, lowerReduceMean } from './reduce.js';
 import { lowerConcat, lowerSoftmax } from './softmax.js';
@@ -21,8 +21,11 @@ export type LowerRow<K extends OpGroup<'int8'>> = (s: ScaleSource, node: NodeOf<
 export const int8Lowerings: { readonly [K in OpGroup<'int8'>]: LowerRow<K> } = {
   Conv: lowerConv,
   Gemm: lowerFullyConnected,
-  MatMul: lowerFullyConnected,
+  MatMul: lowerMatMul,
   Add: lowerAdd,
+  Sub: lowerAdd,
+  Mul: lowerMul,
+  Div: lowerDiv,
   MaxPool: lowerPool,
   AveragePool: lowerPool,
   GlobalAveragePool: lowerGlobalAveragePool,
@@ -46,6 +49,9 @@ export const int8Lowerings: { readonly [K in OpGroup<'int8'>]: LowerRow<K> } = {
   ReduceMean: lowerReduceMean,
   ReduceMax: lowerReduceMax,
   GlobalMaxPool: lowerGlobalMaxPool,
+  Slice: lowerCopy,
+  DepthToSpace: lowerCopy,
+  SpaceToDepth: lowerCopy,
 };
 
 /** Lowers `node` (an op of OpGroups.int8) with its row. */

@@ -181,6 +181,122 @@ void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *inp
     }
 }
 
+static int32_t add_one(const qgc_add_params *p, int32_t x1, int32_t x2)
+{
+    const int32_t a = qgc_requantize_inline(shift_left(x1 + p->input1_offset, p->left_shift), p->input1_mult, p->input1_shift);
+    const int32_t b = qgc_requantize_inline(shift_left(x2 + p->input2_offset, p->left_shift), p->input2_mult, p->input2_shift);
+    const int32_t v = qgc_requantize_inline(wrap_add(a, b), p->output_mult, p->output_shift) + p->output_offset;
+    return clamp_i32(v, p->act_min, p->act_max);
+}
+
+static int32_t mul_one(const qgc_mul_params *p, int32_t x1, int32_t x2)
+{
+    const int32_t v = qgc_requantize_inline((x1 + p->input1_offset) * (x2 + p->input2_offset), p->output_mult, p->output_shift) +
+                      p->output_offset;
+    return clamp_i32(v, p->act_min, p->act_max);
+}
+
+/** Rows of the broadcast walk: everything but the innermost axis. */
+static int32_t walk_rows(const qgc_broadcast_walk *w)
+{
+    int32_t rows = 1, k;
+    for (k = 0; k < w->rank - 1; k++)
+    {
+        rows *= w->dims[k];
+    }
+    return rows;
+}
+
+/** Moves the operand offsets to the next row: the outer axes count like an odometer, each
+ * moving the offsets by its strides and back when it wraps. */
+static void walk_next_row(const qgc_broadcast_walk *w, int32_t *idx, int32_t *o1, int32_t *o2)
+{
+    int32_t k;
+    for (k = w->rank - 2; k >= 0; k--)
+    {
+        *o1 += w->strides1[k];
+        *o2 += w->strides2[k];
+        if (++idx[k] < w->dims[k])
+        {
+            return;
+        }
+        *o1 -= w->dims[k] * w->strides1[k];
+        *o2 -= w->dims[k] * w->strides2[k];
+        idx[k] = 0;
+    }
+}
+
+void qgc_add_broadcast_s8(const qgc_add_params *p, const qgc_broadcast_walk *w, const int8_t *input1, const int8_t *input2,
+                          int8_t *output)
+{
+    const int32_t last = w->rank - 1, inner = w->dims[last], s1 = w->strides1[last], s2 = w->strides2[last];
+    const int32_t rows = walk_rows(w);
+    int32_t idx[QGC_MAX_RANK] = {0};
+    int32_t row, i, o1 = 0, o2 = 0;
+    for (row = 0; row < rows; row++)
+    {
+        for (i = 0; i < inner; i++)
+        {
+            *output++ = (int8_t)add_one(p, input1[o1 + i * s1], input2[o2 + i * s2]);
+        }
+        walk_next_row(w, idx, &o1, &o2);
+    }
+}
+
+void qgc_mul_s8(const qgc_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    int32_t i;
+    for (i = 0; i < p->size; i++)
+    {
+        output[i] = (int8_t)mul_one(p, input1[i], input2[i]);
+    }
+}
+
+void qgc_mul_broadcast_s8(const qgc_mul_params *p, const qgc_broadcast_walk *w, const int8_t *input1, const int8_t *input2,
+                          int8_t *output)
+{
+    const int32_t last = w->rank - 1, inner = w->dims[last], s1 = w->strides1[last], s2 = w->strides2[last];
+    const int32_t rows = walk_rows(w);
+    int32_t idx[QGC_MAX_RANK] = {0};
+    int32_t row, i, o1 = 0, o2 = 0;
+    for (row = 0; row < rows; row++)
+    {
+        for (i = 0; i < inner; i++)
+        {
+            *output++ = (int8_t)mul_one(p, input1[o1 + i * s1], input2[o2 + i * s2]);
+        }
+        walk_next_row(w, idx, &o1, &o2);
+    }
+}
+
+void qgc_batch_matmul_s8(const qgc_batch_matmul_params *p, const qgc_broadcast_walk *w, const int8_t *lhs, const int8_t *rhs,
+                         int8_t *output)
+{
+    const int32_t batches = walk_rows(w);
+    int32_t idx[QGC_MAX_RANK] = {0};
+    int32_t t, i, j, l, o1 = 0, o2 = 0;
+    for (t = 0; t < batches; t++)
+    {
+        for (i = 0; i < p->m; i++)
+        {
+            const int8_t *a = lhs + o1 + i * p->k;
+            for (j = 0; j < p->n; j++)
+            {
+                const int8_t *b = rhs + o2 + j;
+                uint32_t acc = 0u;
+                int32_t v;
+                for (l = 0; l < p->k; l++)
+                {
+                    acc += (uint32_t)(((int32_t)a[l] + p->lhs_offset) * ((int32_t)b[l * p->n] + p->rhs_offset));
+                }
+                v = qgc_requantize_inline((int32_t)acc, p->output_mult, p->output_shift) + p->output_offset;
+                *output++ = (int8_t)clamp_i32(v, p->act_min, p->act_max);
+            }
+        }
+        walk_next_row(w, idx, &o1, &o2);
+    }
+}
+
 void qgc_add_lut_s8(const qgc_add_params *p, const int32_t *lut1, const int32_t *lut2, const int8_t *input1, const int8_t *input2,
                     int8_t *output)
 {

@@ -72,6 +72,25 @@ typedef struct
     int32_t act_min, act_max;
 } qgc_add_params;
 
+/** Elementwise multiply (TFLite's integer Mul): offsets are negated zero points. */
+typedef struct
+{
+    int32_t size;
+    int32_t input1_offset, input2_offset;
+    int32_t output_offset, output_mult, output_shift;
+    int32_t act_min, act_max;
+} qgc_mul_params;
+
+/** How a broadcasting kernel walks its operands: the output is written in order over `dims`
+ * (outermost first); operand j reads element sum(i_k * strides_j[k]) (stride 0: broadcast). */
+typedef struct
+{
+    int32_t rank;
+    int32_t dims[QGC_MAX_RANK];
+    int32_t strides1[QGC_MAX_RANK];
+    int32_t strides2[QGC_MAX_RANK];
+} qgc_broadcast_walk;
+
 typedef struct
 {
     qgc_dims input, output;
@@ -160,8 +179,29 @@ void qgc_conv_s4(const qgc_conv_params *p, const int32_t *mult, const int32_t *s
                  const int8_t *filter, const int32_t *bias, int8_t *output);
 void qgc_fully_connected_s4(const qgc_fc_params *p, const int32_t *mult, const int32_t *shift, const int8_t *input,
                             const int8_t *weights, const int32_t *bias, int8_t *output);
+/** Matrix product of two activations (TFLite's BatchMatMul): lhs [M, K] x rhs [K, N] row-major per
+ * batch; the batch walk (rank - 1 axes over the batches and one of size 1) moves lhs and rhs by
+ * whole matrices, broadcasting a batch dim with stride 0. */
+typedef struct
+{
+    int32_t m, k, n;
+    int32_t lhs_offset, rhs_offset;
+    int32_t output_offset, output_mult, output_shift;
+    int32_t act_min, act_max;
+} qgc_batch_matmul_params;
+
+void qgc_batch_matmul_s8(const qgc_batch_matmul_params *p, const qgc_broadcast_walk *w, const int8_t *lhs, const int8_t *rhs,
+                         int8_t *output);
 /** Elementwise add; output may be input1 or input2 (same pointer). */
 void qgc_add_s8(const qgc_add_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+/** Add with numpy broadcasting (TFLite's BroadcastAdd4DSlow): each element as qgc_add_s8 computes it. */
+void qgc_add_broadcast_s8(const qgc_add_params *p, const qgc_broadcast_walk *w, const int8_t *input1, const int8_t *input2,
+                          int8_t *output);
+/** Elementwise multiply (TFLite's MulElementwise); output may be input1 or input2. */
+void qgc_mul_s8(const qgc_mul_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+/** Multiply with numpy broadcasting (TFLite's BroadcastMul6DSlow). */
+void qgc_mul_broadcast_s8(const qgc_mul_params *p, const qgc_broadcast_walk *w, const int8_t *input1, const int8_t *input2,
+                          int8_t *output);
 /** The same add with each input's rescaling read from a table: lut1[q + 128] is input 1's value
  * q rescaled (offset, left shift, requantization), lut2 likewise; the output requantization is
  * computed. Same bytes as qgc_add_s8. */
