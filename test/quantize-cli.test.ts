@@ -32,7 +32,7 @@ describe('qgc quantize / run --int / inspect --quantized', () => {
     const r = await cli('quantize', fm.model, '--calib', calib, '--calib-method', 'minmax', '-o', qdq);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/wrote .*model\.int8\.onnx \(\d+ bytes\): 5 int8 ops, w8a8, weights per channel, activations calibrated by minmax on 64 samples/);
+    expect(r.out).toMatch(/wrote .*model\.int8\.onnx \(\d+ bytes\): 5 int8 ops, w8a8, nearest rounding, weights per channel, activations calibrated by minmax on 64 samples/);
     expect(isQuantizedModel(loadModel(qdq).graph)).toBe(true);
 
     const x = smallInput(dir);

@@ -125,7 +125,7 @@ describe('W4A8 on the command line', () => {
     const qdq = join(dir, 'w4.onnx');
     const r = await cli('quantize', fm.model, '--calib', join(fm.dir, 'calib.npy'), '--bits', 'w4a8', '-o', qdq);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/ w4a8, weights per channel/);
+    expect(r.out).toMatch(/ w4a8, nearest rounding, weights per channel/);
     const model = decodeModel(readFileSync(qdq));
     const int4Weights = (m: typeof model) => m.graph!.initializer!.filter((t) => t.dataType === INT4 && !t.name!.endsWith('zero_point')).length;
     expect(int4Weights(model)).toBe(3);

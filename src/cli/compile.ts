@@ -23,7 +23,7 @@ import { requireStaticDims } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
 import { formatMeasured, measureFolder, withMeasured } from './measure.js';
-import { bitsOption, int8GraphFor, type CalibCliOptions } from './quantize.js';
+import { bitsOption, int8GraphFor, roundingOption, type CalibCliOptions } from './quantize.js';
 
 /** Where `qgc compile` writes: the report on `out`, warnings on `err`. */
 export interface CompileIo {
@@ -133,6 +133,7 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .option('--int8-only', 'refuse ops without an int8 kernel instead of running them in float')
     .addOption(bitsOption())
     .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number')
+    .addOption(roundingOption())
     .addOption(new Option('--input-shape <name=dims>', 'set an input shape, e.g. input=1x1x28x28 (repeatable); a symbolic batch dim is 1, other symbolic dims must be set').argParser(collect).default([]))
     .action(async (model: string, o: CompileCliOptions, cmd: Command) => {
       const target: AnyTarget = loadAnyTarget(o.target); // a bad target fails before the (slow) calibration

@@ -9,7 +9,7 @@ import { formatInspect, inspectGraph } from './inspect.js';
 import { shapesFromData } from './data-shapes.js';
 import { collect, parseInputShapes } from './options.js';
 import type { ProgressStream } from './progress.js';
-import { bitsOption, formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, type CalibCliOptions } from './quantize.js';
+import { bitsOption, formatQuantizedLayers, inspectQuantized, int8GraphFor, quantizeToFile, roundingOption, type CalibCliOptions } from './quantize.js';
 import { readFeeds, runModel, summarize, writeOutputs } from './run.js';
 import { registerVerify } from './verify.js';
 import { terminalSafe, terminalSafeLines } from './terminal-text.js';
@@ -116,6 +116,7 @@ export function buildProgram(io: Io): Command {
     .description('quantize a float ONNX model to int8 with calibration data and write it as QDQ ONNX')
     .argument('<model>', 'path to a float .onnx file')
     .requiredOption('-o, --output <file>', 'the .onnx file to write (written only when everything succeeded)')
+    .addOption(roundingOption())
     .addOption(inputShapeOption()))
     .action((model: string, o: CalibCliOptions & { output: string; inputShape: string[] }) => {
       if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, 'no --calib given', {}, 'Pass --calib calib.npy (float32 samples along axis 0).');

@@ -19,6 +19,9 @@ import { requireInt8Forms } from '../quant/lower.js';
 import { CALIB_METHODS, calibrationRanges, calibrationThreads, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
 import { layerSqnr, type LayerSqnr } from '../quant/sqnr.js';
 import { parseBits } from '../quant/widths.js';
+import { LayerInputCollector } from '../quant/layer-inputs.js';
+import { quantizeRounded } from '../passes/quantize-rounded.js';
+import { parseRounding, ROUNDING_METHODS, type RoundingMethod } from '../quant/rounding.js';
 import { progressBar, type ProgressStream } from './progress.js';
 
 /** The calibration options shared by `quantize`, `run --int` and `inspect --quantized`. */
@@ -31,6 +34,8 @@ export interface CalibCliOptions {
   bits?: string;
   /** Worker threads for calibration (default: every core for a large network, else 1). */
   threads?: string | number;
+  /** --rounding: nearest (default), bias-correction, adaround. */
+  rounding?: string;
   /** Refuse ops without an int8 kernel instead of running them in float. */
   int8Only?: boolean;
   /** Comma-separated node names to keep in float (repeatable). */
@@ -42,11 +47,17 @@ export function bitsOption(): Option {
   return new Option('--bits <widths>', 'weight and activation bit-widths of every layer: w8a8 (default) or w4a8 (int4 weights, int8 activations)');
 }
 
-/** The quantizer options of the command line. */
+/** --rounding, shared by quantize and compile. */
+export function roundingOption(): Option {
+  return new Option('--rounding <method>', `how weights are rounded, on the calibration data: ${ROUNDING_METHODS.join(', ')} (default nearest)`);
+}
+
+/** The quantizer options of the command line (less the rounding's calibration inputs). */
 function quantizeOptions(o: CalibCliOptions): QuantizeOptions {
   const widths = parseBits(o.bits);
+  const rounding = parseRounding(o.rounding);
   const names = (o.floatNodes ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  return { perTensorWeights: o.perTensor === true, widths, int8Only: o.int8Only === true, ...(names.length > 0 ? { floatNodes: new Set(names) } : {}) };
+  return { perTensorWeights: o.perTensor === true, widths, rounding, int8Only: o.int8Only === true, ...(names.length > 0 ? { floatNodes: new Set(names) } : {}) };
 }
 
 /** True when an imported graph is a QDQ / QOperator model. */
@@ -78,6 +89,7 @@ export interface QuantizedModel {
   result: QuantizeResult;
   method: CalibMethod;
   samples: number;
+  rounding: RoundingMethod;
 }
 
 /** Optimizes an imported float graph, calibrates it on --calib data, and quantizes it; `ctx`
@@ -89,18 +101,35 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
   }
   const { method, percentile, threads } = parseCalibOptions(o);
   const options = quantizeOptions(o);
+  const rounding = options.rounding ?? 'nearest';
   const float = runPipeline(imported, optimizationPasses, ctx);
   requireInt8Forms(float, options); // every node without an int8 form (or float kernels), before the (slow) calibration
   const source = openCalibration(float, o.calib);
   const bar = progressBar('calibrating', stream);
+  // Bias correction and AdaRound read the layers' inputs, gathered in the same pass.
+  const collector = rounding === 'nearest' ? undefined : new LayerInputCollector(float);
   let stats;
   try {
-    stats = collectStats(float, source.samples(), { onProgress: (f) => bar.update(f), threads: threads ?? calibrationThreads(float) });
+    // The layer inputs of bias correction and AdaRound are collected on this thread.
+    stats = collectStats(float, source.samples(), {
+      onProgress: (f) => bar.update(f), threads: collector ? 1 : threads ?? calibrationThreads(float), onSample: collector && ((env) => collector.add(env)),
+    });
   } finally {
     bar.done();
   }
-  const result = quantizeGraph(float, calibrationRanges(stats, { method, percentile }), options);
-  return { float, result, method, samples: stats.samples };
+  const ranges = calibrationRanges(stats, { method, percentile });
+  let result;
+  if (collector) {
+    const roundingBar = progressBar(`rounding (${rounding})`, stream);
+    try {
+      result = quantizeRounded(float, ranges, options, collector.result(), source, (f) => roundingBar.update(f));
+    } finally {
+      roundingBar.done();
+    }
+  } else {
+    result = quantizeGraph(float, ranges, options);
+  }
+  return { float, result, method, samples: stats.samples, rounding };
 }
 
 /** Writes bytes to `path` through a temporary file, so a failure leaves nothing behind. */
@@ -122,7 +151,7 @@ export function quantizeToFile(imported: Graph, o: CalibCliOptions, output: stri
   const bytes = exportQdq(q.result.graph);
   writeAtomically(output, bytes);
   const ops = q.result.graph.nodes.filter((n) => n.op.startsWith('Q') && n.op !== 'Quantize').length;
-  const summary = `wrote ${output} (${bytes.length} bytes): ${ops} int8 ops, ${o.bits ?? 'w8a8'}, weights ${o.perTensor ? 'per tensor' : 'per channel'}, ` +
+  const summary = `wrote ${output} (${bytes.length} bytes): ${ops} int8 ops, ${o.bits ?? 'w8a8'}, ${q.rounding} rounding, weights ${o.perTensor ? 'per tensor' : 'per channel'}, ` +
     `activations calibrated by ${q.method} on ${q.samples} sample${q.samples === 1 ? '' : 's'}\n`;
   return { summary, warnings: q.result.warnings };
 }
@@ -149,6 +178,9 @@ export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: Progr
     }
     if (o.bits !== undefined) {
       throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --bits is for float models', {}, 'Drop --bits: a QDQ model keeps the widths its tensors have.');
+    }
+    if (o.rounding !== undefined) {
+      throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --rounding is for float models', {}, 'Drop --rounding: a QDQ model keeps its integer weights.');
     }
     const warnings: string[] = [];
     const { int8Only, floatNodes } = quantizeOptions(o);

@@ -7,6 +7,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Range } from '../quant/histogram.js';
 import { LowerContext, type FloatNodeNote, type QuantizeOptions } from '../quant/lower-context.js';
 import { lowerNode, requireInt8Forms } from '../quant/lower.js';
+import type { RoundedWeights } from '../quant/rounding.js';
 import type { Pass } from './pass.js';
 import { verifyGraph } from './verify.js';
 
@@ -18,6 +19,8 @@ export interface QuantizeResult {
   warnings: string[];
   /** Float activation name → the int8 tensor standing for it (for per-layer comparisons). */
   int8Of: Map<string, string>;
+  /** The integer weights (and bias shifts) of each Conv/FC, by float node name. */
+  weights: Map<string, RoundedWeights>;
   /** The nodes kept in float (each also has a line in `warnings`). */
   floatNodes: FloatNodeNote[];
 }
@@ -65,7 +68,7 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, 
   }
   const out: Graph = { name: graph.name, tensors: ctx.tensors, nodes: ctx.nodes, inputs: [...graph.inputs], outputs: [...graph.outputs], opset: graph.opset };
   verifyGraph(out, 'quantize');
-  return { graph: out, warnings: ctx.warnings, int8Of: ctx.int8Of, floatNodes: ctx.floatNodes };
+  return { graph: out, warnings: ctx.warnings, int8Of: ctx.int8Of, weights: ctx.weights, floatNodes: ctx.floatNodes };
 }
 
 /** The quantizer as a pipeline pass, for fixed calibration ranges. */

@@ -14,6 +14,7 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { runGraph } from '../interp/run.js';
+import type { Value } from '../interp/types.js';
 import { producers } from '../ir/rewrite.js';
 import type { CalibSample } from './calib-data.js';
 import { DEFAULT_BINS, Histogram, type Range } from './histogram.js';
@@ -38,6 +39,9 @@ export interface CollectOptions {
   /** Worker threads to run samples on (default 1: this thread). The histograms, and so the
    * ranges, are the same for any number. See `calibrationThreads` for a sensible choice. */
   threads?: number;
+  /** Called with every sample's float activations (e.g. a LayerInputCollector's add);
+   * on this thread, so it needs `threads` 1. */
+  onSample?: (env: ReadonlyMap<string, Value>) => void;
 }
 
 /** What calibration saw: one histogram (with exact min/max) per float activation. */
@@ -92,10 +96,12 @@ export function collectStats(graph: Graph, samples: Iterable<CalibSample>, opts:
     opts.onProgress?.(sample.progress);
   };
   const threads = opts.threads ?? 1;
+  if (opts.onSample && threads > 1) throw new Error('collectStats: onSample needs the samples on this thread (threads 1)');
   if (threads <= 1) {
     for (const sample of samples) {
       const env = runGraph(graph, sample.feeds, { keepAll: true });
       fold(sampleStats(graph, env, (d) => d), sample, (h, d) => h.add(d));
+      opts.onSample?.(env);
     }
   } else {
     const pool = new WorkerPool<CalibSample['feeds'], SampleStats>(taskUrl(import.meta.url, 'calibrate-task'), { graph, bins } satisfies CalibSetup, threads);

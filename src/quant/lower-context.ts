@@ -12,6 +12,8 @@ import { QUANT_BITS } from '../ir/qops.js';
 import type { OpAttrMap, OpName } from '../ir/ops.js';
 import type { Range } from './histogram.js';
 import { DEFAULT_WIDTHS, widthsOf, type WidthPlan } from './widths.js';
+import type { LayerInputs } from './layer-inputs.js';
+import { roundWeights, type RoundedWeights, type RoundingMethod } from './rounding.js';
 import { isRowRefusal, type LinearOperands, type Operand, type Output, type OutputRule, type Params, type ScaleSource, type WeightSpec } from './lowering/source.js';
 import {
   activationParams,
@@ -21,7 +23,6 @@ import {
   fromQuantParams,
   quantizeBias,
   quantizeValue,
-  quantizeWeights,
   toQuantParams,
   weightMax,
   weightScales,
@@ -34,6 +35,16 @@ export interface QuantizeOptions {
   perTensorWeights?: boolean;
   /** The bit-widths of each layer (default: int8 weights and activations everywhere). */
   widths?: WidthPlan;
+  /** How weights are rounded (default nearest; the others need `layerInputs`). */
+  rounding?: RoundingMethod;
+  /** The calibration activations at each layer's input, by float node name
+   * (LayerInputCollector), for bias correction and AdaRound. */
+  layerInputs?: ReadonlyMap<string, LayerInputs>;
+  /** AdaRound's asymmetric inputs: the patches the quantized network feeds a layer, at the
+   * positions of its `layerInputs` (src/passes/quantize-rounded.ts). */
+  quantizedInputs?: ReadonlyMap<string, LayerInputs>;
+  /** Integer weights (and bias shifts) decided earlier, by float node name: used as they are. */
+  fixedWeights?: ReadonlyMap<string, RoundedWeights>;
   /** Refuse any op without an int8 form (today's error) instead of running it in float. */
   int8Only?: boolean;
   /** Nodes (of the optimized float graph) to keep in float even where an int8 row takes them. */
@@ -75,6 +86,8 @@ export class LowerContext implements ScaleSource {
   readonly int8Of = new Map<string, string>();
   /** Things the user may want to know (adjusted scales, flushed multipliers). */
   readonly warnings: string[] = [];
+  /** The integer weights of each layer, by float node name. */
+  readonly weights = new Map<string, RoundedWeights>();
   /** Float activation name → the float32 tensor standing for it where a float node reads or
    * writes it (between a Dequantize and a Quantize). */
   readonly floatOf = new Map<string, string>();
@@ -222,7 +235,7 @@ export class LowerContext implements ScaleSource {
   attempt(lower: () => void): CompileError | undefined {
     const saved = {
       tensors: new Map(this.tensors), nodes: this.nodes.length, int8Of: new Map(this.int8Of), constCache: new Map(this.constCache),
-      warnings: this.warnings.length, nodeNames: new Set(this.nodeNames),
+      weights: new Map(this.weights), warnings: this.warnings.length, nodeNames: new Set(this.nodeNames),
     };
     try {
       lower();
@@ -232,6 +245,7 @@ export class LowerContext implements ScaleSource {
       restore(this.tensors, saved.tensors);
       restore(this.int8Of, saved.int8Of);
       restore(this.constCache, saved.constCache);
+      restore(this.weights, saved.weights);
       this.nodes.length = saved.nodes;
       this.warnings.length = saved.warnings;
       this.nodeNames.clear();
@@ -290,19 +304,46 @@ export class LowerContext implements ScaleSource {
     const wq: QuantParams = perTensor
       ? { scale: scales, zeroPoint: new Int32Array(1), bits }
       : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0, bits };
-    const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int${bits}`), dtype: 'int8', shape: wShape, data: quantizeWeights(weight.data, scales, qmax), quant: wq });
+    const rounded = this.round(node, weight.data, channels, scales, qmax);
+    this.weights.set(node.name, rounded);
+    const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int${bits}`), dtype: 'int8', shape: wShape, data: rounded.q, quant: wq });
     let b = '';
-    if (bias) {
+    const shift = rounded.biasShift;
+    if (bias || shift) {
       const bs = biasScales(inputScale, scales, channels);
+      const corrected = shift ? Float32Array.from({ length: channels }, (_, c) => (bias?.[c] ?? 0) + shift[c]) : bias!;
       b = this.addTensor({
         name: this.freshTensor(`${node.name}_bias_int32`),
         dtype: 'int32',
         shape: [channels],
-        data: quantizeBias(bias, bs),
+        data: quantizeBias(corrected, bs),
         quant: { scale: bs, zeroPoint: new Int32Array(channels), axis: 0, bits: QUANT_BITS.bias },
       });
     }
     return { weight: w, bias: b, scales };
+  }
+
+  /** The integer weights of `node` by the rounding method (and bias correction's shifts). */
+  private round(node: Node, data: Float32Array, channels: number, scales: Float32Array, qmax: number): RoundedWeights {
+    const method = this.opts.rounding ?? 'nearest';
+    const inputs = this.opts.layerInputs?.get(node.name);
+    const layer = { data, channels, fanIn: data.length / channels, groups: inputs?.groups ?? 1, scales, qmax };
+    const fixed = this.opts.fixedWeights?.get(node.name);
+    if (fixed && fixed.q.length === data.length) return fixed;
+    if (method === 'nearest') return roundWeights('nearest', layer, undefined);
+    if (!inputs || inputs.fanIn !== layer.fanIn) {
+      this.warnings.push(`node '${node.name}' (${node.op}): --rounding ${method} has no calibration patches for this layer's shape; its weights are rounded to nearest`);
+      return roundWeights('nearest', layer, undefined);
+    }
+    if (method === 'adaround' && inputs.rows < inputs.fanIn) {
+      // Fewer rows than weights per channel: the Gram matrix of the patches is singular, so some
+      // rounding errors are invisible to the loss and the choice among them is arbitrary.
+      const perSample = Math.max(1, inputs.positions / Math.max(1, inputs.samples));
+      this.warnings.push(`node '${node.name}' (${node.op}): AdaRound used ${inputs.rows} calibration rows (${inputs.samples} sample${inputs.samples === 1 ? '' : 's'}) ` +
+        `for ${inputs.fanIn} weights per output channel; with fewer rows than weights the reconstruction error cannot tell every rounding apart and AdaRound may fit the calibration set; ` +
+        `give at least ${Math.ceil(inputs.fanIn / perSample)} samples`);
+    }
+    return roundWeights(method, layer, inputs, this.opts.quantizedInputs?.get(node.name));
   }
 
   // ScaleSource: what the lowering rows ask for.
@@ -407,3 +448,4 @@ function weightRows(b: Float32Array, rows: number, cols: number, transposed: boo
   }
   return w;
 }
+
