@@ -33,6 +33,7 @@ function rowMajorProvider(without: Int8Op[] = []): KernelProvider {
     Slice: k('slice'),
     DepthToSpace: k('d2s'),
     SpaceToDepth: k('s2d'),
+    Resize: k('resize'),
     QSigmoid: k('sigmoid'),
     QTanh: k('tanh'),
     QHardSigmoid: k('hardsigmoid'),

@@ -1,8 +1,9 @@
 /** Resize (nearest and linear): ONNX's coordinate transforms, applied one axis at a time
  * (both modes are separable), in float64 with one rounding to the output's type at the end. */
 import { allocate, type NumericData } from '../ir/dtype.js';
-import { elementCount } from '../ir/graph.js';
+import { elementCount, stridesOf } from '../ir/graph.js';
 import type { ResizeAttrs } from '../ir/ops.js';
+import type { GatherWalk } from './rearrange.js';
 import type { KernelTable } from './types.js';
 import { req, roundToFloat16 } from './util.js';
 
@@ -47,6 +48,48 @@ export function nearestIndex(mode: ResizeAttrs['nearestMode'], c: number, scale:
   }
 }
 
+/** The input index nearest Resize reads for each output index along one axis. */
+export function nearestIndices(a: ResizeAttrs, axis: number, inLen: number): Int32Array {
+  const outLen = a.shape[axis];
+  const idx = new Int32Array(outLen);
+  for (let x = 0; x < outLen; x++) {
+    const i = nearestIndex(a.nearestMode, sourceCoordinate(a.coordinateMode, x, a.scales[axis], inLen, outLen), a.scales[axis]);
+    idx[x] = Math.min(inLen - 1, Math.max(0, i));
+  }
+  return idx;
+}
+
+/** One axis's index table as a strided walk: [len] by `stride` (a step, a downsample), or
+ * [len / k, k] by [stride, inner] (k outputs per input step: an integer upsample repeats with
+ * inner 0); undefined when no such form gives every index. */
+function axisWalk(idx: Int32Array): { base: number; dims: number[]; strides: number[] } | undefined {
+  const n = idx.length;
+  const fits = (k: number, outer: number, inner: number) => idx.every((v, o) => v === idx[0] + Math.floor(o / k) * outer + (o % k) * inner);
+  if (n === 1) return { base: idx[0], dims: [1], strides: [0] };
+  if (fits(1, idx[1] - idx[0], 0)) return { base: idx[0], dims: [n], strides: [idx[1] - idx[0]] };
+  for (let k = 2; k < n; k++) {
+    if (n % k === 0 && fits(k, idx[k] - idx[0], idx[1] - idx[0])) return { base: idx[0], dims: [n / k, k], strides: [idx[k] - idx[0], idx[1] - idx[0]] };
+  }
+  return undefined;
+}
+
+/** Nearest Resize as one strided gather over its row-major input (what the backends copy int8
+ * tensors with), checked index by index against nearestIndices: each axis either steps evenly
+ * or repeats each step k times (integer up- and downsampling, whatever the coordinate and
+ * rounding modes). The first axis without such a form is returned instead. */
+export function nearestWalk(inputShape: readonly number[], a: ResizeAttrs): GatherWalk | { axis: number } {
+  const st = stridesOf(inputShape);
+  const walk: GatherWalk = { base: 0, dims: [], strides: [] };
+  for (let axis = 0; axis < inputShape.length; axis++) {
+    const w = axisWalk(nearestIndices(a, axis, inputShape[axis]));
+    if (!w) return { axis };
+    walk.base += w.base * st[axis];
+    walk.dims.push(...w.dims);
+    walk.strides.push(...w.strides.map((s) => s * st[axis]));
+  }
+  return walk;
+}
+
 /** Resamples `src` (float64, of `shape`) along `axis` to `outLen`. */
 function resampleAxis(src: Float64Array, shape: readonly number[], axis: number, outLen: number, a: ResizeAttrs): Float64Array {
   const inLen = shape[axis];
@@ -58,16 +101,16 @@ function resampleAxis(src: Float64Array, shape: readonly number[], axis: number,
   const lo = new Int32Array(outLen);
   const hi = new Int32Array(outLen);
   const w = new Float64Array(outLen);
-  for (let x = 0; x < outLen; x++) {
-    const c = sourceCoordinate(a.coordinateMode, x, a.scales[axis], inLen, outLen);
-    if (a.mode === 'nearest') {
-      lo[x] = hi[x] = clamp(nearestIndex(a.nearestMode, c, a.scales[axis]));
-    } else {
-      const cc = Math.min(inLen - 1, Math.max(0, c));
-      const f = Math.floor(cc);
+  if (a.mode === 'nearest') {
+    lo.set(nearestIndices(a, axis, inLen));
+    hi.set(lo);
+  } else {
+    for (let x = 0; x < outLen; x++) {
+      const c = Math.min(inLen - 1, Math.max(0, sourceCoordinate(a.coordinateMode, x, a.scales[axis], inLen, outLen)));
+      const f = Math.floor(c);
       lo[x] = f;
       hi[x] = clamp(f + 1);
-      w[x] = cc - f;
+      w[x] = c - f;
     }
   }
   for (let o = 0; o < outer; o++) {

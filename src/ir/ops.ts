@@ -294,6 +294,7 @@ export const OpGroups = {
     'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Pad',
     'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'PRelu', 'ReduceMean', 'ReduceMax', 'GlobalMaxPool',
     'Sub', 'Mul', 'Div', 'Slice', 'DepthToSpace', 'SpaceToDepth',
+    'Resize', 'Split',
   ],
   /** Float ops a quantized graph may keep in float, between a Dequantize and a Quantize, where no
    * int8 lowering row takes the node or the user names it (`--float-nodes`): the C backend has a

@@ -314,6 +314,20 @@ class QdqWriter {
         this.keeps(n);
         if (n.op === 'SpaceToDepth' && n.attrs.mode !== 'DCR') throw this.fail(n, 'SpaceToDepth has no mode attribute in ONNX (DCR only)');
         return this.op(n, n.op, [this.dq(n, n.inputs[0])], [attr.int('blocksize', n.attrs.blocksize), ...(n.op === 'DepthToSpace' ? [attr.string('mode', n.attrs.mode)] : [])]);
+      case 'Resize': {
+        this.keeps(n);
+        const a = n.attrs;
+        const dims = this.tensor(n.inputs[0]).shape;
+        if (a.nearestMode === 'simple' || a.coordinateMode === 'tf_half_pixel_for_nn') throw this.fail(n, `Resize's ${a.nearestMode === 'simple' ? 'Resize-10 rounding' : 'tf_half_pixel_for_nn'} has no opset ${this.opset} form`);
+        // sizes when the scales are out / in (the importer derives the same ones), else the scales.
+        const bySizes = a.scales.every((sc, i) => sc === a.shape[i] / dims[i]);
+        if (!bySizes && !a.scales.every((sc, i) => Math.fround(sc) === sc && Math.floor(dims[i] * sc) === a.shape[i])) throw this.fail(n, 'its scales are neither out / in nor float32');
+        const x = this.dq(n, n.inputs[0]);
+        const inputs = bySizes
+          ? [x, '', '', this.b.constant(`${n.name}_sizes`, 'int64', [dims.length], Float64Array.from(a.shape))]
+          : [x, '', this.b.constant(`${n.name}_scales`, 'float32', [dims.length], Float32Array.from(a.scales))];
+        return this.op(n, 'Resize', inputs, [attr.string('mode', a.mode), attr.string('coordinate_transformation_mode', a.coordinateMode), attr.string('nearest_mode', a.nearestMode)]);
+      }
       case 'Identity':
         this.keeps(n);
         return this.op(n, 'Identity', [this.dq(n, n.inputs[0])], []);

@@ -233,6 +233,10 @@ export class QdqSource implements ScaleSource {
     return value + (dtype === 'uint8' ? -128 : 0);
   }
 
+  freshNode(base: string): string {
+    return this.ctx.fresh(base);
+  }
+
   /** lowerQdq reports nothing but errors. */
   warn(): void {}
 

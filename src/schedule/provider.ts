@@ -66,11 +66,12 @@ export interface OpKernel {
 }
 
 /** The int8 ops every backend's provider must give a kernel: the quantized IR's compute ops
- * (src/ir/qops.ts, less the float boundary), Pad, and the copies Slice, DepthToSpace and
- * SpaceToDepth. A provider's table is declared as
+ * (src/ir/qops.ts, less the float boundary), Pad, and the copies Slice, DepthToSpace,
+ * SpaceToDepth and nearest Resize. A provider's table is declared as
  * `satisfies Record<Int8Op, ...>`, so adding an op to the quantized IR makes every provider that
  * lacks a row for it a type error. */
-export type Int8Op = Exclude<keyof QuantizedOpAttrMap, 'Quantize' | 'Dequantize'> | 'Pad' | 'Slice' | 'DepthToSpace' | 'SpaceToDepth';
+export type Int8Op = Exclude<keyof QuantizedOpAttrMap, 'Quantize' | 'Dequantize'> | 'Pad' | 'Slice' | 'DepthToSpace' | 'SpaceToDepth'
+  | 'Resize';
 
 /** The ops a schedule steps through: every op but the views it resolves itself (Reshape,
  * Flatten, Squeeze, Unsqueeze, Identity, a Transpose of a plain layout) and the float boundary

@@ -2,7 +2,7 @@
  * (seeded) int8 weights and parameters computed by src/ir/intmath.ts, so every value is
  * one the quantizer could produce. */
 import type { Graph, Node, Tensor } from '../../src/ir/graph.js';
-import type { PadAttrs } from '../../src/ir/ops.js';
+import type { PadAttrs, ResizeAttrs } from '../../src/ir/ops.js';
 import { QUANT_BITS } from '../../src/ir/qops.js';
 import {
   LUT_FUNCTIONS, activationClamp, addParams, batchMatMulParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, mulParams, preluParams,
@@ -190,6 +190,12 @@ export class QGraphBuilder {
     const [n, c, h, w] = x.shape;
     const shape = op === 'DepthToSpace' ? [n, c / (blocksize * blocksize), h * blocksize, w * blocksize] : [n, c * blocksize * blocksize, h / blocksize, w / blocksize];
     return this.node(op, [x.name], this.act(shape, x.scale, x.zp), { blocksize, mode });
+  }
+
+  /** An int8 Resize to `shape` (scales out / in unless given). */
+  resize(x: Act, shape: number[], a: Omit<ResizeAttrs, 'scales' | 'shape'> & { scales?: number[] }): Act {
+    const scales = a.scales ?? shape.map((d, i) => d / x.shape[i]);
+    return this.node('Resize', [x.name], this.act(shape, x.scale, x.zp), { ...a, scales, shape });
   }
 
   /** A constant int8 operand (random values) with per-tensor parameters. */

@@ -9,6 +9,7 @@ import type { PadAttrs } from '../../ir/ops.js';
 import { isIdentityOperand, requantize } from '../../ir/intmath.js';
 import { batchWalk, broadcastWalk, inOutputOrder, isPlainElementwise, type WalkOperand } from '../../schedule/broadcast.js';
 import { blockWalk, sliceWalk, type GatherWalk } from '../../interp/rearrange.js';
+import { nearestWalk } from '../../interp/resize.js';
 import { nhwcOf, window2d } from '../../schedule/geometry.js';
 import { channelsLast, physicalShape, rowMajor, weightsForInputLayout, type Layout, type StridedCopy } from '../../schedule/layout.js';
 import type { Int8Op, KernelQuery } from '../../schedule/provider.js';
@@ -146,15 +147,24 @@ export function binaryOperands(step: NodeStep, ctx: CallContext): BinaryOperands
   return { input2, consts, walk: { rank: w.dims.length, dims: list(w.dims), strides1: list(w.strides[0]), strides2: list(w.strides[1]) } };
 }
 
-/** The walk of an int8 Slice / DepthToSpace / SpaceToDepth over its row-major input. */
+/** The walk of an int8 Slice / DepthToSpace / SpaceToDepth / nearest Resize over its row-major
+ * input; a nearest Resize whose index map is no strided walk is refused here. */
 export function gatherWalkOf(step: { node: NodeStep['node'] }, inputShape: readonly number[]): GatherWalk {
   const n = step.node;
   if (n.op === 'Slice') return sliceWalk(inputShape, n.attrs);
   if (n.op === 'DepthToSpace' || n.op === 'SpaceToDepth') return blockWalk(inputShape, n.attrs, n.op === 'DepthToSpace');
-  throw new Error('unreachable');
+  if (n.op === 'Resize' && n.attrs.mode === 'nearest') {
+    const w = nearestWalk(inputShape, n.attrs);
+    if ('axis' in w) {
+      throw new CompileError(ErrorCode.UnsupportedOp, `int8 nearest Resize of axis ${w.axis} from ${inputShape[w.axis]} to ${n.attrs.shape[w.axis]} (${n.attrs.coordinateMode}, ${n.attrs.nearestMode}) is no strided copy`,
+        { node: n.name, op: n.op }, 'Resize by whole factors (2x, 3x, 1/2, ...), where each output index steps evenly or repeats.');
+    }
+    return w;
+  }
+  throw new CompileError(ErrorCode.UnsupportedOp, `${n.op} (${n.op === 'Resize' ? n.attrs.mode : ''}) has no int8 copy kernel`, { node: n.name, op: n.op });
 }
 
-/** Slice, DepthToSpace, SpaceToDepth on int8: one strided copy (qgc_copy_s8) from the input's
+/** Slice, DepthToSpace, SpaceToDepth, nearest Resize on int8: one strided copy (qgc_copy_s8) from the input's
  * first element read, over row-major bytes. */
 const gatherKernel: CKernel = {
   inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8,
@@ -266,6 +276,7 @@ const PORTABLE_KERNELS = {
   Slice: gatherKernel,
   DepthToSpace: gatherKernel,
   SpaceToDepth: gatherKernel,
+  Resize: gatherKernel,
 } as const satisfies Record<Int8Op, CKernel>;
 
 /** The slopes of a QPRelu, one per channel (axis 1, the innermost axis of channels-last) or one
@@ -352,7 +363,7 @@ export const portableKernels: CKernelTable = { ...PORTABLE_KERNELS, ...floatKern
 
 const FLOAT_HINT = 'Let qgc quantize this node (drop it from --float-nodes), or replace the op; the C float kernels cover the ops of OpGroups.floatFallback (docs/float-fallback.md).';
 
-export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
+export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth/nearest Resize.';
 
 /** The portable provider (any core, any host). */
 export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {

@@ -72,7 +72,7 @@ const fixed = (kernel: string, check?: (q: KernelQuery) => void, scratch?: (q: K
   return { kernel, scratchBytes: scratch ? scratch(q) : 0 };
 };
 
-/** Slice, DepthToSpace, SpaceToDepth on int8: one strided gather from the first element read. */
+/** Slice, DepthToSpace, SpaceToDepth, nearest Resize on int8: one strided gather from the first element read. */
 const gatherKernel: WasmKernel = {
   inputLayout: 'row-major', outputLayout: 'row-major', dtypes: INT8, choose: portableKernels.Slice!.choose,
   build(step, ctx) {
@@ -137,6 +137,7 @@ const WASM_KERNELS = {
   Slice: gatherKernel,
   DepthToSpace: gatherKernel,
   SpaceToDepth: gatherKernel,
+  Resize: gatherKernel,
   QSigmoid: LUT_KERNEL,
   QTanh: LUT_KERNEL,
   QHardSigmoid: LUT_KERNEL,
@@ -156,7 +157,7 @@ const WASM_KERNELS = {
 /** The Wasm backend has no float kernels: a node the quantizer kept in float cannot run there. */
 export const WASM_FLOAT_HINT = '--target wasm needs int8 for this node: the Wasm backend has no float kernels. Compile for a C target (which runs it in float), or quantize the model so that an int8 kernel takes it.';
 
-export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth.';
+export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth/nearest Resize.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {

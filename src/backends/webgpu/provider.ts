@@ -106,6 +106,7 @@ const WEBGPU_KERNELS = {
   Slice: NO_WGSL_KERNEL,
   DepthToSpace: NO_WGSL_KERNEL,
   SpaceToDepth: NO_WGSL_KERNEL,
+  Resize: NO_WGSL_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
 /** The WebGPU backend has no float kernels: a node the quantizer kept in float cannot run there. */

@@ -101,6 +101,8 @@ export interface ScaleSource {
   output(node: Node, rule: OutputRule): Output;
   /** Pad's fill `value` (as the float op states it, for input `input`) in the int8 domain of `p`. */
   fill(node: Node, input: string, p: Params, value: number): number;
+  /** A node name used by neither graph yet (for a row that makes several nodes of one). */
+  freshNode(base: string): string;
   /** Something the user may want to know (a flushed multiplier). */
   warn(message: string): void;
   /** Adds the int8 node (inputs already in the new graph) and its output tensor with `out`'s parameters. */

@@ -9,7 +9,7 @@ import type { OpGroup } from '../../ir/ops.js';
 import { lowerHardSigmoid, lowerHardSwish, lowerLeakyRelu, lowerPRelu, lowerSigmoidTanh } from './activation.js';
 import { lowerAdd, lowerClamp, lowerDiv, lowerMul } from './elementwise.js';
 import { lowerConv, lowerFullyConnected, lowerMatMul } from './linear.js';
-import { lowerCopy, lowerPad, lowerTranspose, lowerView } from './movement.js';
+import { lowerCopy, lowerPad, lowerResize, lowerSplit, lowerTranspose, lowerView } from './movement.js';
 import { lowerGlobalAveragePool, lowerPool } from './pool.js';
 import { lowerGlobalMaxPool, lowerReduceMax, lowerReduceMean } from './reduce.js';
 import { lowerConcat, lowerSoftmax } from './softmax.js';
@@ -52,6 +52,8 @@ export const int8Lowerings: { readonly [K in OpGroup<'int8'>]: LowerRow<K> } = {
   Slice: lowerCopy,
   DepthToSpace: lowerCopy,
   SpaceToDepth: lowerCopy,
+  Resize: lowerResize,
+  Split: lowerSplit,
 };
 
 /** Lowers `node` (an op of OpGroups.int8) with its row. */
