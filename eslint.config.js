@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'examples/**/*.py', 'build/', 'out/', '**/*.cjs', '.venv-tf/', '.venv-onnx/', '.cache/', '.venv-bench/', '.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'examples/**/*.py', 'build/', 'out/', '**/*.cjs', '.venv-torch/', '.venv-tf/', '.venv-onnx/', '.cache/', '.venv-bench/', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -71,7 +71,7 @@ interface Row {
 /** Which group a linked object belongs to: the network's files, CMSIS-NN, or neither. */
 function groupOf(file: string): string | undefined {
   if (/libcmsis-nn\.a\(/.test(file)) return 'cmsis-nn';
-  if (/[/\\]\d{3}_(net|net_weights|qgc_kernels|qgc_data)\.o$/.test(file)) return 'network';
+  if (/[/\\]\d{3}_(net|net_weights|qgc_kernels|qgc_data|qgc_float)\.o$/.test(file)) return 'network';
   return undefined;
 }
 

@@ -105,7 +105,8 @@ describe('errors come before any file is written', () => {
     const x = b.input([1, 2, 4, 4]);
     const g = b.build(b.conv(x, { outC: 2, k: [1, 1] }));
     const conv = g.nodes.find((n) => n.op === 'QConv')!;
-    const sigmoid = { name: 'my "sigmoid"', op: 'Sigmoid', inputs: [conv.outputs[0]], outputs: ['s'], attrs: {} } as Node;
+    // Log: no int8 kernel, and no float kernel either (a Sigmoid would run in float, on float32 tensors).
+    const sigmoid = { name: 'my "log"', op: 'Log', inputs: [conv.outputs[0]], outputs: ['s'], attrs: {} } as Node;
     g.tensors.set('s', { ...g.tensors.get(conv.outputs[0])!, name: 's' });
     g.nodes.splice(g.nodes.indexOf(conv) + 1, 0, sigmoid);
     g.nodes[g.nodes.length - 1].inputs[0] = 's';
@@ -118,7 +119,7 @@ describe('errors come before any file is written', () => {
     }
     expect(err).toBeInstanceOf(CompileError);
     expect((err as CompileError).code).toBe(ErrorCode.UnsupportedOp);
-    expect((err as CompileError).where).toMatchObject({ node: 'my "sigmoid"', op: 'Sigmoid' });
+    expect((err as CompileError).where).toMatchObject({ node: 'my "log"', op: 'Log' });
     expect(existsSync(dir)).toBe(false);
   });
 

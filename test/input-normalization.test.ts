@@ -94,8 +94,9 @@ describe('an unsupported model', () => {
       { opType: 'Softplus', input: ['t'], output: ['y'] },
     ], [['x', 'float32', [1, 2, 4, 4]]], ['y'], 13, [f32('w', [2, 2, 1, 1], [0.5, -0.25, 0.125, 1])]);
     const f = write(bytes, [1, 2, 4, 4], -1, 1);
-    // A calibration file that does not exist: the op check comes first.
-    const r = await cli('compile', f.model, '--target', 'cortex-m4', '--calib', join(f.dir, 'missing.npy'), '-o', join(f.dir, 'out'));
+    // A calibration file that does not exist: the op check comes first. --int8-only: Exp and Erf,
+    // which would run in float otherwise, block too.
+    const r = await cli('compile', f.model, '--target', 'cortex-m4', '--calib', join(f.dir, 'missing.npy'), '--int8-only', '-o', join(f.dir, 'out'));
     expect(r.code).toBe(2);
     const line = r.err.trim();
     expect(line.split('\n')).toHaveLength(1);
@@ -103,5 +104,9 @@ describe('an unsupported model', () => {
     expect(line).toMatch(/Exp: qgc has no int8 kernel for it .* Erf: qgc has no int8 kernel for it .* Softplus: qgc has no int8 kernel for it/);
     // Advice names only what qgc can do.
     expect(line).not.toMatch(/keep this model in float/);
+    // Without --int8-only, Exp and Erf would run in float: the one error names only Softplus.
+    const fallback = await cli('compile', f.model, '--target', 'cortex-m4', '--calib', join(f.dir, 'missing.npy'), '-o', join(f.dir, 'out'));
+    expect(fallback.code).toBe(2);
+    expect(fallback.err.trim().split('\n')).toEqual([expect.stringMatching(/^error QGC1101: node 'Softplus_4' \(Softplus\): Softplus is not supported in int8\. /)]);
   });
 });

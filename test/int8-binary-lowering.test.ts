@@ -201,16 +201,18 @@ describe('int8 lowering of Mul, Sub, Div and broadcasting Add', () => {
     await session.release();
   });
 
-  it('refuses Div by a computed tensor, naming the node', () => {
+  it('refuses Div by a computed tensor, naming the node (with --int8-only; otherwise it runs in float)', () => {
     const inits = [init('w', 'float32', [2, 2, 1, 1], Float32Array.of(1, 0.5, -0.5, 1))];
     const nodes = [
       { name: 'c', opType: 'Conv', input: ['x', 'w'], output: ['c'], attribute: [attr.ints('kernel_shape', [1, 1])] },
       { name: 'ratio', opType: 'Div', input: ['x', 'c'], output: ['y'] },
     ];
     const g = importBytes(encode(nodes, inits, [valueInfo('x', 'float32', [1, 2, 3, 3])], [valueInfo('y', 'float32', [1, 2, 3, 3])]));
-    const e = errorOf(() => quantizeFloat(g, [{ feeds: new Map([['x', { dtype: 'float32', shape: [1, 2, 3, 3], data: randomFloats(1, 18) }]]), file: 'r', index: 0, progress: 1 }]));
+    const samples = () => [{ feeds: new Map([['x', { dtype: 'float32' as const, shape: [1, 2, 3, 3], data: randomFloats(1, 18) }]]), file: 'r', index: 0, progress: 1 }];
+    const e = errorOf(() => quantizeFloat(g, samples(), { int8Only: true }));
     expect([e.code, e.where.node, e.message]).toEqual([ErrorCode.UnsupportedOp, 'ratio', "Div by the computed tensor 'c' is not supported in int8"]);
     expect(e.hint).toMatch(/constants only/);
+    expect(quantizeFloat(g, samples()).nodes.find((n) => n.name === 'ratio')?.op).toBe('Div');
   });
 
   it('the C and Wasm backends refuse a broadcast of both operands with a hint', () => {

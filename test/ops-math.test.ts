@@ -286,12 +286,12 @@ describe('the JSON form and the int8 path', () => {
     expect(back).toStrictEqual(g);
   });
 
-  it('qgc quantize refuses them with the op and the node named', () => {
+  it('qgc quantize --int8-only refuses them with the op and the node named', () => {
     const g = mixed();
     const ranges = new Map([...g.tensors.keys()].map((n) => [n, { min: -1, max: 1 }]));
     let err: unknown;
     try {
-      quantizeGraph(g, ranges);
+      quantizeGraph(g, ranges, { int8Only: true });
     } catch (e) {
       err = e;
     }

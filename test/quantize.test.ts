@@ -191,12 +191,12 @@ describe('quantizer robustness', () => {
     expect(q.graph.tensors.get('y_int8')!.quant!.scale[0]).toBe(Math.fround(11 / 255));
   });
 
-  it('refuses an op without an int8 form, naming the node and saying what to do', () => {
+  it('with int8Only, refuses an op without an int8 form, naming the node and saying what to do', () => {
     const g = unaryGraph('Exp');
     const ranges = new Map([['x', { min: -1, max: 1 }], ['y', { min: 0, max: 3 }]]);
     let err: unknown;
     try {
-      quantizeGraph(g, ranges);
+      quantizeGraph(g, ranges, { int8Only: true });
     } catch (e) {
       err = e;
     }

@@ -109,12 +109,15 @@ describe('the schedule with a provider other than C', () => {
 
 describe('storage types', () => {
   it('bytes per storage type: int4 packs two per byte', () => {
-    expect([storageBytes('int4', 7), storageBytes('int8', 7), storageBytes('int16', 7), storageBytes('int32', 7)]).toEqual([4, 7, 14, 28]);
+    expect([storageBytes('int4', 7), storageBytes('int8', 7), storageBytes('int16', 7), storageBytes('int32', 7), storageBytes('float32', 7)]).toEqual([4, 7, 14, 28, 28]);
   });
   it('the storage type follows the bit-width of the quantized tensor', () => {
     const q = (bits: number) => ({ dtype: 'int8', quant: { bits } });
     expect([q(4), q(8), q(16), q(32)].map(storageTypeOf)).toEqual(['int4', 'int8', 'int16', 'int32']);
-    expect(storageTypeOf({ dtype: 'float32' })).toBeUndefined();
+    // float32 holds the tensors of nodes kept in float (docs/float-fallback.md); other floats have no storage type.
+    expect(storageTypeOf({ dtype: 'float32' })).toBe('float32');
+    expect(storageTypeOf({ dtype: 'float64' })).toBeUndefined();
+    expect(storageTypeOf({ dtype: 'float16' })).toBeUndefined();
     expect(storageTypeOf({ dtype: 'int16' })).toBe('int16');
   });
 });

@@ -129,6 +129,8 @@ export function registerCompile(program: Command, io: CompileIo): Command {
     .addOption(new Option('--calib-method <method>', 'how activation ranges are chosen from the calibration histograms').choices(['minmax', 'percentile', 'mse']).default('minmax'))
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
+    .addOption(new Option('--float-nodes <names>', 'keep these nodes (comma-separated names, as qgc inspect prints them) in float between int8 layers (repeatable)').argParser(collect).default([]))
+    .option('--int8-only', 'refuse ops without an int8 kernel instead of running them in float')
     .addOption(bitsOption())
     .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number')
     .addOption(roundingOption())

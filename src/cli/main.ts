@@ -36,7 +36,8 @@ function inputShapeOption(): Option {
     .default([]);
 }
 
-/** --calib, --calib-method, --percentile, --per-tensor and --bits, shared by quantize, run and inspect. */
+/** --calib, --calib-method, --percentile, --per-tensor, --bits, --threads, --float-nodes and --int8-only,
+ * shared by quantize, run and inspect. */
 function calibOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--calib <path>', 'calibration data: a .npy file (float32 samples along axis 0), a TensorProto .pb, or a folder of them; NAME=path per input for several inputs (repeatable)').argParser(collect).default([]))
@@ -44,7 +45,9 @@ function calibOptions(cmd: Command): Command {
     .option('--percentile <p>', 'share of values kept by --calib-method percentile', '99.99')
     .option('--per-tensor', 'one weight scale per tensor instead of one per output channel')
     .addOption(bitsOption())
-    .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number');
+    .option('--threads <n>', 'worker threads for calibration (default: every core for a large network, else 1); the result is the same for any number')
+    .addOption(new Option('--float-nodes <names>', 'keep these nodes (comma-separated names) in float between int8 layers (repeatable)').argParser(collect).default([]))
+    .option('--int8-only', 'refuse ops without an int8 kernel instead of running them in float');
 }
 
 export function buildProgram(io: Io): Command {

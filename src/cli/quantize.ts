@@ -13,7 +13,7 @@ import { exportQdq } from '../onnx/export-qdq.js';
 import { lowerQdq } from '../passes/lower-qdq.js';
 import { runPipeline, type PassContext } from '../passes/pass.js';
 import { optimizationPasses } from '../passes/pipeline.js';
-import { quantizeGraph, type QuantizeResult } from '../passes/quantize.js';
+import { quantizeGraph, type QuantizeOptions, type QuantizeResult } from '../passes/quantize.js';
 import { openCalibration } from '../quant/calib-data.js';
 import { requireInt8Forms } from '../quant/lower.js';
 import { CALIB_METHODS, calibrationRanges, calibrationThreads, collectStats, DEFAULT_PERCENTILE, type CalibMethod } from '../quant/calibrate.js';
@@ -36,6 +36,10 @@ export interface CalibCliOptions {
   threads?: string | number;
   /** --rounding: nearest (default), bias-correction, adaround. */
   rounding?: string;
+  /** Refuse ops without an int8 kernel instead of running them in float. */
+  int8Only?: boolean;
+  /** Comma-separated node names to keep in float (repeatable). */
+  floatNodes?: string[];
 }
 
 /** --bits, shared by quantize, run, inspect and compile. */
@@ -46,6 +50,14 @@ export function bitsOption(): Option {
 /** --rounding, shared by quantize and compile. */
 export function roundingOption(): Option {
   return new Option('--rounding <method>', `how weights are rounded, on the calibration data: ${ROUNDING_METHODS.join(', ')} (default nearest)`);
+}
+
+/** The quantizer options of the command line (less the rounding's calibration inputs). */
+function quantizeOptions(o: CalibCliOptions): QuantizeOptions {
+  const widths = parseBits(o.bits);
+  const rounding = parseRounding(o.rounding);
+  const names = (o.floatNodes ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  return { perTensorWeights: o.perTensor === true, widths, rounding, int8Only: o.int8Only === true, ...(names.length > 0 ? { floatNodes: new Set(names) } : {}) };
 }
 
 /** True when an imported graph is a QDQ / QOperator model. */
@@ -88,10 +100,10 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
       'Run it as it is (qgc run --int model.onnx), without --calib.');
   }
   const { method, percentile, threads } = parseCalibOptions(o);
-  const widths = parseBits(o.bits);
-  const rounding = parseRounding(o.rounding);
+  const options = quantizeOptions(o);
+  const rounding = options.rounding ?? 'nearest';
   const float = runPipeline(imported, optimizationPasses, ctx);
-  requireInt8Forms(float); // every node without an int8 form, before the (slow) calibration
+  requireInt8Forms(float, options); // every node without an int8 form (or float kernels), before the (slow) calibration
   const source = openCalibration(float, o.calib);
   const bar = progressBar('calibrating', stream);
   // Bias correction and AdaRound read the layers' inputs, gathered in the same pass.
@@ -106,17 +118,16 @@ export function quantizeInMemory(imported: Graph, o: CalibCliOptions, stream?: P
     bar.done();
   }
   const ranges = calibrationRanges(stats, { method, percentile });
-  const opts = { perTensorWeights: o.perTensor === true, widths, rounding };
   let result;
   if (collector) {
-    const roundingBar = progressBar(`rounding (${opts.rounding})`, stream);
+    const roundingBar = progressBar(`rounding (${rounding})`, stream);
     try {
-      result = quantizeRounded(float, ranges, opts, collector.result(), source, (f) => roundingBar.update(f));
+      result = quantizeRounded(float, ranges, options, collector.result(), source, (f) => roundingBar.update(f));
     } finally {
       roundingBar.done();
     }
   } else {
-    result = quantizeGraph(float, ranges, opts);
+    result = quantizeGraph(float, ranges, options);
   }
   return { float, result, method, samples: stats.samples, rounding };
 }
@@ -171,7 +182,9 @@ export function int8GraphFor(imported: Graph, o: CalibCliOptions, stream?: Progr
     if (o.rounding !== undefined) {
       throw new CompileError(ErrorCode.BadInput, 'the model is already quantized; --rounding is for float models', {}, 'Drop --rounding: a QDQ model keeps its integer weights.');
     }
-    return { graph: lowerQdq(imported), warnings: [] };
+    const warnings: string[] = [];
+    const { int8Only, floatNodes } = quantizeOptions(o);
+    return { graph: lowerQdq(imported, { int8Only, ...(floatNodes ? { floatNodes } : {}), warn: (m) => warnings.push(m) }), warnings };
   }
   if (o.calib.length === 0) throw new CompileError(ErrorCode.BadInput, usage.noCalib[0], {}, usage.noCalib[1]);
   const q = quantizeInMemory(imported, o, stream, ctx);

@@ -10,6 +10,7 @@ import { Option, type Command } from 'commander';
 import { CompileError, ErrorCode } from '../errors.js';
 import { listTargets, loadTarget } from '../targets/target.js';
 import { VerifyError, VerifyErrorCode } from '../verify/errors.js';
+import { describeLayer, FLOAT_TOLERANCE, type TraceResult } from '../verify/trace.js';
 import { mismatchLine, verifyFolder, type TargetResult, type VerifyResult } from '../verify/verify.js';
 import { isWasmFolder, verifyWasmFolder, type WasmVerifyResult } from '../verify/wasm.js';
 import { isWebgpuFolder, verifyWebgpuFolder, type WebgpuVerifyResult } from '../verify/webgpu.js';
@@ -51,7 +52,7 @@ export function formatVerify(r: VerifyResult, inputs: string): string {
   const rows = [['target', 'code', 'samples', 'bytes compared', 'result', 'instructions/inference', 'stack B', 'text', 'data', 'bss', 'build+run s']];
   for (const t of r.targets) {
     rows.push([
-      t.description, t.code, String(t.samples), num(t.bytes), t.mismatch ? 'MISMATCH' : 'bit-exact', instructions(t),
+      t.description, t.code, String(t.samples), num(t.bytes), t.mismatch || t.floatTrace?.kind === 'layer' ? 'MISMATCH' : 'bit-exact', instructions(t),
       t.stackBytes === undefined ? '-' : num(t.stackBytes), t.size ? num(t.size.text) : '-', t.size ? num(t.size.data) : '-', t.size ? num(t.size.bss) : '-',
       ((t.buildMs + t.runMs) / 1000).toFixed(1),
     ]);
@@ -62,8 +63,17 @@ export function formatVerify(r: VerifyResult, inputs: string): string {
     lines.push(`regenerated: CMSIS-NN for that core's ISA takes other buffers than ${f.target.name}'s, so the C qgc generates for it from ${f.name}_schedule.json was run`);
   }
   if (r.targets.some((t) => t.instructions)) lines.push('instructions: executed by QEMU (-icount shift=0), SysTick ticks times the board\'s instructions per tick; stack: high-water mark of one inference');
-  for (const t of r.targets.filter((x) => x.mismatch)) lines.push(`mismatch on ${mismatchLine(t)}`);
+  for (const t of r.targets.filter((x) => x.floatTrace)) lines.push(`float steps on ${t.where}: ${floatLine(t.floatTrace!)}`);
+  for (const t of r.targets.filter((x) => x.mismatch || x.floatTrace?.kind === 'layer')) lines.push(`mismatch on ${mismatchLine(t)}`);
   return lines.join('\n') + '\n';
+}
+
+/** What the trace of a folder with float steps found, in one line. */
+function floatLine(t: TraceResult): string {
+  if (t.kind === 'unavailable') return `not compared (${t.why})`;
+  if (t.kind === 'layer') return `differ (${describeLayer(t.layer)})`;
+  return `${t.float.steps} compared on sample 0, largest difference ${t.float.maxRelError.toPrecision(2)} of a tensor's range (tolerance ${FLOAT_TOLERANCE}); ` +
+    `the other ${t.steps - t.float.steps} steps bit-exact`;
 }
 
 function positive(value: string | undefined, flag: string): number | undefined {
@@ -149,7 +159,7 @@ export function registerVerify(program: Command, io: VerifyIo): Command {
         timeoutMs: (positive(o.timeout, '--timeout') ?? 300) * 1000, onProgress: (line) => io.err(`${line}\n`),
       });
       io.out(formatVerify(r, o.inputs.map((spec) => basename(spec)).join(', ')));
-      const bad = r.targets.find((t) => t.mismatch);
+      const bad = r.targets.find((t) => t.mismatch || t.floatTrace?.kind === 'layer');
       if (bad) {
         const hint = r.drift && r.drift.length > 0
           ? `${r.drift[0].file} is not what qgc generates from ${r.folder.name}_schedule.json: compile the model again.`

@@ -296,6 +296,13 @@ export const OpGroups = {
     'Sub', 'Mul', 'Div', 'Slice', 'DepthToSpace', 'SpaceToDepth',
     'Resize', 'Split',
   ],
+  /** Float ops a quantized graph may keep in float, between a Dequantize and a Quantize, where no
+   * int8 lowering row takes the node or the user names it (`--float-nodes`): the C backend has a
+   * float kernel for each (src/backends/c/kernels-float.ts, checked complete by type). */
+  floatFallback: [
+    'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Relu', 'Exp', 'Erf', 'Gelu', 'Abs', 'Neg', 'Sqrt', 'Reciprocal',
+    'Add', 'Sub', 'Mul', 'Div', 'LayerNormalization', 'Softmax', 'ReduceMean', 'MatMul', 'Gemm', 'GlobalAveragePool',
+  ],
   /** ONNX ops that mark a model as already quantized (QDQ or QOperator form). */
   onnxQuantized: ['QuantizeLinear', 'DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger'],
 } as const satisfies Record<string, readonly OpName[]>;

@@ -22,6 +22,7 @@ import {
   LUT_FUNCTIONS, activationClamp, addParams, batchMatMulParams, concatOperand, convRequant, hardSwishParams, leakyReluParams, lookupTable, meanParams, mulParams, preluParams,
   softmaxParams, subParams,
 } from '../ir/intmath.js';
+import { inGroup } from '../ir/ops.js';
 import { attr, GraphBuilder, valueInfo } from './export-proto.js';
 import { onnx } from './proto.js';
 
@@ -380,6 +381,10 @@ class QdqWriter {
         this.keeps(n);
         return this.reduce(n, 'ReduceMax', n.attrs.axes, n.attrs.keepdims);
       default:
+        if (inGroup('floatFallback', n.op)) {
+          throw this.fail(n, `${n.op} runs in float (qgc has no int8 kernel that takes it)`,
+            'A QDQ file cannot hold qgc\'s float fallback yet: compile the float model directly (qgc compile --calib), or give --int8-only to see which op needs an int8 form.');
+        }
         throw this.fail(n, `${n.op} is not an int8 op`, 'exportQdq writes fully quantized graphs (int8 ops between Quantize and Dequantize); quantize the float ops first.');
     }
   }

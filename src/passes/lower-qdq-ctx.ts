@@ -19,6 +19,11 @@ export interface LowerCtx {
   consts: Map<string, Tensor>;
   tensors: Map<string, Tensor>;
   nodes: Node[];
+  /** A float tensor of the ONNX graph written by a node kept in float → its float32 tensor in the
+   * new graph (a QuantizeLinear of it becomes a Quantize step). */
+  floats: Map<string, string>;
+  /** An int8 activation → its Dequantize to float32 for the nodes kept in float (one per tensor). */
+  dequantized: Map<string, string>;
   /** A tensor name used by neither graph, derived from `base`. */
   fresh(base: string): string;
 }

@@ -9,7 +9,7 @@ import { inGroup, OpGroups, type OpAttrMap, type OpName } from '../ir/ops.js';
 import { roundHalfEven } from '../interp/quant.js';
 import { convRequant } from '../ir/intmath.js';
 import type { LinearOperands, Operand, Output, OutputRule, Params, ScaleSource, WeightSpec } from '../quant/lowering/source.js';
-import { sameParams } from '../quant/lowering/source.js';
+import { isRowRefusal, sameParams } from '../quant/lowering/source.js';
 import { lowerInt8 } from '../quant/lowering/table.js';
 import { addAct, floatAct, intAct, where, type LowerCtx } from './lower-qdq-ctx.js';
 import {
@@ -245,13 +245,95 @@ export class QdqSource implements ScaleSource {
   }
 }
 
-/** Lowers one float op of a QDQ graph (its inputs dequantized, its output quantized) with its row. */
-export function lowerFloatOp(source: QdqSource, n: Node): void {
+/**
+ * Lowers one float op of a QDQ graph (its inputs dequantized, its output quantized) with its row;
+ * where no row takes it and it has float kernels (OpGroups.floatFallback), in float (unless
+ * `int8Only`), as `qgc quantize` does.
+ */
+export function lowerFloatOp(ctx: LowerCtx, source: QdqSource, n: Node, opts: { int8Only?: boolean; floatNodes?: ReadonlySet<string>; warn?: (m: string) => void }): void {
+  const canFloat = opts.int8Only !== true && inGroup('floatFallback', n.op);
+  const keepFloat = (reason: string) => {
+    lowerKeptFloat(ctx, n);
+    opts.warn?.(`node '${n.name}' (${n.op}) runs in float: ${reason}`);
+  };
+  if (canFloat && opts.floatNodes?.has(n.name)) return keepFloat('named in --float-nodes');
   if (!inGroup('int8', n.op)) {
+    if (canFloat) return keepFloat('qgc has no int8 kernel for it');
     throw new CompileError(ErrorCode.UnsupportedOp, `${n.op} has no int8 lowering`, where(n),
       `lowerQdq handles ${OpGroups.int8.join(', ')} (with QLinearConv and QLinearMatMul); compile the float model and let qgc quantize it, or remove this op.`);
   }
-  lowerInt8(source, n as never);
+  if (!canFloat) {
+    lowerInt8(source, n as never);
+    return;
+  }
+  const saved = { known: new Map(ctx.known), tensors: new Map(ctx.tensors), nodes: ctx.nodes.length };
+  try {
+    lowerInt8(source, n as never);
+  } catch (e) {
+    if (!isRowRefusal(e)) throw e;
+    ctx.known.clear();
+    for (const [k, v] of saved.known) ctx.known.set(k, v);
+    ctx.tensors.clear();
+    for (const [k, v] of saved.tensors) ctx.tensors.set(k, v);
+    ctx.nodes.length = saved.nodes;
+    keepFloat(`its int8 kernel does not take it (${e.message})`);
+  }
+}
+
+/** The float32 tensor a node kept in float reads for `name`: a float node's output, a Dequantize
+ * of an int8 activation, a dequantized constant, or a float constant. */
+function floatInput(ctx: LowerCtx, name: string, n: Node): string {
+  const f = ctx.floats.get(name);
+  if (f !== undefined) return f;
+  const k = ctx.known.get(name);
+  if (k?.kind === 'act') {
+    const done = ctx.dequantized.get(k.ref.name);
+    if (done !== undefined) return done;
+    const out = ctx.fresh(`${k.ref.name}_float`);
+    ctx.tensors.set(out, { name: out, dtype: 'float32', shape: [...ctx.tensors.get(k.ref.name)!.shape] });
+    ctx.nodes.push({ name: ctx.fresh(`${k.ref.name}_dequantize`), op: 'Dequantize', inputs: [k.ref.name], outputs: [out], attrs: { scale: k.ref.scale, zeroPoint: k.ref.zeroPoint } });
+    ctx.dequantized.set(k.ref.name, out);
+    return out;
+  }
+  if (k?.kind === 'const') {
+    const out = ctx.fresh(`${name}_float`);
+    ctx.tensors.set(out, { name: out, dtype: 'float32', shape: [...k.q.shape], data: dequantizeConst(k.q) });
+    ctx.floats.set(name, out);
+    return out;
+  }
+  const c = ctx.consts.get(name);
+  if (c?.data) {
+    if (!ctx.tensors.has(name)) ctx.tensors.set(name, c);
+    return name;
+  }
+  return floatAct(ctx, name, n).name; // throws, naming where the input comes from
+}
+
+/** real = scale[c] * (q - zeroPoint[c]) along the constant's axis. */
+function dequantizeConst(q: QuantConst): Float32Array {
+  const out = new Float32Array(q.data.length);
+  const inner = q.shape.slice(q.axis + 1).reduce((a, d) => a * d, 1);
+  for (let i = 0; i < out.length; i++) {
+    const c = q.scale.length === 1 ? 0 : Math.floor(i / inner) % q.scale.length;
+    out[i] = q.scale[c] * (Number(q.data[i]) - q.zeroPoint[q.zeroPoint.length === 1 ? 0 : c]);
+  }
+  return out;
+}
+
+/** Adds `n` as it is, on float32 tensors: the outputs (the first only) are float tensors. */
+function lowerKeptFloat(ctx: LowerCtx, n: Node): void {
+  const inputs = n.inputs.map((i) => (i === '' ? '' : floatInput(ctx, i, n)));
+  const out = n.outputs[0];
+  for (const extra of n.outputs.slice(1)) {
+    if (extra !== '' && (ctx.uses.get(extra)?.length || ctx.src.outputs.includes(extra))) {
+      throw new CompileError(ErrorCode.UnsupportedOp, `output '${extra}' of ${n.op} is used; qgc's float kernels write the first output only`, where(n),
+        'Use only the first output of this op (LayerNormalization: Y).');
+    }
+  }
+  const name = ctx.tensors.has(out) ? ctx.fresh(`${out}_float`) : out;
+  ctx.tensors.set(name, { name, dtype: 'float32', shape: [...ctx.src.tensors.get(out)!.shape] });
+  ctx.nodes.push({ ...n, inputs, outputs: [name, ...n.outputs.slice(1).map(() => '')] } as Node);
+  ctx.floats.set(out, name);
 }
 
 const tensorOf = (ctx: LowerCtx, name: string | undefined): Tensor | undefined => (name ? ctx.src.tensors.get(name) : undefined);

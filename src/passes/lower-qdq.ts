@@ -30,6 +30,11 @@
  * float rounding of) a rounding tie. The lowering is right by definition; test/qdq.test.ts
  * measures the difference on ONNX's conformance cases and on the example models.
  *
+ * Float where int8 cannot go: an op of OpGroups.floatFallback that no int8 row takes (or that
+ * `floatNodes` names) runs in float: its DequantizeLinear inputs become Dequantize steps (constants
+ * are dequantized into float32 data), and the QuantizeLinear after it a Quantize step with the
+ * model's parameters; a chain of such ops stays float between them. `int8Only` refuses instead.
+ *
  * Anything outside these patterns is a CompileError naming the node and op, with a hint.
  */
 import { CompileError, ErrorCode } from '../errors.js';
@@ -62,6 +67,14 @@ function lowerQuantize(ctx: LowerCtx, n: NodeOf<'QuantizeLinear'>): void {
     return;
   }
   const p = actParams(sT, zT, n.attrs.outputDtype, where(n));
+  const f = ctx.floats.get(x);
+  if (f !== undefined) {
+    // The output of a node kept in float: quantized with the model's parameters.
+    const ref = addAct(ctx, out, ctx.src.tensors.get(x)!.shape, p);
+    ctx.nodes.push({ name: n.name, op: 'Quantize', inputs: [f], outputs: [out], attrs: { scale: ref.scale, zeroPoint: ref.zeroPoint } });
+    ctx.known.set(out, { kind: 'act', ref });
+    return;
+  }
   const k = ctx.known.get(x);
   if (k?.kind === 'act') {
     if (!sameParams(k.ref, p)) {
@@ -104,6 +117,10 @@ function lowerOutputs(ctx: LowerCtx): string[] {
     const k = ctx.known.get(o);
     const t = ctx.src.tensors.get(o)!;
     const prod = ctx.src.nodes.find((m) => m.outputs.includes(o));
+    if (ctx.floats.has(o)) {
+      throw new CompileError(ErrorCode.BadGraph, `graph output '${o}' is computed in float and not quantized`, prod ? where(prod) : { tensor: o },
+        'The compiled API\'s outputs are int8: quantize this output (a QuantizeLinear/DequantizeLinear pair after the last op), as the model\'s other tensors are.');
+    }
     if (k?.kind !== 'act') {
       throw new CompileError(ErrorCode.BadGraph, `graph output '${o}' is not a quantized tensor`, prod ? where(prod) : { tensor: o },
         'Quantize the model\'s outputs too (a QuantizeLinear/DequantizeLinear pair after the last op).');
@@ -122,8 +139,23 @@ function lowerOutputs(ctx: LowerCtx): string[] {
   });
 }
 
+/** How lowerQdq treats ops no int8 row takes. */
+export interface LowerQdqOptions {
+  /** Refuse them (the error of a row, or "no int8 lowering") instead of running them in float. */
+  int8Only?: boolean;
+  /** Nodes to keep in float even where an int8 row takes them. */
+  floatNodes?: ReadonlySet<string>;
+  /** Told one line per node kept in float. */
+  warn?: (message: string) => void;
+}
+
 /** Lowers an imported QDQ/QOperator graph onto qgc's int8 ops (see the file comment). */
-export function lowerQdq(imported: Graph): Graph {
+export function lowerQdq(imported: Graph, opts: LowerQdqOptions = {}): Graph {
+  for (const name of opts.floatNodes ?? []) {
+    if (!imported.nodes.some((n) => n.name === name)) {
+      throw new CompileError(ErrorCode.BadInput, `--float-nodes names '${name}', which is no node of the model`, { node: name }, 'Name nodes as qgc inspect prints them.');
+    }
+  }
   const taken = new Set<string>(imported.tensors.keys());
   const tensors = new Map<string, Tensor>();
   const freshNames = new FreshNames((n) => taken.has(n) || tensors.has(n));
@@ -137,6 +169,8 @@ export function lowerQdq(imported: Graph): Graph {
     consts: new Map([...graph.tensors].filter(([, t]) => t.data !== undefined)),
     tensors,
     nodes: [],
+    floats: new Map(),
+    dequantized: new Map(),
     fresh(base) {
       const name = freshNames.pick(base);
       taken.add(name);
@@ -167,7 +201,7 @@ export function lowerQdq(imported: Graph): Graph {
         lowerQLinearMatMul(ctx, n);
         break;
       default:
-        lowerFloatOp(source, n);
+        lowerFloatOp(ctx, source, n, opts);
     }
   }
   const outputs = lowerOutputs(ctx);
@@ -181,5 +215,5 @@ export function lowerQdq(imported: Graph): Graph {
 export const lowerQdqPass: Pass = {
   name: 'lower-qdq',
   guarantees: 'QDQ/QOperator ONNX ops are qgc int8 ops with the model\'s own scales; float only at Quantize/Dequantize boundaries',
-  run: (graph) => lowerQdq(graph),
+  run: (graph) => lowerQdq(graph, {}),
 };

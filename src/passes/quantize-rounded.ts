@@ -37,6 +37,7 @@ export function quantizeRounded(
     onProgress?.(done / layers.length);
     // The network with every layer before this one rounded, the rest to nearest.
     const before = quantizeGraph(float, ranges, { ...opts, rounding: 'nearest', fixedWeights: fixed });
+    if (!before.weights.has(node.name)) continue; // kept in float (float fallback): no integer weights to round
     const int8 = before.int8Of.get(node.inputs[0]);
     if (!int8) continue; // not an activation of the quantized graph: the final run rounds it on float inputs
     const collector = new LayerInputCollector(float, undefined, new Set([node.name]));

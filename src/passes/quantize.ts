@@ -5,13 +5,13 @@
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import type { Range } from '../quant/histogram.js';
-import { LowerContext, type QuantizeOptions } from '../quant/lower-context.js';
+import { LowerContext, type FloatNodeNote, type QuantizeOptions } from '../quant/lower-context.js';
 import { lowerNode, requireInt8Forms } from '../quant/lower.js';
 import type { RoundedWeights } from '../quant/rounding.js';
 import type { Pass } from './pass.js';
 import { verifyGraph } from './verify.js';
 
-export type { QuantizeOptions } from '../quant/lower-context.js';
+export type { FloatNodeNote, QuantizeOptions } from '../quant/lower-context.js';
 
 export interface QuantizeResult {
   graph: Graph;
@@ -21,6 +21,8 @@ export interface QuantizeResult {
   int8Of: Map<string, string>;
   /** The integer weights (and bias shifts) of each Conv/FC, by float node name. */
   weights: Map<string, RoundedWeights>;
+  /** The nodes kept in float (each also has a line in `warnings`). */
+  floatNodes: FloatNodeNote[];
 }
 
 /**
@@ -29,14 +31,16 @@ export interface QuantizeResult {
  * Guarantee afterwards: each graph input (float32) feeds exactly one `Quantize` to int8, each
  * graph output (float32, same name) is produced by a `Dequantize`, and every node in between is
  * an int8 op of src/ir/qops.ts or a data-movement op (Reshape, Transpose, Pad, ...) on int8
- * tensors. Every int8 tensor carries `quant`: activations per tensor with a scale > 0 and a
+ * tensors, or a float op (OpGroups.floatFallback) on float32 tensors that no int8 row takes or
+ * that `floatNodes` names, between Dequantize and Quantize nodes (unless `int8Only`). Every int8 tensor carries `quant`: activations per tensor with a scale > 0 and a
  * zero point in [-128, 127] whose range includes real 0; weights symmetric int8 in [-127, 127]
  * with zero point 0, per output channel (axis 0) unless `perTensorWeights`; biases int32 at
  * s_in * s_w[c]. Every multiplier is a valid Q31 multiplier with shift <= 30. An op with no
- * int8 form is a CompileError naming the node, with a hint; nothing is silently kept in float.
+ * int8 form and no float kernel is a CompileError naming the node, with a hint; every node kept in
+ * float has a line in `warnings` and an entry in `floatNodes`.
  */
 export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, opts: QuantizeOptions = {}): QuantizeResult {
-  requireInt8Forms(graph);
+  requireInt8Forms(graph, opts);
   const ctx = new LowerContext(graph, ranges, opts);
   for (const name of graph.inputs) {
     const t = graph.tensors.get(name)!;
@@ -54,7 +58,8 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, 
   }
   for (const node of graph.nodes) lowerNode(ctx, node);
   for (const name of graph.outputs) {
-    const q = ctx.int8Of.get(name);
+    // A float node's output is quantized with its calibrated range: the API stays int8.
+    const q = ctx.int8Of.get(name) ?? (ctx.floatOf.has(name) ? ctx.input(undefined, name).name : undefined);
     if (!q) throw new CompileError(ErrorCode.Internal, `graph output '${name}' has no int8 tensor`, { tensor: name }, 'This is a qgc bug; report it.');
     const t = graph.tensors.get(name)!;
     const params = ctx.tensors.get(q)!.quant!;
@@ -63,7 +68,7 @@ export function quantizeGraph(graph: Graph, ranges: ReadonlyMap<string, Range>, 
   }
   const out: Graph = { name: graph.name, tensors: ctx.tensors, nodes: ctx.nodes, inputs: [...graph.inputs], outputs: [...graph.outputs], opset: graph.opset };
   verifyGraph(out, 'quantize');
-  return { graph: out, warnings: ctx.warnings, int8Of: ctx.int8Of, weights: ctx.weights };
+  return { graph: out, warnings: ctx.warnings, int8Of: ctx.int8Of, weights: ctx.weights, floatNodes: ctx.floatNodes };
 }
 
 /** The quantizer as a pipeline pass, for fixed calibration ranges. */

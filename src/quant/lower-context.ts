@@ -14,7 +14,7 @@ import type { Range } from './histogram.js';
 import { DEFAULT_WIDTHS, widthsOf, type WidthPlan } from './widths.js';
 import type { LayerInputs } from './layer-inputs.js';
 import { roundWeights, type RoundedWeights, type RoundingMethod } from './rounding.js';
-import type { LinearOperands, Operand, Output, OutputRule, Params, ScaleSource, WeightSpec } from './lowering/source.js';
+import { isRowRefusal, type LinearOperands, type Operand, type Output, type OutputRule, type Params, type ScaleSource, type WeightSpec } from './lowering/source.js';
 import {
   activationParams,
   activationParamsAtLeast,
@@ -45,6 +45,17 @@ export interface QuantizeOptions {
   quantizedInputs?: ReadonlyMap<string, LayerInputs>;
   /** Integer weights (and bias shifts) decided earlier, by float node name: used as they are. */
   fixedWeights?: ReadonlyMap<string, RoundedWeights>;
+  /** Refuse any op without an int8 form (today's error) instead of running it in float. */
+  int8Only?: boolean;
+  /** Nodes (of the optimized float graph) to keep in float even where an int8 row takes them. */
+  floatNodes?: ReadonlySet<string>;
+}
+
+/** A node the quantizer kept in float, and why (for the warning and the report). */
+export interface FloatNodeNote {
+  node: string;
+  op: string;
+  reason: string;
 }
 
 /** An int8 operand: its tensor name and per-tensor parameters. */
@@ -77,6 +88,11 @@ export class LowerContext implements ScaleSource {
   readonly warnings: string[] = [];
   /** The integer weights of each layer, by float node name. */
   readonly weights = new Map<string, RoundedWeights>();
+  /** Float activation name → the float32 tensor standing for it where a float node reads or
+   * writes it (between a Dequantize and a Quantize). */
+  readonly floatOf = new Map<string, string>();
+  /** The nodes kept in float, in graph order. */
+  readonly floatNodes: FloatNodeNote[] = [];
   private readonly nodeNames = new Set<string>();
   private readonly constCache = new Map<string, Int8Operand>();
   private readonly freshTensors = new FreshNames((n) => this.src.tensors.has(n) || this.tensors.has(n));
@@ -139,7 +155,8 @@ export class LowerContext implements ScaleSource {
    */
   defineInt8(floatName: string, params: ActParams): string {
     const src = this.src.tensors.get(floatName)!;
-    const name = this.src.outputs.includes(floatName) || this.src.inputs.includes(floatName) ? this.freshTensor(`${floatName}_int8`) : floatName;
+    const taken = this.src.outputs.includes(floatName) || this.src.inputs.includes(floatName) || this.tensors.has(floatName);
+    const name = taken ? this.freshTensor(`${floatName}_int8`) : floatName;
     this.addTensor({ name, dtype: 'int8', shape: src.shape, quant: toQuantParams(params) });
     this.int8Of.set(floatName, name);
     return name;
@@ -147,13 +164,94 @@ export class LowerContext implements ScaleSource {
 
   /** The int8 operand for a float input of `node`: an activation lowered earlier, or a
    * constant quantized per tensor over its own min/max. */
-  input(node: Node, floatName: string): Int8Operand {
-    const mapped = this.int8Of.get(floatName);
+  input(node: Node | undefined, floatName: string): Int8Operand {
+    const mapped = this.int8Of.get(floatName) ?? this.quantizeFloat(node, floatName);
     if (mapped) return { name: mapped, params: fromQuantParams(this.tensors.get(mapped)!.quant!) };
     const t = this.src.tensors.get(floatName);
     if (t?.data && isFloat(t.dtype)) return this.constInt8(t);
-    throw this.error(node, ErrorCode.UnsupportedDType, `input '${floatName}' is ${t?.dtype ?? 'unknown'}, not a float activation qgc can quantize`,
+    throw new CompileError(ErrorCode.UnsupportedDType, `input '${floatName}' is ${t?.dtype ?? 'unknown'}, not a float activation qgc can quantize`,
+      node ? { node: node.name, op: node.op, tensor: floatName } : { tensor: floatName },
       'Only float tensors computed from the graph inputs (or float constants) can become int8; fold shape computations with --input-shape.');
+  }
+
+  /** A Quantize of the float32 tensor a float node wrote for `floatName` (with its calibrated
+   * parameters), once per tensor; undefined when no float node wrote it. */
+  private quantizeFloat(node: Node | undefined, floatName: string): string | undefined {
+    const f = this.floatOf.get(floatName);
+    if (f === undefined) return undefined;
+    const params = this.calibrated(node, floatName);
+    const q = this.defineInt8(floatName, params);
+    this.emit({ name: this.freshNode(`${floatName}_quantize`), op: 'Quantize', inputs: [f], outputs: [q], attrs: { ...params } });
+    return q;
+  }
+
+  /** The float32 tensor a float node reads for `floatName`: one written by a float node, a float
+   * constant (kept as it is), or a Dequantize of its int8 tensor (once per tensor). */
+  floatInput(node: Node, floatName: string): string {
+    const known = this.floatOf.get(floatName);
+    if (known !== undefined) return known;
+    const t = this.src.tensors.get(floatName);
+    if (t?.data) {
+      if (!this.tensors.has(floatName)) this.addTensor(t);
+      return floatName;
+    }
+    const q = this.int8Of.get(floatName);
+    if (q === undefined) {
+      throw this.error(node, ErrorCode.Internal, `input '${floatName}' is computed by no node before it`, 'This is a qgc bug; report it.');
+    }
+    const qp = fromQuantParams(this.tensors.get(q)!.quant!);
+    const f = this.addTensor({ name: this.freshTensor(`${floatName}_float`), dtype: 'float32', shape: t!.shape });
+    this.emit({ name: this.freshNode(`${floatName}_dequantize`), op: 'Dequantize', inputs: [q], outputs: [f], attrs: { scale: qp.scale, zeroPoint: qp.zeroPoint } });
+    this.floatOf.set(floatName, f);
+    return f;
+  }
+
+  /** Keeps `node` in float: its inputs as float32 tensors (dequantized where int8), its output a
+   * float32 tensor that int8 consumers quantize with its calibrated range. With a `reason` it is
+   * a float node (warned about, in `floatNodes`); without, a view between float nodes. */
+  lowerFloat(node: Node, reason?: string): void {
+    const inputs = node.inputs.map((i) => (i === '' ? '' : this.floatInput(node, i)));
+    const uses = (name: string) => this.src.outputs.includes(name) || this.src.nodes.some((m) => m.inputs.includes(name));
+    const outputs = node.outputs.map((o, k) => {
+      if (k === 0) return o;
+      if (o !== '' && uses(o)) {
+        throw this.error(node, ErrorCode.UnsupportedOp, `output ${k + 1} ('${o}') of ${node.op} is used; qgc's float kernels write the first output only`,
+          'Use only the first output of this op (LayerNormalization: Y).');
+      }
+      return '';
+    });
+    const first = outputs[0];
+    const t = this.src.tensors.get(first)!;
+    const y = this.addTensor({ name: this.src.outputs.includes(first) || this.tensors.has(first) ? this.freshTensor(`${first}_float`) : first, dtype: 'float32', shape: t.shape });
+    this.floatOf.set(first, y);
+    this.emit({ ...node, inputs, outputs: [y, ...outputs.slice(1)] } as Node);
+    if (reason === undefined) return;
+    this.floatNodes.push({ node: node.name, op: node.op, reason });
+    this.warnings.push(`node '${node.name}' (${node.op}) runs in float: ${reason}`);
+  }
+
+  /** Runs `lower` (an int8 row); when the row refuses the node (isRowRefusal), undoes what it
+   * added and returns the refusal. */
+  attempt(lower: () => void): CompileError | undefined {
+    const saved = {
+      tensors: new Map(this.tensors), nodes: this.nodes.length, int8Of: new Map(this.int8Of), constCache: new Map(this.constCache),
+      weights: new Map(this.weights), warnings: this.warnings.length, nodeNames: new Set(this.nodeNames),
+    };
+    try {
+      lower();
+      return undefined;
+    } catch (e) {
+      if (!isRowRefusal(e)) throw e;
+      restore(this.tensors, saved.tensors);
+      restore(this.int8Of, saved.int8Of);
+      restore(this.constCache, saved.constCache);
+      restore(this.weights, saved.weights);
+      this.nodes.length = saved.nodes;
+      this.warnings.length = saved.warnings;
+      this.nodeNames.clear();
+      for (const n of saved.nodeNames) this.nodeNames.add(n);
+      return e;
+    }
   }
 
   private constInt8(t: Tensor): Int8Operand {
@@ -335,6 +433,11 @@ export class LowerContext implements ScaleSource {
     const y = this.defineInt8(node.outputs[0], out.params);
     this.emit({ name: node.name, op, inputs, outputs: [y], attrs } as Node);
   }
+}
+
+function restore<K, V>(m: Map<K, V>, from: ReadonlyMap<K, V>): void {
+  m.clear();
+  for (const [k, v] of from) m.set(k, v);
 }
 
 /** W[m, k] = alpha * B[k, m] (transposed) or alpha * B[m, k]. */

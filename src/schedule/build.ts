@@ -5,7 +5,10 @@
  *
  * - The API boundary: any number of graph inputs and outputs, each int8 or float. A float input
  *   must feed exactly one Quantize node and a float output come from a Dequantize node; those
- *   nodes become the float API (`_run_f32` in C). No other float op may remain.
+ *   nodes become the float API (`_run_f32` in C).
+ * - Float inside: nodes the quantizer kept in float (between a Dequantize and a Quantize) are
+ *   steps like the others, on float32 tensors (4 bytes an element, 4-byte aligned in the arena),
+ *   where the provider declares float32 for the op; the Dequantize and Quantize are steps too.
  * - Views cost nothing: Reshape/Flatten/Squeeze/Unsqueeze/Identity, and a Transpose of a tensor
  *   with a canonical layout, give a new tensor over the same storage.
  * - In place: ops the provider marks `inPlace` write over an input that dies at that step.
@@ -25,8 +28,9 @@ import { planMemory } from './memory-plan.js';
 import type { InputLayout, KernelProvider, OpKernel } from './provider.js';
 import { storageBytes, storageTypeOf, type Boundary, type Schedule, type ScheduledTensor, type Step, type Storage, type StorageDType } from './types.js';
 
-/** Alignment of kernel scratch buffers in the arena. */
+/** Alignment of kernel scratch buffers and float32 tensors in the arena. */
 const SCRATCH_ALIGN = 4;
+const FLOAT_ALIGN = 4;
 
 const VIEW_OPS: ReadonlySet<OpName> = new Set<OpName>(OpGroups.movement);
 
@@ -162,7 +166,8 @@ class ScheduleBuilder {
   }
 
   private newTensor(name: string, shape: readonly number[], dtype: StorageDType, layout: Layout, step: number, q: QuantPair): ScheduledTensor {
-    const storage = this.newStorage(storageBytes(dtype, elementCount(shape)), step, name, 'tensor', this.p.storageAlign ?? 1);
+    const align = Math.max(dtype === 'float32' ? FLOAT_ALIGN : 1, this.p.storageAlign ?? 1);
+    const storage = this.newStorage(storageBytes(dtype, elementCount(shape)), step, name, 'tensor', align);
     return { name, shape, dtype, layout, storage, ...q };
   }
 
@@ -225,31 +230,31 @@ class ScheduleBuilder {
   }
 
   private kernelOf(node: Node): OpKernel | undefined {
-    return node.op === 'Quantize' || node.op === 'Dequantize' ? undefined : this.p.kernels[node.op];
+    return this.p.kernels[node.op];
   }
 
   private lowerNode(node: Node, nodeIndex: number): void {
     const isView = VIEW_OPS.has(node.op) || node.op === 'Transpose';
     const kernel = this.kernelOf(node);
     if (!kernel && !isView) {
-      const hint = node.op === 'Quantize' || node.op === 'Dequantize'
-        ? `Only graph inputs may be quantized and only graph outputs dequantized: ${this.p.backend} has no float ops.`
-        : this.p.unsupportedHint;
-      throw this.unsupported(node, `${this.p.backend} has no kernel for ${node.op}`, hint);
+      // A Dequantize into a float node: name the float node, the one the user knows.
+      const subject = node.op === 'Dequantize' ? (this.consumers.get(node.outputs[0]) ?? []).find((n) => !this.p.kernels[n.op]) ?? node : node;
+      const float = this.tensor(subject.outputs[0]).dtype === 'float32';
+      const hint = float && this.p.floatHint ? this.p.floatHint : this.p.unsupportedHint;
+      throw this.unsupported(subject, `${this.p.backend} has no ${float ? 'float ' : ''}kernel for ${subject.op}`, hint);
     }
-    if (node.clamp) throw this.unsupported(node, 'fused float clamps are not part of the int8 IR', 'Quantize the model: int8 ops carry actMin/actMax.');
     const outName = node.outputs[0];
     const outIr = this.tensor(outName);
-    if (outIr.dtype !== 'int8') throw new CompileError(ErrorCode.UnsupportedDType, `output '${outName}' is ${outIr.dtype}; ${this.p.backend} runs int8 only`, { node: node.name, op: node.op });
-    const actNames = activationInputs(node, this.g);
+    const outType = storageTypeOf(outIr);
+    if (node.clamp && outType !== 'float32') throw this.unsupported(node, 'fused float clamps are not part of the int8 IR', 'Quantize the model: int8 ops carry actMin/actMax.');
+    if (outType === undefined) throw new CompileError(ErrorCode.UnsupportedDType, `output '${outName}' is ${outIr.dtype}; ${this.p.backend} runs int8 and float32 tensors only`, { node: node.name, op: node.op });
+    const actNames = activationInputs(node, this.g, (n) => this.tensors.has(n));
     const arriving = actNames.map((n) => this.activation(node, n));
-    for (const t of arriving) if (this.tensor(t.name).dtype !== 'int8') {
-      throw new CompileError(ErrorCode.UnsupportedDType, `input '${t.name}' is not int8`, { node: node.name, op: node.op });
-    }
-    const consts = node.inputs.slice(actNames.length).map((n) => (n ? this.tensor(n) : undefined));
+    const consts = (inGroup('floatFallback', node.op) ? node.inputs.filter((n) => !actNames.includes(n)) : node.inputs.slice(actNames.length))
+      .map((n) => (n ? this.tensor(n) : undefined));
     const x = arriving[0];
     const keepsQuant = node.op === 'Transpose' || node.op === 'Pad' || VIEW_OPS.has(node.op);
-    const q = keepsQuant ? { scale: x.scale, zeroPoint: x.zeroPoint } : this.quantOf(outName);
+    const q = keepsQuant ? { scale: x.scale, zeroPoint: x.zeroPoint } : outType === 'float32' ? FLOAT_QUANT : this.quantOf(outName);
 
     if (VIEW_OPS.has(node.op) || (node.op === 'Transpose' && isCanonical(x.layout, x.shape))) {
       const layout = node.op === 'Transpose' ? transposeView(x.layout, node.attrs.perm, outIr.shape) : x.layout;
@@ -267,7 +272,7 @@ class ScheduleBuilder {
     }
     if (!kernel) throw new Error('unreachable');
 
-    const dtype: StorageDType = storageTypeOf(outIr) ?? 'int8';
+    const dtype: StorageDType = outType;
     for (const t of [...arriving.map((a) => a.dtype), dtype]) {
       if (!kernel.dtypes.includes(t)) {
         throw new CompileError(ErrorCode.UnsupportedDType, `${this.p.name} kernels of ${node.op} take ${kernel.dtypes.join(', ')} activations, not ${t}`, { node: node.name, op: node.op },
@@ -316,9 +321,15 @@ class ScheduleBuilder {
   }
 }
 
-/** Names of the node's activation (computed) inputs: the leading inputs that are computed. */
-function activationInputs(node: Node, g: Graph): string[] {
+/** What a float32 tensor's scale and zero point are said to be (real = value). */
+const FLOAT_QUANT: QuantPair = { scale: 1, zeroPoint: 0 };
+
+/** Names of the node's activation (computed) inputs: the leading inputs that are computed (an
+ * int8 op of OpGroups.constantSecondOperand stops at its first constant); for a float op, every
+ * input computed before it (its other inputs are constants, in `consts`). */
+function activationInputs(node: Node, g: Graph, computed: (name: string) => boolean): string[] {
   if (inGroup('firstInputComputed', node.op)) return [node.inputs[0]];
+  if (inGroup('floatFallback', node.op)) return node.inputs.filter((n) => n !== '' && computed(n));
   const named = node.inputs.filter((n) => n !== '');
   if (!inGroup('constantSecondOperand', node.op)) return named;
   const first = named.findIndex((n) => g.tensors.get(n)?.data !== undefined);

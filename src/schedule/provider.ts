@@ -75,7 +75,8 @@ export type Int8Op = Exclude<keyof QuantizedOpAttrMap, 'Quantize' | 'Dequantize'
 
 /** The ops a schedule steps through: every op but the views it resolves itself (Reshape,
  * Flatten, Squeeze, Unsqueeze, Identity, a Transpose of a plain layout) and the float boundary
- * (Quantize of a graph input, Dequantize of a graph output). */
+ * (Quantize of a graph input, Dequantize of a graph output). Float ops (OpGroups.floatFallback)
+ * and a Quantize/Dequantize inside the graph have rows where the backend runs float. */
 export type KernelTable = Partial<Record<OpName, OpKernel>>;
 
 /** A backend's kernel provider, as the schedule sees it. */
@@ -89,6 +90,8 @@ export interface KernelProvider {
   readonly copyKernel: KernelChoice;
   /** A hint for ops without a kernel. */
   readonly unsupportedHint: string;
+  /** A hint for float ops (nodes kept in float) without a kernel; default `unsupportedHint`. */
+  readonly floatHint?: string;
   /** Byte alignment of every tensor's storage in the arena (default 1). A backend that writes
    * whole 32-bit words (WGSL) asks for 4, so no two tensors share a word. */
   readonly storageAlign?: number;

@@ -9,12 +9,13 @@ import type { Layout, StridedCopy } from './layout.js';
 import type { MemoryPlan } from './memory-plan.js';
 
 /** How a tensor's elements are stored: int4 packs two elements per byte (low nibble first, as
- * CMSIS-NN's `_s4` kernels read them). */
-export type StorageDType = 'int8' | 'int4' | 'int16' | 'int32';
+ * CMSIS-NN's `_s4` kernels read them); float32 holds the tensors of nodes kept in float. */
+export type StorageDType = 'int8' | 'int4' | 'int16' | 'int32' | 'float32';
 
 /** How a quantized IR tensor is stored: by its bit-width (QuantParams.bits), else its dtype;
- * undefined for anything that is not an integer activation type. */
+ * undefined for anything that is neither an integer activation type nor float32. */
 export function storageTypeOf(t: { dtype: string; quant?: { bits: number } }): StorageDType | undefined {
+  if (t.dtype === 'float32' && !t.quant) return 'float32';
   const bits = t.quant?.bits ?? ({ int8: 8, int16: 16, int32: 32, int4: 4 } as Record<string, number | undefined>)[t.dtype];
   return bits === 4 ? 'int4' : bits === 8 ? 'int8' : bits === 16 ? 'int16' : bits === 32 ? 'int32' : undefined;
 }
@@ -26,6 +27,7 @@ export function storageBytes(dtype: StorageDType, elements: number): number {
     case 'int8': return elements;
     case 'int16': return elements * 2;
     case 'int32': return elements * 4;
+    case 'float32': return elements * 4;
   }
 }
 
@@ -50,6 +52,7 @@ export interface ScheduledTensor {
   dtype: StorageDType;
   layout: Layout;
   storage: Storage;
+  /** The quantization of an integer tensor (real = scale * (q - zeroPoint)); 1 and 0 for float32. */
   scale: number;
   zeroPoint: number;
 }

@@ -3,8 +3,10 @@
  * AddressSanitizer and UndefinedBehaviorSanitizer, or for a Cortex-M target with
  * arm-none-eabi-gcc, qgc's startup code and linker script, under QEMU.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { macroPrefix } from '../backends/c/identifiers.js';
+import { FLOAT_FILE } from '../backends/c/render.js';
 import type { Target } from '../targets/target.js';
 import { DRIVER_EXIT } from './driver.js';
 import { VerifyError, VerifyErrorCode } from './errors.js';
@@ -42,9 +44,10 @@ export interface BuildRunResult {
   buildMs: number;
 }
 
-/** Network sources of a compiled folder, in link order. */
+/** Network sources of a compiled folder, in link order (the float kernels where the folder has them). */
 export function networkSources(srcDir: string, name: string): string[] {
-  return [`${name}.c`, `${name}_weights.c`, 'qgc_kernels.c', 'qgc_data.c'].map((f) => join(srcDir, f));
+  const float = existsSync(join(srcDir, FLOAT_FILE)) ? [FLOAT_FILE] : [];
+  return [`${name}.c`, `${name}_weights.c`, 'qgc_kernels.c', 'qgc_data.c', ...float].map((f) => join(srcDir, f));
 }
 
 /** Builds and runs; throws a VerifyError when the program does not finish with status 0. */

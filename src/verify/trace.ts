@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { CompileCResult } from '../backends/c/emit.js';
 import { macroPrefix } from '../backends/c/identifiers.js';
 import { physicalToLogical } from '../schedule/layout.js';
-import type { ScheduledTensor } from '../schedule/types.js';
+import { storageBytes, type ScheduledTensor } from '../schedule/types.js';
 import { elementCount } from '../ir/graph.js';
 import type { Value } from '../interp/types.js';
 import { buildAndRun, type BuildRunSpec } from './build-run.js';
@@ -30,10 +30,59 @@ export interface LayerMismatch {
   want: number;
   differing: number;
   elements: number;
+  /** A float32 step: got and want are floats, compared within FLOAT_TOLERANCE. */
+  float?: true;
 }
 
-/** What the trace found: a layer, or that every layer matched, or why it could not run. */
-export type TraceResult = { kind: 'layer'; layer: LayerMismatch } | { kind: 'all-match'; steps: number } | { kind: 'unavailable'; why: string };
+/** How far the float32 steps (nodes kept in float) are from the interpreter: the largest
+ * |C - interpreter| of any element, relative to the range of the interpreter's tensor. */
+export interface FloatAgreement {
+  steps: number;
+  maxRelError: number;
+}
+
+/** What the trace found: a layer, or that every layer matched (int8 steps byte for byte, float
+ * steps within FLOAT_TOLERANCE), or why it could not run. */
+export type TraceResult =
+  | { kind: 'layer'; layer: LayerMismatch }
+  | { kind: 'all-match'; steps: number; float: FloatAgreement }
+  | { kind: 'unavailable'; why: string };
+
+/**
+ * How close a float32 step must be to the interpreter: 1e-5 of the tensor's range (max - min of
+ * the interpreter's values; the largest magnitude for a constant tensor). The C float kernels
+ * compute in float32 where the interpreter computes in float64 and rounds to float32, so they
+ * differ by a few float32 steps (2^-23 ≈ 1.2e-7 relative) per accumulated term; 1e-5 leaves
+ * that a wide margin and still catches any difference of formula (a missing bias, another
+ * epsilon: 1e-3 and more).
+ */
+export const FLOAT_TOLERANCE = 1e-5;
+
+/** The largest error of `got` (float32 bytes in physical order, `map` into logical order) against
+ * `want`, relative to want's range, and the first element above the tolerance. */
+function floatError(got: Uint8Array, want: ArrayLike<number>, map: ArrayLike<number>): { rel: number; first: number; differing: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < want.length; i++) {
+    lo = Math.min(lo, want[i]);
+    hi = Math.max(hi, want[i]);
+  }
+  const range = hi > lo ? hi - lo : Math.max(Math.abs(lo), Math.abs(hi), Number.MIN_VALUE);
+  const dv = new DataView(got.buffer, got.byteOffset, got.byteLength);
+  let rel = 0;
+  let first = -1;
+  let differing = 0;
+  for (let j = 0; j < map.length; j++) {
+    const e = Math.abs(dv.getFloat32(4 * j, true) - want[map[j]]) / range;
+    const bad = !(e <= FLOAT_TOLERANCE);
+    rel = Math.max(rel, Number.isNaN(e) ? Infinity : e);
+    if (bad) {
+      differing++;
+      if (first < 0) first = j;
+    }
+  }
+  return { rel, first, differing };
+}
 
 interface Traced {
   step: number;
@@ -61,7 +110,7 @@ function traceSource(steps: readonly Traced[], c: CompileCResult): string {
   const bytes = new Array<number>(last).fill(0);
   for (const s of steps) {
     offset[s.step] = c.plan.offsets.get(s.tensor.storage.id)!;
-    bytes[s.step] = elementCount(s.tensor.shape);
+    bytes[s.step] = storageBytes(s.tensor.dtype, elementCount(s.tensor.shape));
   }
   return `/* qgc verify: prints the bytes each step wrote. */
 #include <stddef.h>
@@ -118,11 +167,27 @@ export async function locateLayer(spec: BuildRunSpec, compiled: CompileCResult, 
     const k = Number(m[1]);
     seen.set(k, [...(seen.get(k) ?? []), Buffer.from(m[2], 'hex')]);
   }
+  const float: FloatAgreement = { steps: 0, maxRelError: 0 };
   for (const s of steps) {
     const got = seen.get(s.step)?.[run];
     const want = env.get(logicalName(s.tensor));
     if (!got || !want) return { kind: 'unavailable', why: `no trace of step ${s.step}` };
     const map = physicalToLogical(s.tensor.layout);
+    if (s.tensor.dtype === 'float32') {
+      const w = want.data as Float32Array;
+      const e = floatError(got, w, map);
+      float.steps++;
+      float.maxRelError = Math.max(float.maxRelError, e.rel);
+      if (e.first >= 0) {
+        const layer: LayerMismatch = {
+          step: s.step, node: s.node, op: s.op, kernel: s.kernel, tensor: logicalName(s.tensor), index: multiIndex(map[e.first], want.shape),
+          got: new DataView(got.buffer, got.byteOffset).getFloat32(4 * e.first, true), want: w[map[e.first]], differing: e.differing, elements: map.length,
+          float: true,
+        };
+        return { kind: 'layer', layer };
+      }
+      continue;
+    }
     const w = want.data as Int8Array;
     let first = -1;
     let differing = 0;
@@ -140,12 +205,13 @@ export async function locateLayer(spec: BuildRunSpec, compiled: CompileCResult, 
       return { kind: 'layer', layer };
     }
   }
-  return { kind: 'all-match', steps: steps.length };
+  return { kind: 'all-match', steps: steps.length, float };
 }
 
 /** `step 3, node 'conv2' (QConv, arm_convolve_wrapper_s8), tensor 'y' [0, 5, 3, 2]: C gives 12, the interpreter 13 (40 of 6272 elements differ)`. */
 export function describeLayer(l: LayerMismatch): string {
   const what = l.node ? `node '${l.node}' (${l.op}, ${l.kernel})` : `${l.op} (${l.kernel})`;
+  const float = l.float === true;
   return `step ${l.step}, ${what}, tensor '${l.tensor}' element [${l.index.join(', ')}]: C gives ${l.got}, the interpreter ${l.want} ` +
-    `(${l.differing} of ${l.elements} elements differ)`;
+    `(${l.differing} of ${l.elements} elements differ${float ? ` by more than ${FLOAT_TOLERANCE} of the tensor's range` : ''})`;
 }

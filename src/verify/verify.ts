@@ -68,6 +68,9 @@ export interface TargetResult {
   /** The mismatch in words, and where the first differing layer is. */
   message?: string;
   layer?: TraceResult;
+  /** With steps kept in float: the trace of the first sample, every int8 step byte for byte and
+   * every float32 step within FLOAT_TOLERANCE of the interpreter (a 'layer' result fails). */
+  floatTrace?: TraceResult;
   /** Executed instructions of `<name>_run` per inference (QEMU): min, max and mean over samples. */
   instructions?: { min: number; max: number; mean: number };
   /** Stack high-water mark of one inference, bytes (QEMU). */
@@ -136,7 +139,7 @@ export async function verifyFolder(opts: VerifyOptions): Promise<VerifyResult> {
       opts.onProgress?.(`verifying on ${label}...`);
       results.push(await verifyOn(folder, own, where, ref, samples, { root: join(root, label), inputs, chunk, opts }));
     }
-    return { folder, drift, ...(regenerateError ? { regenerateError } : {}), targets: results, ok: results.every((r) => !r.mismatch) };
+    return { folder, drift, ...(regenerateError ? { regenerateError } : {}), targets: results, ok: results.every((r) => !r.mismatch && r.floatTrace?.kind !== 'layer') };
   } finally {
     if (!opts.buildDir) rmSync(root, { recursive: true, force: true });
   }
@@ -189,13 +192,17 @@ async function verifyOn(folder: CompiledFolder, own: CompileCResult | undefined,
     result.mismatch = mismatch;
     result.message = describeMismatch(mismatch, ref, folder.name);
     if (ctx.opts.locate !== false) result.layer = await locate(spec, compiled, own, folder, ref, samples[mismatch.sample], mismatch, ctx);
+  } else if (compiled?.schedule.steps.some((s) => s.kind === 'node' && s.output.dtype === 'float32')) {
+    // The outputs are int8: the float steps inside are compared on the first sample's trace.
+    result.floatTrace = await locate(spec, compiled, own, folder, ref, samples[0], { sample: 0, api: 'int8' }, ctx);
+    if (result.floatTrace.kind === 'layer') result.message = `a float step differs: ${describeLayer(result.floatTrace.layer)}`;
   }
   return result;
 }
 
 /** Runs the failing sample once more with the step hook to find the first differing layer. */
 async function locate(spec: BuildRunSpec, compiled: CompileCResult | undefined, own: CompileCResult | undefined, folder: CompiledFolder, ref: Reference, sample: ReadonlyMap<string, Value>,
-  m: Mismatch, ctx: Ctx): Promise<TraceResult> {
+  m: Pick<Mismatch, 'sample' | 'api'>, ctx: Ctx): Promise<TraceResult> {
   // The trace reads the arena at the planned offsets: only valid when the C's plan is the one we have.
   if (!compiled || !own) return { kind: 'unavailable', why: 'qgc cannot generate C from the folder\'s graph now' };
   if (compiled === own && JSON.stringify(folder.report.memoryPlan) !== JSON.stringify(own.report.memoryPlan)) {
@@ -217,5 +224,6 @@ async function locate(spec: BuildRunSpec, compiled: CompileCResult | undefined, 
 export function mismatchLine(t: TargetResult): string {
   const layer = t.layer?.kind === 'layer' ? `; first differing layer: ${describeLayer(t.layer.layer)}`
     : t.layer?.kind === 'all-match' ? `; every layer's output matches, so the copy out of the arena differs` : '';
+  if (!t.mismatch && t.floatTrace?.kind === 'layer') return `${t.where}: ${t.message ?? 'a float step differs'}`;
   return `${t.where}: ${t.message ?? 'outputs differ'}${layer}`;
 }

@@ -13,7 +13,7 @@ import { exportQdq } from '../../src/onnx/export-qdq.js';
 import { loadModel, loadModelBytes } from '../../src/onnx/load.js';
 import { runPipeline } from '../../src/passes/pass.js';
 import { optimizationPasses } from '../../src/passes/pipeline.js';
-import { quantizeGraph } from '../../src/passes/quantize.js';
+import { quantizeGraph, type QuantizeOptions } from '../../src/passes/quantize.js';
 import { openCalibration, type CalibSample } from '../../src/quant/calib-data.js';
 import { calibrationRanges, collectStats } from '../../src/quant/calibrate.js';
 
@@ -32,10 +32,10 @@ export function onnxChecker(bytes: Uint8Array): string {
   }
 }
 
-/** Quantizes a float graph (optimization passes, min/max calibration, quantizer). */
-export function quantizeFloat(imported: Graph, samples: Iterable<CalibSample>): Graph {
+/** Quantizes a float graph (optimization passes, min/max calibration, quantizer with `opts`). */
+export function quantizeFloat(imported: Graph, samples: Iterable<CalibSample>, opts: QuantizeOptions = {}): Graph {
   const float = runPipeline(imported, optimizationPasses);
-  return quantizeGraph(float, calibrationRanges(collectStats(float, samples), { method: 'minmax' })).graph;
+  return quantizeGraph(float, calibrationRanges(collectStats(float, samples), { method: 'minmax' }), opts).graph;
 }
 
 const quantizedCache = new Map<string, Graph>();

@@ -8,7 +8,7 @@ import type { DType, TensorData } from '../../src/ir/dtype.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
 import { attr, valueInfo } from '../../src/onnx/export-proto.js';
 import { loadModelBytes } from '../../src/onnx/load.js';
-import { lowerQdq } from '../../src/passes/lower-qdq.js';
+import { lowerQdq, type LowerQdqOptions } from '../../src/passes/lower-qdq.js';
 import { encode, init } from './qdq-models.js';
 
 export interface QParams {
@@ -70,9 +70,10 @@ export function singleOpModel(spec: SingleOpSpec): Uint8Array {
 }
 
 /** The lowered int8 graph of `spec`'s model and its one int8 op (the node that is neither the
- * boundary Quantize nor Dequantize). */
-export function lowerSingleOp(spec: SingleOpSpec): { graph: Graph; node: Node } {
-  const graph = lowerQdq(loadModelBytes(singleOpModel(spec)).graph);
+ * boundary Quantize nor Dequantize; a float node where the int8 row refuses the op and it has
+ * float kernels, unless `opts.int8Only`). */
+export function lowerSingleOp(spec: SingleOpSpec, opts: LowerQdqOptions = {}): { graph: Graph; node: Node } {
+  const graph = lowerQdq(loadModelBytes(singleOpModel(spec)).graph, opts);
   const ops = graph.nodes.filter((n) => n.op !== 'Quantize' && n.op !== 'Dequantize');
   if (ops.length !== 1) throw new Error(`expected one int8 op, got ${ops.map((n) => n.op).join(', ')}`);
   return { graph, node: ops[0] };

@@ -4,10 +4,10 @@
  * a table of their 256 literals) and decoded once: about 5x faster than joining strings per
  * line, and the same text.
  */
-import { cInt } from './kernel-call.js';
+import { cFloat, cInt } from './kernel-call.js';
 
-/** Values per line: int8 arrays 16, int32 arrays 8. */
-const PER_LINE = { int8: 16, int32: 8 } as const;
+/** Values per line: int8 arrays 16, int32 arrays 8, float32 arrays 6. */
+const PER_LINE = { int8: 16, int32: 8, float32: 6 } as const;
 
 const INT8_LITERALS: readonly Uint8Array[] = Array.from({ length: 256 }, (_, i) => asciiBytes(String(i - 128)));
 const LATIN1 = new TextDecoder('latin1');
@@ -17,7 +17,8 @@ function asciiBytes(s: string): Uint8Array {
 }
 
 /** `data` as initializer lines (four spaces, `v, v, ...,`), joined by newlines. */
-export function arrayBody(data: Int8Array | Int32Array): string {
+export function arrayBody(data: Int8Array | Int32Array | Float32Array): string {
+  if (data instanceof Float32Array) return floatBody(data);
   const int8 = data instanceof Int8Array;
   const per = int8 ? PER_LINE.int8 : PER_LINE.int32;
   const n = data.length;
@@ -46,4 +47,11 @@ export function arrayBody(data: Int8Array | Int32Array): string {
     buf[p++] = 0x2c;
   }
   return LATIN1.decode(buf.subarray(0, p));
+}
+
+/** The float constants of nodes kept in float are few and small: joined as strings. */
+function floatBody(data: Float32Array): string {
+  const lines: string[] = [];
+  for (let i = 0; i < data.length; i += PER_LINE.float32) lines.push('    ' + Array.from(data.subarray(i, i + PER_LINE.float32), cFloat).join(', ') + ',');
+  return lines.join('\n');
 }

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CompileError, ErrorCode } from '../../errors.js';
 import type { Graph } from '../../ir/graph.js';
+import { inGroup } from '../../ir/ops.js';
 import { graphToJson } from '../../ir/serialize.js';
 import { exportQdq } from '../../onnx/export-qdq.js';
 import { buildSchedule } from '../../schedule/build.js';
@@ -46,7 +47,7 @@ export interface CompileCOptions {
   /** Model name for the header comments (default: the graph's name). */
   modelName?: string;
   /** Also write the quantized graph as `<name>.qdq.onnx` (exportQdq), for tools that read QDQ
-   * ONNX; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
+   * ONNX, when it has no nodes kept in float; the graph must then be exportable as QDQ. (`qgc verify` reads `<name>_schedule.json`.) */
   qdq?: boolean;
   /** Refuse (CompileError OverBudget) a network whose weights or arena + stack exceed the target
    * part's flash or SRAM, before writing; otherwise each overshoot goes to `warn`. */
@@ -138,7 +139,8 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
   const provider = cProvider(target, opts.kernels);
   const schedule = buildSchedule(graph, provider);
   const plan = schedule.plan;
-  const qdq = opts.qdq === true ? exportQdq(graph) : undefined;
+  // QDQ ONNX has a form for qgc's int8 ops only: a graph with nodes kept in float is not written.
+  const qdq = opts.qdq === true && !graph.nodes.some((n) => inGroup('floatFallback', n.op)) ? exportQdq(graph) : undefined;
   if (opts.outDir !== undefined) checkOutputDir(opts.outDir, opts.force === true);
 
   const name = opts.name;
@@ -155,6 +157,9 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
 
   const NAME = macroPrefix(name);
   const r = cRenderer();
+  // Float kernels (and libm) only for networks with float steps: int8 networks stay float-free.
+  const hasFloat = schedule.steps.some((s) => (s.kind === 'node' ? s.output : s.dst).dtype === 'float32');
+  const staticFiles = hasFloat ? [...r.staticFiles, r.floatFile] : r.staticFiles;
   // The schedule and the quantized graph, for qgc verify (which rebuilds the integer graph from
   // it) and for tools that want to know where every tensor lives.
   const scheduleFile = `${name}_schedule.json`;
@@ -163,12 +168,12 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     format: 'qgc-schedule', formatVersion: 1, name, target: target.name, kernels: opts.kernels, schedule: scheduleToJson(schedule), graph: graphToJson(graph),
     ...(opts.source ? { source: { modelSha256: identity.modelSha256 || null, options: opts.source.options ?? {} } } : {}),
   }, null, 1) + '\n';
-  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...r.staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
+  const files = [`${name}.h`, `${name}.c`, `${name}_weights.c`, `${name}.cmake`, `${name}.mk`, ...staticFiles.map((f) => f.name), ...(qdq ? [`${name}.qdq.onnx`] : []), scheduleFile, `${name}_report.json`];
   const report = buildReport({ name, target: target.name, kernels: opts.kernels, isa: provider.isa, files }, schedule, calls);
   const io = boundaryViews(schedule, plan, ids);
   const view = {
     name, NAME, version: qgcVersion(), model: commentText(opts.modelName ?? graph.name), target: target.name, isa: provider.isa, kernels: opts.kernels,
-    cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', kernelsVersion: KERNELS_VERSION,
+    cflags: target.cflags.join(' '), cmsis: opts.kernels === 'cmsis-nn', float: hasFloat, kernelsVersion: KERNELS_VERSION,
     ...identity, arenaAlignment: ARENA_ALIGNMENT,
     isaChecks: opts.kernels === 'cmsis-nn' ? isaChecks(name, target, provider.isa) : [],
     headerFile: `${name}.h`, sourceFile: `${name}.c`, weightsFile: `${name}_weights.c`,
@@ -188,7 +193,7 @@ export function compileC(graph: Graph, opts: CompileCOptions): CompileCResult {
     [`${name}_weights.c`, r.render('net_weights.c', view)],
     [`${name}.cmake`, r.render('net.cmake', view)],
     [`${name}.mk`, r.render('net.mk', view)],
-    ...r.staticFiles.map((f): [string, string] => [f.name, f.text]),
+    ...staticFiles.map((f): [string, string] => [f.name, f.text]),
     [scheduleFile, scheduleJson],
     [`${name}_report.json`, JSON.stringify(report, null, 2) + '\n'],
   ]);

@@ -18,8 +18,8 @@ import type { IdentifierTable } from './identifiers.js';
 /** A constant array written to `<name>_weights.c` (flash). */
 export interface ConstArray {
   id: string;
-  ctype: 'int8_t' | 'int32_t';
-  data: Int8Array | Int32Array;
+  ctype: 'int8_t' | 'int32_t' | 'float';
+  data: Int8Array | Int32Array | Float32Array;
   /** One line (already escaped) saying what it holds. */
   comment: string;
 }
@@ -150,7 +150,7 @@ export function checkShifts(step: ConstSource, shifts: ArrayLike<number>): void 
 }
 
 /** A constant array with a unique name derived from the step. */
-export function constArray(ctx: CallContext, suffix: string, ctype: ConstArray['ctype'], data: Int8Array | Int32Array, comment: string): ConstArray {
+export function constArray(ctx: CallContext, suffix: string, ctype: ConstArray['ctype'], data: ConstArray['data'], comment: string): ConstArray {
   return { id: ctx.ids.get('', `${ctx.stepId}_${suffix}`), ctype, data, comment };
 }
 

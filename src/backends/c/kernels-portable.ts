@@ -18,6 +18,7 @@ import type { CmsisIsa } from './cmsis-buffers.js';
 import {
   cInt, checkPool, checkShifts, constArray, constData, perChannel, weightBits, weightBytes,
   type CallContext, type CKernel, type CKernelTable, type ConstArray, type ConstSource, type CProvider, type KernelCall, addValues, mulValues, softmaxValues } from './kernel-call.js';
+import { floatKernels } from './kernels-float.js';
 import { weightsOHWI } from './weights.js';
 import { unaryTable, type Int8UnaryNode } from '../../interp/int8/activation.js';
 import { slopeAxis } from '../../quant/lowering/activation.js';
@@ -357,15 +358,17 @@ function reduceCall(step: NodeStep, ctx: CallContext): KernelCall {
   };
 }
 
-/** The kernels every C provider shares for ops CMSIS-NN lacks. */
-export const portableKernels: CKernelTable = PORTABLE_KERNELS;
+/** The kernels every C provider shares for ops CMSIS-NN lacks, and the float kernels. */
+export const portableKernels: CKernelTable = { ...PORTABLE_KERNELS, ...floatKernels };
+
+const FLOAT_HINT = 'Let qgc quantize this node (drop it from --float-nodes), or replace the op; the C float kernels cover the ops of OpGroups.floatFallback (docs/float-fallback.md).';
 
 export const UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth/nearest Resize.';
 
 /** The portable provider (any core, any host). */
 export function portableProvider(isa: CmsisIsa = 'plain'): CProvider {
   return {
-    name: 'portable', backend: 'the C backend', isa, kernels: portableKernels, unsupportedHint: UNSUPPORTED_HINT,
+    name: 'portable', backend: 'the C backend', isa, kernels: portableKernels, unsupportedHint: UNSUPPORTED_HINT, floatHint: FLOAT_HINT,
     copyKernel: { kernel: 'qgc_copy_s8', scratchBytes: 0 }, renderCopy: copyCall,
   };
 }
@@ -498,8 +501,9 @@ export function addLutCall(step: NodeStep, ctx: CallContext): KernelCall {
 }
 
 function copyCall(step: CopyStep, ctx: CallContext): KernelCall {
+  const float = step.src.dtype === 'float32';
   return {
-    partial: 'portable_copy', kernel: 'qgc_copy_s8', consts: [],
+    partial: float ? 'float_copy' : 'portable_copy', kernel: float ? 'qgc_copy_f32' : 'qgc_copy_s8', consts: [],
     values: { input: ctx.offset(step.src), output: ctx.offset(step.dst), step: ctx.stepNumber, ...copyValues(step.copy) },
   };
 }

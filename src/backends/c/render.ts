@@ -21,9 +21,14 @@ export interface Renderer {
   render(template: FileTemplate, view: object): string;
   /** Files copied verbatim into every output folder (the portable kernels). */
   staticFiles: { name: string; text: string }[];
+  /** The float kernels, copied only next to networks with nodes kept in float. */
+  floatFile: { name: string; text: string };
 }
 
 let cached: Renderer | undefined;
+
+/** The float kernels' source (templates/c/portable/). */
+export const FLOAT_FILE = 'qgc_float.c';
 
 /** The C renderer (templates read once per process). */
 export function cRenderer(): Renderer {
@@ -45,6 +50,7 @@ export function cRenderer(): Renderer {
   cached = {
     render: (t, view) => compiled.get(t)!(view),
     staticFiles,
+    floatFile: { name: FLOAT_FILE, text: readFileSync(join(dir, 'portable', FLOAT_FILE), 'utf8') },
   };
   return cached;
 }

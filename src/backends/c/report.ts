@@ -5,7 +5,8 @@
  */
 import type { MemoryPlan } from '../../schedule/memory-plan.js';
 import { isTranspose, summarizePlan, summarizeSteps } from '../../schedule/summary.js';
-import type { Schedule } from '../../schedule/types.js';
+import { stepInputs, stepOutput, type Schedule, type Step } from '../../schedule/types.js';
+import { inGroup } from '../../ir/ops.js';
 import type { KernelCall } from './kernel-call.js';
 
 export interface LayerReport {
@@ -61,9 +62,40 @@ export interface CReport {
     boundaryTransposes: { input: boolean; output: boolean };
   };
   memoryPlan: { strategy: string; peakStep: number; buffers: { offset: number; bytes: number; first: number; last: number; holds: string }[] };
+  /** Present when nodes run in float (kept by the quantizer between Dequantize and Quantize). */
+  float?: FloatCost;
   files: string[];
   /** With `qgc compile --measure`: measured on the target. */
   measured?: Measured;
+}
+
+/** What the nodes kept in float cost. */
+export interface FloatCost {
+  /** The float nodes, in step order. */
+  nodes: { step: number; node: string; op: string; kernel: string }[];
+  /** Steps on float32 tensors: the float nodes, their Dequantize and Quantize steps, float copies. */
+  steps: number;
+  /** Bytes of float32 tensors in the arena plan (summed over tensors, before sharing). */
+  tensorBytes: number;
+  /** Float constants (weights, LayerNorm scales, constant operands) in flash, bytes. */
+  flashBytes: number;
+}
+
+/** The float cost of a schedule, undefined when every step is integer. */
+function floatCost(schedule: Schedule, layers: readonly LayerReport[]): FloatCost | undefined {
+  const touchesFloat = (s: Step) => stepOutput(s).dtype === 'float32' || stepInputs(s).some((t) => t.dtype === 'float32');
+  const steps = schedule.steps.filter(touchesFloat);
+  if (steps.length === 0) return undefined;
+  const layerOf = new Map(layers.map((l) => [l.step, l]));
+  const nodes = steps.filter((s) => s.kind === 'node' && inGroup('floatFallback', s.node.op))
+    .map((s) => ({ step: s.index, node: layerOf.get(s.index)!.node, op: layerOf.get(s.index)!.op, kernel: layerOf.get(s.index)!.kernel }));
+  const floatStorages = new Set(steps.flatMap((s) => [stepOutput(s), ...stepInputs(s)]).filter((t) => t.dtype === 'float32').map((t) => t.storage));
+  return {
+    nodes,
+    steps: steps.length,
+    tensorBytes: [...floatStorages].reduce((a, s) => a + s.bytes, 0),
+    flashBytes: steps.reduce((a, s) => a + layerOf.get(s.index)!.flashBytes, 0),
+  };
 }
 
 /** Builds the report from the schedule and the calls (one per step). */
@@ -90,8 +122,11 @@ export function buildReport(
       boundaryTransposes: { input: schedule.inputs.some((b) => isTranspose(b.copy)), output: schedule.outputs.some((b) => isTranspose(b.copy)) },
     },
     memoryPlan: summarizePlan(schedule),
+    ...withFloat(floatCost(schedule, layers)),
   };
 }
+
+const withFloat = (f: FloatCost | undefined): { float?: FloatCost } => (f ? { float: f } : {});
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 
@@ -113,6 +148,12 @@ export function formatReport(r: CReport): string {
   if (t.boundaryTransposes.input) notes.push('the input is transposed NCHW→NHWC on the way in');
   if (t.boundaryTransposes.output) notes.push('the output is transposed back to the model order');
   if (notes.length) lines.push(`note: ${notes.join('; ')}`);
+  if (r.float) {
+    const f = r.float;
+    const names = f.nodes.map((n) => `${n.op} '${JSON.stringify(n.node).slice(1, -1)}'`).join(', ');
+    lines.push(`float: ${f.nodes.length} node${f.nodes.length === 1 ? ' runs' : 's run'} in float (${names}): ${f.steps} float steps with their dequantize and quantize, ` +
+      `${f.tensorBytes} B of float32 tensors in the arena plan, ${f.flashBytes} B of float constants`);
+  }
   lines.push(`files: ${r.files.join(', ')}`);
   return lines.join('\n') + '\n';
 }

@@ -154,12 +154,15 @@ const WASM_KERNELS = {
   },
 } as const satisfies Record<Int8Op, WasmKernel>;
 
+/** The Wasm backend has no float kernels: a node the quantizer kept in float cannot run there. */
+export const WASM_FLOAT_HINT = '--target wasm needs int8 for this node: the Wasm backend has no float kernels. Compile for a C target (which runs it in float), or quantize the model so that an int8 kernel takes it.';
+
 export const WASM_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth/nearest Resize.';
 
 /** The Wasm provider (both modules). */
 export function wasmProvider(): WasmProvider {
   return {
-    name: 'wasm', backend: 'the Wasm backend', kernels: WASM_KERNELS, unsupportedHint: WASM_UNSUPPORTED_HINT,
+    name: 'wasm', backend: 'the Wasm backend', kernels: WASM_KERNELS, unsupportedHint: WASM_UNSUPPORTED_HINT, floatHint: WASM_FLOAT_HINT,
     copyKernel: { kernel: 'wasm_copy_s8', scratchBytes: 0 }, buildCopy: copyBody,
   };
 }

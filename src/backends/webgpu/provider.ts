@@ -137,12 +137,15 @@ const WEBGPU_KERNELS = {
   Resize: VIEW_KERNEL,
 } as const satisfies Record<Int8Op, WebgpuKernel>;
 
+/** The WebGPU backend has no float kernels: a node the quantizer kept in float cannot run there. */
+export const WEBGPU_FLOAT_HINT = '--target webgpu needs int8 for this node: the WebGPU backend has no float kernels. Compile for a C target (which runs it in float), or quantize the model so that an int8 kernel takes it.';
+
 export const WEBGPU_UNSUPPORTED_HINT = 'Quantize the model so that it uses only qgc\'s int8 ops (QConv, QFullyConnected, QBatchMatMul, QAdd, QMul, pooling, QSoftmax, QConcat, QClamp, the activations, QMean, QReduceMax) and Reshape/Transpose/Pad/Slice/DepthToSpace/SpaceToDepth/nearest Resize.';
 
 /** The WGSL provider. */
 export function webgpuProvider(): WebgpuProvider {
   return {
-    name: 'webgpu', backend: 'the WebGPU backend', kernels: WEBGPU_KERNELS, unsupportedHint: WEBGPU_UNSUPPORTED_HINT,
+    name: 'webgpu', backend: 'the WebGPU backend', kernels: WEBGPU_KERNELS, unsupportedHint: WEBGPU_UNSUPPORTED_HINT, floatHint: WEBGPU_FLOAT_HINT,
     copyKernel: { kernel: 'wgsl_copy_s8', scratchBytes: 0 }, copyParams, storageAlign: 4,
   };
 }

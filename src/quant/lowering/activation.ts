@@ -40,7 +40,7 @@ export function lowerHardSwish(s: ScaleSource, n: NodeOf<'HardSwish'>): void {
   const p = hardSwishParams(x.scale, x.zeroPoint, out.params.scale, out.params.zeroPoint);
   if (p.outputShift > 0) {
     // TFLite's HardSwishPrepare requires it: the output scale is at least s_in / 128.
-    throw new CompileError(ErrorCode.BadInput, `HardSwish output scale ${out.params.scale.toPrecision(4)} is below 1/128 of its input scale ${x.scale.toPrecision(4)}`, where(n),
+    throw new CompileError(ErrorCode.UnsupportedOp, `HardSwish output scale ${out.params.scale.toPrecision(4)} is below 1/128 of its input scale ${x.scale.toPrecision(4)}`, where(n),
       'Give the HardSwish output a range of at least 1/128 of its input range (TFLite requires the same).');
   }
   s.add(n, 'QHardSwish', p, [x.name], out);

@@ -6,6 +6,7 @@
  * the float op, how the attributes follow from the parameters. The source supplies operands,
  * weights, biases and output parameters, and adds the tensors and the node to the new graph.
  */
+import { CompileError, ErrorCode } from '../../errors.js';
 import type { Node, Tensor } from '../../ir/graph.js';
 import type { OpAttrMap, OpName } from '../../ir/ops.js';
 
@@ -20,6 +21,16 @@ export interface Operand extends Params {
   name: string;
   /** True for a constant (an operand of Add/Mul/Concat may be one). */
   constant?: boolean;
+}
+
+/** The codes with which an int8 row says it does not take a node (its attributes, shapes or
+ * operand types are outside its kernel); anything else (bad data, a bad model, a qgc bug) is an
+ * error. Both lowerings then keep the node in float where they may (docs/float-fallback.md). */
+const ROW_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.UnsupportedOp, ErrorCode.UnsupportedDType, ErrorCode.ShapeMismatch, ErrorCode.BadAttribute]);
+
+/** True when `e` is a row's refusal of a node. */
+export function isRowRefusal(e: unknown): e is CompileError {
+  return e instanceof CompileError && ROW_REFUSALS.has(e.code);
 }
 
 /** True when two per-tensor parameters are the same (scales compared as float32). */

@@ -237,6 +237,55 @@ void qgc_quantize_f32(const qgc_copy_params *p, const float *src, int8_t *dst, f
 /** int8 -> float: (q - zero point) * scale, destination in order, source strided. */
 void qgc_dequantize_f32(const qgc_copy_params *p, const int8_t *src, float *dst, float scale, int32_t zero_point);
 
+/*
+ * Float kernels, for the nodes the quantizer kept in float (between a dequantize and a quantize
+ * step). They compute what qgc's float interpreter computes (ONNX semantics), in float32, with
+ * products and sums not contracted into fused multiply-adds; they need the C math library (-lm).
+ * Tensors are row-major float arrays unless said otherwise.
+ */
+
+/** The elementwise functions of qgc_unary_f32. */
+enum
+{
+    QGC_F32_SIGMOID, QGC_F32_TANH, QGC_F32_HARD_SIGMOID, QGC_F32_HARD_SWISH, QGC_F32_LEAKY_RELU, QGC_F32_RELU, QGC_F32_EXP,
+    QGC_F32_ERF, QGC_F32_GELU, QGC_F32_GELU_TANH, QGC_F32_ABS, QGC_F32_NEG, QGC_F32_SQRT, QGC_F32_RECIPROCAL
+};
+
+/** The operators of qgc_binary_f32. */
+enum
+{
+    QGC_F32_ADD, QGC_F32_SUB, QGC_F32_MUL, QGC_F32_DIV
+};
+
+/** A broadcast binary op over the output's dims: the element of the output at index i reads a at
+ * sum i[d] * a_strides[d] and b likewise (stride 0 along a broadcast dim). */
+typedef struct
+{
+    int32_t rank;
+    int32_t dims[QGC_MAX_RANK];
+    int32_t a_strides[QGC_MAX_RANK];
+    int32_t b_strides[QGC_MAX_RANK];
+} qgc_broadcast_params;
+
+/** y[i] = f(x[i]) for `size` elements (alpha, beta: HardSigmoid's, LeakyRelu's alpha); y may be x. */
+void qgc_unary_f32(int32_t op, float alpha, float beta, int32_t size, const float *x, float *y);
+/** y = a op b with numpy broadcasting. */
+void qgc_binary_f32(int32_t op, const qgc_broadcast_params *p, const float *a, const float *b, float *y);
+/** Clamps y[0..size) to [lo, hi] in place (a Relu/Clip fused into a float node). */
+void qgc_clamp_f32(float *y, int32_t size, float lo, float hi);
+/** LayerNormalization of `outer` rows of `inner` elements: (x - mean) / sqrt(var + epsilon) *
+ * scale[i] + bias[i] (bias may be NULL). */
+void qgc_layer_norm_f32(int32_t outer, int32_t inner, float epsilon, const float *x, const float *scale, const float *bias, float *y);
+/** Softmax over `len` elements spaced `inner` apart, for each of outer * inner groups. */
+void qgc_softmax_f32(int32_t outer, int32_t len, int32_t inner, const float *x, float *y);
+/** Mean over `len` elements spaced `inner` apart: y has outer * inner elements. */
+void qgc_reduce_mean_f32(int32_t outer, int32_t len, int32_t inner, const float *x, float *y);
+/** y[b][o] = sum_k x[b][k] * w[o][k] + bias[o] (bias may be NULL). */
+void qgc_fully_connected_f32(int32_t batches, int32_t in_features, int32_t out_features, const float *x, const float *w, const float *bias,
+                             float *y);
+/** The strided copy of qgc_copy_s8 on float elements. */
+void qgc_copy_f32(const qgc_copy_params *p, const float *src, float *dst);
+
 #ifdef __cplusplus
 }
 #endif
