@@ -39,6 +39,9 @@ interface ExampleCase {
 const CASES: ExampleCase[] = [
   ...availableExamples().map((ex) => ({ name: ex.name, model: ex.model, calib: `${ex.dir}/calib.npy`, testX: `${ex.dir}/test_x.npy`, classes: 10, limit: LIMIT })),
   ...['model.onnx', 'model-torch1.13.onnx'].map((f) => ({ name: `fashion-mnist-qat/${f}`, model: `examples/fashion-mnist-qat/${f}`, testX: 'examples/fashion-mnist/test_x.npy', classes: 10, limit: LIMIT })),
+  // The MobileNetV3-style example (Hard-Swish, squeeze-excite with HardSigmoid and a broadcast
+  // Mul, a residual Add): every op int8, so all of it runs in WGSL.
+  { name: 'fashion-mnist-mbv3', model: 'examples/fashion-mnist-mbv3/model.onnx', calib: 'examples/fashion-mnist-mbv3/calib.npy', testX: 'examples/fashion-mnist-mbv3/test_x.npy', classes: 10, limit: LIMIT },
   { name: 'kws-dscnn', model: 'examples/kws-dscnn/model.onnx', calib: 'examples/kws-dscnn/calib.npy', testX: 'examples/kws-dscnn/test_x.npy', classes: 12, limit: ALL ? 64 : 16 },
 ];
 
