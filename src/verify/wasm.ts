@@ -7,18 +7,15 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { WasmReport, WasmVariant } from '../backends/wasm/report.js';
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { graphFromJson } from '../ir/serialize.js';
 import type { Value } from '../interp/types.js';
-import { specsByInput } from '../io/feeds.js';
-import { readNpy } from '../io/npy.js';
 import { bytesCompared, compareOutputs, describeMismatch, type Mismatch } from './compare.js';
 import type { SampleOutput } from './driver.js';
 import { VerifyError, VerifyErrorCode } from './errors.js';
-import { reference, samplesOf, type Reference } from './reference.js';
+import { byName, bytesOf, importLoader, loaderReference, outputsInOrder } from './loader-io.js';
 
 /** A folder written by the Wasm backend. */
 export interface WasmFolder {
@@ -111,42 +108,12 @@ interface Loader {
   createNet(source: Uint8Array): Promise<LoadedNet>;
 }
 
-function bytesOf(parts: readonly ArrayBufferView[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
-/** Splits a sample's concatenated inputs by input, keyed by API name. */
-function byName<T extends Int8Array | Float32Array>(ref: Reference, all: T): Record<string, T> {
-  const out: Record<string, T> = Object.create(null) as Record<string, T>;
-  let o = 0;
-  for (const i of ref.inputs) {
-    out[i.name] = all.subarray(o, o + i.size) as T;
-    o += i.size;
-  }
-  return out;
-}
-
-function outputsInOrder<T>(net: LoadedNet, r: T | Record<string, T>): T[] {
-  return net.outputs.length === 1 ? [r as T] : net.outputs.map((o) => (r as Record<string, T>)[o.name]);
-}
 
 /** Runs every module of the folder on every sample; mismatches are returned (`ok: false`). */
 export async function verifyWasmFolder(opts: WasmVerifyOptions): Promise<WasmVerifyResult> {
   const folder = readWasmFolder(opts.dir, opts.name);
-  const specs = typeof opts.inputs === 'string' ? [opts.inputs] : Array.isArray(opts.inputs) ? (opts.inputs as readonly string[]) : undefined;
-  const files = specs ? specsByInput(folder.graph.inputs, specs, '--inputs') : undefined;
-  const x = files ? new Map([...files].map(([n, f]) => [n, readNpy(f)])) : (opts.inputs as Value | ReadonlyMap<string, Value>);
-  const samples = samplesOf(folder.graph, x, opts.limit ?? Infinity, files);
-  const ref = reference(folder.graph, samples);
-  const loaderFile = join(folder.dir, `${folder.name}.js`);
-  if (!existsSync(loaderFile)) throw fail(`no ${folder.name}.js in the folder`, folder.dir);
-  const loader = (await import(pathToFileURL(loaderFile).href)) as Loader;
+  const ref = loaderReference(folder.graph, opts.inputs, opts.limit);
+  const loader = await importLoader<Loader>(folder.dir, folder.name);
   const modules: WasmModuleResult[] = [];
   for (const m of folder.report.modules) {
     opts.onProgress?.(`verifying the ${m.variant} module in Node...`);
@@ -162,9 +129,9 @@ export async function verifyWasmFolder(opts: WasmVerifyOptions): Promise<WasmVer
     const times: number[] = [];
     for (let k = 0; k < ref.count; k++) {
       const s = performance.now();
-      const o8 = outputsInOrder(net, net.run(byName(ref, ref.in8[k])));
+      const o8 = outputsInOrder(net.outputs, net.run(byName(ref, ref.in8[k])));
       times.push((performance.now() - s) * 1000);
-      const oF = ref.inF ? outputsInOrder(net, net.runF32(byName(ref, ref.inF[k]))) : [];
+      const oF = ref.inF ? outputsInOrder(net.outputs, net.runF32(byName(ref, ref.inF[k]))) : [];
       outputs.push({ index: k, instructions: 0n, stack: 0, out8: bytesOf(o8), outF: bytesOf(oF) });
     }
     const runMs = performance.now() - t0;
