@@ -94,6 +94,9 @@ export class LowerContext implements ScaleSource {
   /** The nodes kept in float, in graph order. */
   readonly floatNodes: FloatNodeNote[] = [];
   private readonly nodeNames = new Set<string>();
+  /** While `attempt` runs a row: how to undo each change it made, newest last (a log, not a
+   * copy of the maps, so that trying a row costs what the row does, not the graph's size). */
+  private undo: (() => void)[] | undefined;
   private readonly constCache = new Map<string, Int8Operand>();
   private readonly freshTensors = new FreshNames((n) => this.src.tensors.has(n) || this.tensors.has(n));
   private readonly freshNodes = new FreshNames((n) => this.nodeNames.has(n));
@@ -119,7 +122,7 @@ export class LowerContext implements ScaleSource {
   /** A node name not used yet. */
   freshNode(base: string): string {
     const name = this.freshNodes.pick(base);
-    this.nodeNames.add(name);
+    this.addUndoably(this.nodeNames, name);
     return name;
   }
 
@@ -130,7 +133,7 @@ export class LowerContext implements ScaleSource {
 
   /** Adds a tensor to the graph being built and returns its name. */
   addTensor(t: Tensor): string {
-    this.tensors.set(t.name, t);
+    this.setUndoably(this.tensors, t.name, t);
     return t.name;
   }
 
@@ -158,7 +161,7 @@ export class LowerContext implements ScaleSource {
     const taken = this.src.outputs.includes(floatName) || this.src.inputs.includes(floatName) || this.tensors.has(floatName);
     const name = taken ? this.freshTensor(`${floatName}_int8`) : floatName;
     this.addTensor({ name, dtype: 'int8', shape: src.shape, quant: toQuantParams(params) });
-    this.int8Of.set(floatName, name);
+    this.setUndoably(this.int8Of, floatName, name);
     return name;
   }
 
@@ -233,25 +236,37 @@ export class LowerContext implements ScaleSource {
   /** Runs `lower` (an int8 row); when the row refuses the node (isRowRefusal), undoes what it
    * added and returns the refusal. */
   attempt(lower: () => void): CompileError | undefined {
-    const saved = {
-      tensors: new Map(this.tensors), nodes: this.nodes.length, int8Of: new Map(this.int8Of), constCache: new Map(this.constCache),
-      weights: new Map(this.weights), warnings: this.warnings.length, nodeNames: new Set(this.nodeNames),
-    };
+    const outer = this.undo;
+    const log: (() => void)[] = [];
+    const saved = { nodes: this.nodes.length, warnings: this.warnings.length };
+    this.undo = log;
     try {
       lower();
+      outer?.push(...log); // an enclosing attempt that is refused undoes these too
       return undefined;
     } catch (e) {
       if (!isRowRefusal(e)) throw e;
-      restore(this.tensors, saved.tensors);
-      restore(this.int8Of, saved.int8Of);
-      restore(this.constCache, saved.constCache);
-      restore(this.weights, saved.weights);
+      for (let i = log.length - 1; i >= 0; i--) log[i]();
       this.nodes.length = saved.nodes;
       this.warnings.length = saved.warnings;
-      this.nodeNames.clear();
-      for (const n of saved.nodeNames) this.nodeNames.add(n);
       return e;
+    } finally {
+      this.undo = outer;
     }
+  }
+
+  private setUndoably<K, V>(m: Map<K, V>, key: K, value: V): void {
+    if (this.undo) {
+      const had = m.has(key);
+      const old = m.get(key);
+      this.undo.push(() => (had ? m.set(key, old as V) : m.delete(key)));
+    }
+    m.set(key, value);
+  }
+
+  private addUndoably<T>(s: Set<T>, value: T): void {
+    if (this.undo && !s.has(value)) this.undo.push(() => s.delete(value));
+    s.add(value);
   }
 
   private constInt8(t: Tensor): Int8Operand {
@@ -269,7 +284,7 @@ export class LowerContext implements ScaleSource {
     data.forEach((v, i) => (q[i] = quantizeValue(v, params)));
     const name = this.addTensor({ name: this.freshTensor(`${t.name}_int8`), dtype: 'int8', shape: t.shape, data: q, quant: toQuantParams(params) });
     const op = { name, params };
-    this.constCache.set(t.name, op);
+    this.setUndoably(this.constCache, t.name, op);
     return op;
   }
 
@@ -305,7 +320,7 @@ export class LowerContext implements ScaleSource {
       ? { scale: scales, zeroPoint: new Int32Array(1), bits }
       : { scale: scales, zeroPoint: new Int32Array(channels), axis: 0, bits };
     const rounded = this.round(node, weight.data, channels, scales, qmax);
-    this.weights.set(node.name, rounded);
+    this.setUndoably(this.weights, node.name, rounded);
     const w = this.addTensor({ name: this.freshTensor(`${weight.name}_int${bits}`), dtype: 'int8', shape: wShape, data: rounded.q, quant: wq });
     let b = '';
     const shift = rounded.biasShift;
@@ -433,11 +448,6 @@ export class LowerContext implements ScaleSource {
     const y = this.defineInt8(node.outputs[0], out.params);
     this.emit({ name: node.name, op, inputs, outputs: [y], attrs } as Node);
   }
-}
-
-function restore<K, V>(m: Map<K, V>, from: ReadonlyMap<K, V>): void {
-  m.clear();
-  for (const [k, v] of from) m.set(k, v);
 }
 
 /** W[m, k] = alpha * B[k, m] (transposed) or alpha * B[m, k]. */
