@@ -4,15 +4,67 @@
  * `--inputs` given, the loader module itself, and the conversions between the loader's
  * per-name inputs/outputs and the flat bytes `compare.ts` reads.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CompileError, ErrorCode } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
+import { graphFromJson } from '../ir/serialize.js';
 import type { Value } from '../interp/types.js';
 import { specsByInput } from '../io/feeds.js';
 import { readNpy } from '../io/npy.js';
 import { reference, samplesOf, type Reference } from './reference.js';
+
+/** A folder a backend with a JavaScript loader wrote: its report and the integer graph. */
+export interface LoaderFolder<R> {
+  dir: string;
+  name: string;
+  report: R;
+  graph: Graph;
+}
+
+function fail(message: string, file: string, hint = 'Compile the model again with qgc compile.'): CompileError {
+  return new CompileError(ErrorCode.BadInput, message, { file }, hint);
+}
+
+function reportNames(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('_report.json')).map((f) => f.slice(0, -'_report.json'.length));
+}
+
+/** True when `dir` holds one network whose report says `backend: <backend>`. */
+export function isBackendFolder(dir: string, backend: string, name?: string): boolean {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
+  const names = name !== undefined ? [name] : reportNames(dir);
+  if (names.length !== 1) return false;
+  try {
+    const r = JSON.parse(readFileSync(join(dir, `${names[0]}_report.json`), 'utf8')) as { backend?: unknown };
+    return r.backend === backend;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads the report (checked by `reportOk`) and the integer graph (`<name>_schedule.json`, whose
+ * `kernels` must be `backend`) of a folder; `label` names the backend in errors. */
+export function readBackendFolder<R extends { backend?: unknown; name?: unknown }>(dir: string, name: string | undefined, backend: string, label: string,
+  reportOk: (report: R) => boolean): LoaderFolder<R> {
+  const names = name !== undefined ? [name] : reportNames(dir);
+  if (names.length !== 1) throw fail(names.length ? `several networks in one folder (${names.join(', ')})` : 'no <name>_report.json here', dir, 'Choose one with --name.');
+  const net = names[0];
+  const reportFile = join(dir, `${net}_report.json`);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as R;
+  if (report.backend !== backend || report.name !== net || !reportOk(report)) throw fail(`not the report of a ${label} network`, reportFile);
+  const file = join(dir, `${net}_schedule.json`);
+  if (!existsSync(file)) throw fail(`no ${net}_schedule.json in the folder: verify rebuilds the integer graph from it`, dir);
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw fail(`not valid JSON (${(e as Error).message})`, file);
+  }
+  if (doc.format !== 'qgc-schedule' || doc.formatVersion !== 1 || doc.name !== net || doc.kernels !== backend) throw fail(`not a qgc-schedule (version 1) of this ${label} network`, file);
+  return { dir, name: net, report, graph: graphFromJson(doc.graph, file) };
+}
 
 /** `--inputs`: .npy paths (`name=file` per input), or values already read. */
 export type LoaderInputs = string | readonly string[] | Value | ReadonlyMap<string, Value>;
@@ -28,7 +80,7 @@ export function loaderReference(graph: Graph, inputs: LoaderInputs, limit = Infi
 /** Imports the folder's `<name>.js` loader. */
 export async function importLoader<L>(dir: string, name: string): Promise<L> {
   const file = join(dir, `${name}.js`);
-  if (!existsSync(file)) throw new CompileError(ErrorCode.BadInput, `no ${name}.js in the folder`, { file: dir }, 'Compile the model again with qgc compile.');
+  if (!existsSync(file)) throw fail(`no ${name}.js in the folder`, dir);
   return (await import(pathToFileURL(file).href)) as L;
 }
 

@@ -5,65 +5,26 @@
  * interpreter on the graph read from `<name>_schedule.json` (src/verify/reference.ts,
  * compare.ts, exactly as for C).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WasmReport, WasmVariant } from '../backends/wasm/report.js';
-import { CompileError, ErrorCode } from '../errors.js';
-import type { Graph } from '../ir/graph.js';
-import { graphFromJson } from '../ir/serialize.js';
 import type { Value } from '../interp/types.js';
 import { bytesCompared, compareOutputs, describeMismatch, type Mismatch } from './compare.js';
 import type { SampleOutput } from './driver.js';
 import { VerifyError, VerifyErrorCode } from './errors.js';
-import { byName, bytesOf, importLoader, loaderReference, outputsInOrder } from './loader-io.js';
+import { byName, bytesOf, importLoader, isBackendFolder, loaderReference, outputsInOrder, readBackendFolder, type LoaderFolder } from './loader-io.js';
 
 /** A folder written by the Wasm backend. */
-export interface WasmFolder {
-  dir: string;
-  name: string;
-  report: WasmReport;
-  graph: Graph;
-}
-
-function fail(message: string, file: string, hint = 'Compile the model again with qgc compile.'): CompileError {
-  return new CompileError(ErrorCode.BadInput, message, { file }, hint);
-}
-
-function reportNames(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('_report.json')).map((f) => f.slice(0, -'_report.json'.length));
-}
+export type WasmFolder = LoaderFolder<WasmReport>;
 
 /** True when `dir` holds a network the Wasm backend compiled (its report says `backend: wasm`). */
 export function isWasmFolder(dir: string, name?: string): boolean {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
-  const names = name !== undefined ? [name] : reportNames(dir);
-  if (names.length !== 1) return false;
-  try {
-    const r = JSON.parse(readFileSync(join(dir, `${names[0]}_report.json`), 'utf8')) as { backend?: unknown };
-    return r.backend === 'wasm';
-  } catch {
-    return false;
-  }
+  return isBackendFolder(dir, 'wasm', name);
 }
 
 /** Reads the report and the integer graph of a Wasm folder. */
 export function readWasmFolder(dir: string, name?: string): WasmFolder {
-  const names = name !== undefined ? [name] : reportNames(dir);
-  if (names.length !== 1) throw fail(names.length ? `several networks in one folder (${names.join(', ')})` : 'no <name>_report.json here', dir, 'Choose one with --name.');
-  const net = names[0];
-  const reportFile = join(dir, `${net}_report.json`);
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as WasmReport;
-  if (report.backend !== 'wasm' || report.name !== net || !Array.isArray(report.modules)) throw fail('not the report of a Wasm network', reportFile);
-  const file = join(dir, `${net}_schedule.json`);
-  if (!existsSync(file)) throw fail(`no ${net}_schedule.json in the folder: verify rebuilds the integer graph from it`, dir);
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw fail(`not valid JSON (${(e as Error).message})`, file);
-  }
-  if (doc.format !== 'qgc-schedule' || doc.formatVersion !== 1 || doc.name !== net || doc.kernels !== 'wasm') throw fail('not a qgc-schedule (version 1) of this Wasm network', file);
-  return { dir, name: net, report, graph: graphFromJson(doc.graph, file) };
+  return readBackendFolder<WasmReport>(dir, name, 'wasm', 'Wasm', (r) => Array.isArray(r.modules));
 }
 
 /** The outcome of one module. */

@@ -8,66 +8,25 @@
  * the graph read from `<name>_schedule.json` (src/verify/reference.ts, compare.ts, as for C and
  * Wasm).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { WebgpuReport } from '../backends/webgpu/report.js';
-import { CompileError, ErrorCode } from '../errors.js';
-import type { Graph } from '../ir/graph.js';
-import { graphFromJson } from '../ir/serialize.js';
 import type { Value } from '../interp/types.js';
 import { bytesCompared, compareOutputs, describeMismatch, type Mismatch } from './compare.js';
 import { dawn as dawnInstance, dawnDevice, type DawnDevice } from './dawn.js';
 import type { SampleOutput } from './driver.js';
 import { VerifyError, VerifyErrorCode } from './errors.js';
-import { byName, bytesOf, importLoader, loaderReference, outputsInOrder } from './loader-io.js';
+import { byName, bytesOf, importLoader, isBackendFolder, loaderReference, outputsInOrder, readBackendFolder, type LoaderFolder } from './loader-io.js';
 
 /** A folder written by the WebGPU backend. */
-export interface WebgpuFolder {
-  dir: string;
-  name: string;
-  report: WebgpuReport;
-  graph: Graph;
-}
-
-function fail(message: string, file: string, hint = 'Compile the model again with qgc compile.'): CompileError {
-  return new CompileError(ErrorCode.BadInput, message, { file }, hint);
-}
-
-function reportNames(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('_report.json')).map((f) => f.slice(0, -'_report.json'.length));
-}
+export type WebgpuFolder = LoaderFolder<WebgpuReport>;
 
 /** True when `dir` holds a network the WebGPU backend compiled (its report says `backend: webgpu`). */
 export function isWebgpuFolder(dir: string, name?: string): boolean {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
-  const names = name !== undefined ? [name] : reportNames(dir);
-  if (names.length !== 1) return false;
-  try {
-    const r = JSON.parse(readFileSync(join(dir, `${names[0]}_report.json`), 'utf8')) as { backend?: unknown };
-    return r.backend === 'webgpu';
-  } catch {
-    return false;
-  }
+  return isBackendFolder(dir, 'webgpu', name);
 }
 
 /** Reads the report and the integer graph of a WebGPU folder. */
 export function readWebgpuFolder(dir: string, name?: string): WebgpuFolder {
-  const names = name !== undefined ? [name] : reportNames(dir);
-  if (names.length !== 1) throw fail(names.length ? `several networks in one folder (${names.join(', ')})` : 'no <name>_report.json here', dir, 'Choose one with --name.');
-  const net = names[0];
-  const reportFile = join(dir, `${net}_report.json`);
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as WebgpuReport;
-  if (report.backend !== 'webgpu' || report.name !== net || typeof report.shaders !== 'object') throw fail('not the report of a WebGPU network', reportFile);
-  const file = join(dir, `${net}_schedule.json`);
-  if (!existsSync(file)) throw fail(`no ${net}_schedule.json in the folder: verify rebuilds the integer graph from it`, dir);
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
-    throw fail(`not valid JSON (${(e as Error).message})`, file);
-  }
-  if (doc.format !== 'qgc-schedule' || doc.formatVersion !== 1 || doc.name !== net || doc.kernels !== 'webgpu') throw fail('not a qgc-schedule (version 1) of this WebGPU network', file);
-  return { dir, name: net, report, graph: graphFromJson(doc.graph, file) };
+  return readBackendFolder<WebgpuReport>(dir, name, 'webgpu', 'WebGPU', (r) => typeof r.shaders === 'object');
 }
 
 /** The dot product a run used ('none': no shader of the network has one). */
